@@ -1,0 +1,302 @@
+//! `policy`: which approval each kind of action needs. Deny by default.
+//!
+//! Rules:
+//! - Every [`ActionKind`] has an explicit rule, as data changeable by proposal; an action whose kind has no rule
+//!   is refused (`NoPolicyRule`), never allowed.
+//! - A rule is a threshold over active member weight in integer arithmetic (`denominator · approved ≥ numerator ·
+//!   active`, a member's weight counting once however many of its governors sign, optionally leaving out the
+//!   member the action targets), or one holder of a named role (optionally of the target's member), or one
+//!   governor of the target member; with an optional delay in blocks before execution.
+//! - A proposal needs the rule of every action it carries; its delay is the longest.
+//! - The rule for `SetPolicy` is the strictest of all (highest fraction, longest delay), and stays so.
+//! - No rule names the `auditor` role: auditors read, they never approve.
+//!
+//! Invariants: every kind has a rule; every threshold has `0 < numerator ≤ denominator`; every named role exists;
+//! the `SetPolicy` rule is the strictest.
+
+use std::collections::BTreeSet;
+
+use crate::contracts::{BlockContext, Scope, accounts, committee, roles, stale};
+use crate::error::{Rejection, Result, detail, reject};
+use crate::ids::{AccountId, MemberId, RoleId};
+use crate::state::Store;
+use crate::state::tables::{GRANTS, POLICY, ROLES};
+use crate::types::{Action, ActionKind, Event, Requirement, Rule};
+
+/// The rule for `kind`.
+pub fn rule_for(store: &dyn Store, kind: ActionKind) -> Result<Rule> {
+    match POLICY.get(store, &kind)? {
+        Some(rule) => Ok(rule),
+        None => reject(Rejection::NoPolicyRule { kind }),
+    }
+}
+
+/// Checks a rule is well-formed and names no auditor.
+pub fn validate_rule(store: &dyn Store, rule: &Rule) -> Result<()> {
+    let invalid = |text: &str| reject(Rejection::InvalidRule { detail: detail(text) });
+    match &rule.requirement {
+        Requirement::Weight { numerator, denominator, .. } => {
+            if *numerator == 0 || *denominator == 0 || numerator > denominator {
+                return invalid("a threshold needs 0 < numerator <= denominator");
+            }
+        }
+        Requirement::Role { role, .. } => {
+            if role == &RoleId::auditor() {
+                return invalid("the auditor role confers reading only; it cannot approve");
+            }
+            if !ROLES.contains(store, role)? {
+                return reject(Rejection::UnknownRole { role: role.clone() });
+            }
+        }
+        Requirement::TargetGovernor => {}
+    }
+    if rule.delay_blocks > 1_000_000 {
+        return invalid("delay_blocks must be at most 1000000");
+    }
+    Ok(())
+}
+
+/// Checks the `SetPolicy` rule is at least as strict as every other rule.
+pub fn check_policy_rule_strictest(store: &dyn Store) -> Result<()> {
+    let policy_rule = rule_for(store, ActionKind::SetPolicy)?;
+    for (kind, rule) in POLICY.all(store)? {
+        if !policy_rule.at_least_as_strict_as(&rule) {
+            return reject(Rejection::InvalidRule {
+                detail: detail(format!("the set_policy rule must stay at least as strict as the rule for {kind}")),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `SetPolicyRule`.
+pub fn set_rule(
+    scope: &mut Scope<'_>,
+    index: u32,
+    kind: ActionKind,
+    expected: Option<&Rule>,
+    rule: &Rule,
+) -> Result<()> {
+    let current = POLICY.get(&scope.state, &kind)?;
+    if current.as_ref() != expected {
+        return Err(stale(index, format!("the rule for {kind} changed since the proposal was drafted")));
+    }
+    validate_rule(&scope.state, rule)?;
+    POLICY.put(&mut scope.state, &kind, rule);
+    check_policy_rule_strictest(&scope.state)?;
+    scope.emit(Event::PolicyRuleChanged { kind });
+    Ok(())
+}
+
+/// Whether `account` is a governor or holds `compliance` (freezing or unfreezing it needs the committee).
+fn is_privileged(store: &dyn Store, ctx: &BlockContext, account: &AccountId) -> Result<bool> {
+    Ok(committee::is_governor(store, account)? || roles::holds_role(store, account, &RoleId::compliance(), ctx.height)?)
+}
+
+fn role_kind(store: &dyn Store, role: &RoleId, delegable: ActionKind, committee: ActionKind) -> Result<ActionKind> {
+    Ok(match ROLES.get(store, role)? {
+        Some(def) if def.delegable => delegable,
+        _ => committee,
+    })
+}
+
+/// The kinds an action needs, looked up in the state before it applies.
+pub fn kinds_for(store: &dyn Store, ctx: &BlockContext, action: &Action) -> Result<Vec<ActionKind>> {
+    use Action as A;
+    use ActionKind as K;
+    let kind = match action {
+        A::AdmitMember { .. } => K::AdmitMember,
+        A::SetMemberWeight { .. } => K::SetMemberWeight,
+        A::SuspendMember { .. } => K::SuspendMember,
+        A::ReinstateMember { .. } => K::ReinstateMember,
+        A::ExpelMember { .. } => K::ExpelMember,
+        A::ReplaceGovernors { .. } => K::ReplaceGovernors,
+        A::CreateAccount { .. } => K::CreateAccount,
+        A::FreezeAccount { account } => {
+            if is_privileged(store, ctx, account)? {
+                K::FreezePrivilegedAccount
+            } else {
+                K::FreezeAccount
+            }
+        }
+        A::UnfreezeAccount { account } => {
+            if is_privileged(store, ctx, account)? {
+                K::UnfreezePrivilegedAccount
+            } else {
+                K::UnfreezeAccount
+            }
+        }
+        A::ReplaceAccountKey { .. } => K::ReplaceAccountKey,
+        A::DefineRole { .. } => K::DefineRole,
+        A::GrantRole { role, .. } => role_kind(store, role, K::GrantDelegableRole, K::GrantRole)?,
+        A::RevokeRole { role, .. } => role_kind(store, role, K::RevokeDelegableRole, K::RevokeRole)?,
+        A::AdmitNode { .. } => K::AdmitNode,
+        A::PromoteNode { .. } | A::DemoteNode { .. } | A::SetNodeWeight { .. } => K::ChangeSealers,
+        A::RemoveNode { .. } => K::RemoveNode,
+        A::RotateNodeKey { .. } => K::RotateNodeKey,
+        A::SetNodeAddress { .. } => K::SetNodeAddress,
+        A::RevokeNodeKey { .. } => K::RevokeNodeKey,
+        A::ReplaceNodeKey { .. } => K::ReplaceNodeKey,
+        A::SetPolicyRule { .. } => K::SetPolicy,
+        A::SetParams { .. } => K::SetParams,
+        A::CancelProposal { .. } => K::CancelProposal,
+    };
+    let mut kinds = vec![kind];
+    if overrides_fault_tolerance(action) {
+        kinds.push(K::SealerOverride);
+    }
+    Ok(kinds)
+}
+
+/// Whether the action carries the explicit `override_fault_tolerance` flag.
+pub fn overrides_fault_tolerance(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::PromoteNode { override_fault_tolerance: true, .. }
+            | Action::DemoteNode { override_fault_tolerance: true, .. }
+            | Action::SetNodeWeight { override_fault_tolerance: true, .. }
+            | Action::RemoveNode { override_fault_tolerance: true, .. }
+            | Action::RevokeNodeKey { override_fault_tolerance: true, .. }
+    )
+}
+
+/// The member an action is about, if any (for `exclude_target`, `same_member` and `TargetGovernor`).
+pub fn target_member(store: &dyn Store, action: &Action) -> Result<Option<MemberId>> {
+    use Action as A;
+    let account_member = |account: &AccountId| -> Result<Option<MemberId>> {
+        Ok(crate::state::tables::ACCOUNTS.get(store, account)?.map(|a| a.member))
+    };
+    let node_owner =
+        |node| -> Result<Option<MemberId>> { Ok(crate::state::tables::NODES.get(store, node)?.map(|n| n.owner)) };
+    match action {
+        A::AdmitMember { member, .. }
+        | A::SetMemberWeight { member, .. }
+        | A::SuspendMember { member }
+        | A::ReinstateMember { member }
+        | A::ExpelMember { member }
+        | A::ReplaceGovernors { member, .. }
+        | A::CreateAccount { member, .. } => Ok(Some(member.clone())),
+        A::AdmitNode { owner, .. } => Ok(Some(owner.clone())),
+        A::FreezeAccount { account }
+        | A::UnfreezeAccount { account }
+        | A::ReplaceAccountKey { account, .. }
+        | A::GrantRole { account, .. }
+        | A::RevokeRole { account, .. } => account_member(account),
+        A::PromoteNode { node, .. }
+        | A::DemoteNode { node, .. }
+        | A::SetNodeWeight { node, .. }
+        | A::RemoveNode { node, .. }
+        | A::RotateNodeKey { node, .. }
+        | A::SetNodeAddress { node, .. }
+        | A::RevokeNodeKey { node, .. }
+        | A::ReplaceNodeKey { node, .. } => node_owner(node),
+        A::DefineRole { .. } | A::SetPolicyRule { .. } | A::SetParams { .. } | A::CancelProposal { .. } => Ok(None),
+    }
+}
+
+/// The account an action would favour: nobody grants a role to, or unfreezes, themselves.
+pub fn beneficiary(action: &Action) -> Option<&AccountId> {
+    match action {
+        Action::GrantRole { account, .. } | Action::UnfreezeAccount { account } => Some(account),
+        _ => None,
+    }
+}
+
+/// An approval that counts at execution: a known, unfrozen account of an active member, signed with a key that
+/// counts for the proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountedApproval {
+    /// The approving account.
+    pub account: AccountId,
+    /// Its member.
+    pub member: MemberId,
+    /// Whether it is a governor of that member.
+    pub governor: bool,
+}
+
+/// Whether `approvals` meet `rule` for an action targeting `target`, at the context's height.
+pub fn requirement_met(
+    store: &dyn Store,
+    ctx: &BlockContext,
+    rule: &Rule,
+    target: Option<&MemberId>,
+    approvals: &[CountedApproval],
+) -> Result<bool> {
+    match &rule.requirement {
+        Requirement::Weight { numerator, denominator, exclude_target } => {
+            let excluded = if *exclude_target { target } else { None };
+            let members = committee::active_members(store)?;
+            let approving: BTreeSet<&MemberId> = approvals.iter().filter(|a| a.governor).map(|a| &a.member).collect();
+            let (mut active, mut approved) = (0u128, 0u128);
+            for (id, member) in &members {
+                if Some(id) == excluded {
+                    continue;
+                }
+                active = active.saturating_add(u128::from(member.weight.0));
+                if approving.contains(id) {
+                    approved = approved.saturating_add(u128::from(member.weight.0));
+                }
+            }
+            Ok(approved > 0
+                && approved.saturating_mul(u128::from(*denominator)) >= active.saturating_mul(u128::from(*numerator)))
+        }
+        Requirement::Role { role, same_member } => {
+            for approval in approvals {
+                if *same_member && Some(&approval.member) != target {
+                    continue;
+                }
+                if roles::holds_role(store, &approval.account, role, ctx.height)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Requirement::TargetGovernor => Ok(approvals.iter().any(|a| a.governor && Some(&a.member) == target)),
+    }
+}
+
+/// Whether `account` could contribute to `rule` for an action targeting `target` (checked when an approval
+/// arrives, so that approvals that can never count are refused at the door).
+pub fn may_contribute(
+    store: &dyn Store,
+    ctx: &BlockContext,
+    rule: &Rule,
+    target: Option<&MemberId>,
+    account: &AccountId,
+) -> Result<bool> {
+    let record = accounts::account(store, account)?;
+    let governor = committee::is_governor_of(store, account, &record.member)?;
+    Ok(match &rule.requirement {
+        Requirement::Weight { .. } => governor,
+        Requirement::Role { role, same_member } => {
+            (!*same_member || Some(&record.member) == target) && roles::holds_role(store, account, role, ctx.height)?
+        }
+        Requirement::TargetGovernor => governor && Some(&record.member) == target,
+    })
+}
+
+/// Whether `account` may propose at all: a governor of an active member, or a holder of a role some rule names.
+pub fn may_propose(store: &dyn Store, ctx: &BlockContext, account: &AccountId) -> Result<bool> {
+    let record = accounts::account(store, account)?;
+    let member = committee::member(store, &record.member)?;
+    if member.status != crate::types::MemberStatus::Active {
+        return Ok(false);
+    }
+    if member.governors.contains(account) {
+        return Ok(true);
+    }
+    let named: BTreeSet<RoleId> = POLICY
+        .all(store)?
+        .into_iter()
+        .filter_map(|(_, rule)| match rule.requirement {
+            Requirement::Role { role, .. } => Some(role),
+            _ => None,
+        })
+        .collect();
+    for ((_, role), grant) in GRANTS.scan(store, &crate::codec::encode(account))? {
+        if grant.expires_at >= ctx.height && named.contains(&role) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

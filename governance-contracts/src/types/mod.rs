@@ -1,0 +1,20 @@
+//! The protocol types every party shares: actions, proposals, transactions, receipts, events, parameters,
+//! genesis, headers and certificates.
+
+pub mod action;
+pub mod block;
+pub mod genesis;
+pub mod params;
+pub mod policy;
+pub mod proposal;
+pub mod receipt;
+pub mod transaction;
+
+pub use action::*;
+pub use block::*;
+pub use genesis::*;
+pub use params::*;
+pub use policy::*;
+pub use proposal::*;
+pub use receipt::*;
+pub use transaction::*;

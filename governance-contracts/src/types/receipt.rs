@@ -1,0 +1,171 @@
+//! Receipts and events: what a transaction did, for the audit trail.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::codec::BoundedVec;
+use crate::crypto::PublicKey;
+use crate::error::Rejection;
+use crate::ids::{AccountId, Height, MemberId, NodeId, ProposalId, RoleId, TxHash, Weight};
+use crate::types::action::{MAX_GOVERNORS, NetworkAddress, Principal};
+use crate::types::policy::ActionKind;
+
+/// A transaction's result.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied; see the events.
+    Applied,
+    /// Refused; nothing changed.
+    Rejected {
+        /// Why.
+        reason: Rejection,
+    },
+}
+
+/// A transaction's receipt.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The transaction.
+    pub tx: TxHash,
+    /// Whether it applied.
+    pub outcome: Outcome,
+    /// What changed, in order. A proposal that was approved but failed to execute shows `ProposalFailed` with the
+    /// reason here while the transaction itself is `Applied`.
+    pub events: Vec<Event>,
+}
+
+/// Something that happened on chain.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[allow(missing_docs, reason = "fields are named by what they hold")]
+pub enum Event {
+    ProposalSubmitted {
+        proposal: ProposalId,
+        proposer: Principal,
+        expires_at: Height,
+    },
+    ProposalApproved {
+        proposal: ProposalId,
+        approver: AccountId,
+    },
+    ApprovalRevoked {
+        proposal: ProposalId,
+        approver: AccountId,
+    },
+    ProposalQueued {
+        proposal: ProposalId,
+        ready_at: Height,
+    },
+    ProposalExecuted {
+        proposal: ProposalId,
+    },
+    ProposalFailed {
+        proposal: ProposalId,
+        reason: Rejection,
+    },
+    ProposalCancelled {
+        proposal: ProposalId,
+    },
+    MemberAdmitted {
+        member: MemberId,
+        weight: Weight,
+    },
+    MemberWeightChanged {
+        member: MemberId,
+        from: Weight,
+        to: Weight,
+    },
+    MemberSuspended {
+        member: MemberId,
+    },
+    MemberReinstated {
+        member: MemberId,
+    },
+    MemberExpelled {
+        member: MemberId,
+    },
+    GovernorsReplaced {
+        member: MemberId,
+        governors: BoundedVec<AccountId, MAX_GOVERNORS>,
+    },
+    AccountCreated {
+        account: AccountId,
+        member: MemberId,
+        key: PublicKey,
+    },
+    AccountFrozen {
+        account: AccountId,
+    },
+    AccountUnfrozen {
+        account: AccountId,
+    },
+    AccountKeyChanged {
+        account: AccountId,
+        old: Option<PublicKey>,
+        new: PublicKey,
+    },
+    KeyCompromised {
+        owner: Principal,
+        key: PublicKey,
+    },
+    RoleDefined {
+        role: RoleId,
+    },
+    RoleGranted {
+        account: AccountId,
+        role: RoleId,
+        expires_at: Height,
+    },
+    RoleRevoked {
+        account: AccountId,
+        role: RoleId,
+    },
+    NodeAdmitted {
+        node: NodeId,
+        owner: MemberId,
+        key: PublicKey,
+    },
+    NodeAttested {
+        node: NodeId,
+        synced_height: Height,
+    },
+    NodePromoted {
+        node: NodeId,
+        weight: Weight,
+    },
+    NodeDemoted {
+        node: NodeId,
+    },
+    NodeWeightChanged {
+        node: NodeId,
+        from: Weight,
+        to: Weight,
+    },
+    NodeRemoved {
+        node: NodeId,
+    },
+    NodeKeyChanged {
+        node: NodeId,
+        old: Option<PublicKey>,
+        new: PublicKey,
+    },
+    NodeKeyRevoked {
+        node: NodeId,
+        key: PublicKey,
+    },
+    NodeAddressChanged {
+        node: NodeId,
+        address: NetworkAddress,
+    },
+    SealerSetChanged {
+        total_before: Weight,
+        total_after: Weight,
+        fault_tolerance_before: Weight,
+        fault_tolerance_after: Weight,
+    },
+    PolicyRuleChanged {
+        kind: ActionKind,
+    },
+    ParamsChanged,
+}
