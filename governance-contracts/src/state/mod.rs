@@ -7,6 +7,7 @@
 
 mod memory;
 mod overlay;
+pub mod conformance;
 pub mod records;
 pub mod root;
 pub mod tables;
