@@ -156,6 +156,10 @@ pub enum Rejection {
     NodeMustPropose { node: NodeId },
     #[error("expelling {member} would remove sealers {sealers}; demote them first within the fault-tolerance budget")]
     ExpulsionNeedsSealerChanges { member: MemberId, sealers: Detail },
+    #[error("the proposal's delay ends at {ready_at}, after its expiry at {expires_at}: it could never execute")]
+    ProposalExpiresBeforeDelay { ready_at: Height, expires_at: Height },
+    #[error("the sealer set is full ({max} sealers)")]
+    TooManySealers { max: u32 },
 }
 
 /// An error from contract code: a rejection, or a storage failure that must stop the node.

@@ -192,7 +192,16 @@ pub fn mark_compromised(
         }
     }
     if record.key.as_ref() != Some(key) {
-        return reject(Rejection::KeyNotCurrent { key: *key });
+        // A key retired routinely earlier can leak later: revoke it so its old approvals stop counting too.
+        let retired_here = KEYS.get(&scope.state, key)?.is_some_and(|k| {
+            k.owner == Principal::Account(id.clone()) && matches!(k.status, KeyStatus::Retired { .. })
+        });
+        if !retired_here || replacement.is_some() {
+            return reject(Rejection::KeyNotCurrent { key: *key });
+        }
+        end_key(scope, ctx, key, true)?;
+        scope.emit(Event::KeyCompromised { owner: Principal::Account(id.clone()), key: *key });
+        return Ok(());
     }
     scope.emit(Event::KeyCompromised { owner: Principal::Account(id.clone()), key: *key });
     match replacement {

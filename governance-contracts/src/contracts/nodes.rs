@@ -28,6 +28,7 @@ use crate::ids::{Height, MemberId, NodeId, Weight};
 use crate::state::Store;
 use crate::state::records::NodeRecord;
 use crate::state::tables::NODES;
+use crate::types::MAX_VALIDATORS;
 use crate::types::{
     Event, KeyProof, MemberStatus, NetworkAddress, NodeKind, Principal, Validator, ValidatorSet, fault_tolerance,
 };
@@ -108,6 +109,9 @@ pub fn promote(scope: &mut Scope<'_>, ctx: &BlockContext, id: &NodeId, weight: W
     let fresh = record.attested_at.is_some_and(|at| ctx.height.since(at) <= window);
     if !fresh || record.key.is_none() {
         return reject(Rejection::ReadinessMissing { node: id.clone(), window });
+    }
+    if sealer_weights(&scope.state)?.len() >= MAX_VALIDATORS {
+        return reject(Rejection::TooManySealers { max: u32::try_from(MAX_VALIDATORS).unwrap_or(u32::MAX) });
     }
     record.kind = NodeKind::Sealer;
     record.weight = weight;

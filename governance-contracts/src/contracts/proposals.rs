@@ -304,8 +304,13 @@ pub fn submit(
         return reject(Rejection::ProposalExists { proposal: id });
     }
     check_proposer(&scope.state, ctx, proposal)?;
-    // Every action kind needs a rule before anything is recorded: deny by default.
-    requirements(&scope.state, ctx, proposal)?;
+    // Every action kind needs a rule before anything is recorded (deny by default), and a proposal whose delay
+    // outlasts it could never execute.
+    let delay = requirements(&scope.state, ctx, proposal)?.iter().map(|r| r.rule.delay_blocks).max().unwrap_or(0);
+    let ready_at = ctx.height.plus(delay);
+    if ready_at > proposal.expires_at {
+        return reject(Rejection::ProposalExpiresBeforeDelay { ready_at, expires_at: proposal.expires_at });
+    }
     let mut record = ProposalRecord {
         proposal: proposal.clone(),
         submitted_at: ctx.height,

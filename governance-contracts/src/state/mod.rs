@@ -5,9 +5,9 @@
 //! The node implements [`Store`] over RocksDB; the conformance suite in `tests/store_conformance.rs` is written
 //! against the trait so the node can run it against its own implementation.
 
+pub mod conformance;
 mod memory;
 mod overlay;
-pub mod conformance;
 pub mod records;
 pub mod root;
 pub mod tables;

@@ -54,7 +54,7 @@ pub enum Payload {
     MarkKeyCompromised {
         /// The account whose key leaked.
         account: AccountId,
-        /// The leaked key (its current key).
+        /// The leaked key: its current key, or one it retired earlier (then no replacement is given).
         key: PublicKey,
         /// A replacement, proven by the new key.
         replacement: Option<KeyProof>,
