@@ -161,7 +161,7 @@ impl TestChain {
         self.apply_block(vec![tx]).receipts.into_iter().next().expect("one receipt per transaction")
     }
 
-    /// A proposal by account `proposer` with `actions`, expiring in 100 blocks, with a fresh salt.
+    /// A proposal by `proposer` with `actions`, expiring in 1,000 blocks, with a fresh salt.
     pub fn proposal(&mut self, proposer: Principal, actions: Vec<Action>) -> Proposal {
         self.salt = self.salt.saturating_add(1);
         Proposal {
@@ -169,7 +169,7 @@ impl TestChain {
             title: BoundedString::try_new("test proposal").expect("short"),
             description: BoundedString::default(),
             actions: BoundedVec::try_new(actions).expect("within bound"),
-            expires_at: self.height.plus(100),
+            expires_at: self.height.plus(1_000),
             salt: self.salt,
         }
     }

@@ -87,3 +87,204 @@ fn attested_observer_is_promoted() {
     let set = governance_contracts::execution::validator_set(&chain.store).unwrap();
     assert_eq!(set.validators.len(), 8);
 }
+
+fn gov_refs(n: usize) -> Vec<String> {
+    TestChain::governors(n)
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// A node rotates its key by a proposal it submits itself, approved by its owner's operator; afterwards the old key
+/// is refused at the handshake and the new one admitted, and the validator set carries the new key.
+#[test]
+fn node_key_rotation_by_node_and_operator() {
+    use governance_contracts::execution::{Refusal, may_connect, validator_set};
+    let mut chain = TestChain::with_members(4);
+    let proof = chain.key_proof(Principal::Node(node("n1")), Some(public("n1")), "n1-next");
+    let proposal = chain.proposal(Principal::Node(node("n1")), vec![Action::RotateNodeKey { node: node("n1"), proof }]);
+    let approval = chain.approval(&proposal, "m1-ops");
+    let tx = chain
+        .node_tx("n1", Payload::SubmitProposal { proposal, approvals: BoundedVec::try_new(vec![approval]).unwrap() });
+    let receipt = chain.apply(tx);
+    assert!(TestChain::executed(&receipt), "{receipt:?}");
+    assert!(matches!(may_connect(&chain.store, &public("n1")).unwrap(), Err(Refusal::Retired(_))));
+    assert_eq!(may_connect(&chain.store, &public("n1-next")).unwrap(), Ok(node("n1")));
+    let set = validator_set(&chain.store).unwrap();
+    assert_eq!(set.get(&node("n1")).unwrap().key, public("n1-next"));
+}
+
+/// An operator of another member cannot approve a node's rotation: the proposal stays unexecuted.
+#[test]
+fn node_key_rotation_needs_the_owners_operator() {
+    let mut chain = TestChain::with_members(4);
+    let proof = chain.key_proof(Principal::Node(node("n1")), Some(public("n1")), "n1-next");
+    let proposal = chain.proposal(Principal::Node(node("n1")), vec![Action::RotateNodeKey { node: node("n1"), proof }]);
+    let approval = chain.approval(&proposal, "m2-ops");
+    let tx = chain
+        .node_tx("n1", Payload::SubmitProposal { proposal, approvals: BoundedVec::try_new(vec![approval]).unwrap() });
+    let receipt = chain.apply(tx);
+    assert_eq!(
+        receipt.outcome,
+        Outcome::Rejected { reason: Rejection::ApproverNotEligible { approver: account("m2-ops") } }
+    );
+}
+
+/// Approvals made before a routine rotation still count; after the old key is marked compromised they do not.
+#[test]
+fn approvals_survive_routine_rotation_but_not_compromise() {
+    for compromise in [false, true] {
+        let mut chain = TestChain::with_members(4);
+        let action = Action::SetMemberWeight { member: member("m3"), expected: Weight(1), weight: Weight(2) };
+        let (id, receipt) = chain.propose("m0-gov", vec![action], &["m0-gov", "m1-gov"]);
+        applied(&receipt);
+        // m1's governor rotates its key routinely.
+        let proof = chain.key_proof(Principal::Account(account("m1-gov")), Some(public("m1-gov")), "m1-gov-2");
+        applied(&chain.apply(chain.account_tx("m1-gov", Payload::RotateAccountKey { proof })));
+        if compromise {
+            // The retired key leaks: m1's governor revokes it with its new key.
+            let tx = chain.tx_with_key(
+                Principal::Account(account("m1-gov")),
+                "m1-gov-2",
+                Payload::MarkKeyCompromised { account: account("m1-gov"), key: public("m1-gov"), replacement: None },
+            );
+            applied(&chain.apply(tx));
+        }
+        let proposal = PROPOSALS.get(&chain.store, &id).unwrap().unwrap().proposal;
+        let approval = chain.approval(&proposal, "m2-gov");
+        let tx = chain.account_tx(
+            "m2-gov",
+            Payload::Approve { proposal: id, approvals: BoundedVec::try_new(vec![approval]).unwrap() },
+        );
+        let receipt = chain.apply(tx);
+        applied(&receipt);
+        assert_eq!(TestChain::executed(&receipt), !compromise, "compromise={compromise}: {receipt:?}");
+    }
+}
+
+/// A suspended member's approvals stop counting and its weight leaves the denominator.
+#[test]
+fn suspended_members_approvals_stop_counting() {
+    let mut chain = TestChain::with_members(4);
+    let govs = gov_refs(3);
+    let (_, receipt) = chain.propose("m0-gov", vec![Action::SuspendMember { member: member("m3") }], &refs(&govs));
+    assert!(TestChain::executed(&receipt), "{receipt:?}");
+    // Three active members remain: m0 and m1 are 2/3 of them; m3's approval adds nothing.
+    let action = Action::SetMemberWeight { member: member("m2"), expected: Weight(1), weight: Weight(3) };
+    let (_, receipt) = chain.propose("m0-gov", vec![action.clone()], &["m0-gov", "m3-gov"]);
+    assert!(!TestChain::executed(&receipt), "{receipt:?}");
+    let (_, receipt) = chain.propose("m0-gov", vec![action], &["m0-gov", "m1-gov"]);
+    assert!(TestChain::executed(&receipt), "{receipt:?}");
+}
+
+/// Expelling a member that still runs a sealer beyond the budget is refused with the sealers to demote first.
+#[test]
+fn expulsion_names_the_sealers_to_demote_first() {
+    let mut chain = TestChain::with_members(4);
+    // Use up the block's one unit of sealer budget so that removing m3's sealer would exceed it.
+    let demote = Action::DemoteNode { node: node("n2"), override_fault_tolerance: false };
+    let expel = Action::ExpelMember { member: member("m3") };
+    let govs = gov_refs(3);
+    let (_, receipt) = chain.propose("m0-gov", vec![demote, expel], &refs(&govs));
+    let failed = receipt.events.iter().find_map(|e| match e {
+        Event::ProposalFailed { reason, .. } => Some(reason.clone()),
+        _ => None,
+    });
+    assert!(
+        matches!(failed, Some(Rejection::ExpulsionNeedsSealerChanges { ref member, .. }) if member == &governance_contracts::testkit::member("m3")),
+        "{receipt:?}"
+    );
+    assert_eq!(MEMBERS.get(&chain.store, &member("m3")).unwrap().unwrap().status, MemberStatus::Active);
+}
+
+/// A member whose sealer was demoted first is expelled: governors gone, accounts frozen, nodes removed.
+#[test]
+fn expulsion_after_demotion() {
+    let mut chain = TestChain::with_members(4);
+    let govs = gov_refs(3);
+    let (_, receipt) = chain.propose(
+        "m0-gov",
+        vec![Action::DemoteNode { node: node("n3"), override_fault_tolerance: false }],
+        &refs(&govs),
+    );
+    // Three sealers of one weight each tolerate no fault; the drop from F=1 to F=0 needs the override.
+    assert!(
+        receipt
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::ProposalFailed { reason: Rejection::FaultToleranceReduced { .. }, .. })),
+        "{receipt:?}"
+    );
+    let mut chain = TestChain::with_members(7);
+    let govs = gov_refs(5);
+    let (_, receipt) = chain.propose(
+        "m0-gov",
+        vec![Action::DemoteNode { node: node("n6"), override_fault_tolerance: false }],
+        &refs(&govs),
+    );
+    assert!(TestChain::executed(&receipt), "{receipt:?}");
+    let (_, receipt) = chain.propose("m0-gov", vec![Action::ExpelMember { member: member("m6") }], &refs(&govs));
+    assert!(TestChain::executed(&receipt), "{receipt:?}");
+    let record = MEMBERS.get(&chain.store, &member("m6")).unwrap().unwrap();
+    assert_eq!(record.status, MemberStatus::Expelled);
+    assert!(record.governors.is_empty());
+    assert!(ACCOUNTS.get(&chain.store, &account("m6-ops")).unwrap().unwrap().frozen);
+    assert!(NODES.get(&chain.store, &node("n6")).unwrap().is_none());
+}
+
+/// A dry run reports the sealer set's fault tolerance before and after, and writes nothing.
+#[test]
+fn dry_run_shows_fault_tolerance_before_and_after() {
+    let chain = TestChain::with_members(7);
+    let proposal = {
+        let mut c = TestChain::with_members(7);
+        c.proposal(
+            Principal::Account(account("m0-gov")),
+            vec![Action::DemoteNode { node: node("n6"), override_fault_tolerance: false }],
+        )
+    };
+    let before = chain.store.clone();
+    let run = governance_contracts::execution::dry_run(&chain.store, &proposal).unwrap();
+    assert_eq!(run.receipt.outcome, Outcome::Applied);
+    assert!(
+        run.receipt.events.contains(&Event::SealerSetChanged {
+            total_before: Weight(7),
+            total_after: Weight(6),
+            fault_tolerance_before: Weight(2),
+            fault_tolerance_after: Weight(1),
+        }),
+        "{:?}",
+        run.receipt.events
+    );
+    assert_eq!(chain.store, before);
+}
+
+/// A policy change waits for its delay, then applies on an explicit ExecuteProposal.
+#[test]
+fn policy_change_waits_for_its_delay() {
+    use governance_contracts::state::tables::POLICY;
+    use governance_contracts::types::{ActionKind, Rule};
+    let mut chain = TestChain::with_members(4);
+    let current = POLICY.get(&chain.store, &ActionKind::AdmitNode).unwrap();
+    let action =
+        Action::SetPolicyRule { kind: ActionKind::AdmitNode, expected: current, rule: Rule::weight(3, 4, false, 0) };
+    let govs = gov_refs(3);
+    let (id, receipt) = chain.propose("m0-gov", vec![action], &refs(&govs));
+    let ready_at = receipt
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::ProposalQueued { ready_at, .. } => Some(*ready_at),
+            _ => None,
+        })
+        .expect("queued");
+    let early = chain.apply(chain.account_tx("m0-gov", Payload::ExecuteProposal { proposal: id }));
+    assert_eq!(early.outcome, Outcome::Rejected { reason: Rejection::DelayNotElapsed { ready_at } });
+    while chain.height.plus(1) < ready_at {
+        chain.apply_block(vec![]);
+    }
+    let receipt = chain.apply(chain.account_tx("m1-gov", Payload::ExecuteProposal { proposal: id }));
+    assert!(TestChain::executed(&receipt), "{receipt:?}");
+    assert_eq!(POLICY.get(&chain.store, &ActionKind::AdmitNode).unwrap(), Some(Rule::weight(3, 4, false, 0)));
+}

@@ -8,6 +8,7 @@ pub mod params;
 pub mod policy;
 pub mod proposal;
 pub mod receipt;
+pub mod session;
 pub mod transaction;
 
 pub use action::*;
@@ -17,4 +18,5 @@ pub use params::*;
 pub use policy::*;
 pub use proposal::*;
 pub use receipt::*;
+pub use session::*;
 pub use transaction::*;
