@@ -173,10 +173,14 @@ pub enum Attempt {
 /// Runs a proposal's actions and the sealer-safety check in `scope`; returns whether sealer weight is now
 /// concentrated.
 fn run_actions(scope: &mut Scope<'_>, ctx: &BlockContext, pctx: &ProposalContext, proposal: &Proposal) -> Result<bool> {
-    let before = nodes::sealer_weights(&scope.state)?;
+    let touches_sealers = proposal.actions.iter().any(affects_sealers);
+    let before = if touches_sealers { nodes::sealer_weights(&scope.state)? } else { Default::default() };
     for (index, action) in proposal.actions.iter().enumerate() {
         let index = u32::try_from(index).expect("at most MAX_ACTIONS actions");
         apply_action(scope, ctx, pctx, index, action)?;
+    }
+    if !touches_sealers {
+        return Ok(false);
     }
     let flagged = proposal.actions.iter().any(policy::overrides_fault_tolerance);
     match nodes::check_sealer_safety(scope, ctx, &before, flagged) {
@@ -202,6 +206,19 @@ fn run_actions(scope: &mut Scope<'_>, ctx: &BlockContext, pctx: &ProposalContext
         }
         Err(other) => Err(other),
     }
+}
+
+/// Whether an action can change the sealer set (only these need the sealer-safety check).
+fn affects_sealers(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::PromoteNode { .. }
+            | Action::DemoteNode { .. }
+            | Action::SetNodeWeight { .. }
+            | Action::RemoveNode { .. }
+            | Action::RevokeNodeKey { .. }
+            | Action::ExpelMember { .. }
+    )
 }
 
 /// Tries to execute proposal `id` (recorded in `scope` as `record`): checks the rules against the approvals
