@@ -156,7 +156,15 @@ pub fn check_transaction(store: &dyn Store, signed: &SignedTransaction, size: us
     let height = Height(meta(store)?.height.0.saturating_add(1));
     let ctx = BlockContext::new(store, height)?;
     let mut scope = Scope::new(store);
+    begin_block(&mut scope, height)?;
     run_transaction(&mut scope, &ctx, signed, size)
+}
+
+/// What happens at the start of every block before its transactions: transaction hashes and proposals whose last
+/// valid height was `height - 1` are forgotten. The mempool runs it too, so both refuse with the same reason.
+fn begin_block(scope: &mut Scope<'_>, height: Height) -> Result<()> {
+    prune_expired_transactions(scope, height)?;
+    proposals::prune_expired(scope, height)
 }
 
 fn check_sender(store: &dyn Store, signed: &SignedTransaction) -> Result<()> {
@@ -289,8 +297,7 @@ pub fn apply_block(
     let mut scope = Scope::new(store);
     chain_meta.height = height;
     META.put(&mut scope.state, &(), &chain_meta);
-    prune_expired_transactions(&mut scope, height)?;
-    proposals::prune_expired(&mut scope, height).map_err(storage)?;
+    begin_block(&mut scope, height).map_err(storage)?;
     let mut receipts = Vec::with_capacity(transactions.len());
     for (signed, size) in transactions {
         receipts.push(apply_transaction(&mut scope, &ctx, signed, *size)?);

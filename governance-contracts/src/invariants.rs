@@ -11,7 +11,7 @@ use crate::ids::{AccountId, MemberId, NodeId, RoleId};
 use crate::state::records::KeyStatus;
 use crate::state::tables::{ACCOUNTS, GRANTS, KEYS, MEMBERS, NODES, PARAMS, POLICY, ROLES};
 use crate::state::{Store, StoreError};
-use crate::types::{ActionKind, MemberStatus, NodeKind, Principal, Requirement};
+use crate::types::{ActionKind, MemberStatus, NodeKind, Principal, Requirement, RoleScope};
 
 /// A broken invariant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,12 +118,12 @@ fn check_keys(store: &dyn Store) -> Result<(), InvariantViolation> {
     let accounts = ACCOUNTS.all(store)?.into_iter().filter_map(|(id, a)| a.key.map(|k| (k, Principal::Account(id))));
     let nodes = NODES.all(store)?.into_iter().filter_map(|(id, n)| n.key.map(|k| (k, Principal::Node(id))));
     for (key, owner) in accounts.chain(nodes) {
+        if let Some(first) = owners.insert(key, owner.clone()) {
+            return Err(InvariantViolation::KeyOnTwoOwners { key, first, second: owner });
+        }
         let registered = KEYS.get(store, &key)?;
         if !registered.is_some_and(|r| r.owner == owner && r.status == KeyStatus::Current) {
             return Err(InvariantViolation::KeyNotCurrentInRegistry { key, owner });
-        }
-        if let Some(first) = owners.insert(key, owner.clone()) {
-            return Err(InvariantViolation::KeyOnTwoOwners { key, first, second: owner });
         }
     }
     Ok(())
@@ -136,10 +136,13 @@ fn check_roles(store: &dyn Store) -> Result<(), InvariantViolation> {
             role: role.clone(),
             detail: detail.to_string(),
         };
-        if !ROLES.contains(store, &role)? {
-            return Err(invalid("the role is undefined"));
-        }
+        let Some(definition) = ROLES.get(store, &role)? else { return Err(invalid("the role is undefined")) };
         let Some(record) = ACCOUNTS.get(store, &account)? else { return Err(invalid("the account does not exist")) };
+        if let RoleScope::Member(scope) = &definition.scope
+            && scope != &record.member
+        {
+            return Err(invalid("the account is outside the role's scope"));
+        }
         let member = MEMBERS.get(store, &record.member)?;
         if member.is_none_or(|m| m.status == MemberStatus::Expelled) {
             return Err(invalid("its member is expelled"));

@@ -128,10 +128,15 @@ fn add_approvals(
     let reqs = requirements(&scope.state, ctx, &record.proposal)?;
     for approval in approvals {
         let approver = &approval.approver;
-        if record.approvals.iter().any(|a| &a.approver == approver) {
-            return reject(Rejection::DuplicateApproval { approver: approver.clone() });
-        }
         let account = accounts::account(&scope.state, approver)?;
+        if let Some(existing) = record.approvals.iter().find(|a| &a.approver == approver) {
+            // An approval whose key no longer counts (rotated away before submission, or compromised) may be
+            // replaced by one with the account's current key; a live one may not be doubled.
+            if accounts::approval_key_counts(&scope.state, approver, &account, &existing.key, record.submitted_at)? {
+                return reject(Rejection::DuplicateApproval { approver: approver.clone() });
+            }
+            record.approvals.retain(|a| &a.approver != approver);
+        }
         if account.frozen {
             return reject(Rejection::AccountFrozen { account: approver.clone() });
         }
