@@ -153,11 +153,26 @@ pub fn apply_transaction(
 /// Checks a transaction as the next block would: the same code as [`apply_block`], on a scratch buffer.
 /// `size` is its canonical length in bytes.
 pub fn check_transaction(store: &dyn Store, signed: &SignedTransaction, size: usize) -> Result<()> {
-    let height = Height(meta(store)?.height.0.saturating_add(1));
-    let ctx = BlockContext::new(store, height)?;
+    let ctx = next_block_context(store)?;
+    check_transaction_in(store, &ctx, signed, size)
+}
+
+/// The context of the block after the one `store` holds. A mempool builds it once per height and checks every
+/// arriving transaction with [`check_transaction_in`].
+pub fn next_block_context(store: &dyn Store) -> Result<BlockContext> {
+    BlockContext::new(store, Height(meta(store)?.height.0.saturating_add(1)))
+}
+
+/// [`check_transaction`] with a context from [`next_block_context`] for the same state.
+pub fn check_transaction_in(
+    store: &dyn Store,
+    ctx: &BlockContext,
+    signed: &SignedTransaction,
+    size: usize,
+) -> Result<()> {
     let mut scope = Scope::new(store);
-    begin_block(&mut scope, height)?;
-    run_transaction(&mut scope, &ctx, signed, size)
+    begin_block(&mut scope, ctx.height)?;
+    run_transaction(&mut scope, ctx, signed, size)
 }
 
 /// What happens at the start of every block before its transactions: transaction hashes and proposals whose last
