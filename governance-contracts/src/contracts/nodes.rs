@@ -192,22 +192,29 @@ pub fn rotate_key(
     if proposal.proposer != Principal::Node(id.clone()) {
         return reject(Rejection::NodeMustPropose { node: id.clone() });
     }
-    let record = node(&scope.state, id)?;
-    if record.key != proof.body.old_key {
-        return Err(stale(index, format!("{id}'s key changed since the proposal was drafted")));
-    }
-    accounts::check_key_proof(ctx, proof, &Principal::Node(id.clone()), record.key.as_ref())?;
-    switch_key(scope, ctx, id, record, &proof.body.new_key, false)
+    change_key(scope, ctx, index, id, proof, false)
 }
 
-/// `ReplaceNodeKey`: by governance, typically after a revocation.
+/// `ReplaceNodeKey`: by governance, typically after a revocation; the key replaced is revoked.
 pub fn replace_key(scope: &mut Scope<'_>, ctx: &BlockContext, index: u32, id: &NodeId, proof: &KeyProof) -> Result<()> {
+    change_key(scope, ctx, index, id, proof, true)
+}
+
+/// Moves a node to the proven key, if its key is still the one the proof replaces.
+fn change_key(
+    scope: &mut Scope<'_>,
+    ctx: &BlockContext,
+    index: u32,
+    id: &NodeId,
+    proof: &KeyProof,
+    revoke_old: bool,
+) -> Result<()> {
     let record = node(&scope.state, id)?;
     if record.key != proof.body.old_key {
         return Err(stale(index, format!("{id}'s key changed since the proposal was drafted")));
     }
     accounts::check_key_proof(ctx, proof, &Principal::Node(id.clone()), record.key.as_ref())?;
-    switch_key(scope, ctx, id, record, &proof.body.new_key, true)
+    switch_key(scope, ctx, id, record, &proof.body.new_key, revoke_old)
 }
 
 /// `RevokeNodeKey`: emergency. The key is revoked; a sealer is demoted.
