@@ -35,7 +35,7 @@ impl ConformanceStore for MemoryStore {
     }
 }
 
-/// One check: its name, for failure messages.
+/// A check: it reports failures through its [`Check`] and gets a fresh store.
 type CheckFn = fn(&Check<'_>, &mut dyn ConformanceStore);
 
 /// Every check, by name.
@@ -454,13 +454,16 @@ fn state_root_through_the_store(c: &Check<'_>, store: &mut dyn ConformanceStore)
         c.fail(format!("invariant broken after two blocks: {violation}"));
     }
     for (height, expected) in (0u64..).map(Height).zip(&roots) {
-        let root = root::root_at(&*store, height).unwrap_or_else(|e| c.fail(format!("root at {height}: {e}")));
+        let root = root::root_at(&*store, height)
+            .unwrap_or_else(|e| c.fail(format!("root at {height}: {e}")))
+            .unwrap_or_else(|| c.fail(format!("no root at {height}")));
         if &root != expected {
             c.fail(format!("root at {height} reads back as {root}, execution computed {expected}"));
         }
         let key = crate::codec::encode(&testkit::node("n1"));
         let proof = root::prove(&*store, TableId::Nodes, &key, height)
-            .unwrap_or_else(|e| c.fail(format!("proof at {height}: {e}")));
+            .unwrap_or_else(|e| c.fail(format!("proof at {height}: {e}")))
+            .unwrap_or_else(|| c.fail(format!("no tree at {height}")));
         let record: crate::state::records::NodeRecord = proof
             .value
             .as_deref()
@@ -475,7 +478,8 @@ fn state_root_through_the_store(c: &Check<'_>, store: &mut dyn ConformanceStore)
             c.fail(format!("proof of n1 at {height} does not verify: {e}"));
         }
         let absent = root::prove(&*store, TableId::Nodes, b"absent", height)
-            .unwrap_or_else(|e| c.fail(format!("proof at {height}: {e}")));
+            .unwrap_or_else(|e| c.fail(format!("proof at {height}: {e}")))
+            .unwrap_or_else(|| c.fail(format!("no tree at {height}")));
         if absent.value.is_some() || absent.verify(expected).is_err() {
             c.fail(format!("non-membership proof at {height} does not verify"));
         }

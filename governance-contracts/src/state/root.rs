@@ -92,11 +92,12 @@ pub fn commit(overlay: &mut Overlay<'_>, changes: &ChangeSet, height: Height) ->
     Ok(Digest::Sha256(root.0))
 }
 
-/// The root at `height`.
-pub fn root_at(store: &dyn Store, height: Height) -> Result<Digest, StoreError> {
+/// The root at `height`, or `None` for a height not committed yet (or no longer kept). A query for such a height
+/// is the asker's mistake, never a storage failure.
+pub fn root_at(store: &dyn Store, height: Height) -> Result<Option<Digest>, StoreError> {
     let reader = TreeStore { store };
-    let root = Tree::new(&reader).get_root_hash(height.0).map_err(tree_error)?;
-    Ok(Digest::Sha256(root.0))
+    let root = Tree::new(&reader).get_root_hash_option(height.0).map_err(tree_error)?;
+    Ok(root.map(|r| Digest::Sha256(r.0)))
 }
 
 /// A proof that an entry has a value, or has none, under a state root.
@@ -117,11 +118,15 @@ pub struct StateProof {
 #[error("state proof does not verify: {0}")]
 pub struct ProofError(pub String);
 
-/// Makes a proof for `key` in `table` at `height`.
-pub fn prove(store: &dyn Store, table: TableId, key: &[u8], height: Height) -> Result<StateProof, StoreError> {
+/// Makes a proof for `key` in `table` at `height`, or `None` for a height whose tree is not there (see
+/// [`root_at`]).
+pub fn prove(store: &dyn Store, table: TableId, key: &[u8], height: Height) -> Result<Option<StateProof>, StoreError> {
+    if root_at(store, height)?.is_none() {
+        return Ok(None);
+    }
     let reader = TreeStore { store };
     let (value, proof) = Tree::new(&reader).get_with_proof(leaf_key(table, key), height.0).map_err(tree_error)?;
-    Ok(StateProof { table: table.tag(), key: key.to_vec(), value, proof })
+    Ok(Some(StateProof { table: table.tag(), key: key.to_vec(), value, proof }))
 }
 
 impl StateProof {
