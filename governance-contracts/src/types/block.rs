@@ -12,6 +12,7 @@ use crate::crypto::{Digest, PublicKey, Signature};
 use crate::domain::{ChainIdentity, Domain};
 use crate::ids::{BlockHash, Height, NodeId, TxHash, Weight};
 use crate::types::receipt::Receipt;
+use crate::types::transaction::SignedTransaction;
 
 /// Most sealers in one set.
 pub const MAX_VALIDATORS: usize = 1_024;
@@ -44,6 +45,31 @@ impl BlockHeader {
     /// The block's hash.
     pub fn hash(&self, chain: &ChainIdentity) -> BlockHash {
         BlockHash(chain.digest(Domain::BLOCK_HEADER, self))
+    }
+}
+
+/// Most transactions one block can carry on the wire (the chain's `max_block_transactions` is at most this).
+pub const MAX_BLOCK_TRANSACTIONS: usize = 20_000;
+
+/// A block: its header and its transactions, in order.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Block {
+    /// The header.
+    pub header: BlockHeader,
+    /// The transactions; their hashes make the header's `transactions_root`.
+    pub transactions: BoundedVec<SignedTransaction, MAX_BLOCK_TRANSACTIONS>,
+}
+
+impl Block {
+    /// The block's hash (its header's).
+    pub fn hash(&self, chain: &ChainIdentity) -> BlockHash {
+        self.header.hash(chain)
+    }
+
+    /// Whether the header's `transactions_root` matches the transactions carried.
+    pub fn transactions_match(&self, chain: &ChainIdentity) -> bool {
+        let hashes: Vec<TxHash> = self.transactions.iter().map(|tx| tx.tx.hash(chain)).collect();
+        transactions_root(chain, &hashes) == self.header.transactions_root
     }
 }
 
