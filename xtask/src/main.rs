@@ -21,9 +21,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// The browser target the contracts crate (and later the console's bundle) must build for.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Debian packages the test command needs, installed by the `setup` phase when missing. None yet: the node's RocksDB
-/// build will add `clang` and `libclang-dev`, the console's browser tests `chromium` and `chromium-driver`.
-const SYSTEM_PACKAGES: &[&str] = &[];
+/// Debian packages the test command needs, installed by the `setup` phase when missing: `clang` and `libclang-dev`
+/// for the node's RocksDB build (its bindgen loads libclang at build time). The console's browser tests will add
+/// `chromium` and `chromium-driver`.
+const SYSTEM_PACKAGES: &[&str] = &["clang", "libclang-dev"];
 
 /// Crates that must never appear in the contracts crate's dependency tree: they bring I/O, an async runtime, storage,
 /// networking, a UI framework or randomness, and the contracts must stay pure and deterministic.

@@ -1,0 +1,15 @@
+//! The consensus host around Malachite's Tendermint core, behind one narrow boundary: nothing outside this module
+//! names a Malachite type except through [`host`]'s messages.
+//!
+//! - [`context`]: the core's `Context` for Synod (heights, node-id addresses, block-hash values, votes and
+//!   proposals signed over the protocol's digests, validator sets, ed25519).
+//! - [`verify`]: the certificate checks the core delegates.
+//! - [`host`]: the sans-IO host: inputs in, outputs out.
+//! - [`store`]: what the host needs from block storage (an in-memory implementation for now).
+//! - [`wal`]: the consensus write-ahead log trait (an in-memory implementation for now).
+
+pub mod context;
+pub mod host;
+pub mod store;
+pub mod verify;
+pub mod wal;

@@ -1,0 +1,10 @@
+//! The Synod node.
+//!
+//! - [`storage`]: RocksDB with column families for blocks, certificates, state, indexes, evidence and consensus
+//!   metadata; one atomic, synced write per block.
+//! - [`consensus`]: the host around Malachite's Tendermint core, behind one narrow boundary.
+//! - [`sim`]: the deterministic simulation of a cluster of nodes.
+
+pub mod consensus;
+pub mod sim;
+pub mod storage;

@@ -1,0 +1,247 @@
+//! Node storage on RocksDB: governance state, finalized blocks with their certificates and receipts, lookup
+//! indexes, equivocation evidence and the consensus WAL, in one database with one column family per concern.
+//!
+//! # Layout
+//!
+//! Heights are big-endian `u64` in keys, so that keys sort by height. Values are canonical (borsh) bytes and are
+//! read back with the bounded decoder of `governance_contracts::codec`.
+//!
+//! | column family    | key                                                  | value                               |
+//! |------------------|------------------------------------------------------|-------------------------------------|
+//! | `state`          | `TableId::tag()` (1 byte) ‖ table key                | the table's value bytes             |
+//! | `blocks`         | height                                               | `Block`                             |
+//! | `certificates`   | height                                               | `CommitCertificate`                 |
+//! | `receipts`       | height                                               | `Vec<Receipt>`, one per transaction |
+//! | `tx_index`       | `TxHash`                                             | [`TxLocation`], whether it applied  |
+//! | `proposal_index` | `ProposalId` (33 bytes) ‖ height ‖ tx index (u32 BE) | empty                               |
+//! | `account_index`  | `AccountId` (length-prefixed) ‖ height ‖ tx index    | empty                               |
+//! | `evidence`       | height ‖ sequence (u32 BE)                           | opaque equivocation evidence        |
+//! | `consensus`      | `w` ‖ height ‖ sequence (u64 BE): a WAL entry        | opaque WAL entry                    |
+//! |                  | `m` ‖ name: consensus metadata                       | opaque bytes                        |
+//! | `meta`           | `schema_version`, `chain`, `last_height`             | `u32`, `ChainIdentity`, `Height`    |
+//!
+//! # Durability
+//!
+//! A block, its certificate, receipts, index entries, state changes and the new last height go into one RocksDB
+//! write batch written with `sync = true` ([`NodeStore::commit_block`]). RocksDB applies a batch across column
+//! families atomically through its write-ahead log, and recovery (point-in-time, the default) replays whole batches
+//! only, so a crash at any point reopens at the last committed block with exactly its state. Genesis is written the
+//! same way ([`NodeStore::init_genesis`]).
+//!
+//! WAL appends are synced when the caller asks (or by [`NodeStore::wal_flush`]): consensus flushes once before
+//! anything it guards leaves the node.
+//!
+//! # Failures
+//!
+//! Every error is a [`StorageError`]. I/O failures and corruption are fatal: the node stops and says why; nothing
+//! falls back to a default. Nothing read from disk is unwrapped.
+//!
+//! # Concurrency
+//!
+//! Reads take `&self`; writes take `&mut self`, so one owner (the consensus host) is the only writer.
+
+mod chain;
+mod consensus;
+mod error;
+mod keys;
+mod state;
+
+use std::path::{Path, PathBuf};
+
+use governance_contracts::codec::encode;
+use governance_contracts::domain::ChainIdentity;
+use governance_contracts::ids::Height;
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DB, IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions};
+
+pub use chain::{CommittedBlock, TxLocation};
+pub use consensus::StoredEvidence;
+pub use error::StorageError;
+
+use keys::{Cf, decode_stored};
+
+/// The on-disk layout version this code reads and writes. A store with another version is refused on open.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One key and value read from a column family.
+type Entry = (Box<[u8]>, Box<[u8]>);
+
+/// The node's store: one RocksDB database (see the [module docs](self) for its layout).
+pub struct NodeStore {
+    db: DB,
+    path: PathBuf,
+    /// The chain the store was initialised for; `None` before genesis.
+    chain: Option<ChainIdentity>,
+    /// The last committed height; `None` before genesis, 0 after it.
+    last_height: Option<Height>,
+    /// The next WAL sequence number of one height, once known.
+    wal_cursor: Option<(Height, u64)>,
+}
+
+impl std::fmt::Debug for NodeStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeStore")
+            .field("path", &self.path)
+            .field("chain", &self.chain)
+            .field("last_height", &self.last_height)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NodeStore {
+    /// Opens the store at `path`, creating it when missing. Refuses a store of another schema version and checks
+    /// that the recorded chain, last height and governance state agree. A fresh store has no genesis yet: see
+    /// [`NodeStore::init_genesis`], or [`NodeStore::open_with_genesis`] which does both.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        // Built without compression libraries: say so rather than rely on the default.
+        options.set_compression_type(rocksdb::DBCompressionType::None);
+        options.set_keep_log_file_num(4);
+        let descriptors = Cf::ALL.iter().map(|cf| {
+            let mut cf_options = Options::default();
+            cf_options.set_compression_type(rocksdb::DBCompressionType::None);
+            ColumnFamilyDescriptor::new(cf.name(), cf_options)
+        });
+        let db = DB::open_cf_descriptors(&options, path, descriptors)
+            .map_err(|source| StorageError::Open { path: path.to_path_buf(), source })?;
+        let mut store = Self { db, path: path.to_path_buf(), chain: None, last_height: None, wal_cursor: None };
+        store.load_meta()?;
+        Ok(store)
+    }
+
+    /// Opens the store at `path` for the chain of `genesis`: initialises a fresh store with it, and refuses a
+    /// store initialised for any other genesis ([`StorageError::WrongGenesis`]).
+    pub fn open_with_genesis(
+        path: &Path,
+        genesis: &governance_contracts::types::Genesis,
+    ) -> Result<Self, StorageError> {
+        let mut store = Self::open(path)?;
+        store.init_genesis(genesis)?;
+        Ok(store)
+    }
+
+    /// The database directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The chain the store was initialised for, or `None` before genesis.
+    pub fn chain(&self) -> Option<&ChainIdentity> {
+        self.chain.as_ref()
+    }
+
+    /// The last committed height: 0 after genesis, `None` before it.
+    pub fn last_height(&self) -> Option<Height> {
+        self.last_height
+    }
+
+    /// Reads and checks the `meta` column family: writes the schema version into a fresh store, refuses another
+    /// version, and checks that the chain, the last height and the governance state agree.
+    fn load_meta(&mut self) -> Result<(), StorageError> {
+        let version = self.read(Cf::Meta, keys::meta::SCHEMA_VERSION)?;
+        let chain = self.read(Cf::Meta, keys::meta::CHAIN)?;
+        let last = self.read(Cf::Meta, keys::meta::LAST_HEIGHT)?;
+        let Some(version) = version else {
+            if chain.is_some() || last.is_some() || self.has_any(Cf::State)? || self.has_any(Cf::Blocks)? {
+                return Err(StorageError::Corrupt { table: Cf::Meta.name(), detail: "no schema version".into() });
+            }
+            let mut batch = WriteBatch::default();
+            batch.put_cf(self.cf(Cf::Meta), keys::meta::SCHEMA_VERSION, encode(&SCHEMA_VERSION));
+            return self.write(batch, true, Cf::Meta);
+        };
+        let found: u32 = decode_stored(Cf::Meta, &version)?;
+        if found != SCHEMA_VERSION {
+            return Err(StorageError::SchemaMismatch { found, expected: SCHEMA_VERSION });
+        }
+        match (chain, last) {
+            (None, None) => Ok(()),
+            (Some(chain), Some(last)) => {
+                let chain: ChainIdentity = decode_stored(Cf::Meta, &chain)?;
+                let last: Height = decode_stored(Cf::Meta, &last)?;
+                self.check_state_meta(&chain, last)?;
+                self.chain = Some(chain);
+                self.last_height = Some(last);
+                Ok(())
+            }
+            _ => Err(StorageError::Corrupt {
+                table: Cf::Meta.name(),
+                detail: "the chain identity and the last height must be recorded together".into(),
+            }),
+        }
+    }
+
+    /// Checks that the governance state's own record of chain and height matches the store's.
+    fn check_state_meta(&self, chain: &ChainIdentity, last: Height) -> Result<(), StorageError> {
+        let state = governance_contracts::execution::meta(self).map_err(|e| match e {
+            governance_contracts::Error::Storage(store) => StorageError::State(store),
+            governance_contracts::Error::Rejected(r) => {
+                StorageError::Corrupt { table: Cf::State.name(), detail: r.to_string() }
+            }
+        })?;
+        if &state.chain != chain || state.height != last {
+            return Err(StorageError::Corrupt {
+                table: Cf::State.name(),
+                detail: format!(
+                    "state is at height {} of chain {:?}, the store records height {last} of chain {:?}",
+                    state.height,
+                    state.chain.chain_id.as_str(),
+                    chain.chain_id.as_str()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The handle of a column family. Every one is opened with the database, so it is always there.
+    fn cf(&self, cf: Cf) -> &ColumnFamily {
+        self.db.cf_handle(cf.name()).expect("the database is opened with every column family")
+    }
+
+    /// The value under `key` in `cf`.
+    fn read(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.db.get_cf(self.cf(cf), key).map_err(|e| StorageError::rocks(cf.name(), e))
+    }
+
+    /// Whether `cf` holds any entry.
+    fn has_any(&self, cf: Cf) -> Result<bool, StorageError> {
+        Ok(!self.scan(cf, &[], None, Some(1))?.is_empty())
+    }
+
+    /// Entries of `cf` with `from <= key < to` (no upper bound when `to` is `None`), ascending, at most `limit`.
+    fn scan(&self, cf: Cf, from: &[u8], to: Option<Vec<u8>>, limit: Option<usize>) -> Result<Vec<Entry>, StorageError> {
+        let mut options = ReadOptions::default();
+        if let Some(to) = to {
+            options.set_iterate_upper_bound(to);
+        }
+        let iter = self.db.iterator_cf_opt(self.cf(cf), options, IteratorMode::From(from, rocksdb::Direction::Forward));
+        let mut entries = Vec::new();
+        for item in iter.take(limit.unwrap_or(usize::MAX)) {
+            entries.push(item.map_err(|e| StorageError::rocks(cf.name(), e))?);
+        }
+        Ok(entries)
+    }
+
+    /// Entries of `cf` whose key starts with `prefix`, ascending, at most `limit`.
+    fn scan_prefix_of(&self, cf: Cf, prefix: &[u8], limit: Option<usize>) -> Result<Vec<Entry>, StorageError> {
+        self.scan(cf, prefix, keys::prefix_end(prefix), limit)
+    }
+
+    /// The last entry of `cf` whose key starts with `prefix`.
+    fn last_with_prefix(&self, cf: Cf, prefix: &[u8]) -> Result<Option<Entry>, StorageError> {
+        let mut options = ReadOptions::default();
+        options.set_iterate_lower_bound(prefix.to_vec());
+        if let Some(end) = keys::prefix_end(prefix) {
+            options.set_iterate_upper_bound(end);
+        }
+        let mut iter = self.db.iterator_cf_opt(self.cf(cf), options, IteratorMode::End);
+        iter.next().transpose().map_err(|e| StorageError::rocks(cf.name(), e))
+    }
+
+    /// Writes `batch` atomically; with `sync`, durably before returning.
+    fn write(&self, batch: WriteBatch, sync: bool, cf: Cf) -> Result<(), StorageError> {
+        let mut options = WriteOptions::default();
+        options.set_sync(sync);
+        self.db.write_opt(batch, &options).map_err(|e| StorageError::rocks(cf.name(), e))
+    }
+}

@@ -1,0 +1,98 @@
+//! Governance state in the `state` column family: the [`Store`] trait of `governance-contracts` over RocksDB, and
+//! the atomic application of a [`ChangeSet`].
+
+use std::collections::BTreeMap;
+
+use governance_contracts::state::conformance::ConformanceStore;
+use governance_contracts::state::{ChangeSet, Entries, Store, StoreError, TableId};
+use rocksdb::WriteBatch;
+
+use super::keys::{self, Cf};
+use super::{NodeStore, StorageError};
+
+impl NodeStore {
+    /// Adds the puts and deletes of `changes` to `batch`.
+    pub(super) fn add_changes(&self, batch: &mut WriteBatch, changes: &ChangeSet) {
+        let cf = self.cf(Cf::State);
+        for ((table, key), value) in changes {
+            let key = keys::state_key(*table, key);
+            match value {
+                Some(value) => batch.put_cf(cf, key, value),
+                None => batch.delete_cf(cf, key),
+            }
+        }
+    }
+
+    /// Applies `changes` to the governance state in one synced write batch: all of them or none. This writes state
+    /// only (no block, no height): the conformance suite and tools use it; a node commits through
+    /// [`NodeStore::commit_block`].
+    pub fn apply_changes(&mut self, changes: &ChangeSet) -> Result<(), StorageError> {
+        let mut batch = WriteBatch::default();
+        self.add_changes(&mut batch, changes);
+        self.write(batch, true, Cf::State)
+    }
+
+    fn state_get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read(Cf::State, &keys::state_key(table, key))
+    }
+
+    fn state_scan(&self, table: TableId, prefix: &[u8]) -> Result<Entries, StorageError> {
+        // The tag byte is never 0xff, so the bound always exists and the scan never leaves the table.
+        let prefix = keys::state_key(table, prefix);
+        self.scan_prefix_of(Cf::State, &prefix, None)?
+            .into_iter()
+            .map(|(key, value)| match key.split_first() {
+                Some((tag, rest)) if *tag == table.tag() => Ok((rest.to_vec(), value.into_vec())),
+                _ => Err(StorageError::bad_key(Cf::State.name(), &key)),
+            })
+            .collect()
+    }
+}
+
+impl Store for NodeStore {
+    fn get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.state_get(table, key)?)
+    }
+
+    fn scan_prefix(&self, table: TableId, prefix: &[u8]) -> Result<Entries, StoreError> {
+        Ok(self.state_scan(table, prefix)?)
+    }
+}
+
+impl ConformanceStore for NodeStore {
+    fn apply(&mut self, changes: ChangeSet) -> Result<(), StoreError> {
+        Ok(self.apply_changes(&changes)?)
+    }
+}
+
+/// The state a pending change set would leave, read without copying it: used to check a block's state root
+/// before anything is written.
+pub(super) struct Pending<'a> {
+    pub(super) base: &'a NodeStore,
+    pub(super) changes: &'a ChangeSet,
+}
+
+impl Store for Pending<'_> {
+    fn get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.changes.get(&(table, key.to_vec())) {
+            Some(change) => Ok(change.clone()),
+            None => Store::get(self.base, table, key),
+        }
+    }
+
+    fn scan_prefix(&self, table: TableId, prefix: &[u8]) -> Result<Entries, StoreError> {
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
+            Store::scan_prefix(self.base, table, prefix)?.into_iter().collect();
+        for ((_, key), change) in self
+            .changes
+            .range((table, prefix.to_vec())..)
+            .take_while(|((t, k), _)| *t == table && k.starts_with(prefix))
+        {
+            match change {
+                Some(value) => merged.insert(key.clone(), value.clone()),
+                None => merged.remove(key),
+            };
+        }
+        Ok(merged.into_iter().collect())
+    }
+}

@@ -1,0 +1,96 @@
+//! The consensus host on its own: it proposes a block when it is the round's proposer, accepts an honest block
+//! from a peer, and refuses (prevotes nil on) a block whose header does not match re-execution.
+
+use governance_contracts::crypto::Digest;
+use governance_contracts::testkit::{genesis, node, secret};
+use malachite_core_types::{NilOrVal, VoteType};
+use synod::consensus::context::{Address, Proposal, sign_proposal};
+use synod::consensus::host::{Clock, Host, HostConfig, NetMessage, Output, ProposedBlock};
+use synod::consensus::store::MemoryBlockStore;
+use synod::consensus::wal::MemoryWal;
+
+struct FixedClock(u64);
+
+impl Clock for FixedClock {
+    fn now_ms(&self) -> u64 {
+        self.0
+    }
+}
+
+fn host(name: &str) -> Host<MemoryBlockStore, MemoryWal, FixedClock> {
+    let genesis = genesis(4);
+    let store = MemoryBlockStore::from_genesis(&genesis).expect("testkit genesis applies");
+    let time = genesis.genesis_time_ms.saturating_add(1_000);
+    let config = HostConfig { genesis, node: node(name), keys: vec![secret(name)], timeouts: Default::default() };
+    Host::new(config, store, MemoryWal::new(), FixedClock(time)).expect("a host over the genesis state")
+}
+
+fn broadcasts(outputs: &[Output]) -> Vec<NetMessage> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Broadcast(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The proposer of height 1, round 0 (n1) builds a block at once and broadcasts the signed proposal with it.
+fn proposal_of_n1() -> (NetMessage, ProposedBlock) {
+    let mut proposer = host("n1");
+    let sent = broadcasts(&proposer.start().expect("n1 starts"));
+    let proposal = sent.iter().find(|m| matches!(m, NetMessage::Proposal(_))).expect("n1 proposes").clone();
+    let block = sent
+        .iter()
+        .find_map(|m| match m {
+            NetMessage::Block(b) => Some((**b).clone()),
+            _ => None,
+        })
+        .expect("n1 sends its block");
+    (proposal, block)
+}
+
+fn prevote_of(outputs: &[Output]) -> Option<NilOrVal<governance_contracts::ids::BlockHash>> {
+    broadcasts(outputs).into_iter().find_map(|m| match m {
+        NetMessage::Vote(v) if v.vote_type == VoteType::Prevote => Some(v.value),
+        _ => None,
+    })
+}
+
+/// A sealer that receives the proposer's honest block and proposal prevotes for that block.
+#[test]
+fn honest_block_gets_a_prevote() {
+    let (proposal, block) = proposal_of_n1();
+    let chain = genesis(4).identity();
+    let hash = block.block.hash(&chain);
+    let mut sealer = host("n0");
+    sealer.start().unwrap();
+    sealer.on_message(proposal).unwrap();
+    let outputs = sealer.on_message(NetMessage::Block(Box::new(block))).unwrap();
+    assert_eq!(prevote_of(&outputs), Some(NilOrVal::Val(hash)));
+    assert_eq!(sealer.rejected_blocks(), 0);
+}
+
+/// A block whose state root differs from re-execution, even under a validly signed proposal, is refused: the
+/// sealer counts it and prevotes nil.
+#[test]
+fn block_with_a_wrong_state_root_gets_a_nil_prevote() {
+    let (_, mut block) = proposal_of_n1();
+    let chain = genesis(4).identity();
+    block.block.header.state_root = Digest::sha256(&[b"not the state"]);
+    let hash = block.block.hash(&chain);
+    let forged = Proposal {
+        height: synod::consensus::context::Height(block.block.header.height),
+        round: block.round,
+        value: synod::consensus::context::Value(hash),
+        pol_round: block.valid_round,
+        proposer: Address(node("n1")),
+    };
+    let signed = sign_proposal(&chain, &secret("n1"), forged).unwrap();
+    let mut sealer = host("n0");
+    sealer.start().unwrap();
+    sealer.on_message(NetMessage::Proposal(signed)).unwrap();
+    let outputs = sealer.on_message(NetMessage::Block(Box::new(block))).unwrap();
+    assert_eq!(sealer.rejected_blocks(), 1);
+    assert_eq!(prevote_of(&outputs), Some(NilOrVal::Nil));
+}
