@@ -9,7 +9,7 @@ use governance_contracts::crypto::Digest;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::execution;
 use governance_contracts::ids::{AccountId, BlockHash, Height, ProposalId, TxHash};
-use governance_contracts::state::{ChangeSet, root};
+use governance_contracts::state::{ChangeSet, Overlay, root};
 use governance_contracts::types::{
     Block, CommitCertificate, Event, Genesis, Outcome, Payload, Principal, Receipt, SignedTransaction, receipts_root,
     transactions_root,
@@ -18,7 +18,6 @@ use rocksdb::WriteBatch;
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Cf, decode_stored};
-use super::state::Pending;
 use super::{NodeStore, StorageError};
 
 /// A finalized block and everything that commits with it, in one write.
@@ -178,7 +177,9 @@ impl NodeStore {
         if receipts_root(chain, &committed.receipts) != header.receipts_root {
             return Err(inconsistent("the receipts do not match the header's receipts root".into()));
         }
-        let pending = Pending { base: self, changes: &committed.changes };
+        // The state the changes would leave, read through a buffer before anything is written.
+        let mut pending = Overlay::new(self);
+        pending.absorb(committed.changes.clone());
         let state_height = execution::meta(&pending)
             .map_err(|e| inconsistent(format!("the state changes leave no readable chain record: {e}")))?
             .height;

@@ -1,8 +1,6 @@
 //! Governance state in the `state` column family: the [`Store`] trait of `governance-contracts` over RocksDB, and
 //! the atomic application of a [`ChangeSet`].
 
-use std::collections::BTreeMap;
-
 use governance_contracts::state::conformance::ConformanceStore;
 use governance_contracts::state::{ChangeSet, Entries, Store, StoreError, TableId};
 use rocksdb::WriteBatch;
@@ -62,37 +60,5 @@ impl Store for NodeStore {
 impl ConformanceStore for NodeStore {
     fn apply(&mut self, changes: ChangeSet) -> Result<(), StoreError> {
         Ok(self.apply_changes(&changes)?)
-    }
-}
-
-/// The state a pending change set would leave, read without copying it: used to check a block's state root
-/// before anything is written.
-pub(super) struct Pending<'a> {
-    pub(super) base: &'a NodeStore,
-    pub(super) changes: &'a ChangeSet,
-}
-
-impl Store for Pending<'_> {
-    fn get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.changes.get(&(table, key.to_vec())) {
-            Some(change) => Ok(change.clone()),
-            None => Store::get(self.base, table, key),
-        }
-    }
-
-    fn scan_prefix(&self, table: TableId, prefix: &[u8]) -> Result<Entries, StoreError> {
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
-            Store::scan_prefix(self.base, table, prefix)?.into_iter().collect();
-        for ((_, key), change) in self
-            .changes
-            .range((table, prefix.to_vec())..)
-            .take_while(|((t, k), _)| *t == table && k.starts_with(prefix))
-        {
-            match change {
-                Some(value) => merged.insert(key.clone(), value.clone()),
-                None => merged.remove(key),
-            };
-        }
-        Ok(merged.into_iter().collect())
     }
 }
