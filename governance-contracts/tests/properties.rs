@@ -34,16 +34,8 @@ use proptest::sample::select;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// `cases` cases (unless `PROPTEST_CASES` asks for another number), and no failure files written next to the
-/// sources.
-fn config(cases: u32) -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = cases;
-    }
-    config.failure_persistence = None;
-    config
-}
+mod common;
+use common::config;
 
 // --- strategies: identifiers, keys, text ---------------------------------------------------------------------
 

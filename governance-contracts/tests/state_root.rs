@@ -19,16 +19,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-/// `cases` cases (unless `PROPTEST_CASES` asks for another number), and no failure files written next to the
-/// sources.
-fn config(cases: u32) -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = cases;
-    }
-    config.failure_persistence = None;
-    config
-}
+mod common;
+use common::config;
 
 /// The tables the root covers.
 fn state_tables() -> Vec<TableId> {
