@@ -4,7 +4,9 @@
 //!   metadata; one atomic, synced write per block.
 //! - [`consensus`]: the host around Malachite's Tendermint core, behind one narrow boundary.
 //! - [`sim`]: the deterministic simulation of a cluster of nodes.
+//! - [`failpoint`]: named points where a crash test freezes a real process to SIGKILL it.
 
 pub mod consensus;
+pub mod failpoint;
 pub mod sim;
 pub mod storage;

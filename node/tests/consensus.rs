@@ -7,7 +7,6 @@ use malachite_core_types::{NilOrVal, VoteType};
 use synod::consensus::context::{Address, Proposal, sign_proposal};
 use synod::consensus::host::{Clock, Host, HostConfig, NetMessage, Output, ProposedBlock};
 use synod::consensus::store::MemoryBlockStore;
-use synod::consensus::wal::MemoryWal;
 
 struct FixedClock(u64);
 
@@ -17,12 +16,12 @@ impl Clock for FixedClock {
     }
 }
 
-fn host(name: &str) -> Host<MemoryBlockStore, MemoryWal, FixedClock> {
+fn host(name: &str) -> Host<MemoryBlockStore, FixedClock> {
     let genesis = genesis(4);
     let store = MemoryBlockStore::from_genesis(&genesis).expect("testkit genesis applies");
     let time = genesis.genesis_time_ms.saturating_add(1_000);
     let config = HostConfig { genesis, node: node(name), keys: vec![secret(name)], timeouts: Default::default() };
-    Host::new(config, store, MemoryWal::new(), FixedClock(time)).expect("a host over the genesis state")
+    Host::new(config, store, FixedClock(time)).expect("a host over the genesis state")
 }
 
 fn broadcasts(outputs: &[Output]) -> Vec<NetMessage> {
@@ -65,8 +64,8 @@ fn honest_block_gets_a_prevote() {
     let hash = block.block.hash(&chain);
     let mut sealer = host("n0");
     sealer.start().unwrap();
-    sealer.on_message(proposal).unwrap();
-    let outputs = sealer.on_message(NetMessage::Block(Box::new(block))).unwrap();
+    sealer.on_message(&node("n1"), proposal).unwrap();
+    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).unwrap();
     assert_eq!(prevote_of(&outputs), Some(NilOrVal::Val(hash)));
     assert_eq!(sealer.rejected_blocks(), 0);
 }
@@ -89,8 +88,8 @@ fn block_with_a_wrong_state_root_gets_a_nil_prevote() {
     let signed = sign_proposal(&chain, &secret("n1"), forged).unwrap();
     let mut sealer = host("n0");
     sealer.start().unwrap();
-    sealer.on_message(NetMessage::Proposal(signed)).unwrap();
-    let outputs = sealer.on_message(NetMessage::Block(Box::new(block))).unwrap();
+    sealer.on_message(&node("n1"), NetMessage::Proposal(signed)).unwrap();
+    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).unwrap();
     assert_eq!(sealer.rejected_blocks(), 1);
     assert_eq!(prevote_of(&outputs), Some(NilOrVal::Nil));
 }

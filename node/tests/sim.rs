@@ -80,7 +80,7 @@ fn governance_transactions_are_finalised_on_every_node() {
         let host = &sim.hosts()[i];
         assert!(host.pending().is_empty(), "node {i} still holds included transactions");
         for target in ["m1-ops", "m2-ops", "m3-ops"] {
-            let record = ACCOUNTS.get(host.store().state(), &account(target)).unwrap().unwrap();
+            let record = ACCOUNTS.get(host.storage().state(), &account(target)).unwrap().unwrap();
             assert!(record.frozen, "node {i}: {target} is not frozen");
         }
     }

@@ -34,6 +34,9 @@ const FORBIDDEN_CRATES: &[&str] =
 /// Families of crates that are forbidden by name prefix (`tokio-util`, `leptos_router`, `libp2p-tcp`, ...).
 const FORBIDDEN_PREFIXES: &[&str] = &["libp2p", "leptos", "sqlx", "tokio"];
 
+/// Schedules the `sim` phase runs (each run twice, to check the trace replays identically).
+const SIM_SEEDS: u32 = 2000;
+
 /// The benchmark program the `bench-smoke` phase runs, relative to the workspace root.
 const GOVERNANCE_BENCH: &str = "governance-contracts/benches/governance.rs";
 
@@ -48,7 +51,7 @@ struct Cli {
 enum Task {
     /// Run the project's tests: every phase CI runs, in order, stopping at the first failure.
     ///
-    /// Phases: setup, fmt, clippy, wasm, purity, test, bench-smoke.
+    /// Phases: setup, fmt, clippy, wasm, purity, test, sim, bench-smoke.
     Test {
         /// Skip a phase for a quicker local run (repeatable). CI never skips.
         #[arg(long, value_name = "PHASE")]
@@ -71,13 +74,15 @@ enum Phase {
     Purity,
     /// Run the workspace's tests (nextest when installed) and doctests.
     Test,
+    /// Run the deterministic cluster simulation over many seeds with every fault kind.
+    Sim,
     /// Run the governance benchmark with a tiny iteration count.
     BenchSmoke,
 }
 
 impl Phase {
-    const ALL: [Self; 7] =
-        [Self::Setup, Self::Fmt, Self::Clippy, Self::Wasm, Self::Purity, Self::Test, Self::BenchSmoke];
+    const ALL: [Self; 8] =
+        [Self::Setup, Self::Fmt, Self::Clippy, Self::Wasm, Self::Purity, Self::Test, Self::Sim, Self::BenchSmoke];
 
     fn name(self) -> &'static str {
         match self {
@@ -87,6 +92,7 @@ impl Phase {
             Self::Wasm => "wasm",
             Self::Purity => "purity",
             Self::Test => "test",
+            Self::Sim => "sim",
             Self::BenchSmoke => "bench-smoke",
         }
     }
@@ -193,7 +199,11 @@ impl Workspace {
                 ensure_apt_packages(SYSTEM_PACKAGES)?;
             }
             Phase::Fmt => self.cargo(&["fmt", "--all", "--", "--check"])?,
-            Phase::Clippy => self.cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?,
+            // The test profile here, as for every other host build, so that dependencies (RocksDB's C++ above all)
+            // are built once: `cargo check` under the dev profile would fingerprint every build script anew.
+            Phase::Clippy => {
+                self.cargo(&["clippy", "--profile", "test", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+            }
             Phase::Wasm => self.cargo(&["build", "-p", "governance-contracts", "--target", WASM_TARGET])?,
             Phase::Purity => self.check_contracts_purity()?,
             Phase::Test => {
@@ -205,6 +215,22 @@ impl Workspace {
                     println!("cargo-nextest is not installed: using cargo test");
                     self.cargo(&["test", "--workspace"])?;
                 }
+            }
+            Phase::Sim => {
+                let seeds = SIM_SEEDS.to_string();
+                self.cargo(&[
+                    "run",
+                    "--profile",
+                    "test",
+                    "-p",
+                    "synod",
+                    "--",
+                    "sim",
+                    "--seeds",
+                    &seeds,
+                    "--faults",
+                    "all",
+                ])?;
             }
             Phase::BenchSmoke => {
                 if !self.root.join(GOVERNANCE_BENCH).exists() {

@@ -1,24 +1,32 @@
-//! The sans-IO consensus host: one per node, owning Malachite's [`State`], the node's [`BlockStore`], its
-//! [`Wal`], its [`Clock`] and its pending transactions. It takes inputs ([`Host::start`], [`Host::on_message`],
-//! [`Host::on_timeout`]) and returns [`Output`]s (messages to broadcast, timers to schedule or cancel, blocks
-//! finalised); the runtime (tokio in production, the simulator in tests) performs them.
+//! The sans-IO consensus host: one per node, owning Malachite's [`State`], the node's storage (blocks, state,
+//! evidence and the consensus WAL: [`NodeStorage`]), its [`Clock`], its pending transactions and its [`Syncer`].
+//! It takes inputs ([`Host::start`], [`Host::on_message`], [`Host::on_timer`]) and returns [`Output`]s (messages
+//! to broadcast or send to one peer, timers to schedule or cancel, blocks finalised); the runtime (tokio in
+//! production, the simulator in tests) performs them.
 //!
 //! How the core is driven (see the shared Malachite notes):
 //! - One `process!` call per input. Effects that need a follow-up input (`GetValue` → `Propose`, a received
-//!   block → `ProposedValue`, `Finalize` → `StartHeight`) queue it; the queue is drained after the call returns,
+//!   block → `ProposedValue`, the next height's start) queue it; the queue is drained after the call returns,
 //!   never from inside the effect handler.
 //! - Values are block hashes in `ProposalAndParts` mode: a block travels in [`NetMessage::Block`] beside the signed
 //!   proposal. The host checks every received block by re-executing it over its own committed state and comparing
 //!   every header field ([`InvalidBlock`] names each check) before it reports the block's validity to the core.
 //!   Blocks for a later height wait until that height starts.
-//! - `Decide` flushes the WAL, then commits block, receipts, certificate (converted to the protocol's
-//!   [`CommitCertificate`]) and state in one store write. `Finalize` (which follows at once: `target_time` is
-//!   `None`) derives the next validator set from the committed state and queues `StartHeight(h + 1, set)`.
-//! - The WAL is flushed before any output leaves [`Host`] and before a block is written. A storage failure, a
-//!   replay divergence or a decided block the host does not hold is fatal ([`HostError`]): the node stops.
-//!
-//! Not yet here (later steps): WAL replay on restart, sync of missed heights, persisting built blocks across
-//! restarts, storing equivocation evidence (it is counted), a mempool that checks transactions at the door.
+//! - **WAL.** Every entry the core asks to log is appended ([`WalEntry`]), and so is every block this node built
+//!   (with its round) or checked. The log is flushed before any output leaves [`Host`] and before a block is
+//!   written. [`Host::start`] replays the log of the unfinished height into a fresh core: blocks first (re-checked),
+//!   then the core's entries with the replay index set, so that the core re-derives, and re-signs identically,
+//!   exactly what it said before the crash, and `GetValue` returns the block already built for that round.
+//! - `Decide` flushes the WAL, then commits block, receipts, certificate and state in one store write. `Finalize`
+//!   stores any equivocation evidence, derives the next validator set from the committed state, and schedules the
+//!   next height's start for `block_interval_ms` after the decided block's time ([`Timer::StartHeight`]), so
+//!   blocks come at the chain's interval, empty when there is nothing to include.
+//! - **Sync.** A consensus message for a later height means its sender is ahead; the [`Syncer`] asks it for the
+//!   missing (block, certificate) pairs. Each is applied only if its certificate verifies against the validator
+//!   set this node derived itself and re-executing it reproduces its header; the core then restarts at the next
+//!   height.
+//! - A storage failure, a replay divergence or a decided block the host does not hold is fatal ([`HostError`]):
+//!   the node stops.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -29,7 +37,7 @@ use governance_contracts::execution::{self, BlockError, BlockOutcome};
 use governance_contracts::ids::{self, BlockHash, NodeId, TxHash};
 use governance_contracts::state::root;
 use governance_contracts::types::block::{
-    self, Block, BlockHeader, CommitCertificate, receipts_root, transactions_root,
+    self, Block, BlockHeader, CommitCertificate, receipts_root, transactions_root, verify_certificate,
 };
 use governance_contracts::types::{Genesis, Receipt, SignedTransaction};
 use malachite_core_consensus::{
@@ -45,9 +53,12 @@ use super::context::{
     Address, Height, SignedProposal, SignedVote, SynodContext, ValidatorSet, ValidatorSetError, Value, sign_proposal,
     sign_vote, to_protocol_certificate, verify_message,
 };
-use super::store::{BlockStore, StorageFailure, StoredBlock};
+use super::evidence::Evidence;
+use super::store::{BlockStore, NodeStorage, StorageFailure, StoredBlock};
+use super::sync::{self, MAX_SYNC_BATCH, SyncRequest, SyncedBlock, Syncer};
 use super::verify;
-use super::wal::Wal;
+use super::wal::WalEntry;
+use crate::failpoint;
 
 /// Most blocks held for heights after the current one.
 const MAX_HELD_BLOCKS: usize = 64;
@@ -88,6 +99,19 @@ pub enum NetMessage {
     PolkaCertificate(PolkaCertificate<SynodContext>),
     /// A round certificate (liveness).
     RoundCertificate(RoundCertificate<SynodContext>),
+    /// A request for finalised heights (sent to one peer).
+    SyncRequest(SyncRequest),
+    /// Finalised heights with their certificates, in height order (at most [`MAX_SYNC_BATCH`]).
+    SyncResponse(Vec<SyncedBlock>),
+}
+
+/// A timer the host asks the runtime to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// A consensus timeout of the current height.
+    Consensus(Timeout),
+    /// The block interval after the last decided block has passed: start the next height.
+    StartHeight,
 }
 
 /// A height finalised by this node, as committed.
@@ -110,17 +134,24 @@ pub struct DecidedBlock {
 pub enum Output {
     /// Send to every peer.
     Broadcast(NetMessage),
-    /// Fire `timeout` after `after_ms` (replacing a pending one with the same kind and round).
-    ScheduleTimeout {
-        /// The timeout.
-        timeout: Timeout,
+    /// Send to one peer.
+    Send {
+        /// The peer.
+        to: NodeId,
+        /// The message.
+        message: NetMessage,
+    },
+    /// Fire `timer` after `after_ms` (replacing a pending one that is equal).
+    Schedule {
+        /// The timer.
+        timer: Timer,
         /// Delay in milliseconds.
         after_ms: u64,
     },
-    /// Cancel one pending timeout.
-    CancelTimeout(Timeout),
-    /// Cancel every pending timeout.
-    CancelAllTimeouts,
+    /// Cancel one pending timer.
+    Cancel(Timer),
+    /// Cancel every pending consensus timer ([`Timer::Consensus`]).
+    CancelConsensusTimers,
     /// A height was finalised and committed.
     Decided(Box<DecidedBlock>),
 }
@@ -187,7 +218,7 @@ pub enum HostError {
     /// The host has no signing key.
     #[error("no signing key")]
     NoKey,
-    /// The core decided a block this host does not hold as valid (needs sync, a later step).
+    /// The core decided a block this host does not hold as valid.
     #[error("decided block {0} is not held as a valid candidate")]
     UnknownDecidedBlock(BlockHash),
     /// The core reported an error that must stop the node (replay divergence, corrupt WAL, lost decision).
@@ -216,35 +247,55 @@ struct Candidate {
     verdict: Result<BlockOutcome, InvalidBlock>,
 }
 
+/// What the host counted, for metrics and the simulator's summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostCounters {
+    /// Equivocation evidence stored.
+    pub evidence: u64,
+    /// Received blocks found invalid.
+    pub rejected_blocks: u64,
+    /// Synced blocks refused (bad certificate or block).
+    pub rejected_synced: u64,
+    /// Heights committed through sync.
+    pub synced_heights: u64,
+    /// Sync requests sent.
+    pub sync_requests: u64,
+    /// Log entries replayed on start.
+    pub replayed_entries: u64,
+}
+
 /// Everything but the core's state, so that the effect handler can borrow it while the core runs.
-struct Core<S, W, C> {
+struct Core<S, C> {
     chain: ChainIdentity,
     node: NodeId,
     keys: Vec<SecretKey>,
     timeouts: LinearTimeouts,
     genesis_time_ms: u64,
-    store: S,
-    wal: W,
+    storage: S,
     clock: C,
-    /// The height being decided and its validator set.
+    /// The height being decided (the committed height + 1) and its validator set.
     height: ids::Height,
     set: ValidatorSet,
+    /// The height is decided and committed; the next one starts when [`Timer::StartHeight`] fires.
+    waiting: bool,
+    /// The WAL is being replayed: the core's appends are already in it.
+    replaying: bool,
     pending: Vec<SignedTransaction>,
     candidates: BTreeMap<BlockHash, Candidate>,
     /// Blocks this node built at the current height, by round.
     built: BTreeMap<Round, BlockHash>,
     held: BTreeMap<ids::Height, Vec<ProposedBlock>>,
+    syncer: Syncer,
     queue: VecDeque<Input<SynodContext>>,
     outputs: Vec<Output>,
     fatal: Option<HostError>,
-    evidence: u64,
-    rejected_blocks: u64,
+    counters: HostCounters,
 }
 
 /// The consensus host of one node.
-pub struct Host<S, W, C> {
+pub struct Host<S, C> {
     consensus: State<SynodContext>,
-    core: Core<S, W, C>,
+    core: Core<S, C>,
 }
 
 fn validator_set_after(store: &dyn BlockStore) -> Result<ValidatorSet, HostError> {
@@ -253,78 +304,123 @@ fn validator_set_after(store: &dyn BlockStore) -> Result<ValidatorSet, HostError
     ValidatorSet::new(set).map_err(|e: ValidatorSetError| HostError::ValidatorSet { height, reason: e.to_string() })
 }
 
-impl<S: BlockStore, W: Wal, C: Clock> Host<S, W, C> {
-    /// A host for the height after the one `store` has committed. Call [`Self::start`] next.
-    pub fn new(config: HostConfig, store: S, wal: W, clock: C) -> Result<Self, HostError> {
+fn storage_error(e: impl std::fmt::Display) -> HostError {
+    HostError::Storage(StorageFailure(e.to_string()))
+}
+
+fn fresh_state(node: &NodeId, height: ids::Height, set: &ValidatorSet) -> State<SynodContext> {
+    let params = Params {
+        address: Address(node.clone()),
+        threshold_params: ThresholdParams::default(),
+        value_payload: ValuePayload::ProposalAndParts,
+        enabled: true,
+    };
+    State::new(SynodContext, Height(height), set.clone(), params, 1024, 256)
+}
+
+impl<S: NodeStorage, C: Clock> Host<S, C> {
+    /// A host for the height after the one `storage` has committed. Call [`Self::start`] next.
+    pub fn new(config: HostConfig, storage: S, clock: C) -> Result<Self, HostError> {
         if config.keys.is_empty() {
             return Err(HostError::NoKey);
         }
-        let set = validator_set_after(&store)?;
-        let height = store.height().plus(1);
-        let params = Params {
-            address: Address(config.node.clone()),
-            threshold_params: ThresholdParams::default(),
-            value_payload: ValuePayload::ProposalAndParts,
-            enabled: true,
-        };
-        let consensus = State::new(SynodContext, Height(height), set.clone(), params, 1024, 256);
+        let set = validator_set_after(&storage)?;
+        let height = storage.height().plus(1);
+        let consensus = fresh_state(&config.node, height, &set);
         let core = Core {
             chain: config.genesis.identity(),
             node: config.node,
             keys: config.keys,
             timeouts: config.timeouts,
             genesis_time_ms: config.genesis.genesis_time_ms,
-            store,
-            wal,
+            storage,
             clock,
             height,
             set,
+            waiting: false,
+            replaying: false,
             pending: Vec::new(),
             candidates: BTreeMap::new(),
             built: BTreeMap::new(),
             held: BTreeMap::new(),
+            syncer: Syncer::new(),
             queue: VecDeque::new(),
             outputs: Vec::new(),
             fatal: None,
-            evidence: 0,
-            rejected_blocks: 0,
+            counters: HostCounters::default(),
         };
         Ok(Self { consensus, core })
     }
 
-    /// Starts consensus at the next height (with an empty WAL: replay comes in a later step).
+    /// Starts consensus at the next height, replaying its write-ahead log if a previous run left one: the blocks
+    /// it recorded are re-checked and held again, then the core's entries are fed back in order with the replay
+    /// index set, so the core re-derives its own messages with the signatures it logged.
     pub fn start(&mut self) -> Result<Vec<Output>, HostError> {
-        let height = Height(self.core.height);
-        self.core.wal.reset(height)?;
-        self.core.queue.push_back(Input::StartHeight(
-            height,
-            self.core.set.clone(),
-            false,
-            None,
-            VoteExtensionPolicy::Disabled,
-        ));
-        self.run()
+        let height = self.core.height;
+        self.core.storage.log_reset(height)?;
+        let entries = self.core.storage.log_entries(height)?;
+        let mut inputs = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            match entry {
+                WalEntry::Block { built_for, block } => self.core.restore_block(*built_for, block)?,
+                other => match other.to_input(height) {
+                    Ok(Some(input)) => inputs.push(input),
+                    Ok(None) => {}
+                    Err(e) => return Err(HostError::Core(format!("write-ahead log of height {height}: {e}"))),
+                },
+            }
+        }
+        self.core.queue_start_height();
+        let mut outputs = self.run()?;
+        if !inputs.is_empty() {
+            self.consensus.record_recovered_own_precommit_extensions(&inputs);
+            self.consensus.index_wal_entries(&inputs);
+            self.core.counters.replayed_entries = u64::try_from(inputs.len()).unwrap_or(u64::MAX);
+            self.core.replaying = true;
+            self.core.queue.extend(inputs);
+            let replayed = self.run();
+            self.core.replaying = false;
+            self.consensus.reset_entries_index();
+            outputs.extend(replayed?);
+            tracing::info!(node = %self.core.node, %height, entries = entries.len(), "write-ahead log replayed");
+        }
+        Ok(outputs)
     }
 
-    /// Handles a message from a peer.
-    pub fn on_message(&mut self, message: NetMessage) -> Result<Vec<Output>, HostError> {
+    /// Handles a message from peer `from`.
+    pub fn on_message(&mut self, from: &NodeId, message: NetMessage) -> Result<Vec<Output>, HostError> {
         match message {
-            NetMessage::Proposal(p) => self.core.queue.push_back(Input::Proposal(p)),
-            NetMessage::Vote(v) => self.core.queue.push_back(Input::Vote(v)),
+            NetMessage::Proposal(p) => {
+                self.core.observe(from, p.message.height.0);
+                self.core.queue.push_back(Input::Proposal(p));
+            }
+            NetMessage::Vote(v) => {
+                self.core.observe(from, v.message.height.0);
+                self.core.queue.push_back(Input::Vote(v));
+            }
             NetMessage::PolkaCertificate(c) => self.core.queue.push_back(Input::PolkaCertificate(c)),
             NetMessage::RoundCertificate(c) => self.core.queue.push_back(Input::RoundCertificate(c)),
             NetMessage::Block(b) => self.core.on_block(*b)?,
+            NetMessage::SyncRequest(request) => self.core.serve(from, request)?,
+            NetMessage::SyncResponse(blocks) => self.on_sync_response(from, blocks)?,
         }
         self.run()
     }
 
-    /// Handles a timeout the runtime scheduled and did not cancel.
-    pub fn on_timeout(&mut self, timeout: Timeout) -> Result<Vec<Output>, HostError> {
-        self.core.queue.push_back(Input::TimeoutElapsed(timeout));
+    /// Handles a timer the runtime scheduled and did not cancel.
+    pub fn on_timer(&mut self, timer: Timer) -> Result<Vec<Output>, HostError> {
+        match timer {
+            Timer::Consensus(timeout) => self.core.queue.push_back(Input::TimeoutElapsed(timeout)),
+            Timer::StartHeight => {
+                if self.core.waiting {
+                    self.core.begin_height()?;
+                }
+            }
+        }
         self.run()
     }
 
-    /// Adds a transaction to propose in a later block (a mempool with admission checks comes later).
+    /// Adds a transaction to propose in a later block.
     pub fn submit(&mut self, tx: SignedTransaction) {
         self.core.pending.push(tx);
     }
@@ -336,7 +432,7 @@ impl<S: BlockStore, W: Wal, C: Clock> Host<S, W, C> {
 
     /// The last height this node committed.
     pub fn committed_height(&self) -> ids::Height {
-        self.core.store.height()
+        self.core.storage.height()
     }
 
     /// The consensus round of the current height.
@@ -344,14 +440,14 @@ impl<S: BlockStore, W: Wal, C: Clock> Host<S, W, C> {
         self.consensus.round()
     }
 
-    /// The node's store.
-    pub fn store(&self) -> &S {
-        &self.core.store
+    /// The node's storage.
+    pub fn storage(&self) -> &S {
+        &self.core.storage
     }
 
-    /// The node's WAL.
-    pub fn wal(&self) -> &W {
-        &self.core.wal
+    /// Gives the node's storage back (to reopen it after a simulated crash, say).
+    pub fn into_storage(self) -> S {
+        self.core.storage
     }
 
     /// This node's id.
@@ -364,14 +460,62 @@ impl<S: BlockStore, W: Wal, C: Clock> Host<S, W, C> {
         &self.core.pending
     }
 
-    /// Equivocation evidence reports received from the core so far (storage of the evidence comes later).
-    pub fn evidence_reports(&self) -> u64 {
-        self.core.evidence
+    /// What the host counted so far.
+    pub fn counters(&self) -> HostCounters {
+        HostCounters {
+            sync_requests: self.core.syncer.requests(),
+            synced_heights: self.core.syncer.applied(),
+            ..self.core.counters
+        }
     }
 
     /// Received blocks found invalid so far.
     pub fn rejected_blocks(&self) -> u64 {
-        self.core.rejected_blocks
+        self.core.counters.rejected_blocks
+    }
+
+    /// Applies synced heights from `from` in order: each must be this node's next height, carry a certificate
+    /// valid for the validator set this node derived for it, and re-execute to its header. The first that fails
+    /// ends the batch. The core restarts at the height after the last one applied.
+    fn on_sync_response(&mut self, from: &NodeId, blocks: Vec<SyncedBlock>) -> Result<(), HostError> {
+        let mut applied = 0u64;
+        let cap = usize::try_from(MAX_SYNC_BATCH).unwrap_or(usize::MAX);
+        for SyncedBlock { block, certificate } in blocks.into_iter().take(cap) {
+            let core = &mut self.core;
+            if block.header.height != core.height {
+                continue;
+            }
+            if let Err(e) = verify_certificate(&core.chain, &block.header, &certificate, core.set.protocol()) {
+                core.counters.rejected_synced = core.counters.rejected_synced.saturating_add(1);
+                tracing::warn!(node = %core.node, peer = %from, error = %e, "synced block with a bad certificate");
+                break;
+            }
+            let outcome = match core.check_block(&block)? {
+                Ok(outcome) => outcome,
+                Err(reason) => {
+                    core.counters.rejected_synced = core.counters.rejected_synced.saturating_add(1);
+                    tracing::warn!(node = %core.node, peer = %from, %reason, "synced block does not re-execute");
+                    break;
+                }
+            };
+            core.commit(block, outcome, certificate)?;
+            core.advance()?;
+            applied = applied.saturating_add(1);
+            // The core was deciding the height just committed: start afresh at the next one, now.
+            self.consensus = fresh_state(&self.core.node, self.core.height, &self.core.set);
+            self.core.outputs.push(Output::Cancel(Timer::StartHeight));
+            self.core.outputs.push(Output::CancelConsensusTimers);
+            self.core.queue.clear();
+            self.core.begin_height()?;
+        }
+        self.core.syncer.on_response(from, applied);
+        if applied > 0 {
+            let now = self.core.clock.now_ms();
+            if let Some((peer, request)) = self.core.syncer.poll(self.core.height, now) {
+                self.core.outputs.push(Output::Send { to: peer, message: NetMessage::SyncRequest(request) });
+            }
+        }
+        Ok(())
     }
 
     /// Feeds every queued input to the core, one `process!` call each, then flushes the WAL and hands over the
@@ -397,12 +541,16 @@ impl<S: BlockStore, W: Wal, C: Clock> Host<S, W, C> {
                 }
             }
         }
-        self.core.wal.flush()?;
-        Ok(std::mem::take(&mut self.core.outputs))
+        self.core.storage.log_flush()?;
+        let outputs = std::mem::take(&mut self.core.outputs);
+        if outputs.iter().any(|o| matches!(o, Output::Broadcast(NetMessage::Vote(_)))) {
+            failpoint::hit(failpoint::BEFORE_BROADCAST);
+        }
+        Ok(outputs)
     }
 }
 
-impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
+impl<S: NodeStorage, C: Clock> Core<S, C> {
     /// The effect handler: records a fatal error so that [`Host::run`] stops the node.
     fn handle(&mut self, effect: Effect<SynodContext>) -> Result<Resume<SynodContext>, &'static str> {
         match self.on_effect(effect) {
@@ -418,17 +566,17 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
     fn on_effect(&mut self, effect: Effect<SynodContext>) -> Result<Resume<SynodContext>, HostError> {
         Ok(match effect {
             Effect::CancelAllTimeouts(r) => {
-                self.outputs.push(Output::CancelAllTimeouts);
+                self.outputs.push(Output::CancelConsensusTimers);
                 r.resume_with(())
             }
             Effect::CancelTimeout(timeout, r) => {
-                self.outputs.push(Output::CancelTimeout(timeout));
+                self.outputs.push(Output::Cancel(Timer::Consensus(timeout)));
                 r.resume_with(())
             }
             Effect::ScheduleTimeout(timeout, r) => {
                 let after = self.timeouts.duration_for(timeout);
                 let after_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
-                self.outputs.push(Output::ScheduleTimeout { timeout, after_ms });
+                self.outputs.push(Output::Schedule { timer: Timer::Consensus(timeout), after_ms });
                 r.resume_with(())
             }
             Effect::StartRound(_, _, _, _, r) => r.resume_with(()),
@@ -486,7 +634,8 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
                 r.resume_with(())
             }
             Effect::CertVerifiedSyncValue(_, _, r) | Effect::CertRejectedSyncValue(_, _, _, r) => {
-                // The host sends no sync requests yet, so no sync response reaches the core.
+                // Synced heights are verified and applied by the host itself (`Host::on_sync_response`), never
+                // fed to the core, so the core has no synced value to report on.
                 r.resume_with(())
             }
             Effect::Decide(certificate, _extensions, r) => {
@@ -494,15 +643,22 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
                 r.resume_with(())
             }
             Effect::Finalize(certificate, _extensions, evidence, r) => {
-                if !evidence.is_empty() {
-                    self.evidence = self.evidence.saturating_add(1);
-                    tracing::warn!(node = %self.node, height = %certificate.height, "equivocation evidence");
+                for found in Evidence::from_core(&evidence) {
+                    tracing::warn!(
+                        node = %self.node,
+                        height = %certificate.height,
+                        offender = %found.offender(),
+                        "equivocation evidence stored"
+                    );
+                    self.storage.record_evidence(&found)?;
+                    self.counters.evidence = self.counters.evidence.saturating_add(1);
                 }
                 self.finalize(certificate.height.0)?;
                 r.resume_with(())
             }
             Effect::SignVote(vote, r) => {
                 let signed = sign_vote(&self.chain, self.key(), vote).map_err(|e| HostError::Core(e.to_string()))?;
+                failpoint::hit(failpoint::AFTER_SIGN_VOTE);
                 r.resume_with(signed)
             }
             Effect::SignProposal(proposal, r) => {
@@ -524,9 +680,11 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
                 r.resume_with(verify::round_certificate(&self.chain, &c, &set, params))
             }
             Effect::WalAppend(height, entry, r) => {
-                // Entries for a height the log has moved past are ignored, as the core expects.
-                if height == self.wal.height() {
-                    self.wal.append(entry)?;
+                // Entries for a height the log has moved past are ignored, as the core expects; replayed entries
+                // are in the log already.
+                if height.0 == self.height && !self.replaying {
+                    let entry = WalEntry::from_input(&entry).map_err(|e| HostError::Core(e.to_string()))?;
+                    self.storage.log_append(self.height, &entry)?;
                 }
                 r.resume_with(())
             }
@@ -554,12 +712,12 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
 
     /// The last finalised block's hash and time (zero hash and genesis time at height 1).
     fn parent(&self) -> Result<(BlockHash, u64), HostError> {
-        let committed = self.store.height();
+        let committed = self.storage.height();
         if committed == ids::Height(0) {
             return Ok((BlockHash(Digest::ZERO), self.genesis_time_ms));
         }
         let stored = self
-            .store
+            .storage
             .block(committed)?
             .ok_or_else(|| StorageFailure(format!("committed block {committed} is missing")))?;
         Ok((stored.block.hash(&self.chain), stored.block.header.time_ms))
@@ -574,7 +732,7 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
         if height != self.height {
             return Ok(None);
         }
-        let state = self.store.state();
+        let state = self.storage.state();
         let storage = |e: governance_contracts::Error| HostError::Storage(StorageFailure(e.to_string()));
         let context = execution::next_block_context(state).map_err(storage)?;
         let max = governance_contracts::contracts::params::params(state).map_err(storage)?.max_block_transactions;
@@ -614,6 +772,8 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
             .map_err(|e| HostError::Core(format!("block too large: {e}")))?;
         let block = Block { header, transactions };
         let hash = block.hash(&self.chain);
+        let built_for = round.as_u32();
+        self.storage.log_append(height, &WalEntry::Block { built_for, block: block.clone() })?;
         self.candidates.insert(hash, Candidate { block, verdict: Ok(outcome) });
         self.built.insert(round, hash);
         Ok(Some(hash))
@@ -649,7 +809,7 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
                 (tx.clone(), size)
             })
             .collect();
-        let outcome = match execution::apply_block(self.store.state(), header.height, &transactions) {
+        let outcome = match execution::apply_block(self.storage.state(), header.height, &transactions) {
             Ok(outcome) => outcome,
             Err(BlockError::Storage(e)) => return Err(HostError::Storage(StorageFailure(e.to_string()))),
             Err(e) => return Ok(Err(InvalidBlock::Execution(e.to_string()))),
@@ -672,7 +832,7 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
         if height < self.height {
             return Ok(());
         }
-        if height > self.height {
+        if height > self.height || (height == self.height && self.waiting) {
             let held: usize = self.held.values().map(Vec::len).sum();
             if height.since(self.height) <= MAX_HELD_HEIGHTS_AHEAD && held < MAX_HELD_BLOCKS {
                 self.held.entry(height).or_default().push(proposed);
@@ -693,9 +853,11 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
                 }
                 let verdict = self.check_block(&proposed.block)?;
                 if let Err(reason) = &verdict {
-                    self.rejected_blocks = self.rejected_blocks.saturating_add(1);
+                    self.counters.rejected_blocks = self.counters.rejected_blocks.saturating_add(1);
                     tracing::warn!(node = %self.node, %reason, "invalid block");
                 }
+                let entry = WalEntry::Block { built_for: None, block: proposed.block.clone() };
+                self.storage.log_append(self.height, &entry)?;
                 let validity = Validity::from_bool(verdict.is_ok());
                 self.candidates.insert(hash, Candidate { block: proposed.block.clone(), verdict });
                 validity
@@ -715,19 +877,27 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
         Ok(())
     }
 
-    /// Commits the decided block with its certificate, after flushing the WAL.
+    /// Commits the decided block with its certificate.
     fn decide(&mut self, certificate: &malachite_core_types::CommitCertificate<SynodContext>) -> Result<(), HostError> {
         let hash = certificate.value_id;
         let Some(Candidate { block, verdict: Ok(outcome) }) = self.candidates.remove(&hash) else {
             return Err(HostError::UnknownDecidedBlock(hash));
         };
         let protocol = to_protocol_certificate(certificate).map_err(|e| HostError::Certificate(e.to_string()))?;
-        self.wal.flush()?;
+        self.commit(block, outcome, protocol)
+    }
+
+    /// Writes a finalised block, its receipts, certificate and state changes in one store write, after flushing
+    /// the WAL, and reports it.
+    fn commit(&mut self, block: Block, outcome: BlockOutcome, certificate: CommitCertificate) -> Result<(), HostError> {
+        self.storage.log_flush()?;
+        failpoint::hit(failpoint::BEFORE_BLOCK_COMMIT);
         let height = block.header.height;
-        let stored = StoredBlock { block, receipts: outcome.receipts, certificate: protocol };
-        self.store.commit(stored.clone(), outcome.changes)?;
-        let state_root = root::root_at(self.store.state(), height)
-            .map_err(|e| StorageFailure(e.to_string()))?
+        let stored = StoredBlock { block, receipts: outcome.receipts, certificate };
+        self.storage.commit(stored.clone(), outcome.changes)?;
+        failpoint::hit(failpoint::AFTER_BLOCK_COMMIT);
+        let state_root = root::root_at(self.storage.state(), height)
+            .map_err(storage_error)?
             .ok_or_else(|| StorageFailure(format!("no state root at committed height {height}")))?;
         let included: BTreeSet<TxHash> = stored.block.transactions.iter().map(|tx| tx.tx.hash(&self.chain)).collect();
         let chain = &self.chain;
@@ -742,33 +912,103 @@ impl<S: BlockStore, W: Wal, C: Clock> Core<S, W, C> {
         Ok(())
     }
 
-    /// Moves to the next height: its validator set from the committed state, a fresh WAL, `StartHeight` queued,
-    /// and blocks held for it checked.
-    fn finalize(&mut self, decided: ids::Height) -> Result<(), HostError> {
-        if self.store.height() != decided {
-            return Err(HostError::Core(format!(
-                "finalize of height {decided} but the store holds height {}",
-                self.store.height()
-            )));
-        }
-        let next = decided.plus(1);
-        self.set = validator_set_after(&self.store)?;
+    /// After a commit: the next height, its validator set from the committed state, its log, and blocks held.
+    fn advance(&mut self) -> Result<(), HostError> {
+        let next = self.storage.height().plus(1);
+        self.set = validator_set_after(&self.storage)?;
         self.height = next;
         self.candidates.clear();
         self.built.clear();
-        self.wal.reset(Height(next))?;
+        self.storage.log_reset(next)?;
+        self.held.retain(|h, _| *h >= next);
+        Ok(())
+    }
+
+    /// After the core finalised `decided`: moves to the next height and schedules its start for the chain's block
+    /// interval after the decided block's time (at once if that time has passed).
+    fn finalize(&mut self, decided: ids::Height) -> Result<(), HostError> {
+        if self.storage.height() != decided {
+            return Err(HostError::Core(format!(
+                "finalize of height {decided} but the store holds height {}",
+                self.storage.height()
+            )));
+        }
+        self.advance()?;
+        let interval = governance_contracts::contracts::params::params(self.storage.state())
+            .map_err(storage_error)?
+            .block_interval_ms;
+        let (_, parent_time) = self.parent()?;
+        let due = parent_time.saturating_add(interval);
+        let now = self.clock.now_ms();
+        self.waiting = true;
+        if due > now {
+            self.outputs.push(Output::Schedule { timer: Timer::StartHeight, after_ms: due.saturating_sub(now) });
+            Ok(())
+        } else {
+            self.begin_height()
+        }
+    }
+
+    /// Queues `StartHeight` for the current height with its validator set.
+    fn queue_start_height(&mut self) {
         self.queue.push_back(Input::StartHeight(
-            Height(next),
+            Height(self.height),
             self.set.clone(),
             false,
             None,
             VoteExtensionPolicy::Disabled,
         ));
-        self.held.retain(|h, _| *h >= next);
-        if let Some(held) = self.held.remove(&next) {
+    }
+
+    /// Starts the current height: `StartHeight` queued and blocks held for it checked.
+    fn begin_height(&mut self) -> Result<(), HostError> {
+        self.waiting = false;
+        self.queue_start_height();
+        if let Some(held) = self.held.remove(&self.height) {
             for proposed in held {
                 self.feed_block(proposed)?;
             }
+        }
+        Ok(())
+    }
+
+    /// A block recorded in the WAL before a restart: re-checked and held as a candidate again (and as this node's
+    /// own block for its round if it built it).
+    fn restore_block(&mut self, built_for: Option<u32>, block: &Block) -> Result<(), HostError> {
+        let hash = block.hash(&self.chain);
+        if !self.candidates.contains_key(&hash) {
+            let verdict = self.check_block(block)?;
+            self.candidates.insert(hash, Candidate { block: block.clone(), verdict });
+        }
+        if let Some(round) = built_for {
+            self.built.insert(Round::new(round), hash);
+        }
+        Ok(())
+    }
+
+    /// A consensus message from `peer` for `height`: if the peer is ahead, ask it for what this node misses.
+    fn observe(&mut self, peer: &NodeId, height: ids::Height) {
+        if height <= self.height {
+            return;
+        }
+        let now = self.clock.now_ms();
+        if let Some((to, request)) = self.syncer.observe(peer, height, self.height, now) {
+            tracing::info!(node = %self.node, peer = %to, from = %request.from, to = %request.to, "sync request");
+            self.outputs.push(Output::Send { to, message: NetMessage::SyncRequest(request) });
+        }
+    }
+
+    /// Answers a peer's sync request with the finalised heights this node holds.
+    fn serve(&mut self, peer: &NodeId, request: SyncRequest) -> Result<(), HostError> {
+        let mut blocks = Vec::new();
+        for height in sync::serve_range(request, self.storage.height()) {
+            match self.storage.block(height)? {
+                Some(stored) => blocks.push(SyncedBlock { block: stored.block, certificate: stored.certificate }),
+                None => break,
+            }
+        }
+        if !blocks.is_empty() {
+            self.outputs.push(Output::Send { to: peer.clone(), message: NetMessage::SyncResponse(blocks) });
         }
         Ok(())
     }

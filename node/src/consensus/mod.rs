@@ -5,11 +5,15 @@
 //!   proposals signed over the protocol's digests, validator sets, ed25519).
 //! - [`verify`]: the certificate checks the core delegates.
 //! - [`host`]: the sans-IO host: inputs in, outputs out.
-//! - [`store`]: what the host needs from block storage (an in-memory implementation for now).
-//! - [`wal`]: the consensus write-ahead log trait (an in-memory implementation for now).
+//! - [`store`]: what the host needs from storage (the RocksDB store and an in-memory one implement it).
+//! - [`wal`]: the consensus write-ahead log: its entries and trait.
+//! - [`evidence`]: equivocation evidence, stored and self-proving.
+//! - [`sync`]: catching up on finalised heights from peers, sans-IO.
 
 pub mod context;
+pub mod evidence;
 pub mod host;
 pub mod store;
+pub mod sync;
 pub mod verify;
 pub mod wal;

@@ -1,5 +1,7 @@
-//! What the consensus host needs from storage, behind one small trait so that the RocksDB store plugs in
-//! later: the committed governance state, and per height the block, its receipts and its commit certificate.
+//! What the consensus host needs from storage, behind small traits that the RocksDB store
+//! ([`crate::storage::NodeStore`]) and the in-memory [`MemoryBlockStore`] both implement: the committed
+//! governance state; per height the block, its receipts and its commit certificate; equivocation evidence; and
+//! (through [`Wal`]) the consensus write-ahead log. The host owns one value that is both ([`NodeStorage`]).
 //!
 //! [`BlockStore::commit`] is the one write: block, receipts, certificate and state changes together, all or
 //! nothing. A failure is fatal to the node ([`StorageFailure`]): it never limps on with a half-written height.
@@ -12,6 +14,9 @@ use governance_contracts::ids::Height;
 use governance_contracts::state::{ChangeSet, MemoryStore, Store};
 use governance_contracts::types::block::{Block, CommitCertificate};
 use governance_contracts::types::{Genesis, Receipt};
+
+use super::evidence::Evidence;
+use super::wal::{MemoryWal, Wal, WalEntry};
 
 /// A storage failure: the node must stop.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,15 +44,27 @@ pub trait BlockStore {
     fn block(&self, height: Height) -> Result<Option<StoredBlock>, StorageFailure>;
     /// Commits the next height: the block, its receipts and certificate, and the state changes, atomically.
     fn commit(&mut self, stored: StoredBlock, changes: ChangeSet) -> Result<(), StorageFailure>;
+    /// Stores a piece of equivocation evidence durably.
+    fn record_evidence(&mut self, evidence: &Evidence) -> Result<(), StorageFailure>;
+    /// Up to `limit` pieces of evidence of height `from` or later, by height.
+    fn evidence(&self, from: Height, limit: usize) -> Result<Vec<Evidence>, StorageFailure>;
 }
 
-/// A [`BlockStore`] in memory (tests and simulation).
+/// Everything a consensus host stores: blocks and state, evidence, and the write-ahead log.
+pub trait NodeStorage: BlockStore + Wal {}
+
+impl<T: BlockStore + Wal> NodeStorage for T {}
+
+/// A [`BlockStore`] and [`Wal`] in memory (tests and simulation). Commits and evidence are durable at once; log
+/// entries only once flushed, so [`Self::crashed`] models a crash that loses exactly the unflushed entries.
 #[derive(Debug, Clone)]
 pub struct MemoryBlockStore {
     state: MemoryStore,
     height: Height,
     blocks: BTreeMap<Height, StoredBlock>,
     genesis_root: Digest,
+    evidence: Vec<Evidence>,
+    wal: MemoryWal,
 }
 
 impl MemoryBlockStore {
@@ -56,7 +73,24 @@ impl MemoryBlockStore {
         let created = execution::apply_genesis(genesis)?;
         let mut state = MemoryStore::new();
         state.apply(created.changes);
-        Ok(Self { state, height: Height(0), blocks: BTreeMap::new(), genesis_root: created.state_root })
+        Ok(Self {
+            state,
+            height: Height(0),
+            blocks: BTreeMap::new(),
+            genesis_root: created.state_root,
+            evidence: Vec::new(),
+            wal: MemoryWal::new(),
+        })
+    }
+
+    /// What a crash at this moment leaves behind: everything but the log entries not yet flushed.
+    pub fn crashed(&self) -> Self {
+        Self { wal: self.wal.crashed(), ..self.clone() }
+    }
+
+    /// Log entries appended but not yet flushed.
+    pub fn unflushed(&self) -> usize {
+        self.wal.buffered()
     }
 
     /// The state root at height 0.
@@ -90,6 +124,36 @@ impl BlockStore for MemoryBlockStore {
         self.blocks.insert(next, stored);
         self.height = next;
         Ok(())
+    }
+
+    fn record_evidence(&mut self, evidence: &Evidence) -> Result<(), StorageFailure> {
+        self.evidence.push(evidence.clone());
+        Ok(())
+    }
+
+    fn evidence(&self, from: Height, limit: usize) -> Result<Vec<Evidence>, StorageFailure> {
+        let mut found: Vec<Evidence> = self.evidence.iter().filter(|e| e.height() >= from).cloned().collect();
+        found.sort_by_key(Evidence::height);
+        found.truncate(limit);
+        Ok(found)
+    }
+}
+
+impl Wal for MemoryBlockStore {
+    fn log_append(&mut self, height: Height, entry: &WalEntry) -> Result<(), StorageFailure> {
+        self.wal.log_append(height, entry)
+    }
+
+    fn log_flush(&mut self) -> Result<(), StorageFailure> {
+        self.wal.log_flush()
+    }
+
+    fn log_entries(&self, height: Height) -> Result<Vec<WalEntry>, StorageFailure> {
+        self.wal.log_entries(height)
+    }
+
+    fn log_reset(&mut self, height: Height) -> Result<(), StorageFailure> {
+        self.wal.log_reset(height)
     }
 }
 

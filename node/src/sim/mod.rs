@@ -22,13 +22,12 @@ use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{Height, NodeId};
 use governance_contracts::testkit;
 use governance_contracts::types::{Genesis, SignedTransaction};
-use malachite_core_types::{LinearTimeouts, Timeout};
+use malachite_core_types::LinearTimeouts;
 
 pub use self::check::{Checker, Violation};
 pub use self::rng::SplitMix64;
-use crate::consensus::host::{Clock, DecidedBlock, Host, HostConfig, HostError, NetMessage, Output};
+use crate::consensus::host::{Clock, DecidedBlock, Host, HostConfig, HostError, NetMessage, Output, Timer};
 use crate::consensus::store::MemoryBlockStore;
-use crate::consensus::wal::MemoryWal;
 
 /// A simulated node's clock: the genesis time plus the shared virtual time.
 #[derive(Debug, Clone)]
@@ -44,7 +43,7 @@ impl Clock for SimClock {
 }
 
 /// A simulated node's host.
-pub type SimHost = Host<MemoryBlockStore, MemoryWal, SimClock>;
+pub type SimHost = Host<MemoryBlockStore, SimClock>;
 
 /// How a simulation runs.
 #[derive(Debug, Clone)]
@@ -116,15 +115,15 @@ pub struct SimReport {
 }
 
 enum Event {
-    Deliver { to: usize, message: NetMessage },
-    Timer { node: usize, timeout: Timeout, generation: u64 },
+    Deliver { from: usize, to: usize, message: NetMessage },
+    Timer { node: usize, timer: Timer, generation: u64 },
 }
 
 /// Pending timers of one node: each with the generation of its scheduling, so a cancelled or replaced timer
 /// that fires later is recognised as stale.
 #[derive(Default)]
 struct Timers {
-    pending: Vec<(Timeout, u64)>,
+    pending: Vec<(Timer, u64)>,
 }
 
 /// The simulated cluster.
@@ -165,8 +164,7 @@ impl Simulation {
                 keys: vec![testkit::secret(&name)],
                 timeouts: config.timeouts,
             };
-            let host = Host::new(host_config, store, MemoryWal::new(), clock)
-                .map_err(|error| SimError::Host { node, error })?;
+            let host = Host::new(host_config, store, clock).map_err(|error| SimError::Host { node, error })?;
             hosts.push(host);
         }
         let nodes = config.nodes;
@@ -219,26 +217,33 @@ impl Simulation {
                     for to in 0..self.hosts.len() {
                         if to != node {
                             let delay = self.rng.between(self.config.min_delay_ms, self.config.max_delay_ms);
-                            self.push(delay, Event::Deliver { to, message: message.clone() });
+                            self.push(delay, Event::Deliver { from: node, to, message: message.clone() });
                         }
                     }
                 }
-                Output::ScheduleTimeout { timeout, after_ms } => {
+                Output::Send { to, message } => {
+                    let targets: Vec<usize> = (0..self.hosts.len()).filter(|i| self.node_id(*i) == to).collect();
+                    for target in targets {
+                        let delay = self.rng.between(self.config.min_delay_ms, self.config.max_delay_ms);
+                        self.push(delay, Event::Deliver { from: node, to: target, message: message.clone() });
+                    }
+                }
+                Output::Schedule { timer, after_ms } => {
                     let generation = self.seq.saturating_add(1);
                     if let Some(timers) = self.timers.get_mut(node) {
-                        timers.pending.retain(|(t, _)| *t != timeout);
-                        timers.pending.push((timeout, generation));
+                        timers.pending.retain(|(t, _)| *t != timer);
+                        timers.pending.push((timer, generation));
                     }
-                    self.push(after_ms, Event::Timer { node, timeout, generation });
+                    self.push(after_ms, Event::Timer { node, timer, generation });
                 }
-                Output::CancelTimeout(timeout) => {
+                Output::Cancel(timer) => {
                     if let Some(timers) = self.timers.get_mut(node) {
-                        timers.pending.retain(|(t, _)| *t != timeout);
+                        timers.pending.retain(|(t, _)| *t != timer);
                     }
                 }
-                Output::CancelAllTimeouts => {
+                Output::CancelConsensusTimers => {
                     if let Some(timers) = self.timers.get_mut(node) {
-                        timers.pending.clear();
+                        timers.pending.retain(|(t, _)| !matches!(t, Timer::Consensus(_)));
                     }
                 }
                 Output::Decided(decided) => {
@@ -279,24 +284,25 @@ impl Simulation {
             }
             self.now.set(at);
             let (node, result) = match event {
-                Event::Deliver { to, message } => {
-                    self.fold_trace(&format!("{at} deliver {to} {message:?}"));
-                    (to, self.hosts.get_mut(to).map(|h| h.on_message(message)))
+                Event::Deliver { from, to, message } => {
+                    self.fold_trace(&format!("{at} deliver {from}>{to} {message:?}"));
+                    let sender = self.node_id(from);
+                    (to, self.hosts.get_mut(to).map(|h| h.on_message(&sender, message)))
                 }
-                Event::Timer { node, timeout, generation } => {
+                Event::Timer { node, timer, generation } => {
                     let live = self
                         .timers
                         .get_mut(node)
                         .and_then(|timers| {
-                            let index = timers.pending.iter().position(|p| *p == (timeout, generation))?;
+                            let index = timers.pending.iter().position(|p| *p == (timer, generation))?;
                             Some(timers.pending.remove(index))
                         })
                         .is_some();
                     if !live {
                         continue;
                     }
-                    self.fold_trace(&format!("{at} timer {node} {timeout:?}"));
-                    (node, self.hosts.get_mut(node).map(|h| h.on_timeout(timeout)))
+                    self.fold_trace(&format!("{at} timer {node} {timer:?}"));
+                    (node, self.hosts.get_mut(node).map(|h| h.on_timer(timer)))
                 }
             };
             match result {
