@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use synod::sim::{SimConfig, SimReport, Simulation};
+use synod::sim::{FaultCounts, SimConfig, SimReport, Simulation};
 
 #[derive(Parser)]
 #[command(name = "synod", version, about = "The Synod consortium-chain node")]
@@ -27,10 +27,24 @@ enum Command {
         /// Sealers in the cluster.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
         nodes: u64,
-        /// The height every node must finalise.
+        /// The height every honest node must finalise.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         height: u64,
+        /// Which faults to inject: `none`, or `all` (lossy, duplicating and reordering links, partitions that
+        /// heal, crashes and restarts, a Byzantine twin, and the governance workload of sealer changes and a key
+        /// rotation).
+        #[arg(long, value_enum, default_value_t = Faults::None)]
+        faults: Faults,
     },
+}
+
+/// The fault sets `synod sim` offers.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Faults {
+    /// A reliable network and no failures.
+    None,
+    /// Every fault kind, with the governance workload.
+    All,
 }
 
 /// One seed's result: its report, and whether a second run of it gave the same trace.
@@ -39,9 +53,17 @@ struct Outcome {
     replayed_identically: bool,
 }
 
-fn run_seed(nodes: usize, seed: u64, height: u64) -> anyhow::Result<Outcome> {
+fn config(nodes: usize, seed: u64, height: u64, faults: Faults) -> SimConfig {
+    let config = SimConfig::new(nodes, seed, height);
+    match faults {
+        Faults::None => config,
+        Faults::All => config.with_all_faults(),
+    }
+}
+
+fn run_seed(nodes: usize, seed: u64, height: u64, faults: Faults) -> anyhow::Result<Outcome> {
     let run = || -> anyhow::Result<SimReport> {
-        let mut sim = Simulation::new(SimConfig::new(nodes, seed, height)).with_context(|| format!("seed {seed}"))?;
+        let mut sim = Simulation::new(config(nodes, seed, height, faults)).with_context(|| format!("seed {seed}"))?;
         sim.run().with_context(|| format!("seed {seed}"))
     };
     let report = run()?;
@@ -50,7 +72,69 @@ fn run_seed(nodes: usize, seed: u64, height: u64) -> anyhow::Result<Outcome> {
     Ok(Outcome { report, replayed_identically })
 }
 
-fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64) -> anyhow::Result<ExitCode> {
+/// Totals over every run, for the summary line.
+#[derive(Default)]
+struct Totals {
+    violations: usize,
+    liveness: usize,
+    divergent: usize,
+    failed_seeds: Vec<u64>,
+    faults: FaultCounts,
+    equivocations: u64,
+    evidence_stored: u64,
+    synced: u64,
+    replayed: u64,
+    rejected_blocks: u64,
+    sealer_changes: u64,
+    key_rotations: u64,
+    top: u64,
+    events: u64,
+}
+
+impl Totals {
+    fn add(&mut self, outcome: Outcome) {
+        let Outcome { report, replayed_identically } = outcome;
+        let seed = report.seed;
+        let mut failed = false;
+        if !report.violations.is_empty() {
+            self.violations = self.violations.saturating_add(report.violations.len());
+            eprintln!("seed {seed}: safety violations:");
+            for violation in &report.violations {
+                eprintln!("  {violation}");
+            }
+            failed = true;
+        }
+        if !report.reached_target || !report.workload_failures.is_empty() {
+            self.liveness = self.liveness.saturating_add(1);
+            let why = report.liveness_failure.clone().unwrap_or_else(|| "target not reached".to_owned());
+            eprintln!("seed {seed}: liveness failure: {why}; lowest height {}", report.min_height);
+            for failure in &report.workload_failures {
+                eprintln!("  workload: {failure}");
+            }
+            failed = true;
+        }
+        if !replayed_identically {
+            self.divergent = self.divergent.saturating_add(1);
+            eprintln!("seed {seed}: a second run gave a different trace");
+            failed = true;
+        }
+        if failed {
+            self.failed_seeds.push(seed);
+        }
+        self.faults.add(&report.faults);
+        self.equivocations = self.equivocations.saturating_add(report.hosts.evidence);
+        self.evidence_stored = self.evidence_stored.saturating_add(report.evidence_stored);
+        self.synced = self.synced.saturating_add(report.hosts.synced_heights);
+        self.replayed = self.replayed.saturating_add(report.hosts.replayed_entries);
+        self.rejected_blocks = self.rejected_blocks.saturating_add(report.hosts.rejected_blocks);
+        self.sealer_changes = self.sealer_changes.saturating_add(report.sealer_changes);
+        self.key_rotations = self.key_rotations.saturating_add(report.key_rotations);
+        self.top = self.top.max(report.max_height.0);
+        self.events = self.events.saturating_add(report.events);
+    }
+}
+
+fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64, faults: Faults) -> anyhow::Result<ExitCode> {
     let nodes = usize::try_from(nodes).context("node count")?;
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let seed_list: Vec<u64> = (0..seeds).map(|i| seed_start.saturating_add(i)).collect();
@@ -58,46 +142,60 @@ fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64) -> anyhow::Result<E
     let outcomes: Vec<anyhow::Result<Outcome>> = std::thread::scope(|scope| {
         let handles: Vec<_> = seed_list
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|&s| run_seed(nodes, s, height)).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|&s| run_seed(nodes, s, height, faults)).collect::<Vec<_>>())
+            })
             .collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(anyhow::anyhow!("worker panicked"))]))
             .collect()
     });
-    let (mut violations, mut liveness, mut divergent, mut top, mut events) = (0usize, 0usize, 0usize, 0u64, 0u64);
+    let mut totals = Totals::default();
     for outcome in outcomes {
-        let Outcome { report, replayed_identically } = outcome?;
-        let seed = report.seed;
-        if !report.violations.is_empty() {
-            violations = violations.saturating_add(report.violations.len());
-            eprintln!("seed {seed}: safety violations: {:?}", report.violations);
-        }
-        if !report.reached_target {
-            liveness = liveness.saturating_add(1);
-            eprintln!(
-                "seed {seed}: liveness failure: stuck at height {} after {} ms",
-                report.min_height, report.time_ms
-            );
-        }
-        if !replayed_identically {
-            divergent = divergent.saturating_add(1);
-            eprintln!("seed {seed}: a second run gave a different trace");
-        }
-        top = top.max(report.min_height.0);
-        events = events.saturating_add(report.events);
+        totals.add(outcome?);
     }
-    let determinism = if divergent == 0 { "ok" } else { "FAILED" };
+    let t = &totals;
+    let f = &t.faults;
+    let determinism = if t.divergent == 0 { "ok" } else { "FAILED" };
+    let fault_set = match faults {
+        Faults::None => "no faults",
+        Faults::All => "faults all",
+    };
     println!(
-        "sim: {seeds} schedules, {violations} safety violations, {liveness} liveness failures, \
-         trace-determinism {determinism}; {nodes} sealers, fault-free schedules (fault injection is not built yet), \
-         {events} events delivered, highest height {top}"
+        "sim: {seeds} schedules, {} safety violations, {} liveness failures, trace-determinism {determinism}; \
+         {nodes} sealers, {fault_set}: {} dropped, {} duplicated, {} reordered, {} partitions ({} messages cut), \
+         {} crashes, {} restarts ({} WAL entries replayed), {} heights synced, {} equivocations detected \
+         ({} evidence records stored), {} invalid blocks refused, {} sealer changes and {} key rotations applied, \
+         highest height {}, {} events",
+        t.violations,
+        t.liveness,
+        f.dropped,
+        f.duplicated,
+        f.reordered,
+        f.partitions,
+        f.partitioned,
+        f.crashes,
+        f.restarts,
+        t.replayed,
+        t.synced,
+        t.equivocations,
+        t.evidence_stored,
+        t.rejected_blocks,
+        t.sealer_changes,
+        t.key_rotations,
+        t.top,
+        t.events,
     );
-    Ok(if violations == 0 && liveness == 0 && divergent == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    if !t.failed_seeds.is_empty() {
+        let list: Vec<String> = t.failed_seeds.iter().map(u64::to_string).collect();
+        eprintln!("failing seeds: {} (replay one with --seed-start S --seeds 1)", list.join(", "));
+    }
+    Ok(if t.failed_seeds.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
-        Command::Sim { seeds, seed_start, nodes, height } => sim(seeds, seed_start, nodes, height),
+        Command::Sim { seeds, seed_start, nodes, height, faults } => sim(seeds, seed_start, nodes, height, faults),
     }
 }

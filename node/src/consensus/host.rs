@@ -230,6 +230,7 @@ pub enum HostError {
 }
 
 /// How a host is set up.
+#[derive(Clone)]
 pub struct HostConfig {
     /// The chain's genesis (identity and genesis time).
     pub genesis: Genesis,
@@ -420,9 +421,11 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
         self.run()
     }
 
-    /// Adds a transaction to propose in a later block.
+    /// Adds a transaction to propose in a later block (once: a transaction already pending is ignored).
     pub fn submit(&mut self, tx: SignedTransaction) {
-        self.core.pending.push(tx);
+        if !self.core.pending.contains(&tx) {
+            self.core.pending.push(tx);
+        }
     }
 
     /// The height being decided.

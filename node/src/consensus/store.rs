@@ -88,6 +88,11 @@ impl MemoryBlockStore {
         Self { wal: self.wal.crashed(), ..self.clone() }
     }
 
+    /// What a crash leaves if the log was never made durable: everything but the log (a sabotage for tests).
+    pub fn without_log(&self) -> Self {
+        Self { wal: MemoryWal::new(), ..self.clone() }
+    }
+
     /// Log entries appended but not yet flushed.
     pub fn unflushed(&self) -> usize {
         self.wal.buffered()

@@ -1,22 +1,26 @@
 //! Deterministic simulation of a Synod cluster: N consensus hosts in one thread, a virtual clock, and an
-//! in-memory network that delivers every broadcast to every other node after a delay drawn from a seeded
-//! [`SplitMix64`]. Events are ordered by (virtual time, sequence number), so one seed gives one run; every
-//! delivered event (message or timer) is folded into a trace hash that two runs of a seed must share.
+//! in-memory network that delivers every message after a delay drawn from a seeded [`SplitMix64`], with the faults
+//! of [`faults`] injected until a configured time. Events are ordered by (virtual time, sequence number), so one
+//! seed gives one run; every delivered event (message, timer, crash, restart, partition) is folded into a trace
+//! hash that two runs of a seed must share.
 //!
-//! After every event the [`Checker`] checks the safety invariants over the blocks nodes report finalised. A run
-//! stops when every node has finalised the target height, or fails for liveness when virtual time runs out.
+//! After every event the [`Checker`] checks the safety invariants over what honest nodes report finalised and
+//! sign. Once faults stop, liveness requires a new finalised block within [`SimConfig::liveness_window_ms`]. A run
+//! ends when every honest node has finalised the target height after faults stopped and the [`workload`] (if
+//! any) has finished, or fails for liveness.
 //!
-//! Faults (loss, duplication, reordering beyond random delay, partitions, crashes, Byzantine twins), sync and the
-//! `synod sim` command come in later steps; they fit as link filters on [`Network`] delivery, a host rebuilt
-//! from its store and WAL, and extra hosts sharing a key.
+//! A [`Sabotage`] switch breaks the system on purpose, for a test that proves the checker notices.
 
 pub mod check;
+pub mod faults;
 pub mod rng;
+pub mod workload;
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use governance_contracts::codec::BoundedVec;
 use governance_contracts::crypto::Digest;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{Height, NodeId};
@@ -25,11 +29,15 @@ use governance_contracts::types::{Genesis, SignedTransaction};
 use malachite_core_types::LinearTimeouts;
 
 pub use self::check::{Checker, Violation};
+pub use self::faults::{FaultConfig, FaultCounts};
 pub use self::rng::SplitMix64;
-use crate::consensus::host::{Clock, DecidedBlock, Host, HostConfig, HostError, NetMessage, Output, Timer};
-use crate::consensus::store::MemoryBlockStore;
+use self::workload::Workload;
+use crate::consensus::host::{
+    Clock, DecidedBlock, Host, HostConfig, HostCounters, HostError, NetMessage, Output, Timer,
+};
+use crate::consensus::store::{BlockStore as _, MemoryBlockStore};
 
-/// A simulated node's clock: the genesis time plus the shared virtual time.
+/// A simulated node's clock: the genesis time plus the shared virtual time (plus a skew for a twin).
 #[derive(Debug, Clone)]
 pub struct SimClock {
     base_ms: u64,
@@ -45,14 +53,23 @@ impl Clock for SimClock {
 /// A simulated node's host.
 pub type SimHost = Host<MemoryBlockStore, SimClock>;
 
+/// A deliberate defect, to prove the checker catches what it should.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sabotage {
+    /// Every finalised block is reported with its certificate one vote short.
+    ShortQuorum,
+    /// Crashes lose the whole write-ahead log, as if it were never flushed.
+    SkipWal,
+}
+
 /// How a simulation runs.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
-    /// Number of sealers (`n0..`, from [`testkit::genesis`]).
+    /// Number of sealers (`n0..`).
     pub nodes: usize,
     /// The scheduler's seed.
     pub seed: u64,
-    /// Stop once every node has finalised this height.
+    /// Stop once every honest node has finalised this height (and faults and the workload are over).
     pub target_height: u64,
     /// Shortest message delay.
     pub min_delay_ms: u64,
@@ -60,12 +77,21 @@ pub struct SimConfig {
     pub max_delay_ms: u64,
     /// Give up (a liveness failure) after this much virtual time.
     pub max_time_ms: u64,
+    /// Once faults stop, the longest wait for a new finalised block.
+    pub liveness_window_ms: u64,
     /// Consensus timeouts.
     pub timeouts: LinearTimeouts,
+    /// The faults injected.
+    pub faults: FaultConfig,
+    /// Whether to run the governance workload (sealer changes and a key rotation) with an extra observer.
+    pub workload: bool,
+    /// A deliberate defect, for the checker's own test.
+    pub sabotage: Option<Sabotage>,
 }
 
 impl SimConfig {
-    /// `nodes` sealers, seed `seed`, up to `target_height`, 5–50 ms delays, default timeouts, ten virtual minutes.
+    /// `nodes` sealers, seed `seed`, up to `target_height`, 5–50 ms delays, default timeouts, no faults, no
+    /// workload, ten virtual minutes at most.
     pub fn new(nodes: usize, seed: u64, target_height: u64) -> Self {
         Self {
             nodes,
@@ -74,8 +100,19 @@ impl SimConfig {
             min_delay_ms: 5,
             max_delay_ms: 50,
             max_time_ms: 600_000,
+            liveness_window_ms: 30_000,
             timeouts: LinearTimeouts::default(),
+            faults: FaultConfig::none(),
+            workload: false,
+            sabotage: None,
         }
+    }
+
+    /// The same with every fault kind and the governance workload.
+    pub fn with_all_faults(mut self) -> Self {
+        self.faults = FaultConfig::all();
+        self.workload = true;
+        self
     }
 }
 
@@ -106,31 +143,57 @@ pub struct SimReport {
     pub events: u64,
     /// Virtual time at the end.
     pub time_ms: u64,
-    /// Whether every node reached the target height in time.
+    /// Whether every honest node reached the target height (and the workload finished) in time.
     pub reached_target: bool,
-    /// The lowest height finalised by every node.
+    /// Why liveness failed, if it did.
+    pub liveness_failure: Option<String>,
+    /// The lowest height finalised by every honest node.
     pub min_height: Height,
+    /// The highest height any honest node finalised.
+    pub max_height: Height,
     /// Safety violations found.
     pub violations: Vec<Violation>,
+    /// What the faults did.
+    pub faults: FaultCounts,
+    /// What the hosts counted (summed over honest nodes and their restarts).
+    pub hosts: HostCounters,
+    /// Equivocation evidence held in honest nodes' stores at the end.
+    pub evidence_stored: u64,
+    /// Sealer-set changes the workload executed.
+    pub sealer_changes: u64,
+    /// Key rotations the workload executed.
+    pub key_rotations: u64,
+    /// Workload steps that were included but did not execute.
+    pub workload_failures: Vec<String>,
 }
 
 enum Event {
     Deliver { from: usize, to: usize, message: NetMessage },
     Timer { node: usize, timer: Timer, generation: u64 },
+    Crash { node: usize },
+    Restart { node: usize },
+    Partition { side: u64 },
+    Heal,
 }
 
-/// Pending timers of one node: each with the generation of its scheduling, so a cancelled or replaced timer
-/// that fires later is recognised as stale.
-#[derive(Default)]
-struct Timers {
-    pending: Vec<(Timer, u64)>,
+/// One simulated node: its host while up, its storage while down.
+struct Slot {
+    id: NodeId,
+    config: HostConfig,
+    clock: SimClock,
+    honest: bool,
+    host: Option<SimHost>,
+    down: Option<MemoryBlockStore>,
+    /// Pending timers, each with the generation of its scheduling (a stale firing is recognised and skipped).
+    timers: Vec<(Timer, u64)>,
+    decided: Vec<DecidedBlock>,
 }
 
 /// The simulated cluster.
 pub struct Simulation {
     config: SimConfig,
-    hosts: Vec<SimHost>,
-    timers: Vec<Timers>,
+    chain: ChainIdentity,
+    slots: Vec<Slot>,
     queue: BTreeMap<(u64, u64), Event>,
     now: Rc<Cell<u64>>,
     seq: u64,
@@ -138,66 +201,101 @@ pub struct Simulation {
     trace: Digest,
     events: u64,
     checker: Checker,
-    decided: Vec<Vec<DecidedBlock>>,
+    partition: Option<u64>,
+    faults: FaultCounts,
+    totals: HostCounters,
+    workload: Option<Workload>,
+    workload_tx: Option<SignedTransaction>,
+    progress_ms: u64,
+    max_height: Height,
 }
 
 impl Simulation {
-    /// A cluster of `config.nodes` sealers started from [`testkit::genesis`]`(config.nodes)`.
+    /// A cluster of `config.nodes` sealers started from [`testkit::genesis`] (or the [`workload::genesis`] with
+    /// its observer when the workload runs).
     pub fn new(config: SimConfig) -> Result<Self, SimError> {
-        let genesis = testkit::genesis(config.nodes);
+        let genesis = if config.workload { workload::genesis(config.nodes) } else { testkit::genesis(config.nodes) };
         Self::with_genesis(config, genesis)
     }
 
-    /// A cluster started from `genesis`, whose sealers must be `n0..n{N-1}` with testkit-derived keys.
+    /// A cluster started from `genesis`, whose nodes must be `n0..` with testkit-derived keys.
     pub fn with_genesis(config: SimConfig, genesis: Genesis) -> Result<Self, SimError> {
         let now = Rc::new(Cell::new(0));
         let chain: ChainIdentity = genesis.identity();
-        let mut hosts = Vec::with_capacity(config.nodes);
-        for i in 0..config.nodes {
-            let name = format!("n{i}");
-            let node = testkit::node(&name);
+        let mut names: Vec<(String, bool, u64)> = (0..config.nodes).map(|i| (format!("n{i}"), true, 0)).collect();
+        if config.workload {
+            names.push((format!("n{}", config.nodes), true, 0));
+        }
+        if config.faults.byzantine && config.nodes > 1 {
+            let last = format!("n{}", config.nodes.saturating_sub(1));
+            for entry in names.iter_mut().filter(|(name, _, _)| *name == last) {
+                entry.1 = false;
+            }
+            names.push((last, false, 1));
+        }
+        let mut slots = Vec::with_capacity(names.len());
+        for (name, honest, skew) in names {
+            let id = testkit::node(&name);
             let store = MemoryBlockStore::from_genesis(&genesis).map_err(|e| SimError::Genesis(e.to_string()))?;
-            let clock = SimClock { base_ms: genesis.genesis_time_ms, now: Rc::clone(&now) };
-            let host_config = HostConfig {
+            let clock = SimClock { base_ms: genesis.genesis_time_ms.saturating_add(skew), now: Rc::clone(&now) };
+            let config = HostConfig {
                 genesis: genesis.clone(),
-                node: node.clone(),
-                keys: vec![testkit::secret(&name)],
+                node: id.clone(),
+                keys: vec![testkit::secret(&name), testkit::secret(&workload::next_key_label(&name))],
                 timeouts: config.timeouts,
             };
-            let host = Host::new(host_config, store, clock).map_err(|error| SimError::Host { node, error })?;
-            hosts.push(host);
+            let host = Host::new(config.clone(), store, clock.clone())
+                .map_err(|error| SimError::Host { node: id.clone(), error })?;
+            slots.push(Slot {
+                id,
+                config,
+                clock,
+                honest,
+                host: Some(host),
+                down: None,
+                timers: Vec::new(),
+                decided: Vec::new(),
+            });
         }
-        let nodes = config.nodes;
+        let workload = config.workload.then(|| Workload::new(chain.clone(), config.nodes));
         Ok(Self {
             rng: SplitMix64::new(config.seed),
             config,
-            hosts,
-            timers: (0..nodes).map(|_| Timers::default()).collect(),
+            checker: Checker::new(chain.clone()),
+            chain,
+            slots,
             queue: BTreeMap::new(),
             now,
             seq: 0,
             trace: Digest::ZERO,
             events: 0,
-            checker: Checker::new(chain),
-            decided: (0..nodes).map(|_| Vec::new()).collect(),
+            partition: None,
+            faults: FaultCounts::default(),
+            totals: HostCounters::default(),
+            workload,
+            workload_tx: None,
+            progress_ms: 0,
+            max_height: Height(0),
         })
     }
 
-    /// Adds `tx` to every node's pending transactions.
+    /// Adds `tx` to every running node's pending transactions.
     pub fn submit_all(&mut self, tx: &SignedTransaction) {
-        for host in &mut self.hosts {
-            host.submit(tx.clone());
+        for slot in &mut self.slots {
+            if let Some(host) = slot.host.as_mut() {
+                host.submit(tx.clone());
+            }
         }
     }
 
-    /// The hosts.
-    pub fn hosts(&self) -> &[SimHost] {
-        &self.hosts
+    /// Node `index`'s host, if it is up.
+    pub fn host(&self, index: usize) -> Option<&SimHost> {
+        self.slots.get(index).and_then(|s| s.host.as_ref())
     }
 
-    /// What each node finalised, in order.
-    pub fn decided(&self, node: usize) -> &[DecidedBlock] {
-        self.decided.get(node).map(Vec::as_slice).unwrap_or_default()
+    /// What node `index` finalised, in order (across its restarts).
+    pub fn decided(&self, index: usize) -> &[DecidedBlock] {
+        self.slots.get(index).map(|s| s.decided.as_slice()).unwrap_or_default()
     }
 
     fn push(&mut self, after_ms: u64, event: Event) {
@@ -206,55 +304,122 @@ impl Simulation {
         self.queue.insert((at, self.seq), event);
     }
 
-    fn node_id(&self, node: usize) -> NodeId {
-        self.hosts.get(node).map(|h| h.node().clone()).unwrap_or_else(|| testkit::node("unknown"))
+    fn faulty_now(&self) -> bool {
+        self.now.get() < self.config.faults.until_ms
+    }
+
+    fn chance(&mut self, per_mille: u64) -> bool {
+        per_mille > 0 && self.rng.between(0, 999) < per_mille
+    }
+
+    fn across_partition(&self, from: usize, to: usize) -> bool {
+        let side =
+            |i: usize| self.partition.map(|mask| mask.checked_shr(u32::try_from(i).unwrap_or(63)).unwrap_or(0) & 1);
+        self.partition.is_some() && side(from) != side(to)
+    }
+
+    /// Queues `message` from `from` to `to` through the faulty network.
+    fn send(&mut self, from: usize, to: usize, message: &NetMessage) {
+        let faults = self.config.faults;
+        if self.faulty_now() {
+            if self.across_partition(from, to) {
+                self.faults.partitioned = self.faults.partitioned.saturating_add(1);
+                return;
+            }
+            if self.chance(faults.drop_per_mille) {
+                self.faults.dropped = self.faults.dropped.saturating_add(1);
+                return;
+            }
+            if self.chance(faults.duplicate_per_mille) {
+                self.faults.duplicated = self.faults.duplicated.saturating_add(1);
+                let delay = self.rng.between(self.config.min_delay_ms, self.config.max_delay_ms);
+                self.push(delay, Event::Deliver { from, to, message: message.clone() });
+            }
+        }
+        let mut delay = self.rng.between(self.config.min_delay_ms, self.config.max_delay_ms);
+        if self.faulty_now() && self.chance(faults.reorder_per_mille) {
+            self.faults.reordered = self.faults.reordered.saturating_add(1);
+            delay = delay.saturating_add(self.rng.between(1, faults::REORDER_MAX_MS));
+        }
+        self.push(delay, Event::Deliver { from, to, message: message.clone() });
     }
 
     fn apply(&mut self, node: usize, outputs: Vec<Output>) {
         for output in outputs {
             match output {
                 Output::Broadcast(message) => {
-                    for to in 0..self.hosts.len() {
+                    if let Some(slot) = self.slots.get(node).filter(|s| s.honest) {
+                        let id = slot.id.clone();
+                        self.checker.on_sent(&id, &message);
+                    }
+                    for to in 0..self.slots.len() {
                         if to != node {
-                            let delay = self.rng.between(self.config.min_delay_ms, self.config.max_delay_ms);
-                            self.push(delay, Event::Deliver { from: node, to, message: message.clone() });
+                            self.send(node, to, &message);
                         }
                     }
                 }
                 Output::Send { to, message } => {
-                    let targets: Vec<usize> = (0..self.hosts.len()).filter(|i| self.node_id(*i) == to).collect();
+                    let targets: Vec<usize> =
+                        (0..self.slots.len()).filter(|i| self.slots.get(*i).is_some_and(|s| s.id == to)).collect();
                     for target in targets {
-                        let delay = self.rng.between(self.config.min_delay_ms, self.config.max_delay_ms);
-                        self.push(delay, Event::Deliver { from: node, to: target, message: message.clone() });
+                        self.send(node, target, &message);
                     }
                 }
                 Output::Schedule { timer, after_ms } => {
                     let generation = self.seq.saturating_add(1);
-                    if let Some(timers) = self.timers.get_mut(node) {
-                        timers.pending.retain(|(t, _)| *t != timer);
-                        timers.pending.push((timer, generation));
+                    if let Some(slot) = self.slots.get_mut(node) {
+                        slot.timers.retain(|(t, _)| *t != timer);
+                        slot.timers.push((timer, generation));
                     }
                     self.push(after_ms, Event::Timer { node, timer, generation });
                 }
                 Output::Cancel(timer) => {
-                    if let Some(timers) = self.timers.get_mut(node) {
-                        timers.pending.retain(|(t, _)| *t != timer);
+                    if let Some(slot) = self.slots.get_mut(node) {
+                        slot.timers.retain(|(t, _)| *t != timer);
                     }
                 }
                 Output::CancelConsensusTimers => {
-                    if let Some(timers) = self.timers.get_mut(node) {
-                        timers.pending.retain(|(t, _)| !matches!(t, Timer::Consensus(_)));
+                    if let Some(slot) = self.slots.get_mut(node) {
+                        slot.timers.retain(|(t, _)| !matches!(t, Timer::Consensus(_)));
                     }
                 }
-                Output::Decided(decided) => {
-                    let id = self.node_id(node);
-                    self.checker.on_decided(&id, &decided);
-                    if let Some(list) = self.decided.get_mut(node) {
-                        list.push(*decided);
-                    }
-                }
+                Output::Decided(decided) => self.on_decided(node, *decided),
             }
         }
+    }
+
+    fn on_decided(&mut self, node: usize, mut decided: DecidedBlock) {
+        let Some(slot) = self.slots.get(node) else { return };
+        if !slot.honest {
+            return;
+        }
+        let id = slot.id.clone();
+        if self.config.sabotage == Some(Sabotage::ShortQuorum) {
+            let mut signatures = decided.certificate.signatures.clone().into_inner();
+            signatures.pop();
+            decided.certificate.signatures = BoundedVec::try_new(signatures).unwrap_or_else(|_| BoundedVec::new());
+        }
+        self.checker.on_decided(&id, &decided);
+        let height = decided.block.header.height;
+        if height > self.max_height {
+            self.max_height = height;
+            self.progress_ms = self.now.get();
+        }
+        if let Some(workload) = self.workload.as_mut() {
+            workload.on_block(&decided.block, &decided.receipts);
+        }
+        if let Some(slot) = self.slots.get_mut(node) {
+            slot.decided.push(decided);
+        }
+        self.poll_workload();
+    }
+
+    /// Submits the workload's next transaction, if one is due, to every running node.
+    fn poll_workload(&mut self) {
+        let height = self.max_height;
+        let Some(tx) = self.workload.as_mut().and_then(|w| w.poll(height)) else { return };
+        self.submit_all(&tx);
+        self.workload_tx = Some(tx);
     }
 
     fn fold_trace(&mut self, description: &str) {
@@ -262,64 +427,221 @@ impl Simulation {
         self.events = self.events.saturating_add(1);
     }
 
-    fn min_height(&self) -> Height {
-        self.hosts.iter().map(|h| h.committed_height()).min().unwrap_or(Height(0))
+    fn honest_heights(&self) -> impl Iterator<Item = Height> + '_ {
+        self.slots.iter().filter(|s| s.honest).map(|s| {
+            s.host.as_ref().map(|h| h.committed_height()).or(s.down.as_ref().map(|d| d.height())).unwrap_or(Height(0))
+        })
     }
 
-    /// Runs until every node has finalised the target height, virtual time runs out, or a host stops.
+    fn min_height(&self) -> Height {
+        self.honest_heights().min().unwrap_or(Height(0))
+    }
+
+    /// Plans the crashes and partitions of this run (drawn from the seed before anything else).
+    fn plan_faults(&mut self) {
+        let faults = self.config.faults;
+        let until = faults.until_ms;
+        if faults.crashes && until > 4_000 {
+            let honest: Vec<usize> =
+                (0..self.slots.len()).filter(|i| self.slots.get(*i).is_some_and(|s| s.honest)).collect();
+            // Two crashes in separate halves of the faulty period, so at most one node is down at a time.
+            let half = until / 2;
+            for (start, end) in [(1_000, half.saturating_sub(3_000)), (half, until.saturating_sub(3_000))] {
+                if end <= start || honest.is_empty() {
+                    continue;
+                }
+                let at = self.rng.between(start, end);
+                let pick =
+                    usize::try_from(self.rng.between(0, u64::try_from(honest.len()).unwrap_or(1).saturating_sub(1)))
+                        .unwrap_or(0);
+                let node = honest.get(pick).copied().unwrap_or(0);
+                let down = self.rng.between(500, 3_000);
+                self.push(at, Event::Crash { node });
+                self.push(at.saturating_add(down), Event::Restart { node });
+            }
+        }
+        if faults.partitions && until > 3_000 && self.slots.len() > 1 {
+            let count = u32::try_from(self.slots.len()).unwrap_or(63).min(63);
+            let full = 1u64.checked_shl(count).map_or(u64::MAX, |v| v.saturating_sub(1));
+            for _ in 0..2 {
+                let at = self.rng.between(500, until.saturating_sub(2_500));
+                let length = self.rng.between(1_000, 4_000).min(until.saturating_sub(at).saturating_sub(1));
+                let side = self.rng.between(1, full.saturating_sub(1));
+                self.push(at, Event::Partition { side });
+                self.push(at.saturating_add(length), Event::Heal);
+            }
+        }
+    }
+
+    fn crash(&mut self, node: usize) {
+        let sabotage = self.config.sabotage;
+        let Some(slot) = self.slots.get_mut(node) else { return };
+        let Some(host) = slot.host.take() else { return };
+        let counters = host.counters();
+        let storage = host.into_storage();
+        slot.down = Some(if sabotage == Some(Sabotage::SkipWal) { storage.without_log() } else { storage.crashed() });
+        slot.timers.clear();
+        add_counters(&mut self.totals, &counters);
+        self.faults.crashes = self.faults.crashes.saturating_add(1);
+    }
+
+    fn restart(&mut self, node: usize) -> Result<(), SimError> {
+        let Some(slot) = self.slots.get_mut(node) else { return Ok(()) };
+        let Some(storage) = slot.down.take() else { return Ok(()) };
+        let mut host = Host::new(slot.config.clone(), storage, slot.clock.clone())
+            .map_err(|error| SimError::Host { node: slot.id.clone(), error })?;
+        if let Some(tx) = &self.workload_tx {
+            host.submit(tx.clone());
+        }
+        let outputs = host.start().map_err(|error| SimError::Host { node: slot.id.clone(), error })?;
+        slot.host = Some(host);
+        self.faults.restarts = self.faults.restarts.saturating_add(1);
+        self.apply(node, outputs);
+        Ok(())
+    }
+
+    /// Runs until every honest node has finalised the target height after faults stopped (and the workload
+    /// finished), liveness fails, or virtual time runs out.
     pub fn run(&mut self) -> Result<SimReport, SimError> {
-        for node in 0..self.hosts.len() {
-            let outputs = match self.hosts.get_mut(node) {
-                Some(host) => host.start(),
-                None => continue,
-            };
-            let outputs = outputs.map_err(|error| SimError::Host { node: self.node_id(node), error })?;
+        self.plan_faults();
+        for node in 0..self.slots.len() {
+            let Some(slot) = self.slots.get_mut(node) else { continue };
+            let Some(host) = slot.host.as_mut() else { continue };
+            let outputs = host.start().map_err(|error| SimError::Host { node: slot.id.clone(), error })?;
             self.apply(node, outputs);
         }
+        self.poll_workload();
         let target = Height(self.config.target_height);
-        while self.min_height() < target {
-            let Some(((at, _), event)) = self.queue.pop_first() else { break };
+        let until = self.config.faults.until_ms;
+        let mut liveness_failure = None;
+        loop {
+            let done = self.min_height() >= target
+                && self.now.get() >= until
+                && self.workload.as_ref().is_none_or(Workload::finished);
+            if done {
+                break;
+            }
+            let Some(((at, _), event)) = self.queue.pop_first() else {
+                liveness_failure = Some("no event left to run".to_owned());
+                break;
+            };
             if at > self.config.max_time_ms {
+                liveness_failure = Some(format!("virtual time ran out at {} ms", self.now.get()));
+                break;
+            }
+            let quiet_since = self.progress_ms.max(until);
+            if at > quiet_since.saturating_add(self.config.liveness_window_ms) {
+                liveness_failure = Some(format!(
+                    "no block finalised for {} ms after faults stopped (stuck at height {})",
+                    self.config.liveness_window_ms, self.max_height
+                ));
                 break;
             }
             self.now.set(at);
             let (node, result) = match event {
                 Event::Deliver { from, to, message } => {
+                    let sender = match self.slots.get(from) {
+                        Some(slot) => slot.id.clone(),
+                        None => continue,
+                    };
+                    let Some(host) = self.slots.get_mut(to).and_then(|s| s.host.as_mut()) else { continue };
+                    let result = host.on_message(&sender, message.clone());
                     self.fold_trace(&format!("{at} deliver {from}>{to} {message:?}"));
-                    let sender = self.node_id(from);
-                    (to, self.hosts.get_mut(to).map(|h| h.on_message(&sender, message)))
+                    (to, result)
                 }
                 Event::Timer { node, timer, generation } => {
-                    let live = self
-                        .timers
-                        .get_mut(node)
-                        .and_then(|timers| {
-                            let index = timers.pending.iter().position(|p| *p == (timer, generation))?;
-                            Some(timers.pending.remove(index))
-                        })
-                        .is_some();
-                    if !live {
-                        continue;
-                    }
+                    let Some(slot) = self.slots.get_mut(node) else { continue };
+                    let Some(index) = slot.timers.iter().position(|p| *p == (timer, generation)) else { continue };
+                    slot.timers.remove(index);
+                    let Some(host) = slot.host.as_mut() else { continue };
+                    let result = host.on_timer(timer);
                     self.fold_trace(&format!("{at} timer {node} {timer:?}"));
-                    (node, self.hosts.get_mut(node).map(|h| h.on_timer(timer)))
+                    (node, result)
+                }
+                Event::Crash { node } => {
+                    self.fold_trace(&format!("{at} crash {node}"));
+                    self.crash(node);
+                    continue;
+                }
+                Event::Restart { node } => {
+                    self.fold_trace(&format!("{at} restart {node}"));
+                    self.restart(node)?;
+                    continue;
+                }
+                Event::Partition { side } => {
+                    self.fold_trace(&format!("{at} partition {side:b}"));
+                    self.partition = Some(side);
+                    self.faults.partitions = self.faults.partitions.saturating_add(1);
+                    continue;
+                }
+                Event::Heal => {
+                    self.fold_trace(&format!("{at} heal"));
+                    self.partition = None;
+                    continue;
                 }
             };
             match result {
-                Some(Ok(outputs)) => self.apply(node, outputs),
-                Some(Err(error)) => return Err(SimError::Host { node: self.node_id(node), error }),
-                None => {}
+                Ok(outputs) => self.apply(node, outputs),
+                Err(error) => {
+                    let id = self.slots.get(node).map(|s| s.id.clone()).unwrap_or_else(|| testkit::node("unknown"));
+                    return Err(SimError::Host { node: id, error });
+                }
+            }
+            let floor = self.min_height();
+            self.checker.forget_below(floor);
+        }
+        self.report(liveness_failure)
+    }
+
+    fn report(&self, liveness_failure: Option<String>) -> Result<SimReport, SimError> {
+        let mut hosts = self.totals;
+        let mut evidence_stored = 0u64;
+        for slot in self.slots.iter().filter(|s| s.honest) {
+            if let Some(host) = &slot.host {
+                add_counters(&mut hosts, &host.counters());
+            }
+            let store = slot.host.as_ref().map(|h| h.storage()).or(slot.down.as_ref());
+            if let Some(store) = store {
+                let found = store
+                    .evidence(Height(0), usize::MAX)
+                    .map_err(|e| SimError::Host { node: slot.id.clone(), error: e.into() })?;
+                evidence_stored = evidence_stored.saturating_add(u64::try_from(found.len()).unwrap_or(u64::MAX));
             }
         }
         let min_height = self.min_height();
+        let workload_done = self.workload.as_ref().is_none_or(Workload::finished);
         Ok(SimReport {
             seed: self.config.seed,
             trace: self.trace,
             events: self.events,
             time_ms: self.now.get(),
-            reached_target: min_height >= target,
+            reached_target: liveness_failure.is_none()
+                && min_height >= Height(self.config.target_height)
+                && workload_done,
+            liveness_failure,
             min_height,
+            max_height: self.max_height,
             violations: self.checker.violations().to_vec(),
+            faults: self.faults,
+            hosts,
+            evidence_stored,
+            sealer_changes: self.workload.as_ref().map_or(0, Workload::sealer_changes),
+            key_rotations: self.workload.as_ref().map_or(0, Workload::key_rotations),
+            workload_failures: self.workload.as_ref().map(|w| w.failures().to_vec()).unwrap_or_default(),
         })
     }
+
+    /// The chain the cluster runs.
+    pub fn chain(&self) -> &ChainIdentity {
+        &self.chain
+    }
+}
+
+fn add_counters(total: &mut HostCounters, more: &HostCounters) {
+    total.evidence = total.evidence.saturating_add(more.evidence);
+    total.rejected_blocks = total.rejected_blocks.saturating_add(more.rejected_blocks);
+    total.rejected_synced = total.rejected_synced.saturating_add(more.rejected_synced);
+    total.synced_heights = total.synced_heights.saturating_add(more.synced_heights);
+    total.sync_requests = total.sync_requests.saturating_add(more.sync_requests);
+    total.replayed_entries = total.replayed_entries.saturating_add(more.replayed_entries);
 }
