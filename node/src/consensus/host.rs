@@ -59,6 +59,7 @@ use super::sync::{self, MAX_SYNC_BATCH, SyncRequest, SyncedBlock, Syncer};
 use super::verify;
 use super::wal::WalEntry;
 use crate::failpoint;
+use crate::mempool::{AdmitError, Mempool};
 
 /// Most blocks held for heights after the current one.
 const MAX_HELD_BLOCKS: usize = 64;
@@ -281,7 +282,7 @@ struct Core<S, C> {
     waiting: bool,
     /// The WAL is being replayed: the core's appends are already in it.
     replaying: bool,
-    pending: Vec<SignedTransaction>,
+    mempool: Mempool,
     candidates: BTreeMap<BlockHash, Candidate>,
     /// Blocks this node built at the current height, by round.
     built: BTreeMap<Round, BlockHash>,
@@ -340,7 +341,7 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
             set,
             waiting: false,
             replaying: false,
-            pending: Vec::new(),
+            mempool: Mempool::new(),
             candidates: BTreeMap::new(),
             built: BTreeMap::new(),
             held: BTreeMap::new(),
@@ -421,11 +422,11 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
         self.run()
     }
 
-    /// Adds a transaction to propose in a later block (once: a transaction already pending is ignored).
-    pub fn submit(&mut self, tx: SignedTransaction) {
-        if !self.core.pending.contains(&tx) {
-            self.core.pending.push(tx);
-        }
+    /// Admits a transaction to the mempool if the next block over the committed state would accept it (see
+    /// [`Mempool::admit`]); it is proposed in a later block.
+    pub fn submit(&mut self, tx: SignedTransaction) -> Result<TxHash, AdmitError> {
+        let core = &mut self.core;
+        core.mempool.admit(&core.chain, core.storage.state(), tx)
     }
 
     /// The height being decided.
@@ -459,8 +460,8 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
     }
 
     /// Transactions waiting for a block.
-    pub fn pending(&self) -> &[SignedTransaction] {
-        &self.core.pending
+    pub fn pending(&self) -> &Mempool {
+        &self.core.mempool
     }
 
     /// What the host counted so far.
@@ -741,7 +742,7 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         let max = governance_contracts::contracts::params::params(state).map_err(storage)?.max_block_transactions;
         let max = usize::try_from(max).unwrap_or(usize::MAX);
         let mut transactions: Vec<(SignedTransaction, usize)> = Vec::new();
-        for tx in &self.pending {
+        for tx in self.mempool.iter() {
             if transactions.len() >= max {
                 break;
             }
@@ -903,8 +904,7 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
             .map_err(storage_error)?
             .ok_or_else(|| StorageFailure(format!("no state root at committed height {height}")))?;
         let included: BTreeSet<TxHash> = stored.block.transactions.iter().map(|tx| tx.tx.hash(&self.chain)).collect();
-        let chain = &self.chain;
-        self.pending.retain(|tx| tx.tx.valid_until > height && !included.contains(&tx.tx.hash(chain)));
+        self.mempool.on_commit(height, &included);
         self.outputs.push(Output::Decided(Box::new(DecidedBlock {
             block: stored.block,
             receipts: stored.receipts,

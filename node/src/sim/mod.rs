@@ -279,13 +279,19 @@ impl Simulation {
         })
     }
 
-    /// Adds `tx` to every running node's pending transactions.
-    pub fn submit_all(&mut self, tx: &SignedTransaction) {
+    /// Offers `tx` to every running node's mempool; returns how many admitted it (a node that has not caught up
+    /// may refuse it, as a real node would).
+    pub fn submit_all(&mut self, tx: &SignedTransaction) -> usize {
+        let mut admitted = 0usize;
         for slot in &mut self.slots {
             if let Some(host) = slot.host.as_mut() {
-                host.submit(tx.clone());
+                match host.submit(tx.clone()) {
+                    Ok(_) => admitted = admitted.saturating_add(1),
+                    Err(e) => tracing::debug!(node = %slot.id, error = %e, "transaction refused"),
+                }
             }
         }
+        admitted
     }
 
     /// Node `index`'s host, if it is up.
@@ -491,7 +497,11 @@ impl Simulation {
         let mut host = Host::new(slot.config.clone(), storage, slot.clock.clone())
             .map_err(|error| SimError::Host { node: slot.id.clone(), error })?;
         if let Some(tx) = &self.workload_tx {
-            host.submit(tx.clone());
+            // A restarted node's pool is empty: offer it the workload's transaction again (it may refuse it if
+            // it is behind; peers that hold it will include it).
+            if let Err(e) = host.submit(tx.clone()) {
+                tracing::debug!(node = %slot.id, error = %e, "workload transaction refused after restart");
+            }
         }
         let outputs = host.start().map_err(|error| SimError::Host { node: slot.id.clone(), error })?;
         slot.host = Some(host);
