@@ -93,3 +93,50 @@ fn block_with_a_wrong_state_root_gets_a_nil_prevote() {
     assert_eq!(sealer.rejected_blocks(), 1);
     assert_eq!(prevote_of(&outputs), Some(NilOrVal::Nil));
 }
+
+/// A vote whose signature does not cover it is dropped and counted, and does not stop the node.
+#[test]
+fn vote_with_a_bad_signature_is_counted_and_dropped() {
+    let (proposal, block) = proposal_of_n1();
+    let mut sealer = host("n0");
+    sealer.start().unwrap();
+    sealer.on_message(&node("n1"), proposal).unwrap();
+    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).unwrap();
+    let mut forged = broadcasts(&outputs)
+        .into_iter()
+        .find_map(|m| match m {
+            NetMessage::Vote(v) => Some(v),
+            _ => None,
+        })
+        .expect("n0 prevotes");
+    forged.message.voter = Address(node("n2"));
+    sealer.on_message(&node("n2"), NetMessage::Vote(forged)).unwrap();
+    assert_eq!(sealer.counters().bad_signatures, 1);
+}
+
+/// A sealer that crashes after prevoting restarts from its store and WAL, replays the logged entries, and says
+/// exactly what it said before: any prevote it sends again is the same signed prevote.
+#[test]
+fn restart_replays_the_wal_and_repeats_the_same_prevote() {
+    let (proposal, block) = proposal_of_n1();
+    let mut sealer = host("n0");
+    sealer.start().unwrap();
+    sealer.on_message(&node("n1"), proposal).unwrap();
+    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).unwrap();
+    let before = broadcasts(&outputs)
+        .into_iter()
+        .find(|m| matches!(m, NetMessage::Vote(v) if v.vote_type == VoteType::Prevote))
+        .expect("n0 prevotes");
+    let storage = sealer.into_storage().crashed();
+    let genesis = genesis(4);
+    let time = genesis.genesis_time_ms.saturating_add(2_000);
+    let config = HostConfig { genesis, node: node("n0"), keys: vec![secret("n0")], timeouts: Default::default() };
+    let mut restarted = Host::new(config, storage, FixedClock(time)).unwrap();
+    let outputs = restarted.start().unwrap();
+    assert!(restarted.counters().replayed_entries > 0, "the WAL held the height's entries");
+    let prevotes: Vec<NetMessage> = broadcasts(&outputs)
+        .into_iter()
+        .filter(|m| matches!(m, NetMessage::Vote(v) if v.vote_type == VoteType::Prevote))
+        .collect();
+    assert!(prevotes.iter().all(|m| *m == before), "a different prevote after restart: {prevotes:?}");
+}

@@ -256,6 +256,8 @@ pub struct HostCounters {
     pub evidence: u64,
     /// Received blocks found invalid.
     pub rejected_blocks: u64,
+    /// Votes and proposals dropped for a bad signature.
+    pub bad_signatures: u64,
     /// Synced blocks refused (bad certificate or block).
     pub rejected_synced: u64,
     /// Heights committed through sync.
@@ -670,7 +672,14 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
                     sign_proposal(&self.chain, self.key(), proposal).map_err(|e| HostError::Core(e.to_string()))?;
                 r.resume_with(signed)
             }
-            Effect::VerifySignature(message, key, r) => r.resume_with(verify_message(&self.chain, &message, &key)),
+            Effect::VerifySignature(message, key, r) => {
+                let valid = verify_message(&self.chain, &message, &key);
+                if !valid {
+                    self.counters.bad_signatures = self.counters.bad_signatures.saturating_add(1);
+                    tracing::warn!(node = %self.node, "consensus message with a bad signature dropped");
+                }
+                r.resume_with(valid)
+            }
             Effect::VerifyCommitCertificate(c, set, params, r) => {
                 r.resume_with(verify::commit_certificate(&self.chain, &c, &set, params))
             }
