@@ -181,3 +181,18 @@ fn sabotage_skip_wal_is_caught() {
     let honest = Simulation::new(SimConfig::new(4, seed, 10).with_all_faults()).unwrap().run().unwrap();
     assert!(honest.violations.is_empty(), "seed {seed} with the WAL: {:?}", honest.violations);
 }
+
+/// A sealer that starts twenty virtual seconds late catches up by syncing finalised heights (each certificate
+/// checked against the validator set it derives itself) and then finalises new heights with the others.
+#[test]
+fn a_late_node_catches_up_by_sync() {
+    let mut config = SimConfig::new(4, 11, 25);
+    config.late_start = Some((2, 20_000));
+    let mut sim = Simulation::new(config).unwrap();
+    let report = sim.run().unwrap();
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    assert!(report.reached_target, "{:?}", report.liveness_failure);
+    let late = sim.host(2).expect("the late node is up");
+    assert!(late.counters().synced_heights > 0, "the late node synced");
+    assert!(late.committed_height() >= Height(25));
+}

@@ -87,6 +87,8 @@ pub struct SimConfig {
     pub workload: bool,
     /// A deliberate defect, for the checker's own test.
     pub sabotage: Option<Sabotage>,
+    /// Start node `.0` only at virtual time `.1` (it must catch up by sync).
+    pub late_start: Option<(usize, u64)>,
 }
 
 impl SimConfig {
@@ -105,6 +107,7 @@ impl SimConfig {
             faults: FaultConfig::none(),
             workload: false,
             sabotage: None,
+            late_start: None,
         }
     }
 
@@ -514,6 +517,12 @@ impl Simulation {
     /// finished), liveness fails, or virtual time runs out.
     pub fn run(&mut self) -> Result<SimReport, SimError> {
         self.plan_faults();
+        if let Some((node, at)) = self.config.late_start
+            && let Some(slot) = self.slots.get_mut(node)
+        {
+            slot.down = slot.host.take().map(Host::into_storage);
+            self.push(at, Event::Restart { node });
+        }
         for node in 0..self.slots.len() {
             let Some(slot) = self.slots.get_mut(node) else { continue };
             let Some(host) = slot.host.as_mut() else { continue };
