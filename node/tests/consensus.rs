@@ -56,6 +56,19 @@ fn prevote_of(outputs: &[Output]) -> Option<NilOrVal<governance_contracts::ids::
     })
 }
 
+/// n1's validly signed proposal of `block` (whatever the block holds).
+fn signed_by_n1(block: &ProposedBlock) -> NetMessage {
+    let chain = genesis(4).identity();
+    let proposal = Proposal {
+        height: synod::consensus::context::Height(block.block.header.height),
+        round: block.round,
+        value: synod::consensus::context::Value(block.block.hash(&chain)),
+        pol_round: block.valid_round,
+        proposer: Address(node("n1")),
+    };
+    NetMessage::Proposal(sign_proposal(&chain, &secret("n1"), proposal).expect("a proposal with a round signs"))
+}
+
 /// A sealer that receives the proposer's honest block and proposal prevotes for that block.
 #[test]
 fn honest_block_gets_a_prevote() {
@@ -75,20 +88,10 @@ fn honest_block_gets_a_prevote() {
 #[test]
 fn block_with_a_wrong_state_root_gets_a_nil_prevote() {
     let (_, mut block) = proposal_of_n1();
-    let chain = genesis(4).identity();
     block.block.header.state_root = Digest::sha256(&[b"not the state"]);
-    let hash = block.block.hash(&chain);
-    let forged = Proposal {
-        height: synod::consensus::context::Height(block.block.header.height),
-        round: block.round,
-        value: synod::consensus::context::Value(hash),
-        pol_round: block.valid_round,
-        proposer: Address(node("n1")),
-    };
-    let signed = sign_proposal(&chain, &secret("n1"), forged).unwrap();
     let mut sealer = host("n0");
     sealer.start().unwrap();
-    sealer.on_message(&node("n1"), NetMessage::Proposal(signed)).unwrap();
+    sealer.on_message(&node("n1"), signed_by_n1(&block)).unwrap();
     let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).unwrap();
     assert_eq!(sealer.rejected_blocks(), 1);
     assert_eq!(prevote_of(&outputs), Some(NilOrVal::Nil));
@@ -139,4 +142,19 @@ fn restart_replays_the_wal_and_repeats_the_same_prevote() {
         .filter(|m| matches!(m, NetMessage::Vote(v) if v.vote_type == VoteType::Prevote))
         .collect();
     assert!(prevotes.iter().all(|m| *m == before), "a different prevote after restart: {prevotes:?}");
+}
+
+/// A block claiming a time more than the allowed drift ahead of the sealer's clock is refused (nil prevote), even
+/// under a validly signed proposal.
+#[test]
+fn block_from_the_future_gets_a_nil_prevote() {
+    let (_, mut block) = proposal_of_n1();
+    block.block.header.time_ms =
+        block.block.header.time_ms.saturating_add(synod::consensus::host::MAX_CLOCK_DRIFT_MS + 60_000);
+    let mut sealer = host("n0");
+    sealer.start().unwrap();
+    sealer.on_message(&node("n1"), signed_by_n1(&block)).unwrap();
+    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).unwrap();
+    assert_eq!(sealer.rejected_blocks(), 1);
+    assert_eq!(prevote_of(&outputs), Some(NilOrVal::Nil));
 }

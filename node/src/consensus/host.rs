@@ -67,6 +67,8 @@ const MAX_HELD_BLOCKS: usize = 64;
 const MAX_HELD_HEIGHTS_AHEAD: u64 = 2;
 /// Most distinct candidate blocks checked per height.
 const MAX_CANDIDATES: usize = 256;
+/// How far ahead of this node's clock a proposed block's time may be.
+pub const MAX_CLOCK_DRIFT_MS: u64 = 10_000;
 
 /// The node's clock, read for block times only (consensus timers are outputs).
 pub trait Clock {
@@ -186,6 +188,14 @@ pub enum InvalidBlock {
         /// The parent's time.
         parent: u64,
         /// The block's.
+        got: u64,
+    },
+    /// The block claims a time too far ahead of this node's clock.
+    #[error("block time {got} is more than {MAX_CLOCK_DRIFT_MS} ms ahead of this node's clock ({now})")]
+    TimeInFuture {
+        /// This node's clock.
+        now: u64,
+        /// The block's time.
         got: u64,
     },
     /// Execution refused the block as a whole.
@@ -496,7 +506,7 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
                 tracing::warn!(node = %core.node, peer = %from, error = %e, "synced block with a bad certificate");
                 break;
             }
-            let outcome = match core.check_block(&block)? {
+            let outcome = match core.check_block(&block, false)? {
                 Ok(outcome) => outcome,
                 Err(reason) => {
                     core.counters.rejected_synced = core.counters.rejected_synced.saturating_add(1);
@@ -793,7 +803,9 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
     }
 
     /// Checks a received block of the current height by re-executing it over the committed state.
-    fn check_block(&self, block: &Block) -> Result<Result<BlockOutcome, InvalidBlock>, HostError> {
+    /// `proposed` is true for a block still being decided: only then is its time held against this node's clock (a
+    /// finalised block is final whatever time it claims).
+    fn check_block(&self, block: &Block, proposed: bool) -> Result<Result<BlockOutcome, InvalidBlock>, HostError> {
         let header = &block.header;
         if header.height != self.height {
             return Ok(Err(InvalidBlock::WrongHeight { expected: self.height, got: header.height }));
@@ -813,6 +825,10 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         }
         if header.time_ms < parent_time {
             return Ok(Err(InvalidBlock::TimeBeforeParent { parent: parent_time, got: header.time_ms }));
+        }
+        let now = self.clock.now_ms();
+        if proposed && header.time_ms > now.saturating_add(MAX_CLOCK_DRIFT_MS) {
+            return Ok(Err(InvalidBlock::TimeInFuture { now, got: header.time_ms }));
         }
         let transactions: Vec<(SignedTransaction, usize)> = block
             .transactions
@@ -864,7 +880,7 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
                 if self.candidates.len() >= MAX_CANDIDATES {
                     return Ok(());
                 }
-                let verdict = self.check_block(&proposed.block)?;
+                let verdict = self.check_block(&proposed.block, true)?;
                 if let Err(reason) = &verdict {
                     self.counters.rejected_blocks = self.counters.rejected_blocks.saturating_add(1);
                     tracing::warn!(node = %self.node, %reason, "invalid block");
@@ -989,7 +1005,7 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
     fn restore_block(&mut self, built_for: Option<u32>, block: &Block) -> Result<(), HostError> {
         let hash = block.hash(&self.chain);
         if !self.candidates.contains_key(&hash) {
-            let verdict = self.check_block(block)?;
+            let verdict = self.check_block(block, false)?;
             self.candidates.insert(hash, Candidate { block: block.clone(), verdict });
         }
         if let Some(round) = built_for {
