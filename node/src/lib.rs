@@ -5,8 +5,10 @@
 //! - [`consensus`]: the host around Malachite's Tendermint core, behind one narrow boundary.
 //! - [`mempool`]: transactions admitted at the door by the same checks execution runs.
 //! - [`sim`]: the deterministic simulation of a cluster of nodes.
+//! - [`bench`]: `synod bench`, throughput and approval latency of an in-process cluster against the ed25519 limit.
 //! - [`failpoint`]: named points where a crash test freezes a real process to SIGKILL it.
 
+pub mod bench;
 pub mod consensus;
 pub mod failpoint;
 pub mod mempool;

@@ -36,6 +36,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Faults::None)]
         faults: Faults,
     },
+    /// Measure an in-process cluster's throughput and approval latency against this machine's ed25519 limit.
+    Bench(synod::bench::BenchArgs),
 }
 
 /// The fault sets `synod sim` offers.
@@ -197,5 +199,6 @@ fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64, faults: Faults) -> 
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Sim { seeds, seed_start, nodes, height, faults } => sim(seeds, seed_start, nodes, height, faults),
+        Command::Bench(args) => synod::bench::run(&args).map(|()| ExitCode::SUCCESS),
     }
 }

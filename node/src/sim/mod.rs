@@ -211,6 +211,7 @@ pub struct Simulation {
     workload_tx: Option<SignedTransaction>,
     progress_ms: u64,
     max_height: Height,
+    started: bool,
 }
 
 impl Simulation {
@@ -279,6 +280,7 @@ impl Simulation {
             workload_tx: None,
             progress_ms: 0,
             max_height: Height(0),
+            started: false,
         })
     }
 
@@ -516,28 +518,38 @@ impl Simulation {
     /// Runs until every honest node has finalised the target height after faults stopped (and the workload
     /// finished), liveness fails, or virtual time runs out.
     pub fn run(&mut self) -> Result<SimReport, SimError> {
-        self.plan_faults();
-        if let Some((node, at)) = self.config.late_start
-            && let Some(slot) = self.slots.get_mut(node)
-        {
-            slot.down = slot.host.take().map(Host::into_storage);
-            self.push(at, Event::Restart { node });
-        }
-        for node in 0..self.slots.len() {
-            let Some(slot) = self.slots.get_mut(node) else { continue };
-            let Some(host) = slot.host.as_mut() else { continue };
-            let outputs = host.start().map_err(|error| SimError::Host { node: slot.id.clone(), error })?;
-            self.apply(node, outputs);
-        }
-        self.poll_workload();
         let target = Height(self.config.target_height);
+        let until = self.config.faults.until_ms;
+        self.run_until(|sim| {
+            sim.min_height() >= target && sim.now.get() >= until && sim.workload.as_ref().is_none_or(Workload::finished)
+        })
+    }
+
+    /// Runs until `done` holds (checked before every event), liveness fails, or virtual time runs out. The first
+    /// call starts the nodes; a later call resumes where the previous one stopped, so a caller can submit
+    /// transactions between calls. [`SimReport::reached_target`] still refers to the configured target height.
+    pub fn run_until(&mut self, mut done: impl FnMut(&Self) -> bool) -> Result<SimReport, SimError> {
+        if !self.started {
+            self.started = true;
+            self.plan_faults();
+            if let Some((node, at)) = self.config.late_start
+                && let Some(slot) = self.slots.get_mut(node)
+            {
+                slot.down = slot.host.take().map(Host::into_storage);
+                self.push(at, Event::Restart { node });
+            }
+            for node in 0..self.slots.len() {
+                let Some(slot) = self.slots.get_mut(node) else { continue };
+                let Some(host) = slot.host.as_mut() else { continue };
+                let outputs = host.start().map_err(|error| SimError::Host { node: slot.id.clone(), error })?;
+                self.apply(node, outputs);
+            }
+            self.poll_workload();
+        }
         let until = self.config.faults.until_ms;
         let mut liveness_failure = None;
         loop {
-            let done = self.min_height() >= target
-                && self.now.get() >= until
-                && self.workload.as_ref().is_none_or(Workload::finished);
-            if done {
+            if done(self) {
                 break;
             }
             let Some(((at, _), event)) = self.queue.pop_first() else {
