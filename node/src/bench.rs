@@ -643,7 +643,7 @@ fn print_table(report: &BenchReport) {
         ("ed25519 strict verify (1 core)", format!("{}/s", thousands(v.single))),
         (&*format!("ed25519 verify_all, batch of {BATCH} (1 core)"), format!("{}/s", thousands(v.batch))),
         ("cores", v.cores.to_string()),
-        ("limit (cores x batch / 10)", format!("{} tx/s", thousands(v.limit()))),
+        ("limit (cores x batch / 18)", format!("{} tx/s", thousands(v.limit()))),
         ("ratio (goal >= 50%)", format!("{:.1}%", 100.0 * report.ratio())),
         (
             "one-core limit, ratio to it",
