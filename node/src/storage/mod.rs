@@ -43,6 +43,7 @@
 mod chain;
 mod consensus;
 mod error;
+mod host;
 mod keys;
 mod state;
 
