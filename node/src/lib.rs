@@ -3,10 +3,12 @@
 //! - [`storage`]: RocksDB with column families for blocks, certificates, state, indexes, evidence and consensus
 //!   metadata; one atomic, synced write per block.
 //! - [`consensus`]: the host around Malachite's Tendermint core, behind one narrow boundary.
+//! - [`runtime`]: the tokio runtime that drives one node's host over RocksDB, and `synod run`.
 //! - [`sim`]: the deterministic simulation of a cluster of nodes.
 //! - [`failpoint`]: named points where a crash test freezes a real process to SIGKILL it.
 
 pub mod consensus;
 pub mod failpoint;
+pub mod runtime;
 pub mod sim;
 pub mod storage;

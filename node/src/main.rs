@@ -31,6 +31,8 @@ enum Command {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         height: u64,
     },
+    /// Run a node: a single sealer today (no peers yet).
+    Run(synod::runtime::RunArgs),
 }
 
 /// One seed's result: its report, and whether a second run of it gave the same trace.
@@ -99,5 +101,6 @@ fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64) -> anyhow::Result<E
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Sim { seeds, seed_start, nodes, height } => sim(seeds, seed_start, nodes, height),
+        Command::Run(args) => synod::runtime::run(args),
     }
 }
