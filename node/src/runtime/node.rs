@@ -8,8 +8,8 @@
 //! For tests and operators, the loop writes one line per event to its line sink (standard output in `synod run`),
 //! flushed at once so a reader sees it before the next thing happens:
 //!
-//! - `started height=H replayed_entries=N` when the host started deciding height `H` after replaying `N` logged
-//!   inputs;
+//! - `started height=H replayed_entries=N` once the host started deciding height `H` (the one after the last
+//!   stored) and replayed `N` logged inputs of it;
 //! - `vote height=H round=R kind=prevote|precommit block=sha256:…|nil` for each vote this node signed and
 //!   broadcasts (a rebroadcast repeats its line);
 //! - `finalized height=H hash=sha256:…` for each height committed.
@@ -62,11 +62,11 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
 
     /// Starts the host and runs it until `shutdown` completes (`Ok`) or the host fails (`Err`: the node must stop).
     pub async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<(), HostError> {
+        let height = self.host.height();
         let outputs = self.host.start()?;
-        let started =
-            format!("started height={} replayed_entries={}", self.host.height(), self.host.counters().replayed_entries);
-        self.line(&started);
-        tracing::info!(node = %self.host.node(), height = %self.host.height(), "consensus started");
+        let replayed = self.host.counters().replayed_entries;
+        self.line(&format!("started height={height} replayed_entries={replayed}"));
+        tracing::info!(node = %self.host.node(), %height, replayed, "consensus started");
         self.apply(outputs);
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
