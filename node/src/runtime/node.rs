@@ -169,3 +169,107 @@ async fn sleep_until(deadline: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use governance_contracts::crypto::Digest;
+    use governance_contracts::ids::{BlockHash, Height};
+    use governance_contracts::testkit;
+
+    use super::*;
+    use crate::consensus::host::HostConfig;
+    use crate::consensus::store::{BlockStore, MemoryBlockStore};
+    use crate::runtime::clock::WallClock;
+    use crate::runtime::transport::NoPeers;
+
+    /// A line sink the test reads while the runtime writes.
+    #[derive(Clone, Default)]
+    struct Lines(Rc<RefCell<Vec<u8>>>);
+
+    impl Lines {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.borrow()).into_owned()
+        }
+    }
+
+    impl Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Vote lines name the height, round, kind and block, or `nil`.
+    #[test]
+    fn vote_lines_name_the_block_or_nil() {
+        let mut vote = ConsensusVote {
+            height: Height(7),
+            round: 2,
+            kind: VoteKind::Precommit,
+            block: Some(BlockHash(Digest::Sha256([0xab; 32]))),
+            voter: testkit::node("n0"),
+        };
+        assert_eq!(vote_line(&vote), format!("vote height=7 round=2 kind=precommit block=sha256:{}", "ab".repeat(32)));
+        vote.block = None;
+        vote.kind = VoteKind::Prevote;
+        assert_eq!(vote_line(&vote), "vote height=7 round=2 kind=prevote block=nil");
+    }
+
+    /// A lone sealer driven by the runtime finalises consecutive heights at no less than the chain's block interval
+    /// (the start-height timer is honoured), reports each with its stored hash and its own two votes for it, and
+    /// stops when the shutdown future completes.
+    #[test]
+    fn lone_sealer_finalises_at_the_block_interval_until_shutdown() {
+        let mut genesis = testkit::genesis(1);
+        genesis.params.block_interval_ms = 60;
+        genesis.genesis_time_ms = 1_600_000_000_000;
+        let chain = genesis.identity();
+        let store = MemoryBlockStore::from_genesis(&genesis).unwrap();
+        let config = HostConfig {
+            genesis,
+            node: testkit::node("n0"),
+            keys: vec![testkit::secret("n0")],
+            timeouts: Default::default(),
+        };
+        let host = Host::new(config, store, WallClock).unwrap();
+        let lines = Lines::default();
+        let mut node = NodeRuntime::new(host, NoPeers, lines.clone(), chain.clone());
+        let watched = lines.clone();
+        let shutdown = async move {
+            while !watched.text().contains("finalized height=3 ") {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        runtime.block_on(node.run(shutdown)).unwrap();
+
+        let host = node.into_host();
+        assert_eq!(host.committed_height(), Height(3));
+        let text = lines.text();
+        assert!(text.starts_with("started height=1 replayed_entries=0\n"), "{text}");
+        let mut previous_time = None;
+        for height in 1..=3 {
+            let stored = host.storage().block(Height(height)).unwrap().unwrap();
+            let hash = stored.block.hash(&chain);
+            for line in [
+                format!("finalized height={height} hash={hash}"),
+                format!("vote height={height} round=0 kind=prevote block={hash}"),
+                format!("vote height={height} round=0 kind=precommit block={hash}"),
+            ] {
+                assert_eq!(text.lines().filter(|l| *l == line).count(), 1, "{line} in {text}");
+            }
+            let time = stored.block.header.time_ms;
+            if let Some(previous) = previous_time {
+                assert!(time >= previous + 60, "height {height} at {time}, its parent at {previous}");
+            }
+            previous_time = Some(time);
+        }
+        assert!(!text.contains("finalized height=4 "), "{text}");
+    }
+}
