@@ -423,3 +423,27 @@ fn restart_reuses_the_logged_proposal() {
     let reused = "Reusing the proposal recorded in the write-ahead log";
     assert!(after.iter().any(|(s, l)| *s == Stream::Err && l.contains(reused)), "{after:#?}");
 }
+
+/// A sealer started without the key the validator set lists for it is refused with an error naming the node, rather
+/// than running with votes that never verify.
+#[test]
+fn a_sealer_without_its_listed_key_is_refused() {
+    let fixture = Fixture::new();
+    let other = fixture.dir.path().join("n1.pem");
+    std::fs::write(&other, testkit::secret("n1").to_pkcs8_pem().expect("the key encodes")).expect("written");
+    let output = Command::new(env!("CARGO_BIN_EXE_synod"))
+        .arg("run")
+        .arg("--data-dir")
+        .arg(fixture.data_dir())
+        .arg("--genesis")
+        .arg(&fixture.genesis)
+        .arg("--key")
+        .arg(&other)
+        .args(["--node", "n0"])
+        .env_remove(failpoint::ENV)
+        .output()
+        .expect("synod runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("none of the --key files holds n0's key for height 1"), "{stderr}");
+}

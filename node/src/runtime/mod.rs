@@ -92,6 +92,20 @@ pub fn load_key(path: &Path) -> anyhow::Result<SecretKey> {
         .map_err(|e| anyhow!("key file {}: not an ed25519 PKCS#8 PEM key: {e}", path.display()))
 }
 
+/// Refuses to run a sealer of the next height without the key the validator set lists for it: its votes would
+/// never verify, and the node would stall without saying why.
+fn check_keys(store: &NodeStore, node: &NodeId, keys: &[SecretKey]) -> anyhow::Result<()> {
+    let set = governance_contracts::execution::validator_set(store)
+        .map_err(|e| anyhow!("store {}: cannot read the validator set: {e}", store.path().display()))?;
+    if let Some(listed) = set.get(node)
+        && !keys.iter().any(|key| key.public_key() == listed.key)
+    {
+        let height = store.last_height().unwrap_or_default().plus(1);
+        bail!("none of the --key files holds {node}'s key for height {height}: {}", listed.key);
+    }
+    Ok(())
+}
+
 /// Logs to standard error, `info` and above unless `RUST_LOG` says otherwise.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -147,6 +161,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let path = store_path(&args.data_dir);
     let store = NodeStore::open_with_genesis(&path, &genesis)
         .with_context(|| format!("store {}: cannot open for this genesis", path.display()))?;
+    check_keys(&store, &node, &keys)?;
     let chain = genesis.identity();
     let config = HostConfig { genesis, node, keys, timeouts: LinearTimeouts::default() };
     let host = Host::new(config, store, WallClock).context("cannot start the consensus host")?;
