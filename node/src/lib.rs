@@ -4,6 +4,7 @@
 //!   metadata; one atomic, synced write per block.
 //! - [`consensus`]: the host around Malachite's Tendermint core, behind one narrow boundary.
 //! - [`mempool`]: transactions admitted at the door by the same checks execution runs.
+//! - [`runtime`]: the tokio runtime that drives one node's host over RocksDB, and `synod run`.
 //! - [`sim`]: the deterministic simulation of a cluster of nodes.
 //! - [`bench`]: `synod bench`, throughput and approval latency of an in-process cluster against the ed25519 limit.
 //! - [`failpoint`]: named points where a crash test freezes a real process to SIGKILL it.
@@ -12,5 +13,6 @@ pub mod bench;
 pub mod consensus;
 pub mod failpoint;
 pub mod mempool;
+pub mod runtime;
 pub mod sim;
 pub mod storage;

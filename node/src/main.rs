@@ -1,4 +1,5 @@
-//! `synod`: the Synod node binary. Today it runs the deterministic cluster simulation; running a node, the genesis
+//! `synod`: the Synod node binary. Today: `synod run` (a single sealer over RocksDB, no peers yet), `synod sim`
+//! (the deterministic cluster simulation) and `synod bench` (the in-process benchmark); the p2p network, the genesis
 //! ceremony and the governance commands arrive with the network work.
 
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ enum Command {
     },
     /// Measure an in-process cluster's throughput and approval latency against this machine's ed25519 limit.
     Bench(synod::bench::BenchArgs),
+    /// Run a node: a single sealer today (no peers yet).
+    Run(synod::runtime::RunArgs),
 }
 
 /// The fault sets `synod sim` offers.
@@ -200,5 +203,6 @@ fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Sim { seeds, seed_start, nodes, height, faults } => sim(seeds, seed_start, nodes, height, faults),
         Command::Bench(args) => synod::bench::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Run(args) => synod::runtime::run(args),
     }
 }

@@ -1,6 +1,7 @@
 //! The node's RocksDB store: the governance store conformance suite, genesis and block commits read back after a
 //! reopen, refusal of another chain's genesis, crash safety (dropped and SIGKILLed writers), the indexes, the
-//! consensus WAL and evidence, and corruption reported as such.
+//! consensus WAL and evidence, and corruption reported as such; and the consensus host's storage contract
+//! ([`BlockStore`] + [`Wal`]) on both the RocksDB store and the in-memory one.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -19,6 +20,9 @@ use governance_contracts::types::{
     Payload, Principal, SignedTransaction, ValidatorSet, VoteKind, receipts_root, transactions_root,
     verify_certificate,
 };
+use synod::consensus::evidence::Evidence;
+use synod::consensus::store::{BlockStore, MemoryBlockStore, NodeStorage, StoredBlock};
+use synod::consensus::wal::{LoggedTimeout, Wal, WalEntry};
 use synod::storage::{CommittedBlock, NodeStore, StorageError, TxLocation};
 use tempfile::TempDir;
 
@@ -616,4 +620,161 @@ fn corruption_and_schema_mismatch_are_reported() {
     }
     let err = NodeStore::open(dir.path()).unwrap_err();
     assert!(matches!(err, StorageError::SchemaMismatch { found: 2, expected: 1 }), "{err}");
+}
+
+/// Equivocation evidence against `n1` at `height`: two signed prevotes for different blocks.
+fn evidence_at(chain: &governance_contracts::domain::ChainIdentity, height: u64) -> Evidence {
+    let signed = |block: u8| {
+        let vote = ConsensusVote {
+            height: Height(height),
+            round: 1,
+            kind: VoteKind::Prevote,
+            block: Some(BlockHash(Digest::Sha256([block; 32]))),
+            voter: testkit::node("n1"),
+        };
+        let signature = testkit::secret("n1").sign(&vote.signing_digest(chain));
+        (vote, signature)
+    };
+    Evidence::Votes { first: signed(1), second: signed(2) }
+}
+
+/// WAL entries of several kinds for `height`, the last one holding a whole block.
+fn wal_entries(chain: &governance_contracts::domain::ChainIdentity, height: u64, block: &Block) -> Vec<WalEntry> {
+    let vote = ConsensusVote {
+        height: Height(height),
+        round: 0,
+        kind: VoteKind::Precommit,
+        block: Some(block.hash(chain)),
+        voter: testkit::node("n0"),
+    };
+    let signature = testkit::secret("n0").sign(&vote.signing_digest(chain));
+    vec![
+        WalEntry::Vote { vote, signature },
+        WalEntry::Timeout { kind: LoggedTimeout::Propose, round: 2 },
+        WalEntry::Block { built_for: Some(0), block: block.clone() },
+    ]
+}
+
+fn stored(committed: &CommittedBlock) -> StoredBlock {
+    StoredBlock {
+        block: committed.block.clone(),
+        receipts: committed.receipts.clone(),
+        certificate: committed.certificate.clone(),
+    }
+}
+
+/// The contract the consensus host relies on, run against any [`NodeStorage`] started from `testkit::genesis(4)`:
+/// commits are sequential and read back whole with their state, evidence comes back in height order from a given
+/// height with the limit honoured, flushed WAL entries come back in append order, and a reset drops lower heights.
+fn host_storage_contract<S: NodeStorage>(store: &mut S) {
+    let mut producer = Producer::new(testkit::genesis(4));
+    let chain = producer.chain.chain.clone();
+    assert_eq!(store.height(), Height(0));
+
+    let first = producer.attest_block();
+    let second = producer.attest_block();
+    assert!(store.commit(stored(&second), second.changes.clone()).is_err(), "a gap is refused");
+    assert_eq!(store.height(), Height(0));
+    assert_eq!(BlockStore::block(store, Height(1)).expect("the store answers"), None);
+    store.commit(stored(&first), first.changes.clone()).expect("the store answers");
+    assert!(store.commit(stored(&first), first.changes.clone()).is_err(), "a repeat is refused");
+    store.commit(stored(&second), second.changes.clone()).expect("the store answers");
+    assert_eq!(store.height(), Height(2));
+    assert_eq!(BlockStore::block(store, Height(1)).expect("the store answers"), Some(stored(&first)));
+    assert_eq!(BlockStore::block(store, Height(2)).expect("the store answers"), Some(stored(&second)));
+    assert_eq!(BlockStore::block(store, Height(3)).expect("the store answers"), None);
+    assert_eq!(
+        root::root_at(store.state(), Height(2)).expect("the store answers"),
+        Some(second.block.header.state_root)
+    );
+    assert_eq!(contents(store.state()), contents(&producer.chain.store));
+
+    let [late, early, middle] = [7, 3, 5].map(|height| evidence_at(&chain, height));
+    for evidence in [&late, &early, &middle] {
+        store.record_evidence(evidence).expect("the store answers");
+    }
+    assert_eq!(
+        BlockStore::evidence(store, Height(0), 10).expect("the store answers"),
+        vec![early.clone(), middle.clone(), late.clone()]
+    );
+    assert_eq!(BlockStore::evidence(store, Height(4), 10).expect("the store answers"), vec![middle, late]);
+    assert_eq!(BlockStore::evidence(store, Height(0), 1).expect("the store answers"), vec![early]);
+    assert_eq!(BlockStore::evidence(store, Height(8), 10).expect("the store answers"), vec![]);
+
+    let current = wal_entries(&chain, 3, &first.block);
+    let next = wal_entries(&chain, 4, &second.block);
+    for entry in &current {
+        store.log_append(Height(3), entry).expect("the store answers");
+    }
+    store.log_append(Height(4), &next[0]).expect("the store answers");
+    store.log_flush().expect("the store answers");
+    assert_eq!(store.log_entries(Height(3)).expect("the store answers"), current);
+    assert_eq!(store.log_entries(Height(4)).expect("the store answers"), vec![next[0].clone()]);
+    assert_eq!(store.log_entries(Height(5)).expect("the store answers"), vec![]);
+    store.log_reset(Height(4)).expect("the store answers");
+    assert_eq!(store.log_entries(Height(3)).expect("the store answers"), vec![]);
+    store.log_append(Height(4), &next[1]).expect("the store answers");
+    store.log_flush().expect("the store answers");
+    assert_eq!(store.log_entries(Height(4)).expect("the store answers"), next[..2].to_vec());
+}
+
+/// The in-memory store the simulator uses keeps the host's storage contract.
+#[test]
+fn memory_store_keeps_the_host_storage_contract() {
+    let mut store = MemoryBlockStore::from_genesis(&testkit::genesis(4)).unwrap();
+    host_storage_contract(&mut store);
+}
+
+/// The RocksDB store keeps the same host storage contract as the in-memory one.
+#[test]
+fn rocksdb_store_keeps_the_host_storage_contract() {
+    let dir = TempDir::new().unwrap();
+    let mut store = NodeStore::open_with_genesis(dir.path(), &testkit::genesis(4)).unwrap();
+    host_storage_contract(&mut store);
+}
+
+/// Flushed WAL entries, recorded evidence and committed blocks survive closing and reopening the RocksDB store,
+/// read back through the host's traits.
+#[test]
+fn host_wal_and_evidence_survive_reopen() {
+    let dir = TempDir::new().unwrap();
+    let mut producer = Producer::new(testkit::genesis(4));
+    let chain = producer.chain.chain.clone();
+    let first = producer.attest_block();
+    let entries = wal_entries(&chain, 2, &first.block);
+    let evidence = [evidence_at(&chain, 1), evidence_at(&chain, 2)];
+    {
+        let mut store = NodeStore::open_with_genesis(dir.path(), &producer.chain.genesis).unwrap();
+        store.commit(stored(&first), first.changes.clone()).unwrap();
+        for entry in &entries {
+            store.log_append(Height(2), entry).unwrap();
+        }
+        store.log_flush().unwrap();
+        for e in &evidence {
+            store.record_evidence(e).unwrap();
+        }
+    }
+    let mut store = NodeStore::open_with_genesis(dir.path(), &producer.chain.genesis).unwrap();
+    assert_eq!(BlockStore::height(&store), Height(1));
+    assert_eq!(BlockStore::block(&store, Height(1)).unwrap(), Some(stored(&first)));
+    assert_eq!(store.log_entries(Height(2)).unwrap(), entries);
+    assert_eq!(BlockStore::evidence(&store, Height(0), 10).unwrap(), evidence.to_vec());
+    // Appends after the reopen continue the log rather than overwrite it.
+    store.log_append(Height(2), &entries[1]).unwrap();
+    store.log_flush().unwrap();
+    assert_eq!(store.log_entries(Height(2)).unwrap().len(), entries.len() + 1);
+}
+
+/// Bytes in the WAL or the evidence column that do not decode are storage failures naming what is corrupt, never a
+/// panic.
+#[test]
+fn undecodable_wal_entries_and_evidence_are_failures() {
+    let dir = TempDir::new().unwrap();
+    let mut store = NodeStore::open_with_genesis(dir.path(), &testkit::genesis(4)).unwrap();
+    store.wal_append(Height(1), b"\xff\xff not an entry", true).unwrap();
+    store.put_evidence(Height(1), b"\x09").unwrap();
+    let wal = store.log_entries(Height(1)).unwrap_err();
+    assert!(wal.0.contains("write-ahead log entry 0 of height 1 does not decode"), "{wal}");
+    let evidence = BlockStore::evidence(&store, Height(0), 10).unwrap_err();
+    assert!(evidence.0.contains("evidence 0 of height 1 does not decode"), "{evidence}");
 }

@@ -292,8 +292,10 @@ struct Core<S, C> {
     set: ValidatorSet,
     /// The height is decided and committed; the next one starts when [`Timer::StartHeight`] fires.
     waiting: bool,
-    /// The WAL is being replayed: the core's appends are already in it.
-    replaying: bool,
+    /// While the WAL is replayed: its entries, so that the core's appends of what is already logged are skipped.
+    logged: Vec<WalEntry>,
+    /// The last block this node committed, for a proposal the core publishes after deciding it.
+    last_decided: Option<(BlockHash, Block)>,
     mempool: Mempool,
     candidates: BTreeMap<BlockHash, Candidate>,
     /// Blocks this node built at the current height, by round.
@@ -352,7 +354,8 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
             height,
             set,
             waiting: false,
-            replaying: false,
+            logged: Vec::new(),
+            last_decided: None,
             mempool: Mempool::new(),
             candidates: BTreeMap::new(),
             built: BTreeMap::new(),
@@ -367,8 +370,10 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
     }
 
     /// Starts consensus at the next height, replaying its write-ahead log if a previous run left one: the blocks
-    /// it recorded are re-checked and held again, then the core's entries are fed back in order with the replay
-    /// index set, so the core re-derives its own messages with the signatures it logged.
+    /// it recorded are re-checked and held again, the core's replay index is set from the logged entries before
+    /// `StartHeight` (so that whatever the core re-derives from the start, a proposal or a vote, reuses the logged
+    /// signature or stops the node with a replay divergence), then the entries are fed back in order. Entries
+    /// already in the log are not appended again; anything new the core says is.
     pub fn start(&mut self) -> Result<Vec<Output>, HostError> {
         let height = self.core.height;
         self.core.storage.log_reset(height)?;
@@ -384,21 +389,28 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
                 },
             }
         }
+        if inputs.is_empty() {
+            self.core.queue_start_height();
+            return self.run();
+        }
+        self.consensus.record_recovered_own_precommit_extensions(&inputs);
+        self.consensus.index_wal_entries(&inputs);
+        self.core.counters.replayed_entries = u64::try_from(inputs.len()).unwrap_or(u64::MAX);
+        self.core.logged = entries;
         self.core.queue_start_height();
-        let mut outputs = self.run()?;
-        if !inputs.is_empty() {
-            self.consensus.record_recovered_own_precommit_extensions(&inputs);
-            self.consensus.index_wal_entries(&inputs);
-            self.core.counters.replayed_entries = u64::try_from(inputs.len()).unwrap_or(u64::MAX);
-            self.core.replaying = true;
+        let mut outputs = self.run();
+        if outputs.is_ok() {
             self.core.queue.extend(inputs);
             let replayed = self.run();
-            self.core.replaying = false;
-            self.consensus.reset_entries_index();
-            outputs.extend(replayed?);
-            tracing::info!(node = %self.core.node, %height, entries = entries.len(), "write-ahead log replayed");
+            outputs = outputs.and_then(|mut o| {
+                o.extend(replayed?);
+                Ok(o)
+            });
         }
-        Ok(outputs)
+        self.core.logged.clear();
+        self.consensus.reset_entries_index();
+        tracing::info!(node = %self.core.node, %height, "write-ahead log replayed");
+        outputs
     }
 
     /// Handles a message from peer `from`.
@@ -600,7 +612,11 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
                 match message {
                     SignedConsensusMsg::Vote(vote) => self.broadcast(NetMessage::Vote(vote)),
                     SignedConsensusMsg::Proposal(proposal) => {
-                        let block = self.candidates.get(&proposal.value.0).map(|c| c.block.clone());
+                        let hash = proposal.value.0;
+                        let block =
+                            self.candidates.get(&hash).map(|c| c.block.clone()).or_else(|| {
+                                self.last_decided.as_ref().filter(|(h, _)| *h == hash).map(|(_, b)| b.clone())
+                            });
                         let (round, valid_round, proposer) =
                             (proposal.round, proposal.pol_round, proposal.proposer.clone());
                         self.broadcast(NetMessage::Proposal(proposal));
@@ -705,9 +721,11 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
             Effect::WalAppend(height, entry, r) => {
                 // Entries for a height the log has moved past are ignored, as the core expects; replayed entries
                 // are in the log already.
-                if height.0 == self.height && !self.replaying {
+                if height.0 == self.height {
                     let entry = WalEntry::from_input(&entry).map_err(|e| HostError::Core(e.to_string()))?;
-                    self.storage.log_append(self.height, &entry)?;
+                    if !self.logged.contains(&entry) {
+                        self.storage.log_append(self.height, &entry)?;
+                    }
                 }
                 r.resume_with(())
             }
@@ -922,6 +940,7 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         self.storage.log_flush()?;
         failpoint::hit(failpoint::BEFORE_BLOCK_COMMIT);
         let height = block.header.height;
+        self.last_decided = Some((block.hash(&self.chain), block.clone()));
         let stored = StoredBlock { block, receipts: outcome.receipts, certificate };
         self.storage.commit(stored.clone(), outcome.changes)?;
         failpoint::hit(failpoint::AFTER_BLOCK_COMMIT);

@@ -36,6 +36,11 @@
 //! Every error is a [`StorageError`]. I/O failures and corruption are fatal: the node stops and says why; nothing
 //! falls back to a default. Nothing read from disk is unwrapped.
 //!
+//! # The consensus host
+//!
+//! `NodeStore` implements the host's storage traits (`consensus::store::BlockStore` and `consensus::wal::Wal`),
+//! storing evidence and WAL entries as their canonical bytes (see `host.rs`), so a node runs `Host<NodeStore, _>`.
+//!
 //! # Concurrency
 //!
 //! Reads take `&self`; writes take `&mut self`, so one owner (the consensus host) is the only writer.
@@ -43,6 +48,7 @@
 mod chain;
 mod consensus;
 mod error;
+mod host;
 mod keys;
 mod state;
 

@@ -1,0 +1,275 @@
+//! The node's event loop: one consensus [`Host`] driven on the current thread. It starts the host (replaying its
+//! write-ahead log), then waits for whichever comes first — the shutdown signal, the earliest pending timer, a
+//! message from the transport — feeds it to the host, and performs the host's outputs: messages to the
+//! [`Transport`], timers to the [`TimerTable`], finalised heights to the log and the observation lines.
+//!
+//! # Observation lines
+//!
+//! For tests and operators, the loop writes one line per event to its line sink (standard output in `synod run`),
+//! flushed at once so a reader sees it before the next thing happens:
+//!
+//! - `started height=H replayed_entries=N` once the host started deciding height `H` (the one after the last
+//!   stored) and replayed `N` logged inputs of it;
+//! - `vote height=H round=R kind=prevote|precommit block=sha256:…|nil` for each vote this node signed and
+//!   broadcasts (a rebroadcast repeats its line);
+//! - `finalized height=H hash=sha256:…` for each height committed.
+
+use std::future::Future;
+use std::io::Write;
+use std::time::Duration;
+
+use governance_contracts::domain::ChainIdentity;
+use governance_contracts::types::block::{ConsensusVote, VoteKind};
+use tokio::time::Instant;
+
+use super::timers::TimerTable;
+use super::transport::Transport;
+use crate::consensus::context::SignedVote;
+use crate::consensus::host::{Clock, DecidedBlock, Host, HostError, NetMessage, Output};
+use crate::consensus::store::NodeStorage;
+
+/// The observation line of a vote this node broadcasts.
+pub fn vote_line(vote: &ConsensusVote) -> String {
+    let kind = match vote.kind {
+        VoteKind::Prevote => "prevote",
+        VoteKind::Precommit => "precommit",
+    };
+    let block = vote.block.map_or_else(|| "nil".to_owned(), |hash| hash.to_string());
+    format!("vote height={} round={} kind={kind} block={block}", vote.height, vote.round)
+}
+
+/// The observation line of a finalised height.
+pub fn finalized_line(chain: &ChainIdentity, decided: &DecidedBlock) -> String {
+    format!("finalized height={} hash={}", decided.block.header.height, decided.block.hash(chain))
+}
+
+/// One node's host, transport, timers and line sink.
+pub struct NodeRuntime<S, C, T, W> {
+    host: Host<S, C>,
+    transport: T,
+    lines: W,
+    chain: ChainIdentity,
+    timers: TimerTable,
+    origin: Instant,
+}
+
+impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
+    /// A runtime for `host` (not yet started) of chain `chain`, talking through `transport`, writing its
+    /// observation lines to `lines`.
+    pub fn new(host: Host<S, C>, transport: T, lines: W, chain: ChainIdentity) -> Self {
+        Self { host, transport, lines, chain, timers: TimerTable::new(), origin: Instant::now() }
+    }
+
+    /// Starts the host and runs it until `shutdown` completes (`Ok`) or the host fails (`Err`: the node must stop).
+    pub async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<(), HostError> {
+        let height = self.host.height();
+        let outputs = self.host.start()?;
+        let replayed = self.host.counters().replayed_entries;
+        self.line(&format!("started height={height} replayed_entries={replayed}"));
+        tracing::info!(node = %self.host.node(), %height, replayed, "consensus started");
+        self.apply(outputs);
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let next = self.timers.next_due().and_then(|due| self.origin.checked_add(Duration::from_millis(due)));
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return Ok(()),
+                () = sleep_until(next) => self.fire_due()?,
+                Some((from, message)) = self.transport.recv() => {
+                    let outputs = self.host.on_message(&from, message)?;
+                    self.apply(outputs);
+                }
+            }
+        }
+    }
+
+    /// The host (for inspection after [`Self::run`] returned).
+    pub fn host(&self) -> &Host<S, C> {
+        &self.host
+    }
+
+    /// Gives the host back (to close its store).
+    pub fn into_host(self) -> Host<S, C> {
+        self.host
+    }
+
+    /// Milliseconds of the monotonic clock since the runtime was created.
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Fires every timer due now, one at a time (a fired timer's outputs may cancel or replace the others).
+    fn fire_due(&mut self) -> Result<(), HostError> {
+        while let Some(timer) = self.timers.pop_due(self.now_ms()) {
+            let outputs = self.host.on_timer(timer)?;
+            self.apply(outputs);
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, outputs: Vec<Output>) {
+        for output in outputs {
+            match output {
+                Output::Broadcast(message) => {
+                    if let NetMessage::Vote(vote) = &message {
+                        self.observe_vote(vote);
+                    }
+                    self.transport.broadcast(message);
+                }
+                Output::Send { to, message } => self.transport.send(&to, message),
+                Output::Schedule { timer, after_ms } => {
+                    let due = self.now_ms().saturating_add(after_ms);
+                    self.timers.schedule(timer, due);
+                }
+                Output::Cancel(timer) => self.timers.cancel(timer),
+                Output::CancelConsensusTimers => self.timers.cancel_consensus(),
+                Output::Decided(decided) => {
+                    let header = &decided.block.header;
+                    tracing::info!(
+                        node = %self.host.node(),
+                        height = %header.height,
+                        hash = %decided.block.hash(&self.chain),
+                        transactions = decided.block.transactions.len(),
+                        round = decided.certificate.round,
+                        "finalized"
+                    );
+                    let line = finalized_line(&self.chain, &decided);
+                    self.line(&line);
+                }
+            }
+        }
+    }
+
+    /// Writes the line of a broadcast vote if this node signed it.
+    fn observe_vote(&mut self, vote: &SignedVote) {
+        if vote.message.voter.0 != *self.host.node() {
+            return;
+        }
+        match vote.message.to_protocol() {
+            Ok(vote) => {
+                let line = vote_line(&vote);
+                self.line(&line);
+            }
+            Err(e) => tracing::warn!(error = %e, "own vote without a round"),
+        }
+    }
+
+    /// Writes one observation line and flushes it. A closed sink does not stop the node: the line is logged.
+    fn line(&mut self, line: &str) {
+        if let Err(e) = writeln!(self.lines, "{line}").and_then(|()| self.lines.flush()) {
+            tracing::warn!(error = %e, line, "cannot write an observation line");
+        }
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use governance_contracts::crypto::Digest;
+    use governance_contracts::ids::{BlockHash, Height};
+    use governance_contracts::testkit;
+
+    use super::*;
+    use crate::consensus::host::HostConfig;
+    use crate::consensus::store::{BlockStore, MemoryBlockStore};
+    use crate::runtime::clock::WallClock;
+    use crate::runtime::transport::NoPeers;
+
+    /// A line sink the test reads while the runtime writes.
+    #[derive(Clone, Default)]
+    struct Lines(Rc<RefCell<Vec<u8>>>);
+
+    impl Lines {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.borrow()).into_owned()
+        }
+    }
+
+    impl Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Vote lines name the height, round, kind and block, or `nil`.
+    #[test]
+    fn vote_lines_name_the_block_or_nil() {
+        let mut vote = ConsensusVote {
+            height: Height(7),
+            round: 2,
+            kind: VoteKind::Precommit,
+            block: Some(BlockHash(Digest::Sha256([0xab; 32]))),
+            voter: testkit::node("n0"),
+        };
+        assert_eq!(vote_line(&vote), format!("vote height=7 round=2 kind=precommit block=sha256:{}", "ab".repeat(32)));
+        vote.block = None;
+        vote.kind = VoteKind::Prevote;
+        assert_eq!(vote_line(&vote), "vote height=7 round=2 kind=prevote block=nil");
+    }
+
+    /// A lone sealer driven by the runtime finalises consecutive heights at no less than the chain's block interval
+    /// (the start-height timer is honoured), reports each with its stored hash and its own two votes for it, and
+    /// stops when the shutdown future completes.
+    #[test]
+    fn lone_sealer_finalises_at_the_block_interval_until_shutdown() {
+        let mut genesis = testkit::genesis(1);
+        genesis.params.block_interval_ms = 60;
+        genesis.genesis_time_ms = 1_600_000_000_000;
+        let chain = genesis.identity();
+        let store = MemoryBlockStore::from_genesis(&genesis).unwrap();
+        let config = HostConfig {
+            genesis,
+            node: testkit::node("n0"),
+            keys: vec![testkit::secret("n0")],
+            timeouts: Default::default(),
+        };
+        let host = Host::new(config, store, WallClock).unwrap();
+        let lines = Lines::default();
+        let mut node = NodeRuntime::new(host, NoPeers, lines.clone(), chain.clone());
+        let watched = lines.clone();
+        let shutdown = async move {
+            while !watched.text().contains("finalized height=3 ") {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        runtime.block_on(node.run(shutdown)).unwrap();
+
+        let host = node.into_host();
+        assert_eq!(host.committed_height(), Height(3));
+        let text = lines.text();
+        assert!(text.starts_with("started height=1 replayed_entries=0\n"), "{text}");
+        let mut previous_time = None;
+        for height in 1..=3 {
+            let stored = host.storage().block(Height(height)).unwrap().unwrap();
+            let hash = stored.block.hash(&chain);
+            for line in [
+                format!("finalized height={height} hash={hash}"),
+                format!("vote height={height} round=0 kind=prevote block={hash}"),
+                format!("vote height={height} round=0 kind=precommit block={hash}"),
+            ] {
+                assert_eq!(text.lines().filter(|l| *l == line).count(), 1, "{line} in {text}");
+            }
+            let time = stored.block.header.time_ms;
+            if let Some(previous) = previous_time {
+                assert!(time >= previous + 60, "height {height} at {time}, its parent at {previous}");
+            }
+            previous_time = Some(time);
+        }
+        assert!(!text.contains("finalized height=4 "), "{text}");
+    }
+}
