@@ -69,6 +69,16 @@ fn signed_by_n1(block: &ProposedBlock) -> NetMessage {
     NetMessage::Proposal(sign_proposal(&chain, &secret("n1"), proposal).expect("a proposal with a round signs"))
 }
 
+/// Sealer n0, started and handed n1's honest proposal and block, with the outputs of the last step.
+fn sealer_given_n1s_proposal() -> (Host<MemoryBlockStore, FixedClock>, Vec<Output>) {
+    let (proposal, block) = proposal_of_n1();
+    let mut sealer = host("n0");
+    sealer.start().expect("n0 starts");
+    sealer.on_message(&node("n1"), proposal).expect("n0 takes the proposal");
+    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).expect("n0 takes the block");
+    (sealer, outputs)
+}
+
 /// A sealer that receives the proposer's honest block and proposal prevotes for that block.
 #[test]
 fn honest_block_gets_a_prevote() {
@@ -100,11 +110,7 @@ fn block_with_a_wrong_state_root_gets_a_nil_prevote() {
 /// A vote whose signature does not cover it is dropped and counted, and does not stop the node.
 #[test]
 fn vote_with_a_bad_signature_is_counted_and_dropped() {
-    let (proposal, block) = proposal_of_n1();
-    let mut sealer = host("n0");
-    sealer.start().unwrap();
-    sealer.on_message(&node("n1"), proposal).unwrap();
-    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).unwrap();
+    let (mut sealer, outputs) = sealer_given_n1s_proposal();
     let mut forged = broadcasts(&outputs)
         .into_iter()
         .find_map(|m| match m {
@@ -121,11 +127,7 @@ fn vote_with_a_bad_signature_is_counted_and_dropped() {
 /// exactly what it said before: any prevote it sends again is the same signed prevote.
 #[test]
 fn restart_replays_the_wal_and_repeats_the_same_prevote() {
-    let (proposal, block) = proposal_of_n1();
-    let mut sealer = host("n0");
-    sealer.start().unwrap();
-    sealer.on_message(&node("n1"), proposal).unwrap();
-    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).unwrap();
+    let (sealer, outputs) = sealer_given_n1s_proposal();
     let before = broadcasts(&outputs)
         .into_iter()
         .find(|m| matches!(m, NetMessage::Vote(v) if v.vote_type == VoteType::Prevote))
