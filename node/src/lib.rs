@@ -7,11 +7,13 @@
 //! - [`runtime`]: the tokio runtime that drives one node's host over RocksDB, and `synod run`.
 //! - [`sim`]: the deterministic simulation of a cluster of nodes.
 //! - [`bench`]: `synod bench`, throughput and approval latency of an in-process cluster against the ed25519 limit.
+//! - [`localnet`]: a local network's keys, genesis and node homes (`synod up`, the e2e harness).
 //! - [`failpoint`]: named points where a crash test freezes a real process to SIGKILL it.
 
 pub mod bench;
 pub mod consensus;
 pub mod failpoint;
+pub mod localnet;
 pub mod mempool;
 pub mod runtime;
 pub mod sim;

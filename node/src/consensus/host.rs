@@ -106,7 +106,13 @@ pub enum NetMessage {
     SyncRequest(SyncRequest),
     /// Finalised heights with their certificates, in height order (at most [`MAX_SYNC_BATCH`]).
     SyncResponse(Vec<SyncedBlock>),
+    /// Transactions a peer admitted to its mempool (at most [`MAX_RELAYED_TRANSACTIONS`]), relayed so that whichever
+    /// sealer proposes next holds them.
+    Transactions(Vec<SignedTransaction>),
 }
+
+/// Most transactions one [`NetMessage::Transactions`] carries.
+pub const MAX_RELAYED_TRANSACTIONS: usize = 1_024;
 
 /// A timer the host asks the runtime to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -429,6 +435,7 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
             NetMessage::Block(b) => self.core.on_block(*b)?,
             NetMessage::SyncRequest(request) => self.core.serve(from, request)?,
             NetMessage::SyncResponse(blocks) => self.on_sync_response(from, blocks)?,
+            NetMessage::Transactions(transactions) => self.on_relayed(from, transactions),
         }
         self.run()
     }
@@ -451,6 +458,23 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
     pub fn submit(&mut self, tx: SignedTransaction) -> Result<TxHash, AdmitError> {
         let core = &mut self.core;
         core.mempool.admit(&core.chain, core.storage.state(), tx)
+    }
+
+    /// Admits transactions a peer relayed and relays on those this node had not seen, so a transaction floods the
+    /// network once: a node that already holds it (or refuses it) stops it there. Refusals are not the peer's
+    /// fault (the states may differ by a block) and are only logged.
+    fn on_relayed(&mut self, from: &NodeId, transactions: Vec<SignedTransaction>) {
+        let mut fresh = Vec::new();
+        for tx in transactions.into_iter().take(MAX_RELAYED_TRANSACTIONS) {
+            let core = &mut self.core;
+            match core.mempool.admit(&core.chain, core.storage.state(), tx.clone()) {
+                Ok(_) => fresh.push(tx),
+                Err(e) => tracing::debug!(peer = %from, error = %e, "relayed transaction not admitted"),
+            }
+        }
+        if !fresh.is_empty() {
+            self.core.outputs.push(Output::Broadcast(NetMessage::Transactions(fresh)));
+        }
     }
 
     /// The height being decided.

@@ -10,6 +10,7 @@
 //! loop until SIGTERM or ctrl-c (exit 0) or a fatal host error (its reason on standard error, exit 1).
 
 pub mod clock;
+pub mod config;
 pub mod node;
 pub mod timers;
 pub mod transport;

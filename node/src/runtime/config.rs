@@ -1,0 +1,262 @@
+//! A node's home directory and its configuration file.
+//!
+//! ```text
+//! HOME/config.toml       this file (below)
+//! HOME/genesis.json      the chain's genesis
+//! HOME/keys/node-N.pem   every node key the node has held, numbered from 0; the node loads them all and signs
+//!                        with the one the chain lists for it (a rotation adds the next number)
+//! HOME/data/             the RocksDB store and the node's other state
+//! HOME/node.log          written by `synod up`, not by the node
+//! ```
+//!
+//! `config.toml`:
+//!
+//! ```toml
+//! node = "n1"                      # the node's id, as admitted on chain
+//!
+//! [p2p]
+//! listen = "127.0.0.1:7701"        # where peers connect
+//! [p2p.dial]                       # optional: dial these addresses instead of the ones governance recorded
+//! n2 = "127.0.0.1:17702"
+//!
+//! [api]
+//! listen = "127.0.0.1:8701"        # the HTTP API
+//!
+//! [readiness]
+//! attest = true                    # post the readiness attestation once synced (default true)
+//! ```
+//!
+//! Unknown keys are refused, so a misspelt setting is an error rather than silently ignored. Flags of
+//! `synod node` override the file.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow, bail};
+use governance_contracts::crypto::SecretKey;
+use governance_contracts::ids::NodeId;
+use serde::{Deserialize, Serialize};
+
+use super::{load_key, read_bounded};
+
+/// Largest configuration file read.
+pub const MAX_CONFIG_BYTES: u64 = 64 * 1024;
+/// Most key files a home's `keys` directory may hold.
+pub const MAX_KEY_FILES: usize = 64;
+
+/// The configuration file's path in a home.
+pub fn config_path(home: &Path) -> PathBuf {
+    home.join("config.toml")
+}
+
+/// The genesis file's path in a home.
+pub fn genesis_path(home: &Path) -> PathBuf {
+    home.join("genesis.json")
+}
+
+/// The key directory of a home.
+pub fn keys_dir(home: &Path) -> PathBuf {
+    home.join("keys")
+}
+
+/// The path of the node's `index`-th key in a home.
+pub fn key_path(home: &Path, index: u32) -> PathBuf {
+    keys_dir(home).join(format!("node-{index}.pem"))
+}
+
+/// The data directory of a home.
+pub fn data_dir(home: &Path) -> PathBuf {
+    home.join("data")
+}
+
+/// `config.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// The node's id, as admitted on chain.
+    pub node: String,
+    /// Peer-to-peer settings.
+    pub p2p: P2pSection,
+    /// HTTP API settings.
+    pub api: ApiSection,
+    /// Readiness attestation.
+    #[serde(default)]
+    pub readiness: ReadinessSection,
+}
+
+/// `[p2p]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pSection {
+    /// Where peers connect.
+    pub listen: SocketAddr,
+    /// Addresses to dial instead of the ones governance recorded, by node id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dial: BTreeMap<String, String>,
+}
+
+/// `[api]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSection {
+    /// Where the HTTP API listens.
+    pub listen: SocketAddr,
+}
+
+/// `[readiness]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadinessSection {
+    /// Whether the node posts its readiness attestation once it has caught up.
+    pub attest: bool,
+}
+
+impl Default for ReadinessSection {
+    fn default() -> Self {
+        Self { attest: true }
+    }
+}
+
+impl NodeConfig {
+    /// Reads and checks `HOME/config.toml`.
+    pub fn load(home: &Path) -> anyhow::Result<Self> {
+        let path = config_path(home);
+        let bytes = read_bounded(&path, MAX_CONFIG_BYTES, "config file")?;
+        let text =
+            std::str::from_utf8(&bytes).map_err(|_| anyhow!("config file {}: not UTF-8 text", path.display()))?;
+        let config: Self = toml::from_str(text).map_err(|e| anyhow!("config file {}: {e}", path.display()))?;
+        config.node_id().map_err(|e| anyhow!("config file {}: {e}", path.display()))?;
+        for peer in config.p2p.dial.keys() {
+            NodeId::new(peer.clone())
+                .map_err(|e| anyhow!("config file {}: [p2p.dial] {peer:?}: {e}", path.display()))?;
+        }
+        Ok(config)
+    }
+
+    /// Writes `HOME/config.toml`.
+    pub fn save(&self, home: &Path) -> anyhow::Result<()> {
+        let path = config_path(home);
+        let text = toml::to_string_pretty(self).context("encoding the node configuration")?;
+        std::fs::write(&path, text).with_context(|| format!("config file {}: cannot write", path.display()))
+    }
+
+    /// The node's id.
+    pub fn node_id(&self) -> anyhow::Result<NodeId> {
+        NodeId::new(self.node.clone()).map_err(|e| anyhow!("node {:?}: {e}", self.node))
+    }
+
+    /// The dial overrides by node id.
+    pub fn dial_overrides(&self) -> BTreeMap<NodeId, String> {
+        self.p2p
+            .dial
+            .iter()
+            .filter_map(|(node, address)| Some((NodeId::new(node.clone()).ok()?, address.clone())))
+            .collect()
+    }
+}
+
+/// Every key in `HOME/keys/node-N.pem`, in the order of `N`. A home without any is an error; so is a file in the
+/// directory that is not a readable ed25519 key.
+pub fn load_keys(home: &Path) -> anyhow::Result<Vec<(u32, SecretKey)>> {
+    let dir = keys_dir(home);
+    let entries = std::fs::read_dir(&dir).with_context(|| format!("key directory {}: cannot read", dir.display()))?;
+    let mut keys = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("key directory {}: cannot read", dir.display()))?;
+        let name = entry.file_name();
+        let Some(index) = name.to_str().and_then(key_index) else { continue };
+        if keys.len() >= MAX_KEY_FILES {
+            bail!("key directory {}: more than {MAX_KEY_FILES} node keys", dir.display());
+        }
+        keys.push((index, load_key(&entry.path())?));
+    }
+    if keys.is_empty() {
+        bail!("key directory {}: no node key (node-0.pem, node-1.pem, ...)", dir.display());
+    }
+    keys.sort_by_key(|(index, _)| *index);
+    Ok(keys)
+}
+
+/// The `N` of a file named `node-N.pem`.
+pub fn key_index(file_name: &str) -> Option<u32> {
+    let digits = file_name.strip_prefix("node-")?.strip_suffix(".pem")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A written configuration reads back equal, and the documented example in the module docs parses.
+    #[test]
+    fn config_round_trips_and_the_documented_example_parses() {
+        let home = tempfile::tempdir().unwrap();
+        let config = NodeConfig {
+            node: "n1".into(),
+            p2p: P2pSection {
+                listen: "127.0.0.1:7701".parse().unwrap(),
+                dial: BTreeMap::from([("n2".into(), "127.0.0.1:17702".into())]),
+            },
+            api: ApiSection { listen: "127.0.0.1:8701".parse().unwrap() },
+            readiness: ReadinessSection::default(),
+        };
+        config.save(home.path()).unwrap();
+        assert_eq!(NodeConfig::load(home.path()).unwrap(), config);
+
+        let docs = include_str!("config.rs");
+        let example: String = docs
+            .lines()
+            .skip_while(|l| !l.starts_with("//! ```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| format!("{}\n", l.trim_start_matches("//!").trim_start()))
+            .collect();
+        let parsed: NodeConfig = toml::from_str(&example).unwrap();
+        assert_eq!(parsed, config);
+    }
+
+    /// A misspelt key, a bad address and a bad node id are errors naming the file.
+    #[test]
+    fn bad_configs_are_refused_with_the_file_named() {
+        let home = tempfile::tempdir().unwrap();
+        for (text, needle) in [
+            ("node = \"n1\"\n[p2p]\nlisten = \"127.0.0.1:1\"\nlistn = 2\n[api]\nlisten = \"127.0.0.1:2\"\n", "listn"),
+            ("node = \"n1\"\n[p2p]\nlisten = \"nowhere\"\n[api]\nlisten = \"127.0.0.1:2\"\n", "invalid socket address"),
+            ("node = \"\"\n[p2p]\nlisten = \"127.0.0.1:1\"\n[api]\nlisten = \"127.0.0.1:2\"\n", "node \"\""),
+        ] {
+            std::fs::write(config_path(home.path()), text).unwrap();
+            let error = format!("{:#}", NodeConfig::load(home.path()).unwrap_err());
+            assert!(error.contains("config.toml") && error.contains(needle), "{error}");
+        }
+    }
+
+    /// Only `node-N.pem` names count as node keys, read in the order of N.
+    #[test]
+    fn key_files_are_numbered() {
+        assert_eq!(key_index("node-0.pem"), Some(0));
+        assert_eq!(key_index("node-12.pem"), Some(12));
+        for name in ["node-.pem", "node-1.pem.bak", "admin.pem", "node-x.pem", "node--1.pem"] {
+            assert_eq!(key_index(name), None, "{name}");
+        }
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(keys_dir(home.path())).unwrap();
+        for (index, label) in [(10, "b"), (2, "a")] {
+            let pem = governance_contracts::testkit::secret(label).to_pkcs8_pem().unwrap();
+            std::fs::write(key_path(home.path(), index), pem).unwrap();
+        }
+        std::fs::write(keys_dir(home.path()).join("README"), "not a key").unwrap();
+        let keys = load_keys(home.path()).unwrap();
+        let order: Vec<_> = keys.iter().map(|(i, k)| (*i, k.public_key())).collect();
+        assert_eq!(
+            order,
+            vec![
+                (2, governance_contracts::testkit::secret("a").public_key()),
+                (10, governance_contracts::testkit::secret("b").public_key())
+            ]
+        );
+    }
+}
