@@ -15,6 +15,7 @@ use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use governance_contracts::codec::{BoundedString, BoundedVec, Name};
@@ -49,24 +50,30 @@ pub struct NetworkSpec {
     pub observers: usize,
     /// The chain's block interval.
     pub block_interval_ms: u64,
-    /// The p2p port of the first node; node `i` (from 0) listens on `p2p_base + i`.
-    pub p2p_base: u16,
-    /// The API port of the first node; node `i` serves on `api_base + i`.
-    pub api_base: u16,
+    /// The p2p port of each node, sealers first (one per node).
+    pub p2p_ports: Vec<u16>,
+    /// The API port of each node, in the same order.
+    pub api_ports: Vec<u16>,
 }
 
 impl NetworkSpec {
     /// The demo network of `synod up`: 4 organisations with a sealer each and one auditor's observer, on ports
     /// `base + 1 ..` (p2p) and `base + 101 ..` (API).
     pub fn demo(base_port: u16) -> Self {
+        let ports = |offset: u16| (1..=5u16).map(|i| base_port.saturating_add(offset).saturating_add(i)).collect();
         Self {
             chain_id: "synod-local".into(),
             organisations: 4,
             observers: 1,
             block_interval_ms: 1_000,
-            p2p_base: base_port.saturating_add(1),
-            api_base: base_port.saturating_add(101),
+            p2p_ports: ports(0),
+            api_ports: ports(100),
         }
+    }
+
+    /// How many nodes the network has.
+    pub fn node_count(&self) -> usize {
+        self.organisations.saturating_add(self.observers)
     }
 }
 
@@ -158,13 +165,6 @@ fn loopback(port: u16) -> SocketAddr {
     SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
 }
 
-fn port(base: u16, index: usize) -> anyhow::Result<u16> {
-    u16::try_from(index)
-        .ok()
-        .and_then(|i| base.checked_add(i))
-        .ok_or_else(|| anyhow!("port {base} + {index} is past 65535"))
-}
-
 impl LocalNetwork {
     /// Creates the network of `spec` in `dir` (which must not hold one yet): keys, genesis and node homes.
     pub fn create(dir: &Path, spec: &NetworkSpec, genesis_time_ms: u64) -> anyhow::Result<Self> {
@@ -181,7 +181,10 @@ impl LocalNetwork {
         let mut genesis_nodes = Vec::new();
         let mut node_keys = Vec::new();
         let mut nodes = Vec::new();
-        let total = spec.organisations.saturating_add(spec.observers);
+        let total = spec.node_count();
+        if spec.p2p_ports.len() != total || spec.api_ports.len() != total {
+            bail!("{total} nodes need {total} p2p and {total} API ports");
+        }
         for index in 0..total {
             let sealer = index < spec.organisations;
             let (name, owner) = if sealer {
@@ -190,8 +193,8 @@ impl LocalNetwork {
                 (format!("obs{}", index.saturating_sub(spec.organisations).saturating_add(1)), "org1".to_owned())
             };
             let key = generate_key()?;
-            let p2p = loopback(port(spec.p2p_base, index)?);
-            let api = loopback(port(spec.api_base, index)?);
+            let p2p = loopback(spec.p2p_ports[index]);
+            let api = loopback(spec.api_ports[index]);
             let node = id(name.clone(), NodeId::new)?;
             genesis_nodes.push(GenesisNode {
                 node: node.clone(),
@@ -314,6 +317,167 @@ impl LocalNetwork {
     pub fn node(&self, id: &str) -> Option<&LocalNode> {
         self.nodes.iter().find(|n| n.id.as_str() == id)
     }
+}
+
+/// `synod up`: run a local network.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UpArgs {
+    /// The network's directory: created with demo keys and a genesis on the first run, resumed afterwards.
+    #[arg(long, value_name = "DIR", default_value = "synod-local")]
+    pub dir: PathBuf,
+    /// Ports: node i (from 1) listens for peers on BASE+i and serves its API on BASE+100+i (first run only).
+    #[arg(long, value_name = "BASE", default_value_t = 7700)]
+    pub base_port: u16,
+}
+
+/// How long `synod up` waits for a node to answer `/healthz`.
+const UP_READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `synod up`: creates (or resumes) the demo network in `--dir`, starts every node as its own `synod node`
+/// process with its output in its home's `node.log`, prints where everything is, and on ctrl-c or SIGTERM stops
+/// them all (SIGTERM, then SIGKILL after 10 s) before exiting.
+pub fn up(args: UpArgs) -> anyhow::Result<std::process::ExitCode> {
+    let (network, fresh) = LocalNetwork::open_or_create(&args.dir, &NetworkSpec::demo(args.base_port), now_ms())?;
+    let exe = std::env::current_exe().context("cannot locate the synod executable")?;
+    let chain = network.genesis.identity();
+    println!(
+        "{} network {} in {}",
+        if fresh { "created" } else { "resuming" },
+        chain.chain_id.as_str(),
+        args.dir.display()
+    );
+    println!("genesis hash {}", chain.genesis_hash);
+    let mut children = Vec::new();
+    for node in &network.nodes {
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(node.log_path())
+            .with_context(|| format!("cannot open {}", node.log_path().display()))?;
+        let child = std::process::Command::new(&exe)
+            .arg("node")
+            .arg("--home")
+            .arg(&node.home)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().context("cannot share the log file")?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {}", exe.display()))?;
+        children.push((node.clone(), child));
+    }
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot build the tokio runtime")?;
+    let outcome = runtime.block_on(supervise(&network, &mut children));
+    stop_children(&mut children);
+    outcome?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Waits for every node to be healthy, prints the network's addresses, then waits for ctrl-c or SIGTERM while
+/// reporting any node that exits on its own.
+async fn supervise(network: &LocalNetwork, children: &mut [(LocalNode, std::process::Child)]) -> anyhow::Result<()> {
+    let shutdown = crate::runtime::shutdown_signal().await?;
+    let mut shutdown = std::pin::pin!(shutdown);
+    for (node, child) in children.iter_mut() {
+        let ready = async {
+            loop {
+                if let Some(status) = child.try_wait()? {
+                    bail!("{} exited ({status}) before it was ready; see {}", node.id, node.log_path().display());
+                }
+                if healthy(&node.url()).await {
+                    return anyhow::Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            result = tokio::time::timeout(UP_READY_TIMEOUT, ready) => result
+                .map_err(|_| anyhow!("{} did not answer {}/healthz within {UP_READY_TIMEOUT:?}; see {}", node.id, node.url(), node.log_path().display()))??,
+        }
+    }
+    println!();
+    println!("{:<6} {:<9} {:<28} log", "node", "kind", "API");
+    for node in &network.nodes {
+        let kind = if node.kind == NodeKind::Sealer { "sealer" } else { "observer" };
+        println!("{:<6} {:<9} {:<28} {}", node.id, kind, node.url(), node.log_path().display());
+    }
+    println!();
+    println!("demo account keys (PKCS#8 PEM) in {}:", network.dir.join("keys").display());
+    for member in network.genesis.members.iter() {
+        println!(
+            "  {} ({}): {}-admin.pem (governor), {0}-ops.pem (operator), {0}-compliance.pem (compliance)",
+            member.member,
+            member.name.as_str(),
+            member.member
+        );
+    }
+    println!("  auditor.pem (auditor, read-only)");
+    println!();
+    println!("try: synod status --node {}", network.nodes.first().map(LocalNode::url).unwrap_or_default());
+    println!("ctrl-c stops every node; `synod up --dir {}` resumes the chain.", network.dir.display());
+    let mut exited = vec![false; children.len()];
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+        for ((node, child), seen) in children.iter_mut().zip(exited.iter_mut()) {
+            if !*seen && let Ok(Some(status)) = child.try_wait() {
+                *seen = true;
+                eprintln!("{} exited ({status}); see {}", node.id, node.log_path().display());
+            }
+        }
+    }
+}
+
+/// Whether `url` answers `/healthz` with 200.
+async fn healthy(url: &str) -> bool {
+    let url = format!("{url}/healthz");
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(2))).build().into();
+        agent.get(&url).call().is_ok_and(|r| r.status() == 200)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Sends SIGTERM to every child still running, waits up to 10 s for each, then kills what is left.
+fn stop_children(children: &mut [(LocalNode, std::process::Child)]) {
+    for (_, child) in children.iter_mut() {
+        if let Ok(None) = child.try_wait()
+            && let Ok(pid) = i32::try_from(child.id())
+        {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+        }
+    }
+    let now = tokio::time::Instant::now();
+    let deadline = now.checked_add(Duration::from_secs(10)).unwrap_or(now);
+    for (node, child) in children.iter_mut() {
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) | Err(_) => break,
+                Ok(None) if tokio::time::Instant::now() >= deadline => {
+                    eprintln!("{} did not stop within 10 s: killing it", node.id);
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+    println!("stopped");
+}
+
+/// Milliseconds since the Unix epoch (a new network's genesis time).
+#[allow(clippy::disallowed_methods, reason = "the genesis time of a new local network is the wall clock's")]
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -41,6 +41,8 @@ enum Command {
     Bench(synod::bench::BenchArgs),
     /// Run a node: a single sealer today (no peers yet).
     Run(synod::runtime::RunArgs),
+    /// Run a local network on loopback: demo keys, a genesis, 4 sealers and an observer as separate processes.
+    Up(synod::localnet::UpArgs),
 }
 
 /// The fault sets `synod sim` offers.
@@ -204,5 +206,6 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Sim { seeds, seed_start, nodes, height, faults } => sim(seeds, seed_start, nodes, height, faults),
         Command::Bench(args) => synod::bench::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => synod::runtime::run(args),
+        Command::Up(args) => synod::localnet::up(args),
     }
 }

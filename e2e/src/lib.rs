@@ -1,0 +1,352 @@
+//! The end-to-end harness: real `synod` processes on loopback, each with its own home and harness-chosen ports,
+//! started, killed and restarted by the test, and watched only through what they serve (`/healthz`,
+//! `/v1/status`, the rest of the HTTP API) — never by sleeping a fixed time.
+//!
+//! Every test gets a directory `target/e2e/<test>/` (emptied when the test starts, kept afterwards) holding the
+//! network (see [`synod::localnet`]): the genesis, demo account keys, and one home per node whose `node.log`
+//! collects the node's standard output and error across every start. When a [`Harness`] is dropped — the test
+//! passed, failed or panicked — every node process it started is killed and reaped.
+//!
+//! The `synod` binary is the one cargo built beside the test (`target/<profile>/synod`), or `$SYNOD_BIN`.
+
+// The harness lives in real time: it waits on wall-clock deadlines and stamps the genesis with the time.
+#![allow(clippy::disallowed_methods)]
+
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow, bail};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+use synod::localnet::{LocalNetwork, LocalNode, NetworkSpec};
+
+/// How often a wait polls.
+const POLL: Duration = Duration::from_millis(50);
+/// How long a stopping node may take to exit after SIGTERM before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Largest API response the harness reads.
+const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The directory cargo builds into: `$CARGO_TARGET_DIR`, else the one holding the running test executable
+/// (`<target>/<profile>/deps/<test>`).
+pub fn target_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe().context("cannot locate the test executable")?;
+    exe.ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .ok_or_else(|| anyhow!("{} is not inside a target directory", exe.display()))
+}
+
+/// The `synod` binary: `$SYNOD_BIN`, else the one cargo built beside the running test.
+pub fn synod_bin() -> anyhow::Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("SYNOD_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    let exe = std::env::current_exe().context("cannot locate the test executable")?;
+    let profile_dir = exe.ancestors().nth(2).ok_or_else(|| anyhow!("{} has no profile directory", exe.display()))?;
+    let bin = profile_dir.join("synod");
+    if !bin.exists() {
+        bail!("{} not found: build it first (`cargo build --profile test -p synod`) or set SYNOD_BIN", bin.display());
+    }
+    Ok(bin)
+}
+
+/// `count` distinct loopback ports that were free a moment ago (the OS picked them).
+pub fn free_ports(count: usize) -> anyhow::Result<Vec<u16>> {
+    let listeners = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
+}
+
+/// A running node process.
+struct Running {
+    child: Child,
+}
+
+/// A local network of real `synod` processes for one test.
+pub struct Harness {
+    dir: PathBuf,
+    network: LocalNetwork,
+    bin: PathBuf,
+    running: BTreeMap<String, Running>,
+    starts: BTreeMap<String, u32>,
+    agent: ureq::Agent,
+}
+
+impl Harness {
+    /// Creates the network for test `test` in `target/e2e/<test>/`: `organisations` members with one sealer each
+    /// and `observers` observers, blocks every `block_interval_ms`, on free loopback ports. Nothing is started yet.
+    pub fn new(test: &str, organisations: usize, observers: usize, block_interval_ms: u64) -> anyhow::Result<Self> {
+        let dir = target_dir()?.join("e2e").join(test);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("cannot empty {}", dir.display()))?;
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let count = organisations.saturating_add(observers);
+        let ports = free_ports(count.saturating_mul(2))?;
+        let (p2p_ports, api_ports) = ports.split_at(count);
+        let spec = NetworkSpec {
+            chain_id: "synod-e2e".into(),
+            organisations,
+            observers,
+            block_interval_ms,
+            p2p_ports: p2p_ports.to_vec(),
+            api_ports: api_ports.to_vec(),
+        };
+        let network = LocalNetwork::create(&dir, &spec, now_ms())?;
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(5)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Ok(Self { dir, network, bin: synod_bin()?, running: BTreeMap::new(), starts: BTreeMap::new(), agent })
+    }
+
+    /// The test's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The network (genesis, nodes, homes).
+    pub fn network(&self) -> &LocalNetwork {
+        &self.network
+    }
+
+    /// The node called `id`.
+    pub fn node(&self, id: &str) -> anyhow::Result<&LocalNode> {
+        self.network.node(id).ok_or_else(|| anyhow!("no node {id} in this network"))
+    }
+
+    /// The ids of every node, sealers first.
+    pub fn node_ids(&self) -> Vec<String> {
+        self.network.nodes.iter().map(|n| n.id.as_str().to_owned()).collect()
+    }
+
+    /// Starts node `id` (`synod node --home HOME`), appending its output to its `node.log`.
+    pub fn start(&mut self, id: &str) -> anyhow::Result<()> {
+        self.start_with_env(id, &[])
+    }
+
+    /// Starts node `id` with extra environment variables (for example `SYNOD_FAILPOINTS`).
+    pub fn start_with_env(&mut self, id: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
+        if self.running.contains_key(id) {
+            bail!("node {id} is already running");
+        }
+        let node = self.node(id)?.clone();
+        let start = self.starts.entry(id.to_owned()).or_default();
+        *start = start.saturating_add(1);
+        let mut log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(node.log_path())
+            .with_context(|| format!("cannot open {}", node.log_path().display()))?;
+        writeln!(log, "=== harness: start {} of {id} (env {env:?}) ===", start)?;
+        let mut command = Command::new(&self.bin);
+        command
+            .arg("node")
+            .arg("--home")
+            .arg(&node.home)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().with_context(|| format!("cannot start {}", self.bin.display()))?;
+        self.running.insert(id.to_owned(), Running { child });
+        Ok(())
+    }
+
+    /// Starts every node.
+    pub fn start_all(&mut self) -> anyhow::Result<()> {
+        for id in self.node_ids() {
+            self.start(&id)?;
+        }
+        Ok(())
+    }
+
+    /// Kills node `id` with SIGKILL (no chance to clean up) and reaps it.
+    pub fn kill(&mut self, id: &str) -> anyhow::Result<()> {
+        let mut running = self.running.remove(id).ok_or_else(|| anyhow!("node {id} is not running"))?;
+        running.child.kill().with_context(|| format!("cannot kill {id}"))?;
+        running.child.wait().with_context(|| format!("cannot reap {id}"))?;
+        Ok(())
+    }
+
+    /// Stops node `id` with SIGTERM and waits for it to exit (killing it if it takes over 10 s); returns whether it
+    /// exited successfully.
+    pub fn stop(&mut self, id: &str) -> anyhow::Result<bool> {
+        let mut running = self.running.remove(id).ok_or_else(|| anyhow!("node {id} is not running"))?;
+        let pid = Pid::from_raw(i32::try_from(running.child.id()).context("pid out of range")?);
+        kill(pid, Signal::SIGTERM).with_context(|| format!("cannot signal {id}"))?;
+        let deadline = Instant::now().checked_add(STOP_GRACE).unwrap_or_else(Instant::now);
+        loop {
+            if let Some(status) = running.child.try_wait()? {
+                return Ok(status.success());
+            }
+            if Instant::now() >= deadline {
+                running.child.kill()?;
+                running.child.wait()?;
+                return Ok(false);
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Whether node `id`'s process is running (reaping it if it has exited).
+    pub fn is_running(&mut self, id: &str) -> bool {
+        let exited = match self.running.get_mut(id) {
+            None => return false,
+            Some(running) => !matches!(running.child.try_wait(), Ok(None)),
+        };
+        if exited {
+            self.running.remove(id);
+        }
+        !exited
+    }
+
+    /// The text of node `id`'s log.
+    pub fn log(&self, id: &str) -> String {
+        self.node(id).map(|n| std::fs::read_to_string(n.log_path()).unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// GETs `path` from node `id`'s API: the status code and the body as JSON (`Value::Null` when it is not
+    /// JSON).
+    pub fn get(&self, id: &str, path: &str) -> anyhow::Result<(u16, Value)> {
+        let url = format!("{}{path}", self.node(id)?.url());
+        let mut response = self.agent.get(&url).call().with_context(|| format!("GET {url}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_string()
+            .with_context(|| format!("GET {url}: reading the body"))?;
+        Ok((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+    }
+
+    /// POSTs `body` (with `content_type`) to `path` of node `id`'s API: the status code and the JSON answer.
+    pub fn post(&self, id: &str, path: &str, content_type: &str, body: &[u8]) -> anyhow::Result<(u16, Value)> {
+        let url = format!("{}{path}", self.node(id)?.url());
+        let mut response = self
+            .agent
+            .post(&url)
+            .header("content-type", content_type)
+            .send(body)
+            .with_context(|| format!("POST {url}"))?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_string()?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+
+    /// Node `id`'s `/v1/status`.
+    pub fn status(&self, id: &str) -> anyhow::Result<Value> {
+        match self.get(id, "/v1/status")? {
+            (200, status) => Ok(status),
+            (code, body) => bail!("{id}: /v1/status answered {code}: {body}"),
+        }
+    }
+
+    /// Node `id`'s committed height, from `/v1/status`.
+    pub fn height(&self, id: &str) -> anyhow::Result<u64> {
+        let status = self.status(id)?;
+        status["height"].as_u64().ok_or_else(|| anyhow!("{id}: /v1/status has no height: {status}"))
+    }
+
+    /// Polls `check` until it answers `true`, failing after `timeout` with `what` and the last error. Stops early
+    /// when one of `watched` has exited (its log's tail is in the error).
+    pub fn wait_until(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        watched: &[&str],
+        mut check: impl FnMut(&Self) -> anyhow::Result<bool>,
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now().checked_add(timeout).unwrap_or_else(Instant::now);
+        let mut last = None;
+        loop {
+            match check(self) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(e) => last = Some(e),
+            }
+            for id in watched {
+                if !self.is_running(id) {
+                    bail!("waiting for {what}: node {id} exited; its log ends with:\n{}", tail(&self.log(id), 40));
+                }
+            }
+            if Instant::now() >= deadline {
+                let last = last.map(|e| format!("; last error: {e:#}")).unwrap_or_default();
+                bail!("timed out after {timeout:?} waiting for {what}{last}");
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Waits until node `id` answers `/healthz`.
+    pub fn wait_healthy(&mut self, id: &str, timeout: Duration) -> anyhow::Result<()> {
+        let id_owned = id.to_owned();
+        self.wait_until(&format!("{id} to be healthy"), timeout, &[id], |h| Ok(h.get(&id_owned, "/healthz")?.0 == 200))
+    }
+
+    /// Waits until node `id` has committed `height`.
+    pub fn wait_height(&mut self, id: &str, height: u64, timeout: Duration) -> anyhow::Result<()> {
+        let id_owned = id.to_owned();
+        self.wait_until(&format!("{id} to reach height {height}"), timeout, &[id], |h| {
+            Ok(h.height(&id_owned)? >= height)
+        })
+    }
+
+    /// Waits until every running node has committed `height`.
+    pub fn wait_all_height(&mut self, height: u64, timeout: Duration) -> anyhow::Result<()> {
+        for id in self.running.keys().cloned().collect::<Vec<_>>() {
+            self.wait_height(&id, height, timeout)?;
+        }
+        Ok(())
+    }
+
+    /// The hash of block `height` as node `id` serves it.
+    pub fn block_hash(&self, id: &str, height: u64) -> anyhow::Result<String> {
+        match self.get(id, &format!("/v1/blocks/{height}"))? {
+            (200, block) => block["hash"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| anyhow!("{id}: block {height} has no hash: {block}")),
+            (code, body) => bail!("{id}: /v1/blocks/{height} answered {code}: {body}"),
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        for (_, mut running) in std::mem::take(&mut self.running) {
+            let _ = running.child.kill();
+            let _ = running.child.wait();
+        }
+    }
+}
+
+/// The last `lines` lines of `text`.
+pub fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Milliseconds since the Unix epoch (the genesis time of a harness network).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
+}
