@@ -477,6 +477,25 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
         }
     }
 
+    /// Adds a signing key (one generated for this node's key rotation, picked up while running): from the height
+    /// whose validator set lists it, it signs. A key already held is ignored.
+    pub fn add_key(&mut self, key: SecretKey) {
+        if !self.core.keys.iter().any(|k| k.public_key() == key.public_key()) {
+            self.core.keys.push(key);
+        }
+    }
+
+    /// The keys this node holds.
+    pub fn keys(&self) -> &[SecretKey] {
+        &self.core.keys
+    }
+
+    /// The highest committed height a peer has shown, when it is ahead of this node's: the node is catching up
+    /// to it.
+    pub fn sync_target(&self) -> Option<ids::Height> {
+        self.core.syncer.best_known().filter(|best| *best > self.committed_height())
+    }
+
     /// The height being decided.
     pub fn height(&self) -> ids::Height {
         self.core.height

@@ -115,6 +115,11 @@ impl Syncer {
         self.skipped = if applied == 0 { Some(peer.clone()) } else { None };
     }
 
+    /// The highest committed height any peer has shown.
+    pub fn best_known(&self) -> Option<Height> {
+        self.peers.values().max().copied()
+    }
+
     /// Requests sent so far.
     pub fn requests(&self) -> u64 {
         self.requests
