@@ -132,6 +132,33 @@ impl Harness {
         self.network.nodes.iter().map(|n| n.id.as_str().to_owned()).collect()
     }
 
+    /// Adds a node home `id` with a fresh key governance never admitted: same genesis, free ports, dialling the
+    /// genesis nodes like any other. It is not started.
+    pub fn add_outsider(&mut self, id: &str) -> anyhow::Result<()> {
+        let node_id = governance_contracts::ids::NodeId::new(id).map_err(|e| anyhow!("node id {id:?}: {e}"))?;
+        let ports = free_ports(2)?;
+        let home = self.dir.join("nodes").join(id);
+        std::fs::create_dir_all(&home)?;
+        synod::localnet::write_key(&synod::runtime::config::key_path(&home, 0), &synod::localnet::generate_key()?)?;
+        std::fs::copy(synod::localnet::genesis_path(&self.dir), synod::runtime::config::genesis_path(&home))?;
+        let node = LocalNode {
+            id: node_id,
+            kind: governance_contracts::types::action::NodeKind::Observer,
+            home: home.clone(),
+            api: std::net::SocketAddr::from(([127, 0, 0, 1], ports[1])),
+            p2p: std::net::SocketAddr::from(([127, 0, 0, 1], ports[0])),
+        };
+        synod::runtime::config::NodeConfig {
+            node: id.to_owned(),
+            p2p: synod::runtime::config::P2pSection { listen: node.p2p, dial: Default::default() },
+            api: synod::runtime::config::ApiSection { listen: node.api },
+            readiness: Default::default(),
+        }
+        .save(&home)?;
+        self.network.nodes.push(node);
+        Ok(())
+    }
+
     /// Starts node `id` (`synod node --home HOME`), appending its output to its `node.log`.
     pub fn start(&mut self, id: &str) -> anyhow::Result<()> {
         self.start_with_env(id, &[])
@@ -224,16 +251,17 @@ impl Harness {
     /// GETs `path` from node `id`'s API: the status code and the body as JSON (`Value::Null` when it is not
     /// JSON).
     pub fn get(&self, id: &str, path: &str) -> anyhow::Result<(u16, Value)> {
+        let (status, body) = self.get_text(id, path)?;
+        Ok((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+    }
+
+    /// GETs `path` from node `id`'s API as text: the status code and the body.
+    pub fn get_text(&self, id: &str, path: &str) -> anyhow::Result<(u16, String)> {
         let url = format!("{}{path}", self.node(id)?.url());
         let mut response = self.agent.get(&url).call().with_context(|| format!("GET {url}"))?;
         let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_string()
-            .with_context(|| format!("GET {url}: reading the body"))?;
-        Ok((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
+        let body = response.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_string()?;
+        Ok((status, body))
     }
 
     /// POSTs `body` (with `content_type`) to `path` of node `id`'s API: the status code and the JSON answer.
