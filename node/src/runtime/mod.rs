@@ -11,6 +11,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod duties;
 pub mod node;
 pub mod timers;
 pub mod transport;
