@@ -17,7 +17,7 @@ use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
@@ -178,19 +178,10 @@ impl Harness {
             .open(node.log_path())
             .with_context(|| format!("cannot open {}", node.log_path().display()))?;
         writeln!(log, "=== harness: start {} of {id} (env {env:?}) ===", start)?;
-        let mut command = Command::new(&self.bin);
-        command
-            .arg("node")
-            .arg("--home")
-            .arg(&node.home)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let child = command.spawn().with_context(|| format!("cannot start {}", self.bin.display()))?;
+        let rust_log = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+        let mut env = env.to_vec();
+        env.push(("RUST_LOG", &rust_log));
+        let child = synod::localnet::spawn_node(&self.bin, &node, &env)?;
         self.running.insert(id.to_owned(), Running { child });
         Ok(())
     }

@@ -266,15 +266,35 @@ impl LocalNetwork {
         };
         governance_contracts::execution::apply_genesis(&genesis)
             .map_err(|e| anyhow!("the demo genesis is invalid: {e}"))?;
+        let keyed = nodes.into_iter().zip(node_keys).collect();
+        Self::write(dir, genesis, keyed)
+    }
+
+    /// Writes a network of `nodes` (each with its key) for `genesis` into `dir`: the genesis and one home per node.
+    /// A node whose p2p address differs from the one the genesis records for it is dialled at its real address by
+    /// every other node (a `[p2p.dial]` override), so a genesis made elsewhere runs on whatever ports are free.
+    pub fn write(dir: &Path, genesis: Genesis, nodes: Vec<(LocalNode, SecretKey)>) -> anyhow::Result<Self> {
+        if genesis_path(dir).exists() {
+            bail!("{} already holds a network", dir.display());
+        }
         let json = serde_json::to_string_pretty(&genesis).context("encoding the genesis")?;
-        for (node, key) in nodes.iter().zip(&node_keys) {
+        let overrides: std::collections::BTreeMap<String, String> = nodes
+            .iter()
+            .filter(|(node, _)| {
+                genesis.nodes.iter().any(|g| g.node == node.id && g.address.as_str() != node.p2p.to_string())
+            })
+            .map(|(node, _)| (node.id.as_str().to_owned(), node.p2p.to_string()))
+            .collect();
+        for (node, key) in &nodes {
             std::fs::create_dir_all(&node.home).with_context(|| format!("cannot create {}", node.home.display()))?;
             write_key(&config::key_path(&node.home, 0), key)?;
             std::fs::write(config::genesis_path(&node.home), &json)
                 .with_context(|| format!("cannot write the genesis into {}", node.home.display()))?;
+            let mut dial = overrides.clone();
+            dial.remove(node.id.as_str());
             NodeConfig {
                 node: node.id.as_str().to_owned(),
-                p2p: P2pSection { listen: node.p2p, dial: Default::default() },
+                p2p: P2pSection { listen: node.p2p, dial },
                 api: ApiSection { listen: node.api },
                 readiness: ReadinessSection::default(),
             }
@@ -283,7 +303,7 @@ impl LocalNetwork {
         // The genesis file last: its presence marks a complete network.
         std::fs::write(genesis_path(dir), &json)
             .with_context(|| format!("cannot write {}", genesis_path(dir).display()))?;
-        Ok(Self { dir: dir.to_path_buf(), genesis, nodes })
+        Ok(Self { dir: dir.to_path_buf(), genesis, nodes: nodes.into_iter().map(|(node, _)| node).collect() })
     }
 
     /// Opens the network created earlier in `dir`.
@@ -319,6 +339,28 @@ impl LocalNetwork {
     }
 }
 
+/// Starts `synod node --home HOME` for `node` from the executable `exe`, with extra environment variables `env`,
+/// its standard output and error appended to the node's log.
+pub fn spawn_node(exe: &Path, node: &LocalNode, env: &[(&str, &str)]) -> anyhow::Result<std::process::Child> {
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(node.log_path())
+        .with_context(|| format!("cannot open {}", node.log_path().display()))?;
+    let mut command = std::process::Command::new(exe);
+    command
+        .arg("node")
+        .arg("--home")
+        .arg(&node.home)
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone().context("cannot share the log file")?)
+        .stderr(log);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.spawn().with_context(|| format!("cannot start {}", exe.display()))
+}
+
 /// `synod up`: run a local network.
 #[derive(Debug, Clone, clap::Args)]
 pub struct UpArgs {
@@ -349,21 +391,7 @@ pub fn up(args: UpArgs) -> anyhow::Result<std::process::ExitCode> {
     println!("genesis hash {}", chain.genesis_hash);
     let mut children = Vec::new();
     for node in &network.nodes {
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(node.log_path())
-            .with_context(|| format!("cannot open {}", node.log_path().display()))?;
-        let child = std::process::Command::new(&exe)
-            .arg("node")
-            .arg("--home")
-            .arg(&node.home)
-            .stdin(std::process::Stdio::null())
-            .stdout(log.try_clone().context("cannot share the log file")?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("cannot start {}", exe.display()))?;
-        children.push((node.clone(), child));
+        children.push((node.clone(), spawn_node(&exe, node, &[])?));
     }
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot build the tokio runtime")?;
