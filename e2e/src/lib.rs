@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::Write as _;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -24,6 +23,7 @@ use anyhow::{Context as _, anyhow, bail};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
+pub use synod::localnet::free_ports;
 use synod::localnet::{LocalNetwork, LocalNode, NetworkSpec};
 
 /// How often a wait polls.
@@ -58,14 +58,6 @@ pub fn synod_bin() -> anyhow::Result<PathBuf> {
         bail!("{} not found: build it first (`cargo build --profile test -p synod`) or set SYNOD_BIN", bin.display());
     }
     Ok(bin)
-}
-
-/// `count` distinct loopback ports that were free a moment ago (the OS picked them).
-pub fn free_ports(count: usize) -> anyhow::Result<Vec<u16>> {
-    let listeners = (0..count)
-        .map(|_| TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port"))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
 }
 
 /// A running node process.

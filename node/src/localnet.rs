@@ -339,6 +339,14 @@ impl LocalNetwork {
     }
 }
 
+/// `count` distinct loopback ports that were free a moment ago (the operating system picked them).
+pub fn free_ports(count: usize) -> anyhow::Result<Vec<u16>> {
+    let listeners = (0..count)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
+}
+
 /// Starts `synod node --home HOME` for `node` from the executable `exe`, with extra environment variables `env`,
 /// its standard output and error appended to the node's log.
 pub fn spawn_node(exe: &Path, node: &LocalNode, env: &[(&str, &str)]) -> anyhow::Result<std::process::Child> {

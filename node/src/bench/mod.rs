@@ -53,6 +53,8 @@ use governance_contracts::types::{
 };
 
 use crate::consensus::host::DecidedBlock;
+
+pub mod live;
 use crate::sim::{SimConfig, SimReport, Simulation};
 
 /// Sealers in the benchmarked cluster.
@@ -95,6 +97,10 @@ pub struct BenchArgs {
     /// A smoke run: fewer transactions, repeats and verify samples; figures are indicative only.
     #[arg(long)]
     pub quick: bool,
+    /// Measure a real network instead: four `synod node` processes on loopback, loaded through their HTTP APIs
+    /// at increasing rates (saturation throughput, apply latency p50/p99).
+    #[arg(long)]
+    pub live: bool,
 }
 
 /// How much each figure measures, resolved from [`BenchArgs`].
@@ -349,8 +355,12 @@ impl Signer {
 
     /// The compliance officer's freeze of `bench-{i}`, carrying its own approval.
     fn freeze(&self, i: u64, valid_until: Height) -> anyhow::Result<SignedTransaction> {
-        let action = Action::FreezeAccount { account: account(&target(i)) };
-        let proposal = Self::proposal(OFFICER, action, valid_until, i)?;
+        self.one_action(Action::FreezeAccount { account: account(&target(i)) }, valid_until, i)
+    }
+
+    /// The compliance officer's one-action proposal of `action`, carrying its own approval.
+    fn one_action(&self, action: Action, valid_until: Height, salt: u64) -> anyhow::Result<SignedTransaction> {
+        let proposal = Self::proposal(OFFICER, action, valid_until, salt)?;
         let approval = proposal.approve(&self.chain, account(OFFICER), &self.officer);
         let payload = Payload::SubmitProposal { proposal, approvals: BoundedVec::try_new(vec![approval])? };
         Ok(self.sign(OFFICER, &self.officer, valid_until, payload))
@@ -667,6 +677,9 @@ fn print_table(report: &BenchReport) {
 
 /// `synod bench`: prints the method, measures, prints a table and the `bench:` summary line.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.live {
+        return live::run(args);
+    }
     let plan = Plan::new(args);
     print_method(&plan);
     let report = measure(args)?;
