@@ -490,6 +490,16 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
         &self.core.keys
     }
 
+    /// Whether the validator set of the height being decided lists this node (it votes), or not (it follows).
+    pub fn is_sealer(&self) -> bool {
+        self.core.set.get_by_address(&Address(self.core.node.clone())).is_some()
+    }
+
+    /// The last finalised block's hash and time (a zero hash and the genesis time before the first block).
+    pub fn last_block(&self) -> Result<(BlockHash, u64), HostError> {
+        self.core.parent()
+    }
+
     /// The highest committed height a peer has shown, when it is ahead of this node's: the node is catching up
     /// to it.
     pub fn sync_target(&self) -> Option<ids::Height> {
