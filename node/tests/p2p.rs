@@ -536,3 +536,24 @@ async fn an_oversized_sync_response_arrives_split() {
     assert!(messages > 1, "the response was split");
     assert_eq!(n0.counters().unencodable, 0);
 }
+
+/// After a node's key rotation takes effect, its peers drop the connection proven with the retired key at their
+/// recheck, and it reconnects by proving the new key it was given with `set_key`.
+#[tokio::test]
+async fn a_rotated_key_reconnects_with_the_new_key() {
+    let table = Table::new(&["n0", "n1"]);
+    let mut n0 = start("n0", &table).await;
+    let mut n1 = start("n1", &table).await;
+    wait_for("n0 and n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+
+    table.refuse("n1", Refusal::Retired(Height(9)));
+    table.keys.lock().unwrap().insert(secret("n1-next").public_key(), Ok(node("n1")));
+    n1.set_key(secret("n1-next"));
+    n0.recheck(Height(9));
+    assert_eq!(count(&n0.counters().recheck_drops, RefusalKind::RetiredKey), 1);
+    let rotated =
+        |p2p: &P2p| p2p.peers().iter().any(|p| p.node == node("n1") && p.key == secret("n1-next").public_key());
+    wait_for("n1 to reconnect with its new key", || rotated(&n0)).await;
+    n1.send(&node("n0"), NetMessage::SyncRequest(SyncRequest { from: Height(9), to: Height(10) }));
+    assert_eq!(receive(&mut n0).await.0, node("n1"));
+}

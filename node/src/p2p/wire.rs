@@ -550,6 +550,13 @@ mod tests {
         }
     }
 
+    /// An ordinary governance transaction encodes to well under 1 KiB, as the frame limit's reasoning assumes.
+    #[test]
+    fn ordinary_transactions_are_small() {
+        let size = governance_contracts::codec::encode(&transactions(1, 0)[0]).len();
+        assert!(size < 1_024, "{size} bytes");
+    }
+
     /// A vote or proposed block without a round cannot be encoded: an error, not a panic.
     #[test]
     fn nil_rounds_are_refused_at_encoding() {
