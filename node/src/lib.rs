@@ -4,6 +4,7 @@
 //!   metadata; one atomic, synced write per block.
 //! - [`consensus`]: the host around Malachite's Tendermint core, behind one narrow boundary.
 //! - [`mempool`]: transactions admitted at the door by the same checks execution runs.
+//! - [`p2p`]: the TCP transport between nodes: Noise XX handshake bound to node keys admitted by governance.
 //! - [`runtime`]: the tokio runtime that drives one node's host over RocksDB, and `synod run`.
 //! - [`sim`]: the deterministic simulation of a cluster of nodes.
 //! - [`bench`]: `synod bench`, throughput and approval latency of an in-process cluster against the ed25519 limit.
@@ -15,6 +16,7 @@ pub mod consensus;
 pub mod failpoint;
 pub mod localnet;
 pub mod mempool;
+pub mod p2p;
 pub mod runtime;
 pub mod sim;
 pub mod storage;
