@@ -6,11 +6,13 @@
 //! - [`mempool`]: transactions admitted at the door by the same checks execution runs.
 //! - [`runtime`]: the tokio runtime that drives one node's host over RocksDB, and `synod run`.
 //! - [`sim`]: the deterministic simulation of a cluster of nodes.
+//! - [`cli`]: the offline commands: keys, the genesis ceremony, proposals, approvals and transactions as files.
 //! - [`bench`]: `synod bench`, throughput and approval latency of an in-process cluster against the ed25519 limit.
 //! - [`localnet`]: a local network's keys, genesis and node homes (`synod up`, the e2e harness).
 //! - [`failpoint`]: named points where a crash test freezes a real process to SIGKILL it.
 
 pub mod bench;
+pub mod cli;
 pub mod consensus;
 pub mod failpoint;
 pub mod localnet;
