@@ -67,6 +67,8 @@ enum Command {
     /// Signed transactions offline: build, show.
     #[command(subcommand)]
     Tx(TxCommand),
+    /// Verify a record's proof bundle offline from the genesis (or a checkpoint) and print the record.
+    VerifyProof(synod::cli::proof::VerifyArgs),
 }
 
 /// `synod key ...`.
@@ -298,5 +300,6 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Proposal(ProposalCommand::Sign(args)) => done(synod::cli::proposal::sign(&args)),
         Command::Tx(TxCommand::Build(args)) => done(synod::cli::tx::build(&args)),
         Command::Tx(TxCommand::Show(args)) => done(synod::cli::tx::show(&args)),
+        Command::VerifyProof(args) => done(synod::cli::proof::verify(&args)),
     }
 }
