@@ -47,7 +47,7 @@ use self::handshake::{MAX_STATEMENT_BYTES, TransportKey};
 pub use self::handshake::{RefusalKind, Refused};
 use self::tasks::Shared;
 use crate::consensus::host::NetMessage;
-use crate::runtime::transport::Transport;
+use crate::runtime::transport::{PeerSummary, Transport, TransportStats};
 
 /// Why the admission check refused a key, or could not decide.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -406,5 +406,38 @@ impl Transport for P2p {
 
     async fn recv(&mut self) -> Option<(NodeId, NetMessage)> {
         self.inbound.recv().await
+    }
+
+    fn on_committed(&mut self, height: Height) {
+        self.recheck(height);
+    }
+
+    fn set_key(&mut self, key: SecretKey) {
+        P2p::set_key(self, key);
+    }
+
+    fn peers(&self) -> Vec<PeerSummary> {
+        P2p::peers(self)
+            .into_iter()
+            .map(|peer| PeerSummary {
+                node: peer.node,
+                address: peer.address.to_string(),
+                outbound: peer.direction == Direction::Outbound,
+            })
+            .collect()
+    }
+
+    fn stats(&self) -> TransportStats {
+        let counters = self.counters();
+        let mut refused: BTreeMap<String, u64> = BTreeMap::new();
+        for (kind, count) in counters.refusals.iter().chain(counters.recheck_drops.iter()) {
+            let total = refused.entry(kind.label().to_owned()).or_default();
+            *total = total.saturating_add(*count);
+        }
+        TransportStats {
+            refused,
+            garbage_disconnects: counters.garbage.values().fold(0u64, |sum, n| sum.saturating_add(*n)),
+            dropped_sends: counters.dropped_sends,
+        }
     }
 }
