@@ -127,18 +127,34 @@ impl Harness {
     /// Adds a node home `id` with a fresh key governance never admitted: same genesis, free ports, dialling the
     /// genesis nodes like any other. It is not started.
     pub fn add_outsider(&mut self, id: &str) -> anyhow::Result<()> {
+        let key = synod::localnet::generate_key()?;
+        let ports = free_ports(1)?;
+        self.add_home(id, &key, ports[0]).map(|_| ())
+    }
+
+    /// Adds a node home `id` holding `key`, listening for peers on loopback port `p2p_port` and serving its API
+    /// on a free port; it has the network's genesis and is not started. Returns the home.
+    pub fn add_home(
+        &mut self,
+        id: &str,
+        key: &governance_contracts::crypto::SecretKey,
+        p2p_port: u16,
+    ) -> anyhow::Result<PathBuf> {
         let node_id = governance_contracts::ids::NodeId::new(id).map_err(|e| anyhow!("node id {id:?}: {e}"))?;
-        let ports = free_ports(2)?;
+        if self.network.node(id).is_some() {
+            bail!("the network already has a node {id}");
+        }
+        let api_port = free_ports(1)?[0];
         let home = self.dir.join("nodes").join(id);
         std::fs::create_dir_all(&home)?;
-        synod::localnet::write_key(&synod::runtime::config::key_path(&home, 0), &synod::localnet::generate_key()?)?;
+        synod::localnet::write_key(&synod::runtime::config::key_path(&home, 0), key)?;
         std::fs::copy(synod::localnet::genesis_path(&self.dir), synod::runtime::config::genesis_path(&home))?;
         let node = LocalNode {
             id: node_id,
             kind: governance_contracts::types::action::NodeKind::Observer,
             home: home.clone(),
-            api: std::net::SocketAddr::from(([127, 0, 0, 1], ports[1])),
-            p2p: std::net::SocketAddr::from(([127, 0, 0, 1], ports[0])),
+            api: std::net::SocketAddr::from(([127, 0, 0, 1], api_port)),
+            p2p: std::net::SocketAddr::from(([127, 0, 0, 1], p2p_port)),
         };
         synod::runtime::config::NodeConfig {
             node: id.to_owned(),
@@ -148,7 +164,22 @@ impl Harness {
         }
         .save(&home)?;
         self.network.nodes.push(node);
-        Ok(())
+        Ok(home)
+    }
+
+    /// Runs the `synod` CLI with `args` in the test's directory, as an administrator would; returns its standard
+    /// output, or fails with its standard error when it exits unsuccessfully.
+    pub fn synod(&self, args: &[&str]) -> anyhow::Result<String> {
+        let output = std::process::Command::new(&self.bin)
+            .args(args)
+            .current_dir(&self.dir)
+            .output()
+            .with_context(|| format!("cannot run synod {args:?}"))?;
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        if !output.status.success() {
+            bail!("synod {args:?} failed ({}):\n{}{stdout}", output.status, String::from_utf8_lossy(&output.stderr));
+        }
+        Ok(stdout)
     }
 
     /// Starts node `id` (`synod node --home HOME`), appending its output to its `node.log`.

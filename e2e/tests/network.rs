@@ -1,5 +1,8 @@
 //! Multi-process tests of the network: real `synod node` processes on loopback, watched through their HTTP API.
 
+// Test arithmetic on heights is far from overflow, and the tests wait on the wall clock.
+#![allow(clippy::arithmetic_side_effects, clippy::disallowed_methods)]
+
 use std::time::Duration;
 
 use e2e::Harness;

@@ -177,9 +177,11 @@ impl SecretKey {
         SigningKey::from_pkcs8_pem(pem).map(Self).map_err(|e| KeyError::BadPrivateKey(e.to_string()))
     }
 
-    /// Writes the key as PKCS#8 PEM.
+    /// Writes the key as PKCS#8 PEM in the form `openssl genpkey -algorithm ed25519` writes: version 1, the
+    /// private key only (OpenSSL 3.0 refuses the version 2 form that also embeds the public key).
     pub fn to_pkcs8_pem(&self) -> Result<String, KeyError> {
-        self.0
+        let bytes = ed25519_dalek::pkcs8::KeypairBytes { secret_key: self.0.to_bytes(), public_key: None };
+        bytes
             .to_pkcs8_pem(Default::default())
             .map(|pem| pem.to_string())
             .map_err(|e| KeyError::BadPrivateKey(e.to_string()))
@@ -284,12 +286,15 @@ mod tests {
         assert_eq!(verify_all(&bad), Err(5));
     }
 
-    /// Keys round-trip through PKCS#8 PEM, and a PEM written by `openssl genpkey -algorithm ed25519` loads.
+    /// Keys round-trip through PKCS#8 PEM in openssl's layout, and a PEM written by `openssl genpkey -algorithm
+    /// ed25519` loads.
     #[test]
     fn pkcs8_pem_round_trip_and_openssl_compatibility() {
         let pem = key(7).to_pkcs8_pem().unwrap();
         assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
         assert_eq!(SecretKey::from_pkcs8_pem(&pem).unwrap().public_key(), key(7).public_key());
+        // Version 1, private key only: the same 48-byte layout (and so the same base64 prefix) as openssl's.
+        assert!(pem.lines().nth(1).unwrap().starts_with("MC4CAQAwBQYDK2VwBCIEI"), "{pem}");
         // Generated with `openssl genpkey -algorithm ed25519` (OpenSSL 3.0).
         let openssl = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINnzeNAbKOiqyPx4bQSOn6yzRsNyHV65QHf9nPBrYsZE\n-----END PRIVATE KEY-----\n";
         assert!(SecretKey::from_pkcs8_pem(openssl).is_ok());

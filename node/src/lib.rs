@@ -4,17 +4,23 @@
 //!   metadata; one atomic, synced write per block.
 //! - [`consensus`]: the host around Malachite's Tendermint core, behind one narrow boundary.
 //! - [`mempool`]: transactions admitted at the door by the same checks execution runs.
+//! - [`p2p`]: the TCP transport between nodes: Noise XX handshake bound to node keys admitted by governance.
 //! - [`runtime`]: the tokio runtime that drives one node's host over RocksDB, and `synod run`.
 //! - [`sim`]: the deterministic simulation of a cluster of nodes.
+//! - [`cli`]: the offline commands: keys, the genesis ceremony, proposals, approvals and transactions as files.
 //! - [`bench`]: `synod bench`, throughput and approval latency of an in-process cluster against the ed25519 limit.
 //! - [`localnet`]: a local network's keys, genesis and node homes (`synod up`, the e2e harness).
+//! - [`proofs`]: offline-verifiable proofs of one governance record, built from the store.
 //! - [`failpoint`]: named points where a crash test freezes a real process to SIGKILL it.
 
 pub mod bench;
+pub mod cli;
 pub mod consensus;
 pub mod failpoint;
 pub mod localnet;
 pub mod mempool;
+pub mod p2p;
+pub mod proofs;
 pub mod runtime;
 pub mod sim;
 pub mod storage;

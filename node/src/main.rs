@@ -1,6 +1,6 @@
 //! `synod`: the Synod node binary. Today: `synod run` (a single sealer over RocksDB, no peers yet), `synod sim`
-//! (the deterministic cluster simulation) and `synod bench` (the in-process benchmark); the p2p network, the genesis
-//! ceremony and the governance commands arrive with the network work.
+//! (the deterministic cluster simulation), `synod bench` (the in-process benchmark), and the offline commands of
+//! [`synod::cli`]: `keygen`, `key`, `org`, `genesis`, `proposal`, `tx`.
 
 use std::process::ExitCode;
 
@@ -43,6 +43,76 @@ enum Command {
     Run(synod::runtime::RunArgs),
     /// Run a local network on loopback: demo keys, a genesis, 4 sealers and an observer as separate processes.
     Up(synod::localnet::UpArgs),
+    /// Generate an ed25519 key (PKCS#8 PEM, mode 0600) and print its public key.
+    Keygen(synod::cli::keys::KeygenArgs),
+    /// Key files: show a public key, rotate a node's key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Organisation files for the genesis ceremony.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Combine organisation files into a genesis (checked, its hash printed), or print a genesis file's hash.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Genesis {
+        /// Print the hash of an existing genesis.
+        #[command(subcommand)]
+        command: Option<GenesisCommand>,
+        /// Options for creating a genesis.
+        #[command(flatten)]
+        create: synod::cli::genesis::CreateArgs,
+    },
+    /// Governance proposals offline: draft, show, sign.
+    #[command(subcommand)]
+    Proposal(ProposalCommand),
+    /// Signed transactions offline: build, show.
+    #[command(subcommand)]
+    Tx(TxCommand),
+    /// Verify a record's proof bundle offline from the genesis (or a checkpoint) and print the record.
+    VerifyProof(synod::cli::proof::VerifyArgs),
+}
+
+/// `synod key ...`.
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Print the public key of a PEM key file (private or public).
+    Show(synod::cli::keys::ShowArgs),
+    /// Rotate a node's key on the node: a new key in HOME/keys and HOME/rotation-request.json for the node to
+    /// submit; prints the proposal id its operator approves.
+    Rotate(synod::cli::keys::RotateArgs),
+}
+
+/// `synod org ...`.
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Write one organisation's public file (never a private key).
+    Init(synod::cli::genesis::OrgInitArgs),
+}
+
+/// `synod genesis ...`.
+#[derive(Subcommand)]
+enum GenesisCommand {
+    /// Check a genesis file and print the hash every organisation compares.
+    Hash(synod::cli::genesis::HashArgs),
+}
+
+/// `synod proposal ...`.
+#[derive(Subcommand)]
+enum ProposalCommand {
+    /// Draft a proposal from a JSON list of actions or one common kind of action.
+    Draft(synod::cli::proposal::DraftArgs),
+    /// Print a proposal in plain words with its id (the approval digest).
+    Show(synod::cli::proposal::ShowArgs),
+    /// Approve a proposal offline: an approval file signed with the approver's key.
+    Sign(synod::cli::proposal::SignArgs),
+}
+
+/// `synod tx ...`.
+#[derive(Subcommand)]
+enum TxCommand {
+    /// Build and sign a transaction as a file (what `POST /v1/transactions` accepts).
+    Build(synod::cli::tx::BuildArgs),
+    /// Print a transaction file in plain words, with its hash and signature check.
+    Show(synod::cli::tx::ShowArgs),
 }
 
 /// The fault sets `synod sim` offers.
@@ -201,11 +271,35 @@ fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64, faults: Faults) -> 
     Ok(if t.failed_seeds.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// An offline command's outcome: success exits with 0; an error is printed as `error: REASON` (with its causes,
+/// without a backtrace) and exits with 1.
+fn done(result: anyhow::Result<()>) -> anyhow::Result<ExitCode> {
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Sim { seeds, seed_start, nodes, height, faults } => sim(seeds, seed_start, nodes, height, faults),
         Command::Bench(args) => synod::bench::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => synod::runtime::run(args),
         Command::Up(args) => synod::localnet::up(args),
+        Command::Keygen(args) => done(synod::cli::keys::keygen(&args)),
+        Command::Key(KeyCommand::Show(args)) => done(synod::cli::keys::show(&args)),
+        Command::Key(KeyCommand::Rotate(args)) => done(synod::cli::keys::rotate(&args)),
+        Command::Org(OrgCommand::Init(args)) => done(synod::cli::genesis::org_init(&args)),
+        Command::Genesis { command: Some(GenesisCommand::Hash(args)), .. } => done(synod::cli::genesis::hash(&args)),
+        Command::Genesis { command: None, create } => done(synod::cli::genesis::create(&create)),
+        Command::Proposal(ProposalCommand::Draft(args)) => done(synod::cli::proposal::draft(&args)),
+        Command::Proposal(ProposalCommand::Show(args)) => done(synod::cli::proposal::show(&args)),
+        Command::Proposal(ProposalCommand::Sign(args)) => done(synod::cli::proposal::sign(&args)),
+        Command::Tx(TxCommand::Build(args)) => done(synod::cli::tx::build(&args)),
+        Command::Tx(TxCommand::Show(args)) => done(synod::cli::tx::show(&args)),
+        Command::VerifyProof(args) => done(synod::cli::proof::verify(&args)),
     }
 }

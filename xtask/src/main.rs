@@ -57,6 +57,13 @@ enum Task {
         #[arg(long, value_name = "PHASE")]
         skip: Vec<Phase>,
     },
+    /// Run Synod: a local network of 4 sealers and an observer on loopback, each its own process, with demo keys
+    /// (`synod up`, built in the test profile so it shares the test build). Arguments go to `synod up`.
+    Up {
+        /// Arguments for `synod up` (e.g. `--dir DIR --base-port 7700`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// One step of `cargo xtask test`, in the order they run.
@@ -118,14 +125,26 @@ impl Outcome {
 }
 
 fn main() -> ExitCode {
+    let workspace = match Workspace::locate() {
+        Ok(workspace) => workspace,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     match Cli::parse().task {
-        Task::Test { skip } => match Workspace::locate() {
-            Ok(workspace) => workspace.test(&skip),
-            Err(error) => {
-                eprintln!("xtask: {error:#}");
-                ExitCode::FAILURE
+        Task::Test { skip } => workspace.test(&skip),
+        Task::Up { args } => {
+            let mut all = vec!["run", "--quiet", "--profile", "test", "-p", "synod", "--", "up"];
+            all.extend(args.iter().map(String::as_str));
+            match workspace.cargo(&all) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("xtask: {error:#}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
     }
 }
 

@@ -16,8 +16,7 @@ pub mod node;
 pub mod timers;
 pub mod transport;
 
-use std::fs::File;
-use std::io::{IsTerminal as _, Read as _};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -62,22 +61,7 @@ pub fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join("store")
 }
 
-/// Reads at most `max` bytes of `path`, refusing a larger file before reading it.
-fn read_bounded(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
-    let file = File::open(path).with_context(|| format!("{what} {}: cannot open", path.display()))?;
-    let len = file.metadata().with_context(|| format!("{what} {}: cannot read its size", path.display()))?.len();
-    if len > max {
-        bail!("{what} {}: {len} bytes, more than the {max} allowed", path.display());
-    }
-    let mut bytes = Vec::new();
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("{what} {}: cannot read", path.display()))?;
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > max {
-        bail!("{what} {}: grew past the {max} bytes allowed while being read", path.display());
-    }
-    Ok(bytes)
-}
+pub(crate) use crate::cli::files::read_bounded;
 
 /// The genesis in the JSON file at `path`.
 pub fn load_genesis(path: &Path) -> anyhow::Result<Genesis> {

@@ -5,9 +5,11 @@
 //! Today there is [`NoPeers`], for a single-node chain. A TCP transport with the authenticated handshake, and an
 //! in-process transport joining several runtimes over channels (for multi-node tests), implement the same trait.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
-use governance_contracts::ids::NodeId;
+use governance_contracts::crypto::SecretKey;
+use governance_contracts::ids::{Height, NodeId};
 
 use crate::consensus::host::NetMessage;
 
@@ -22,6 +24,45 @@ pub trait Transport {
     /// The next message from a peer, with the peer's (authenticated) id; `None` once the transport has closed for
     /// good. Must be cancel-safe: the runtime polls it beside its timers and drops it when they fire first.
     fn recv(&mut self) -> impl Future<Output = Option<(NodeId, NetMessage)>>;
+
+    /// Height `height` was committed: re-check every peer against the new state (dropping those no longer
+    /// admitted) and refresh whom to dial.
+    fn on_committed(&mut self, _height: Height) {}
+
+    /// The node's own key changed (its rotation took effect): prove this one to peers from now on.
+    fn set_key(&mut self, _key: SecretKey) {}
+
+    /// The connected peers.
+    fn peers(&self) -> Vec<PeerSummary> {
+        Vec::new()
+    }
+
+    /// What the transport counted.
+    fn stats(&self) -> TransportStats {
+        TransportStats::default()
+    }
+}
+
+/// A connected peer, as the node's status shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerSummary {
+    /// Its node id.
+    pub node: NodeId,
+    /// Its socket address.
+    pub address: String,
+    /// Whether this node dialled it.
+    pub outbound: bool,
+}
+
+/// What a transport counted, as the node's status and metrics show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransportStats {
+    /// Peers refused at the handshake or dropped after a block, by reason.
+    pub refused: BTreeMap<String, u64>,
+    /// Connections dropped for malformed input.
+    pub garbage_disconnects: u64,
+    /// Messages dropped because a peer's queue was full.
+    pub dropped_sends: u64,
 }
 
 /// A transport without peers: messages go nowhere and none arrive. A single sealer decides alone with it.

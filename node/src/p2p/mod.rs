@@ -1,0 +1,443 @@
+//! The authenticated p2p transport: TCP, Noise XX, node keys checked against governance (ADR 0004).
+//!
+//! - [`handshake`]: Noise XX with a per-process transport key, then each side's [`HandshakeStatement`] signed by
+//!   its node key; the peer's key is admitted by [`Admission::may_connect`] before any other frame.
+//! - [`frame`]: bounded, length-prefixed frames chunked over Noise messages.
+//! - [`wire`]: the borsh wire form of the consensus host's [`NetMessage`].
+//!
+//! [`P2p`] implements the runtime's [`Transport`]. It runs on tokio tasks: a listener (at most
+//! [`P2pLimits::max_pending_handshakes`] handshakes at once, each bounded by [`P2pLimits::handshake_timeout`]),
+//! one dialer per peer governance lists (exponential backoff with jitter from [`P2pLimits::backoff_initial`] to
+//! [`P2pLimits::backoff_max`]), and a reader and a writer per connection. Each peer has a bounded outbound queue;
+//! a message for a full queue is dropped and counted, since consensus tolerates loss and asks again. Received
+//! messages wait in one bounded channel that [`Transport::recv`] drains; a full channel slows the readers down.
+//!
+//! There is at most one connection per peer. When both sides dial each other, both keep the connection dialled by
+//! the smaller node id; a new connection in the same direction as an existing one (a peer that restarted)
+//! replaces it.
+//!
+//! After every committed block the runtime calls [`P2p::recheck`]: every connected peer's key is asked
+//! [`Admission::may_connect`] again and those refused are disconnected (and their redials refused at the
+//! handshake), and the dial targets are refreshed from governance.
+//!
+//! Every refusal, malformed input and dropped message is logged and counted ([`P2pCounters`]); nothing a peer sends
+//! panics the node.
+//!
+//! [`HandshakeStatement`]: governance_contracts::types::session::HandshakeStatement
+
+pub mod frame;
+pub mod handshake;
+mod tasks;
+pub mod wire;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governance_contracts::crypto::{PublicKey, SecretKey};
+use governance_contracts::domain::ChainIdentity;
+use governance_contracts::execution::Refusal;
+use governance_contracts::ids::{Height, NodeId};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::AbortHandle;
+
+use self::handshake::{MAX_STATEMENT_BYTES, TransportKey};
+pub use self::handshake::{RefusalKind, Refused};
+use self::tasks::Shared;
+use crate::consensus::host::NetMessage;
+use crate::runtime::transport::{PeerSummary, Transport, TransportStats};
+
+/// Why the admission check refused a key, or could not decide.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmissionError {
+    /// Governance refuses the key.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The node's state could not be read.
+    #[error("the admission state is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The node's view of governance that the transport needs: who may connect, and whom to dial.
+pub trait Admission: Send + Sync + 'static {
+    /// Whether a peer presenting node key `key` may connect now: its node id, or why not. In a node this wraps
+    /// `governance_contracts::execution::may_connect` over the current committed state.
+    fn may_connect(&self, key: &PublicKey) -> Result<NodeId, AdmissionError>;
+
+    /// The peers to dial: every admitted node (this node may be among them: it is skipped), with the address
+    /// governance recorded.
+    fn dial_targets(&self) -> Vec<DialTarget>;
+}
+
+/// A peer to dial.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialTarget {
+    /// Its node id.
+    pub node: NodeId,
+    /// Its current key, as governance records it (the handshake checks the key the peer proves with
+    /// [`Admission::may_connect`], so a key rotated since is still accepted).
+    pub key: PublicKey,
+    /// Where to dial it, `host:port` (a governance `NetworkAddress`).
+    pub address: String,
+}
+
+/// The transport's bounds and timings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct P2pLimits {
+    /// The longest a handshake (TCP connect included, when dialling) may take.
+    pub handshake_timeout: Duration,
+    /// The largest frame payload accepted or sent.
+    pub max_frame_bytes: usize,
+    /// Frames waiting to be written to one peer; more are dropped and counted.
+    pub peer_queue: usize,
+    /// Received messages waiting for [`Transport::recv`]; when full, readers wait.
+    pub inbound_queue: usize,
+    /// Inbound handshakes in progress at once; connections beyond are closed at once and counted.
+    pub max_pending_handshakes: usize,
+    /// The first redial delay after a failed dial or a lost connection.
+    pub backoff_initial: Duration,
+    /// The longest redial delay.
+    pub backoff_max: Duration,
+}
+
+impl Default for P2pLimits {
+    fn default() -> Self {
+        Self {
+            handshake_timeout: Duration::from_secs(5),
+            max_frame_bytes: frame::MAX_FRAME_BYTES,
+            peer_queue: 1_024,
+            inbound_queue: 4_096,
+            max_pending_handshakes: 64,
+            backoff_initial: Duration::from_millis(250),
+            backoff_max: Duration::from_secs(10),
+        }
+    }
+}
+
+impl P2pLimits {
+    fn validate(&self) -> Result<(), String> {
+        let largest = usize::try_from(u32::MAX).unwrap_or(usize::MAX);
+        if !(MAX_STATEMENT_BYTES..=largest).contains(&self.max_frame_bytes) {
+            return Err(format!("max_frame_bytes must be {MAX_STATEMENT_BYTES}..={largest}"));
+        }
+        if self.peer_queue == 0 || self.inbound_queue == 0 || self.max_pending_handshakes == 0 {
+            return Err("queue sizes and max_pending_handshakes must be at least 1".into());
+        }
+        if self.handshake_timeout.is_zero() || self.backoff_initial.is_zero() || self.backoff_max < self.backoff_initial
+        {
+            return Err("timeouts must be positive and backoff_max at least backoff_initial".into());
+        }
+        Ok(())
+    }
+}
+
+/// What [`P2p::start`] needs.
+#[derive(Debug, Clone)]
+pub struct P2pConfig {
+    /// The chain (bound into every handshake statement).
+    pub chain: ChainIdentity,
+    /// This node's id.
+    pub node: NodeId,
+    /// This node's current key (signs its handshake statements).
+    pub key: SecretKey,
+    /// Where to listen (port 0 picks a free port; see [`P2p::local_addr`]).
+    pub listen: SocketAddr,
+    /// Addresses that replace the governance-recorded address of a peer (from the node's configuration).
+    pub dial_overrides: BTreeMap<NodeId, String>,
+    /// Bounds and timings.
+    pub limits: P2pLimits,
+}
+
+impl P2pConfig {
+    /// A configuration with no dial overrides and the default limits.
+    pub fn new(chain: ChainIdentity, node: NodeId, key: SecretKey, listen: SocketAddr) -> Self {
+        Self { chain, node, key, listen, dial_overrides: BTreeMap::new(), limits: P2pLimits::default() }
+    }
+}
+
+/// Which side dialled a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Direction {
+    /// The peer dialled us.
+    Inbound,
+    /// We dialled the peer.
+    Outbound,
+}
+
+/// A connected peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// Its node id.
+    pub node: NodeId,
+    /// The node key it proved in the handshake.
+    pub key: PublicKey,
+    /// Its socket address.
+    pub address: SocketAddr,
+    /// Which side dialled.
+    pub direction: Direction,
+    /// When the handshake completed (the runtime's monotonic clock).
+    pub since: tokio::time::Instant,
+}
+
+/// What kind of malformed input made the transport drop a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GarbageKind {
+    /// The connection closed in the middle of a frame.
+    Truncated,
+    /// A frame declared a length above the limit.
+    Oversized,
+    /// The framing rules were broken.
+    Malformed,
+    /// A message failed to decrypt.
+    Decryption,
+    /// A frame's payload is not a message.
+    Undecodable,
+}
+
+/// What the transport counted since it started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct P2pCounters {
+    /// Authenticated connections registered.
+    pub connections: u64,
+    /// Handshakes refused, by reason.
+    pub refusals: BTreeMap<RefusalKind, u64>,
+    /// Connected peers dropped by [`P2p::recheck`], by reason.
+    pub recheck_drops: BTreeMap<RefusalKind, u64>,
+    /// Connections dropped for malformed input, by kind.
+    pub garbage: BTreeMap<GarbageKind, u64>,
+    /// Handshakes that failed without a refusal (I/O error, timeout, broken Noise message).
+    pub handshake_failures: u64,
+    /// Inbound connections closed because too many handshakes were in progress.
+    pub busy_refusals: u64,
+    /// Second connections to a connected peer (one of the two was closed).
+    pub duplicate_connections: u64,
+    /// Frames dropped because a peer's outbound queue was full.
+    pub dropped_sends: u64,
+    /// Messages that could not be encoded (see [`wire::EncodeError`]).
+    pub unencodable: u64,
+    /// Messages received and decoded.
+    pub received: u64,
+}
+
+/// Why the transport could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum P2pError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The bound address could not be read.
+    #[error("cannot read the listening address: {0}")]
+    LocalAddress(std::io::Error),
+    /// No transport key could be made.
+    #[error("cannot create the transport key: {0}")]
+    TransportKey(String),
+    /// The limits are inconsistent.
+    #[error("invalid p2p limits: {0}")]
+    Limits(String),
+}
+
+struct Dialer {
+    address: watch::Sender<String>,
+    task: AbortHandle,
+}
+
+impl Drop for Dialer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The TCP transport. Dropping it stops every task and closes every connection.
+pub struct P2p {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+    inbound: mpsc::Receiver<(NodeId, NetMessage)>,
+    listener: AbortHandle,
+    dialers: BTreeMap<NodeId, Dialer>,
+    dial_overrides: BTreeMap<NodeId, String>,
+}
+
+impl P2p {
+    /// Binds the listen address, starts the listener and a dialer for each of `admission`'s dial targets.
+    /// Works on a current-thread or multi-thread tokio runtime.
+    pub async fn start(config: P2pConfig, admission: Arc<dyn Admission>) -> Result<P2p, P2pError> {
+        config.limits.validate().map_err(P2pError::Limits)?;
+        let transport = TransportKey::generate().map_err(|e| P2pError::TransportKey(e.to_string()))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| P2pError::Bind { address: config.listen, source })?;
+        let local_addr = listener.local_addr().map_err(P2pError::LocalAddress)?;
+        let (inbound_tx, inbound) = mpsc::channel(config.limits.inbound_queue);
+        let shared = Arc::new(Shared::new(
+            config.chain,
+            config.node,
+            config.key,
+            transport,
+            config.limits,
+            admission,
+            inbound_tx,
+        ));
+        let listener = tokio::spawn(tasks::listen(Arc::clone(&shared), listener)).abort_handle();
+        tracing::info!(node = %shared.node, address = %local_addr, "p2p listening");
+        let mut p2p = P2p {
+            shared,
+            local_addr,
+            inbound,
+            listener,
+            dialers: BTreeMap::new(),
+            dial_overrides: config.dial_overrides,
+        };
+        p2p.refresh_dialers();
+        Ok(p2p)
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// After a committed block at `height`: asks [`Admission::may_connect`] again for every connected peer's key,
+    /// disconnects those refused (logged with the reason and the height, counted in
+    /// [`P2pCounters::recheck_drops`]), and refreshes the dial targets (new nodes, changed addresses, removed
+    /// nodes).
+    pub fn recheck(&mut self, height: Height) {
+        let connected: Vec<(NodeId, PublicKey, u64)> = self.shared.connections();
+        let mut refused = Vec::new();
+        for (node, key, id) in connected {
+            let verdict = match self.shared.admission.may_connect(&key) {
+                Ok(admitted) if admitted == node => continue,
+                Ok(other) => {
+                    Refused { kind: RefusalKind::UnexpectedNode, detail: format!("key {key} now belongs to {other}") }
+                }
+                Err(e) => Refused { kind: RefusalKind::from(&e), detail: e.to_string() },
+            };
+            refused.push((node, id, verdict));
+        }
+        self.shared.drop_refused(height, refused);
+        self.refresh_dialers();
+    }
+
+    /// Replaces this node's key (once its rotation took effect): later handshakes sign with it. Peers drop
+    /// connections authenticated by the old key at their own recheck, and the dialers reconnect with the new one.
+    pub fn set_key(&mut self, key: SecretKey) {
+        self.shared.set_key(key);
+    }
+
+    /// The connected peers, by node id.
+    pub fn peers(&self) -> Vec<PeerInfo> {
+        self.shared.peers()
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> P2pCounters {
+        self.shared.counters()
+    }
+
+    fn refresh_dialers(&mut self) {
+        let mut wanted: BTreeMap<NodeId, String> = BTreeMap::new();
+        for target in self.shared.admission.dial_targets() {
+            if target.node == self.shared.node {
+                continue;
+            }
+            let address = self.dial_overrides.get(&target.node).cloned().unwrap_or(target.address);
+            wanted.insert(target.node, address);
+        }
+        self.dialers.retain(|node, _| wanted.contains_key(node));
+        for (node, address) in wanted {
+            match self.dialers.get(&node) {
+                Some(dialer) => {
+                    dialer.address.send_if_modified(|current| {
+                        let changed = *current != address;
+                        if changed {
+                            tracing::info!(peer = %node, %address, "peer address changed");
+                            current.clone_from(&address);
+                        }
+                        changed
+                    });
+                }
+                None => {
+                    let (address_tx, address_rx) = watch::channel(address);
+                    let task = tokio::spawn(tasks::dial(Arc::clone(&self.shared), node.clone(), address_rx));
+                    self.dialers.insert(node, Dialer { address: address_tx, task: task.abort_handle() });
+                }
+            }
+        }
+    }
+
+    fn frames(&self, message: &NetMessage) -> Option<Vec<Arc<[u8]>>> {
+        match wire::encode_frames(message, self.shared.limits.max_frame_bytes) {
+            Ok(frames) => Some(frames.into_iter().map(Arc::from).collect()),
+            Err(e) => {
+                tracing::warn!(error = %e, "message cannot be sent");
+                self.shared.count_unencodable();
+                None
+            }
+        }
+    }
+}
+
+impl Drop for P2p {
+    fn drop(&mut self) {
+        self.listener.abort();
+        self.dialers.clear();
+        self.shared.close();
+    }
+}
+
+impl Transport for P2p {
+    fn broadcast(&mut self, message: NetMessage) {
+        if let Some(frames) = self.frames(&message) {
+            self.shared.enqueue(None, &frames);
+        }
+    }
+
+    fn send(&mut self, to: &NodeId, message: NetMessage) {
+        if let Some(frames) = self.frames(&message) {
+            self.shared.enqueue(Some(to), &frames);
+        }
+    }
+
+    async fn recv(&mut self) -> Option<(NodeId, NetMessage)> {
+        self.inbound.recv().await
+    }
+
+    fn on_committed(&mut self, height: Height) {
+        self.recheck(height);
+    }
+
+    fn set_key(&mut self, key: SecretKey) {
+        P2p::set_key(self, key);
+    }
+
+    fn peers(&self) -> Vec<PeerSummary> {
+        P2p::peers(self)
+            .into_iter()
+            .map(|peer| PeerSummary {
+                node: peer.node,
+                address: peer.address.to_string(),
+                outbound: peer.direction == Direction::Outbound,
+            })
+            .collect()
+    }
+
+    fn stats(&self) -> TransportStats {
+        let counters = self.counters();
+        let mut refused: BTreeMap<String, u64> = BTreeMap::new();
+        for (kind, count) in counters.refusals.iter().chain(counters.recheck_drops.iter()) {
+            let total = refused.entry(kind.label().to_owned()).or_default();
+            *total = total.saturating_add(*count);
+        }
+        TransportStats {
+            refused,
+            garbage_disconnects: counters.garbage.values().fold(0u64, |sum, n| sum.saturating_add(*n)),
+            dropped_sends: counters.dropped_sends,
+        }
+    }
+}

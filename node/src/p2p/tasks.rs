@@ -1,0 +1,483 @@
+//! The transport's shared state and its tasks: the listener, the dialers, and each connection's reader and writer.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use governance_contracts::crypto::{PublicKey, SecretKey};
+use governance_contracts::domain::ChainIdentity;
+use governance_contracts::ids::{Height, NodeId};
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::AbortHandle;
+
+use super::frame::FrameError;
+use super::handshake::{self, Established, HandshakeError, Identity, Refused, TransportKey};
+use super::{Admission, Direction, GarbageKind, P2pCounters, P2pLimits, PeerInfo, wire};
+use crate::consensus::host::NetMessage;
+
+fn bump(counter: &mut u64) {
+    *counter = counter.saturating_add(1);
+}
+
+fn bump_kind<K: Ord>(counters: &mut BTreeMap<K, u64>, kind: K) {
+    bump(counters.entry(kind).or_default());
+}
+
+/// Whether a new connection to `peer` in direction `new` replaces the existing one in direction `existing`: the
+/// same direction means the peer reconnected (the newer wins); otherwise both sides keep the connection dialled by
+/// the smaller node id.
+pub(super) fn replaces(local: &NodeId, peer: &NodeId, existing: Direction, new: Direction) -> bool {
+    if existing == new {
+        return true;
+    }
+    let preferred = if local < peer { Direction::Outbound } else { Direction::Inbound };
+    new == preferred
+}
+
+/// One registered connection. Dropping it stops its tasks, which closes the socket.
+struct Connection {
+    id: u64,
+    info: PeerInfo,
+    queue: mpsc::Sender<Arc<[u8]>>,
+    tasks: [AbortHandle; 2],
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+struct State {
+    key: SecretKey,
+    peers: BTreeMap<NodeId, Connection>,
+    next_id: u64,
+    counters: P2pCounters,
+    closed: bool,
+}
+
+/// What every task shares.
+pub(super) struct Shared {
+    pub(super) chain: ChainIdentity,
+    pub(super) node: NodeId,
+    transport: TransportKey,
+    pub(super) limits: P2pLimits,
+    pub(super) admission: Arc<dyn Admission>,
+    inbound: mpsc::Sender<(NodeId, NetMessage)>,
+    /// Bumped whenever a connection is registered or removed (dialers wait on it).
+    changed: watch::Sender<u64>,
+    state: Mutex<State>,
+}
+
+/// How a connection ended.
+enum Ended {
+    /// Closed by either side, or an I/O error.
+    Closed(String),
+    /// The peer sent malformed data.
+    Garbage(GarbageKind, String),
+}
+
+impl From<FrameError> for Ended {
+    fn from(error: FrameError) -> Self {
+        let kind = match &error {
+            FrameError::Io(_) | FrameError::Encrypt(_) => return Self::Closed(error.to_string()),
+            FrameError::Truncated => GarbageKind::Truncated,
+            FrameError::TooLarge { .. } => GarbageKind::Oversized,
+            FrameError::Malformed(_) => GarbageKind::Malformed,
+            FrameError::Decrypt => GarbageKind::Decryption,
+        };
+        Self::Garbage(kind, error.to_string())
+    }
+}
+
+impl Shared {
+    pub(super) fn new(
+        chain: ChainIdentity,
+        node: NodeId,
+        key: SecretKey,
+        transport: TransportKey,
+        limits: P2pLimits,
+        admission: Arc<dyn Admission>,
+        inbound: mpsc::Sender<(NodeId, NetMessage)>,
+    ) -> Self {
+        Self {
+            chain,
+            node,
+            transport,
+            limits,
+            admission,
+            inbound,
+            changed: watch::Sender::new(0),
+            state: Mutex::new(State {
+                key,
+                peers: BTreeMap::new(),
+                next_id: 0,
+                counters: P2pCounters::default(),
+                closed: false,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data behind: counters and a map, still consistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn notify(&self) {
+        self.changed.send_modify(|generation| *generation = generation.wrapping_add(1));
+    }
+
+    pub(super) fn set_key(&self, key: SecretKey) {
+        tracing::info!(node = %self.node, key = %key.public_key(), "p2p handshakes now sign with the new key");
+        self.lock().key = key;
+    }
+
+    pub(super) fn peers(&self) -> Vec<PeerInfo> {
+        self.lock().peers.values().map(|c| c.info.clone()).collect()
+    }
+
+    pub(super) fn counters(&self) -> P2pCounters {
+        self.lock().counters.clone()
+    }
+
+    pub(super) fn count_unencodable(&self) {
+        bump(&mut self.lock().counters.unencodable);
+    }
+
+    fn is_connected(&self, peer: &NodeId) -> bool {
+        self.lock().peers.contains_key(peer)
+    }
+
+    /// Each connected peer's id, proven key and connection id.
+    pub(super) fn connections(&self) -> Vec<(NodeId, PublicKey, u64)> {
+        self.lock().peers.iter().map(|(node, c)| (node.clone(), c.info.key, c.id)).collect()
+    }
+
+    /// Disconnects the peers a recheck refused (if still on the connection that was checked).
+    pub(super) fn drop_refused(&self, height: Height, refused: Vec<(NodeId, u64, Refused)>) {
+        let mut dropped = false;
+        {
+            let mut state = self.lock();
+            for (node, id, refusal) in refused {
+                if state.peers.get(&node).is_some_and(|c| c.id == id) {
+                    state.peers.remove(&node);
+                    bump_kind(&mut state.counters.recheck_drops, refusal.kind);
+                    tracing::warn!(peer = %node, %height, reason = %refusal, "peer no longer admitted: disconnected");
+                    dropped = true;
+                }
+            }
+        }
+        if dropped {
+            self.notify();
+        }
+    }
+
+    /// Queues `frames` for `to`, or for every peer; a full queue drops them and counts.
+    pub(super) fn enqueue(&self, to: Option<&NodeId>, frames: &[Arc<[u8]>]) {
+        let mut state = self.lock();
+        let State { peers, counters, .. } = &mut *state;
+        let targets: Vec<&Connection> = match to {
+            Some(node) => match peers.get(node) {
+                Some(connection) => vec![connection],
+                None => {
+                    tracing::debug!(peer = %node, "not connected: message dropped");
+                    return;
+                }
+            },
+            None => peers.values().collect(),
+        };
+        for connection in targets {
+            for frame in frames {
+                if let Err(mpsc::error::TrySendError::Full(_)) = connection.queue.try_send(Arc::clone(frame)) {
+                    bump(&mut counters.dropped_sends);
+                    tracing::debug!(peer = %connection.info.node, "outbound queue full: message dropped");
+                }
+            }
+        }
+    }
+
+    /// Stops everything: no new connection is registered, and every connection closes.
+    pub(super) fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        state.peers.clear();
+    }
+
+    fn refused(&self, refusal: &Refused, address: SocketAddr, direction: Direction) {
+        bump_kind(&mut self.lock().counters.refusals, refusal.kind);
+        tracing::warn!(node = %self.node, %address, ?direction, reason = %refusal, "peer refused at the handshake");
+    }
+
+    fn handshake_failed(&self, error: &str, address: SocketAddr, direction: Direction) {
+        bump(&mut self.lock().counters.handshake_failures);
+        tracing::debug!(node = %self.node, %address, ?direction, %error, "handshake failed");
+    }
+
+    /// Registers an authenticated connection (or closes it if a preferred one to the same peer exists) and
+    /// starts its reader and writer.
+    fn register(self: &Arc<Self>, established: Established<TcpStream>, direction: Direction, address: SocketAddr) {
+        let Established { peer, peer_key, reader, writer } = established;
+        let mut state = self.lock();
+        if state.closed {
+            return;
+        }
+        if let Some(existing) = state.peers.get(&peer).map(|c| c.info.direction) {
+            bump(&mut state.counters.duplicate_connections);
+            if !replaces(&self.node, &peer, existing, direction) {
+                tracing::debug!(%peer, ?direction, "a preferred connection to this peer exists: closed");
+                return;
+            }
+        }
+        let id = state.next_id;
+        state.next_id = id.wrapping_add(1);
+        let (queue, outbound) = mpsc::channel(self.limits.peer_queue);
+        let read = tokio::spawn(read_loop(Arc::clone(self), peer.clone(), id, reader)).abort_handle();
+        let write = tokio::spawn(write_loop(Arc::clone(self), peer.clone(), id, writer, outbound)).abort_handle();
+        let info =
+            PeerInfo { node: peer.clone(), key: peer_key, address, direction, since: tokio::time::Instant::now() };
+        tracing::info!(node = %self.node, %peer, %address, ?direction, "peer connected");
+        state.peers.insert(peer, Connection { id, info, queue, tasks: [read, write] });
+        bump(&mut state.counters.connections);
+        drop(state);
+        self.notify();
+    }
+
+    /// A connection's reader or writer stopped: forget the connection (if it is still the registered one).
+    fn ended(&self, peer: &NodeId, id: u64, how: Ended) {
+        let mut state = self.lock();
+        if let Ended::Garbage(kind, reason) = &how {
+            bump_kind(&mut state.counters.garbage, *kind);
+            tracing::warn!(node = %self.node, %peer, ?kind, %reason, "peer sent malformed data: disconnected");
+        }
+        if state.peers.get(peer).is_some_and(|c| c.id == id) {
+            if let Ended::Closed(reason) = &how {
+                tracing::info!(node = %self.node, %peer, %reason, "peer disconnected");
+            }
+            // Dropping the connection aborts both its tasks, this one included, after it returns.
+            let connection = state.peers.remove(peer);
+            drop(state);
+            drop(connection);
+            self.notify();
+        }
+    }
+
+    fn identity_key(&self) -> SecretKey {
+        self.lock().key.clone()
+    }
+
+    /// Handshakes an accepted connection and registers it.
+    async fn accept(self: Arc<Self>, stream: TcpStream, address: SocketAddr) {
+        // Latency matters more than throughput for votes.
+        let _ = stream.set_nodelay(true);
+        let key = self.identity_key();
+        let me = Identity { chain: &self.chain, node: &self.node, key: &key, transport: &self.transport };
+        let result = tokio::time::timeout(
+            self.limits.handshake_timeout,
+            handshake::respond(stream, me, &*self.admission, self.limits.max_frame_bytes),
+        )
+        .await;
+        match result {
+            Ok(Ok(established)) => self.register(established, Direction::Inbound, address),
+            Ok(Err(HandshakeError::Refused(refusal))) => self.refused(&refusal, address, Direction::Inbound),
+            Ok(Err(e)) => self.handshake_failed(&e.to_string(), address, Direction::Inbound),
+            Err(_) => self.handshake_failed("timed out", address, Direction::Inbound),
+        }
+    }
+
+    /// Dials `target` at `address` once and registers the connection; `Err` with the reason if that failed.
+    async fn dial_once(self: &Arc<Self>, target: &NodeId, address: &str) -> Result<(), String> {
+        let timeout = self.limits.handshake_timeout;
+        let stream = tokio::time::timeout(timeout, connect(address))
+            .await
+            .map_err(|_| format!("connecting to {address} timed out"))??;
+        let _ = stream.set_nodelay(true);
+        let remote = stream.peer_addr().map_err(|e| e.to_string())?;
+        let key = self.identity_key();
+        let me = Identity { chain: &self.chain, node: &self.node, key: &key, transport: &self.transport };
+        let result = tokio::time::timeout(
+            timeout,
+            handshake::initiate(stream, me, &*self.admission, target, self.limits.max_frame_bytes),
+        )
+        .await;
+        match result {
+            Ok(Ok(established)) => {
+                self.register(established, Direction::Outbound, remote);
+                Ok(())
+            }
+            Ok(Err(HandshakeError::Refused(refusal))) => {
+                self.refused(&refusal, remote, Direction::Outbound);
+                Err(refusal.to_string())
+            }
+            Ok(Err(e)) => {
+                let reason = e.to_string();
+                self.handshake_failed(&reason, remote, Direction::Outbound);
+                Err(reason)
+            }
+            Err(_) => {
+                self.handshake_failed("timed out", remote, Direction::Outbound);
+                Err("handshake timed out".into())
+            }
+        }
+    }
+}
+
+/// Resolves `address` and connects to the first of its addresses that answers.
+async fn connect(address: &str) -> Result<TcpStream, String> {
+    let resolved = tokio::net::lookup_host(address).await.map_err(|e| format!("cannot resolve {address}: {e}"))?;
+    let mut last = format!("{address} resolves to no address");
+    for candidate in resolved {
+        match TcpStream::connect(candidate).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = format!("cannot connect to {candidate}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+/// Accepts connections for ever, handshaking each in its own task (at most `max_pending_handshakes` at once).
+pub(super) async fn listen(shared: Arc<Shared>, listener: TcpListener) {
+    let slots = Arc::new(Semaphore::new(shared.limits.max_pending_handshakes));
+    loop {
+        let (stream, address) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, say: wait a little rather than spin.
+                tracing::warn!(node = %shared.node, error = %e, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            bump(&mut shared.lock().counters.busy_refusals);
+            tracing::warn!(node = %shared.node, %address, "too many handshakes in progress: connection closed");
+            continue;
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            shared.accept(stream, address).await;
+            drop(slot);
+        });
+    }
+}
+
+/// A delay in `[backoff / 2, backoff]`, drawn at random so that peers do not redial in lockstep.
+fn jittered(backoff: Duration) -> Duration {
+    let ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX);
+    let half = ms / 2;
+    let spread = getrandom::u64().unwrap_or(0).checked_rem(half.saturating_add(1)).unwrap_or(0);
+    Duration::from_millis(half.saturating_add(spread))
+}
+
+/// Keeps a connection to `target` up: while connected it waits; otherwise it dials, waiting a jittered,
+/// exponentially growing delay between attempts (reset once a dial succeeds). A change of address is picked up
+/// at once.
+pub(super) async fn dial(shared: Arc<Shared>, target: NodeId, mut address: watch::Receiver<String>) {
+    let mut changed = shared.changed.subscribe();
+    let mut backoff = shared.limits.backoff_initial;
+    let mut first = true;
+    loop {
+        changed.borrow_and_update();
+        if shared.is_connected(&target) {
+            if changed.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        if !first {
+            tokio::select! {
+                () = tokio::time::sleep(jittered(backoff)) => {}
+                result = address.changed() => if result.is_err() { return },
+            }
+            if shared.is_connected(&target) {
+                continue;
+            }
+        }
+        first = false;
+        let current = address.borrow_and_update().clone();
+        match shared.dial_once(&target, &current).await {
+            Ok(()) => backoff = shared.limits.backoff_initial,
+            Err(reason) => {
+                tracing::debug!(node = %shared.node, peer = %target, address = %current, %reason, "dial failed");
+                backoff = backoff.saturating_mul(2).min(shared.limits.backoff_max);
+            }
+        }
+    }
+}
+
+async fn read_loop(
+    shared: Arc<Shared>,
+    peer: NodeId,
+    id: u64,
+    mut reader: super::frame::FrameReader<tokio::io::ReadHalf<TcpStream>>,
+) {
+    let how = loop {
+        match reader.next_frame().await {
+            Ok(Some(frame)) => match wire::decode(&frame) {
+                Ok(message) => {
+                    bump(&mut shared.lock().counters.received);
+                    if shared.inbound.send((peer.clone(), message)).await.is_err() {
+                        break Ended::Closed("the transport stopped".into());
+                    }
+                }
+                Err(e) => break Ended::Garbage(GarbageKind::Undecodable, e.to_string()),
+            },
+            Ok(None) => break Ended::Closed("closed by the peer".into()),
+            Err(e) => break Ended::from(e),
+        }
+    };
+    shared.ended(&peer, id, how);
+}
+
+async fn write_loop(
+    shared: Arc<Shared>,
+    peer: NodeId,
+    id: u64,
+    mut writer: super::frame::FrameWriter<tokio::io::WriteHalf<TcpStream>>,
+    mut outbound: mpsc::Receiver<Arc<[u8]>>,
+) {
+    let mut how = Ended::Closed("the transport stopped".into());
+    while let Some(frame) = outbound.recv().await {
+        if let Err(e) = writer.write_frame(&frame).await {
+            how = Ended::Closed(e.to_string());
+            break;
+        }
+    }
+    let _ = writer.get_mut().shutdown().await;
+    shared.ended(&peer, id, how);
+}
+
+#[cfg(test)]
+mod tests {
+    use governance_contracts::testkit::node;
+
+    use super::*;
+
+    /// Both sides of a double dial keep the same connection: the one the smaller node id dialled; a reconnection
+    /// in the same direction replaces the old one.
+    #[test]
+    fn duplicate_rule_is_symmetric() {
+        let (a, b) = (node("n0"), node("n1"));
+        // At a (smaller): its outbound connection is the one a dialled.
+        assert!(replaces(&a, &b, Direction::Inbound, Direction::Outbound));
+        assert!(!replaces(&a, &b, Direction::Outbound, Direction::Inbound));
+        // At b: the inbound connection is the one a dialled.
+        assert!(replaces(&b, &a, Direction::Outbound, Direction::Inbound));
+        assert!(!replaces(&b, &a, Direction::Inbound, Direction::Outbound));
+        assert!(replaces(&a, &b, Direction::Inbound, Direction::Inbound));
+        assert!(replaces(&b, &a, Direction::Outbound, Direction::Outbound));
+    }
+
+    /// The jittered delay stays within half and all of the backoff.
+    #[test]
+    fn jitter_stays_in_range() {
+        for ms in [0u64, 1, 250, 10_000] {
+            let wait = jittered(Duration::from_millis(ms));
+            assert!(wait >= Duration::from_millis(ms / 2) && wait <= Duration::from_millis(ms), "{ms}: {wait:?}");
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Building offline-verifiable proofs ([`ProofBundle`]) of one governance record from a node's store, at its last
+//! committed height. The verifier's side is `governance_contracts::types::proof`.
+//!
+//! The bundle carries the record's state proof at the last committed height, that height's certified header, and
+//! every validator-set change from genesis up to it: each certified header whose `next_validator_set_hash` differs
+//! from its `validator_set_hash`, with the new set. The new set is derived from the state as it stood after that
+//! header, read from the state tree's versioned values (the tree keeps every height), with the same
+//! `execution::validator_set` the node itself runs; its hash is checked against the header before it is used.
+//!
+//! Cost: one read of every stored block header (the blocks are read whole). A node serving many proofs would index
+//! the change heights; the bundle format does not change.
+
+use std::collections::BTreeSet;
+
+use governance_contracts::codec::BoundedVec;
+use governance_contracts::execution;
+use governance_contracts::ids::{Height, NodeId};
+use governance_contracts::state::root;
+use governance_contracts::state::tables::{KEYS, NODES};
+use governance_contracts::state::{Entries, Store, StoreError, TableId, TableKey as _};
+use governance_contracts::types::block::ValidatorSet;
+use governance_contracts::types::proof::MAX_SET_CHANGES;
+use governance_contracts::types::{CertifiedHeader, Principal, ProofBundle, RecordKey, ValidatorSetChange};
+
+use crate::consensus::store::{BlockStore, StorageFailure};
+
+/// Why a bundle could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// No block is committed yet: there is no certified header to prove against.
+    #[error("no block is committed yet: a proof needs a certified header")]
+    NoBlocks,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageFailure),
+    /// The state could not be read.
+    #[error(transparent)]
+    State(#[from] StoreError),
+    /// The store lacks something every committed height has (corruption).
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+    /// More validator-set changes than one bundle carries.
+    #[error("more than {MAX_SET_CHANGES} validator-set changes since genesis")]
+    TooManyChanges,
+}
+
+/// The state as it stood after `height`, for deriving that height's validator set: reads come from the state
+/// tree's versioned values; listing the `nodes` table enumerates every node that ever held a key (the key registry
+/// never forgets one) plus the nodes admitted now.
+struct StateAt<'a> {
+    store: &'a dyn Store,
+    height: Height,
+    nodes: BTreeSet<Vec<u8>>,
+}
+
+impl<'a> StateAt<'a> {
+    fn new(store: &'a dyn Store, height: Height) -> Result<Self, StoreError> {
+        let mut nodes: BTreeSet<Vec<u8>> = NODES.all(store)?.into_iter().map(|(id, _)| id.to_key_bytes()).collect();
+        for (_, record) in KEYS.all(store)? {
+            if let Principal::Node(id) = record.owner {
+                nodes.insert(NodeId::to_key_bytes(&id));
+            }
+        }
+        Ok(Self { store, height, nodes })
+    }
+}
+
+impl Store for StateAt<'_> {
+    fn get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if !table.in_state_root() {
+            return Err(StoreError::Io(format!("table {} has no history", table.name())));
+        }
+        let proof = root::prove(self.store, table, key, self.height)?.ok_or_else(|| StoreError::Corrupt {
+            table: TableId::TreeNodes.name(),
+            detail: format!("no state tree at height {}", self.height),
+        })?;
+        Ok(proof.value)
+    }
+
+    fn scan_prefix(&self, table: TableId, prefix: &[u8]) -> Result<Entries, StoreError> {
+        if table != NODES.id() {
+            return Err(StoreError::Io(format!("listing table {} at a past height is not supported", table.name())));
+        }
+        let mut entries = Vec::new();
+        for key in self.nodes.iter().filter(|k| k.starts_with(prefix)) {
+            if let Some(value) = self.get(table, key)? {
+                entries.push((key.clone(), value));
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// The validator set derived from the state after `height`.
+pub fn validator_set_after(state: &dyn Store, height: Height) -> Result<ValidatorSet, StoreError> {
+    execution::validator_set(&StateAt::new(state, height)?)
+}
+
+/// The certified header at `height`.
+fn certified<S: BlockStore + ?Sized>(store: &S, height: Height) -> Result<CertifiedHeader, BuildError> {
+    let stored = store.block(height)?.ok_or_else(|| BuildError::Corrupt(format!("no block at height {height}")))?;
+    Ok(CertifiedHeader { header: stored.block.header, certificate: stored.certificate })
+}
+
+/// The bundle proving `record` at the store's last committed height (see the [module docs](self)).
+pub fn build<S: BlockStore + ?Sized>(store: &S, record: &RecordKey) -> Result<ProofBundle, BuildError> {
+    let state = store.state();
+    let chain = execution::meta(state).map_err(|e| BuildError::Corrupt(e.to_string()))?.chain;
+    let height = store.height();
+    if height == Height(0) {
+        return Err(BuildError::NoBlocks);
+    }
+    let header = certified(store, height)?;
+    let mut set_changes = Vec::new();
+    for h in 1..height.0 {
+        let certified = certified(store, Height(h))?;
+        let changes = &certified.header;
+        if changes.validator_set_hash == changes.next_validator_set_hash {
+            continue;
+        }
+        if set_changes.len() >= MAX_SET_CHANGES {
+            return Err(BuildError::TooManyChanges);
+        }
+        let next = validator_set_after(state, Height(h))?;
+        if next.hash(&chain) != changes.next_validator_set_hash {
+            return Err(BuildError::Corrupt(format!(
+                "the validator set derived after height {h} is not the one its header names"
+            )));
+        }
+        set_changes.push(ValidatorSetChange { certified, next });
+    }
+    let (table, key) = record.location();
+    let state_proof = root::prove(state, table, &key, height)?
+        .ok_or_else(|| BuildError::Corrupt(format!("no state tree at height {height}")))?;
+    Ok(ProofBundle {
+        chain,
+        record: record.clone(),
+        state_proof,
+        header,
+        set_changes: BoundedVec::try_new(set_changes).map_err(|_| BuildError::TooManyChanges)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use governance_contracts::codec::{BoundedVec, encode};
+    use governance_contracts::crypto::{Digest, PublicKey, SecretKey};
+    use governance_contracts::ids::{BlockHash, Height};
+    use governance_contracts::testkit::{self, TestChain, member, node, secret};
+    use governance_contracts::types::block::{
+        Block, BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, VoteKind, receipts_root,
+        transactions_root,
+    };
+    use governance_contracts::types::proof;
+    use governance_contracts::types::{Action, Payload, Principal, RecordKey, RecordValue, SignedTransaction};
+
+    use super::*;
+    use crate::consensus::store::{MemoryBlockStore, StoredBlock};
+
+    /// Applies `txs` as the next block on both `chain` and `store`, certified by every sealer of the set.
+    fn commit(chain: &mut TestChain, store: &mut MemoryBlockStore, txs: Vec<SignedTransaction>) {
+        let ids = chain.chain.clone();
+        let set = execution::validator_set(&chain.store).unwrap();
+        let height = chain.height.plus(1);
+        let parent = match store.block(chain.height).unwrap() {
+            Some(stored) => stored.block.header.hash(&ids),
+            None => BlockHash(Digest::ZERO),
+        };
+        let hashes: Vec<_> = txs.iter().map(|tx| tx.tx.hash(&ids)).collect();
+        let outcome = chain.apply_block(txs.clone());
+        let header = BlockHeader {
+            height,
+            parent,
+            state_root: outcome.state_root,
+            transactions_root: transactions_root(&ids, &hashes),
+            receipts_root: receipts_root(&ids, &outcome.receipts),
+            validator_set_hash: set.hash(&ids),
+            next_validator_set_hash: outcome.next_validator_set.hash(&ids),
+            proposer: node("n0"),
+            time_ms: height.0,
+        };
+        let block_hash = header.hash(&ids);
+        let secrets: Vec<SecretKey> = ["n0", "n1", "n2", "n3", "n1-next"].into_iter().map(secret).collect();
+        let key = |k: &PublicKey| secrets.iter().find(|s| &s.public_key() == k).unwrap().clone();
+        let signatures = set
+            .validators
+            .iter()
+            .map(|v| {
+                let vote = ConsensusVote {
+                    height,
+                    round: 0,
+                    kind: VoteKind::Precommit,
+                    block: Some(block_hash),
+                    voter: v.node.clone(),
+                };
+                CommitSignature { node: v.node.clone(), signature: key(&v.key).sign(&vote.signing_digest(&ids)) }
+            })
+            .collect();
+        let certificate = CommitCertificate {
+            height,
+            round: 0,
+            block: block_hash,
+            signatures: BoundedVec::try_new(signatures).unwrap(),
+        };
+        let block = Block { header, transactions: BoundedVec::try_new(txs).unwrap() };
+        store.commit(StoredBlock { block, receipts: outcome.receipts, certificate }, outcome.changes).unwrap();
+    }
+
+    /// A bundle built from a store after a key rotation carries that set change and verifies from the genesis;
+    /// a store with no block yet has nothing to prove against.
+    #[test]
+    fn built_bundles_verify_from_genesis() {
+        let mut chain = TestChain::with_members(4);
+        let mut store = MemoryBlockStore::from_genesis(&chain.genesis).unwrap();
+        assert_eq!(build(&store, &RecordKey::Member { member: member("m0") }), Err(BuildError::NoBlocks));
+        commit(&mut chain, &mut store, vec![]);
+        let proof = chain.key_proof(Principal::Node(node("n1")), Some(testkit::public("n1")), "n1-next");
+        let proposal =
+            chain.proposal(Principal::Node(node("n1")), vec![Action::RotateNodeKey { node: node("n1"), proof }]);
+        let approval = chain.approval(&proposal, "m1-ops");
+        let tx = chain.node_tx(
+            "n1",
+            Payload::SubmitProposal { proposal, approvals: BoundedVec::try_new(vec![approval]).unwrap() },
+        );
+        commit(&mut chain, &mut store, vec![tx]);
+        commit(&mut chain, &mut store, vec![]);
+
+        let bundle = build(&store, &RecordKey::Node { node: node("n1") }).unwrap();
+        assert_eq!(bundle.set_changes.len(), 1);
+        assert_eq!(bundle.set_changes[0].certified.header.height, Height(2));
+        let verified = proof::verify(&chain.genesis, &bundle).unwrap();
+        let Some(RecordValue::Node(record)) = verified.value else { panic!("a node record") };
+        assert_eq!(record.key, Some(testkit::public("n1-next")));
+        assert_eq!(verified.height, Height(3));
+        assert!(!encode(&bundle).is_empty());
+    }
+}

@@ -1,0 +1,488 @@
+//! The offline CLI, run as the real binary in temporary directories: keys (and their compatibility with
+//! openssl), the genesis ceremony, proposals signed offline, a node's own key rotation, proofs, and bad files.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use governance_contracts::codec::{BoundedVec, encode};
+use governance_contracts::crypto::{Digest, PublicKey};
+use governance_contracts::execution;
+use governance_contracts::ids::{BlockHash, Height, ProposalId};
+use governance_contracts::state::MemoryStore;
+use governance_contracts::testkit::{TestChain, member, node};
+use governance_contracts::types::block::{
+    BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, VoteKind, receipts_root, transactions_root,
+};
+use governance_contracts::types::{
+    Approval, CertifiedHeader, Event, Genesis, Outcome, ProofBundle, RecordKey, SignedTransaction,
+};
+use serde_json::Value;
+
+fn synod(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synod"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the synod binary runs")
+}
+
+/// Runs `synod` and returns its standard output, failing the test with its error if it failed.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = synod(dir, args);
+    assert!(out.status.success(), "synod {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(dir, args)).expect("JSON output")
+}
+
+/// Runs `synod`, expecting a clean failure: exit code 1 and an `error:` line naming `needle`, never a panic.
+fn fails(dir: &Path, args: &[&str], needle: &str) -> String {
+    let out = synod(dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "synod {args:?}: {stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "synod {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+fn has_openssl() -> bool {
+    let found = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        println!("skipping the openssl checks: no openssl binary on PATH");
+    }
+    found
+}
+
+fn public_key(text: &str) -> PublicKey {
+    text.trim().parse().expect("a public key")
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).expect("exists").permissions().mode() & 0o777
+}
+
+/// `keygen` writes a 0600 PKCS#8 key that openssl reads, refuses to overwrite it without `--force`, and
+/// `key show` prints the same public key for it, for an openssl-made key, and for openssl's public PEM of each.
+#[test]
+fn keygen_round_trips_with_openssl() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let printed = public_key(&ok(d, &["keygen", "--out", "a.pem"]));
+    #[cfg(unix)]
+    assert_eq!(mode(&d.join("a.pem")), 0o600);
+    fails(d, &["keygen", "--out", "a.pem"], "--force");
+    assert_eq!(public_key(&ok(d, &["key", "show", "a.pem"])), printed);
+    let again = public_key(&ok(d, &["keygen", "--out", "a.pem", "--force"]));
+    assert_ne!(again, printed);
+    #[cfg(unix)]
+    assert_eq!(mode(&d.join("a.pem")), 0o600);
+
+    if !has_openssl() {
+        return;
+    }
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(d).output().expect("openssl runs");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    openssl(&["pkey", "-in", "a.pem", "-pubout", "-out", "a.pub"]);
+    assert_eq!(public_key(&ok(d, &["key", "show", "a.pub"])), again);
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "o.pem"]);
+    openssl(&["pkey", "-in", "o.pem", "-pubout", "-out", "o.pub"]);
+    let from_private = public_key(&ok(d, &["key", "show", "o.pem"]));
+    assert_eq!(public_key(&ok(d, &["key", "show", "o.pub"])), from_private);
+    let shown = json(d, &["key", "show", "o.pem", "--json"]);
+    assert_eq!(shown["public_key"], from_private.to_string());
+}
+
+/// Keys and organisation files for two organisations (`org1`, `org2`), each with a governor, an operator and a
+/// sealer, combined into `genesis.json`; returns the genesis command's JSON output.
+fn ceremony(d: &Path) -> Value {
+    for o in ["1", "2"] {
+        for who in ["gov", "ops", "node"] {
+            ok(d, &["keygen", "--out", &format!("{who}{o}.pem")]);
+        }
+        ok(
+            d,
+            &[
+                "org",
+                "init",
+                "--member",
+                &format!("org{o}"),
+                "--name",
+                &format!("Organisation {o}"),
+                "--governor",
+                &format!("gov{o}=gov{o}.pem"),
+                "--account",
+                &format!("ops{o}=ops{o}.pem"),
+                "--role",
+                &format!("ops{o}=operator"),
+                "--node",
+                &format!("n{o}"),
+                "--node-key",
+                &format!("node{o}.pem"),
+                "--address",
+                &format!("127.0.0.1:770{o}"),
+                "--out",
+                &format!("org{o}.json"),
+            ],
+        );
+    }
+    json(
+        d,
+        &[
+            "genesis",
+            "--chain-id",
+            "cli-test",
+            "--org",
+            "org1.json",
+            "--org",
+            "org2.json",
+            "--time-ms",
+            "1000",
+            "--out",
+            "genesis.json",
+            "--json",
+        ],
+    )
+}
+
+fn load_genesis(path: &Path) -> Genesis {
+    serde_json::from_slice(&std::fs::read(path).expect("genesis written")).expect("a genesis")
+}
+
+/// An organisation file holds the public keys of the PEM files it was given and no private key material.
+#[test]
+fn org_file_never_contains_private_key_material() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    ceremony(d);
+    let text = std::fs::read_to_string(d.join("org1.json")).expect("org file");
+    assert!(!text.contains("PRIVATE"), "{text}");
+    for pem in ["gov1.pem", "ops1.pem", "node1.pem"] {
+        let private = std::fs::read_to_string(d.join(pem)).expect("key file");
+        for line in private.lines().filter(|l| !l.starts_with("-----")) {
+            assert!(!text.contains(line), "{pem}'s private key appears in the organisation file");
+        }
+        let public = public_key(&ok(d, &["key", "show", pem]));
+        assert!(text.contains(&public.to_string()), "{pem}'s public key is missing");
+    }
+}
+
+/// Two organisation files combine into a genesis the contracts accept, and the hash `genesis` and `genesis hash`
+/// print is `Genesis::hash` of the file written.
+#[test]
+fn two_orgs_make_a_genesis_with_the_printed_hash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let printed = ceremony(d);
+    let genesis = load_genesis(&d.join("genesis.json"));
+    assert!(execution::apply_genesis(&genesis).is_ok());
+    assert_eq!(printed["genesis_hash"], genesis.hash().to_string());
+    assert_eq!((printed["members"].as_u64(), printed["sealers"].as_u64()), (Some(2), Some(2)));
+    let hash = ok(d, &["genesis", "hash", "genesis.json"]);
+    assert!(hash.contains(&genesis.hash().to_string()), "{hash}");
+    // A weight for a member no file has is refused.
+    fails(d, &["genesis", "--chain-id", "x", "--org", "org1.json", "--weight", "org9=2", "--out", "g2.json"], "org9");
+}
+
+/// A proposal drafted, shown and signed offline gives an approval whose signature verifies against the proposal
+/// id `show` printed, by the signer's key; a transaction built from it checks against the genesis state.
+#[test]
+fn offline_proposal_approval_verifies_against_the_shown_digest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    ceremony(d);
+    ok(
+        d,
+        &[
+            "proposal",
+            "draft",
+            "--proposer",
+            "gov1",
+            "--expires-at",
+            "500",
+            "--out",
+            "p.json",
+            "set-member-weight",
+            "--member",
+            "org2",
+            "--expected",
+            "1",
+            "--weight",
+            "2",
+        ],
+    );
+    let shown = json(d, &["proposal", "show", "p.json", "--genesis", "genesis.json", "--json"]);
+    let id: ProposalId = shown["proposal_id"].as_str().expect("an id").parse().expect("a digest");
+    assert!(
+        shown["description"].to_string().contains("change the voting weight of member org2 from 1 to 2"),
+        "{shown}"
+    );
+    ok(
+        d,
+        &[
+            "proposal",
+            "sign",
+            "p.json",
+            "--key",
+            "gov1.pem",
+            "--account",
+            "gov1",
+            "--genesis",
+            "genesis.json",
+            "--out",
+            "a.json",
+        ],
+    );
+    let approval: Approval =
+        serde_json::from_str(&std::fs::read_to_string(d.join("a.json")).expect("approval")).expect("an approval");
+    assert!(approval.key.verify(&id.0, &approval.signature));
+    assert_eq!(approval.key, public_key(&ok(d, &["key", "show", "gov1.pem"])));
+
+    ok(
+        d,
+        &[
+            "tx",
+            "build",
+            "submit",
+            "--proposal",
+            "p.json",
+            "--approval",
+            "a.json",
+            "--key",
+            "gov1.pem",
+            "--valid-until",
+            "50",
+            "--genesis",
+            "genesis.json",
+            "--out",
+            "tx.json",
+        ],
+    );
+    let signed: SignedTransaction =
+        serde_json::from_str(&std::fs::read_to_string(d.join("tx.json")).expect("tx")).expect("a transaction");
+    let genesis = load_genesis(&d.join("genesis.json"));
+    let shown = json(d, &["tx", "show", "tx.json", "--genesis", "genesis.json", "--json"]);
+    assert_eq!(shown["tx_hash"], signed.tx.hash(&genesis.identity()).to_string());
+    assert_eq!(shown["signature_valid"], true);
+    let state = genesis_state(&genesis);
+    execution::check_transaction(&state, &signed, encode(&signed).len()).expect("the submission checks");
+}
+
+fn genesis_state(genesis: &Genesis) -> MemoryStore {
+    let created = execution::apply_genesis(genesis).expect("valid genesis");
+    let mut store = MemoryStore::new();
+    store.apply(created.changes);
+    store
+}
+
+/// `key rotate` writes the next node key with mode 0600 and a request that passes `check_transaction` against
+/// the genesis state; once included, the operator's offline approval executes the rotation to the new key.
+#[test]
+fn key_rotate_writes_a_private_key_and_a_request_the_chain_accepts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    ceremony(d);
+    let home = d.join("home");
+    std::fs::create_dir_all(home.join("keys")).expect("home");
+    std::fs::copy(d.join("genesis.json"), home.join("genesis.json")).expect("genesis copied");
+    std::fs::copy(d.join("node1.pem"), home.join("keys/node-0.pem")).expect("key copied");
+    let report = json(d, &["key", "rotate", "--home", "home", "--node", "n1", "--height", "0", "--json"]);
+    let new_key = home.join("keys/node-1.pem");
+    #[cfg(unix)]
+    assert_eq!(mode(&new_key), 0o600);
+    assert_eq!(report["new_key"], ok(d, &["key", "show", "home/keys/node-1.pem"]).trim());
+    fails(d, &["key", "rotate", "--home", "home", "--node", "n1", "--height", "0"], "--force");
+
+    let genesis = load_genesis(&home.join("genesis.json"));
+    let request: SignedTransaction =
+        serde_json::from_str(&std::fs::read_to_string(home.join("rotation-request.json")).expect("request"))
+            .expect("a transaction");
+    let mut store = genesis_state(&genesis);
+    execution::check_transaction(&store, &request, encode(&request).len()).expect("the request checks");
+
+    ok(
+        d,
+        &[
+            "proposal",
+            "sign",
+            "home/rotation-request.json",
+            "--key",
+            "ops1.pem",
+            "--account",
+            "ops1",
+            "--genesis",
+            "genesis.json",
+            "--out",
+            "approval.json",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "tx",
+            "build",
+            "approve",
+            "--proposal",
+            "home/rotation-request.json",
+            "--approval",
+            "approval.json",
+            "--key",
+            "ops1.pem",
+            "--sender",
+            "ops1",
+            "--valid-until",
+            "50",
+            "--genesis",
+            "genesis.json",
+            "--out",
+            "approve.json",
+        ],
+    );
+    let approve: SignedTransaction =
+        serde_json::from_str(&std::fs::read_to_string(d.join("approve.json")).expect("approve")).expect("a tx");
+    let mut apply = |height: u64, tx: SignedTransaction| {
+        let size = encode(&tx).len();
+        let outcome = execution::apply_block(&store, Height(height), &[(tx, size)]).expect("the block applies");
+        store.apply(outcome.changes);
+        outcome.receipts.into_iter().next().expect("one receipt")
+    };
+    assert_eq!(apply(1, request).outcome, Outcome::Applied);
+    let receipt = apply(2, approve);
+    assert_eq!(receipt.outcome, Outcome::Applied);
+    let expected = public_key(report["new_key"].as_str().expect("new key"));
+    assert!(
+        receipt.events.iter().any(|e| matches!(e, Event::NodeKeyChanged { new, .. } if *new == expected)),
+        "{:?}",
+        receipt.events
+    );
+}
+
+/// Corrupt key, genesis, proposal, transaction and organisation files, and an oversized file, each give an error
+/// naming the file and a failing exit code, never a panic.
+#[test]
+fn corrupt_files_give_clear_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    ceremony(d);
+    std::fs::write(d.join("bad.pem"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").expect("w");
+    std::fs::write(d.join("bad.json"), "{\"chain_id\": ").expect("w");
+    std::fs::write(d.join("binary.pem"), [0xff, 0xfe, 0x00]).expect("w");
+    fails(d, &["key", "show", "bad.pem"], "bad.pem");
+    fails(d, &["key", "show", "binary.pem"], "binary.pem");
+    fails(d, &["key", "show", "missing.pem"], "missing.pem");
+    fails(d, &["genesis", "hash", "bad.json"], "bad.json");
+    fails(d, &["genesis", "hash", "org1.json"], "org1.json");
+    fails(d, &["proposal", "show", "bad.json"], "bad.json");
+    fails(d, &["proposal", "show", "genesis.json"], "genesis.json");
+    fails(d, &["tx", "show", "bad.json"], "bad.json");
+    fails(d, &["genesis", "--chain-id", "x", "--org", "bad.json", "--out", "g.json"], "bad.json");
+    fails(
+        d,
+        &[
+            "proposal",
+            "sign",
+            "bad.json",
+            "--key",
+            "gov1.pem",
+            "--account",
+            "gov1",
+            "--genesis",
+            "genesis.json",
+            "--out",
+            "a.json",
+        ],
+        "bad.json",
+    );
+    fails(
+        d,
+        &[
+            "proposal",
+            "sign",
+            "org1.json",
+            "--key",
+            "bad.pem",
+            "--account",
+            "gov1",
+            "--genesis",
+            "genesis.json",
+            "--out",
+            "a.json",
+        ],
+        "org1.json",
+    );
+    let huge = std::fs::File::create(d.join("huge.json")).expect("w");
+    huge.set_len(64 * 1024 * 1024).expect("sparse file");
+    fails(d, &["tx", "show", "huge.json"], "more than");
+    fails(d, &["key", "rotate", "--home", "nowhere", "--node", "n1", "--height", "0"], "genesis");
+}
+
+/// `verify-proof` prints a genuine bundle's record and refuses a bundle whose header was altered, naming the
+/// failed check.
+#[test]
+fn verify_proof_accepts_genuine_bundles_and_refuses_altered_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let mut chain = TestChain::with_members(4);
+    let ids = chain.chain.clone();
+    let set = execution::validator_set(&chain.store).expect("genesis set");
+    let outcome = chain.apply_block(vec![]);
+    let header = BlockHeader {
+        height: Height(1),
+        parent: BlockHash(Digest::ZERO),
+        state_root: outcome.state_root,
+        transactions_root: transactions_root(&ids, &[]),
+        receipts_root: receipts_root(&ids, &[]),
+        validator_set_hash: set.hash(&ids),
+        next_validator_set_hash: outcome.next_validator_set.hash(&ids),
+        proposer: node("n0"),
+        time_ms: 1,
+    };
+    let block = header.hash(&ids);
+    let signatures = set
+        .validators
+        .iter()
+        .map(|v| {
+            let vote = ConsensusVote {
+                height: Height(1),
+                round: 0,
+                kind: VoteKind::Precommit,
+                block: Some(block),
+                voter: v.node.clone(),
+            };
+            let secret = governance_contracts::testkit::secret(v.node.as_str());
+            CommitSignature { node: v.node.clone(), signature: secret.sign(&vote.signing_digest(&ids)) }
+        })
+        .collect();
+    let certificate = CommitCertificate {
+        height: Height(1),
+        round: 0,
+        block,
+        signatures: BoundedVec::try_new(signatures).expect("4"),
+    };
+    let record = RecordKey::Member { member: member("m1") };
+    let (table, key) = record.location();
+    let state_proof = governance_contracts::state::root::prove(&chain.store, table, &key, Height(1))
+        .expect("readable")
+        .expect("kept");
+    let mut bundle = ProofBundle {
+        chain: ids,
+        record,
+        state_proof,
+        header: CertifiedHeader { header, certificate },
+        set_changes: BoundedVec::new(),
+    };
+    std::fs::write(d.join("genesis.json"), serde_json::to_string(&chain.genesis).expect("json")).expect("w");
+    std::fs::write(d.join("bundle.json"), serde_json::to_string(&bundle).expect("json")).expect("w");
+    let verified = json(d, &["verify-proof", "--genesis", "genesis.json", "bundle.json", "--json"]);
+    assert_eq!(verified["height"], 1);
+    assert_eq!(verified["value"]["kind"], "member");
+    bundle.header.header.time_ms = 2;
+    std::fs::write(d.join("altered.json"), serde_json::to_string(&bundle).expect("json")).expect("w");
+    fails(d, &["verify-proof", "--genesis", "genesis.json", "altered.json"], "certificate is for another block");
+}
