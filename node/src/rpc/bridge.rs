@@ -336,6 +336,11 @@ impl ApiState {
         &self.inner.chain
     }
 
+    /// The genesis of the chain this API serves.
+    pub fn genesis(&self) -> &Genesis {
+        &self.inner.genesis
+    }
+
     /// The status the runtime last published.
     pub fn status(&self) -> NodeStatus {
         self.inner.status.borrow().clone()

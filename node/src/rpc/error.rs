@@ -34,12 +34,16 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     status: StatusCode,
-    body: ErrorBody,
+    /// Boxed: errors travel through every `Result` of the API, and a rejection's fields are large.
+    body: Box<ErrorBody>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self { status, body: ErrorBody { code: code.to_owned(), message: message.into(), rejection: None, reason: None } }
+        Self {
+            status,
+            body: Box::new(ErrorBody { code: code.to_owned(), message: message.into(), rejection: None, reason: None }),
+        }
     }
 
     /// A malformed request: bad parameters or path.
@@ -79,7 +83,7 @@ impl ApiError {
 
     /// A wait ran out before what was waited for happened.
     pub fn timeout(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "timeout", message)
+        Self::new(StatusCode::REQUEST_TIMEOUT, "timeout", message)
     }
 
     /// A transaction the contracts refuse, with the reason.
@@ -118,7 +122,7 @@ pub fn rejection_name(rejection: &Rejection) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        (self.status, Json(*self.body)).into_response()
     }
 }
 
