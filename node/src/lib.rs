@@ -11,6 +11,7 @@
 //! - [`bench`]: `synod bench`, throughput and approval latency of an in-process cluster against the ed25519 limit.
 //! - [`localnet`]: a local network's keys, genesis and node homes (`synod up`, the e2e harness).
 //! - [`proofs`]: offline-verifiable proofs of one governance record, built from the store.
+//! - [`rpc`]: the node's HTTP API: state, chain, proofs, submission, events, metrics, OpenAPI.
 //! - [`failpoint`]: named points where a crash test freezes a real process to SIGKILL it.
 
 pub mod bench;
@@ -21,6 +22,7 @@ pub mod localnet;
 pub mod mempool;
 pub mod p2p;
 pub mod proofs;
+pub mod rpc;
 pub mod runtime;
 pub mod sim;
 pub mod storage;

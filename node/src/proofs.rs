@@ -23,6 +23,7 @@ use governance_contracts::types::proof::MAX_SET_CHANGES;
 use governance_contracts::types::{CertifiedHeader, Principal, ProofBundle, RecordKey, ValidatorSetChange};
 
 use crate::consensus::store::{BlockStore, StorageFailure};
+use crate::storage::StoreView;
 
 /// Why a bundle could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,24 +97,66 @@ pub fn validator_set_after(state: &dyn Store, height: Height) -> Result<Validato
     execution::validator_set(&StateAt::new(state, height)?)
 }
 
-/// The certified header at `height`.
-fn certified<S: BlockStore + ?Sized>(store: &S, height: Height) -> Result<CertifiedHeader, BuildError> {
-    let stored = store.block(height)?.ok_or_else(|| BuildError::Corrupt(format!("no block at height {height}")))?;
-    Ok(CertifiedHeader { header: stored.block.header, certificate: stored.certificate })
+/// What building a bundle reads: the governance state, the last committed height and the certified headers.
+/// Every [`BlockStore`] is one; so is a [`StoreView`] (a node's store read from outside its owner, live or over
+/// one snapshot).
+pub trait ProofSource {
+    /// The governance state at the last committed height (its state tree keeps every height).
+    fn state(&self) -> &dyn Store;
+    /// The last committed height.
+    fn height(&self) -> Result<Height, BuildError>;
+    /// The certified header at `height` (an error when that height is not committed).
+    fn certified(&self, height: Height) -> Result<CertifiedHeader, BuildError>;
+}
+
+impl<S: BlockStore + ?Sized> ProofSource for S {
+    fn state(&self) -> &dyn Store {
+        BlockStore::state(self)
+    }
+
+    fn height(&self) -> Result<Height, BuildError> {
+        Ok(BlockStore::height(self))
+    }
+
+    fn certified(&self, height: Height) -> Result<CertifiedHeader, BuildError> {
+        let stored = self.block(height)?.ok_or_else(|| BuildError::Corrupt(format!("no block at height {height}")))?;
+        Ok(CertifiedHeader { header: stored.block.header, certificate: stored.certificate })
+    }
+}
+
+impl ProofSource for StoreView<'_> {
+    fn state(&self) -> &dyn Store {
+        self
+    }
+
+    fn height(&self) -> Result<Height, BuildError> {
+        let height = self.last_height().map_err(|e| StorageFailure(e.to_string()))?;
+        Ok(height.unwrap_or(Height(0)))
+    }
+
+    fn certified(&self, height: Height) -> Result<CertifiedHeader, BuildError> {
+        let failure = |e: crate::storage::StorageError| StorageFailure(e.to_string());
+        let block = self.block(height).map_err(failure)?;
+        let certificate = self.certificate(height).map_err(failure)?;
+        match (block, certificate) {
+            (Some(block), Some(certificate)) => Ok(CertifiedHeader { header: block.header, certificate }),
+            _ => Err(BuildError::Corrupt(format!("no certified block at height {height}"))),
+        }
+    }
 }
 
 /// The bundle proving `record` at the store's last committed height (see the [module docs](self)).
-pub fn build<S: BlockStore + ?Sized>(store: &S, record: &RecordKey) -> Result<ProofBundle, BuildError> {
+pub fn build<S: ProofSource + ?Sized>(store: &S, record: &RecordKey) -> Result<ProofBundle, BuildError> {
     let state = store.state();
     let chain = execution::meta(state).map_err(|e| BuildError::Corrupt(e.to_string()))?.chain;
-    let height = store.height();
+    let height = store.height()?;
     if height == Height(0) {
         return Err(BuildError::NoBlocks);
     }
-    let header = certified(store, height)?;
+    let header = store.certified(height)?;
     let mut set_changes = Vec::new();
     for h in 1..height.0 {
-        let certified = certified(store, Height(h))?;
+        let certified = store.certified(Height(h))?;
         let changes = &certified.header;
         if changes.validator_set_hash == changes.next_validator_set_hash {
             continue;

@@ -18,7 +18,7 @@ use rocksdb::WriteBatch;
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Cf, decode_stored};
-use super::{NodeStore, StorageError};
+use super::{NodeStore, StorageError, StoreView};
 
 /// A finalized block and everything that commits with it, in one write.
 #[derive(Debug, Clone)]
@@ -243,6 +243,55 @@ impl NodeStore {
     }
 
     fn tx_index_entry(&self, hash: &TxHash) -> Result<Option<TxIndexEntry>, StorageError> {
+        self.view().tx_index_entry(hash)
+    }
+
+    /// The block at `height`, if committed.
+    pub fn block(&self, height: Height) -> Result<Option<Block>, StorageError> {
+        self.view().block(height)
+    }
+
+    /// The commit certificate of the block at `height`, if committed.
+    pub fn certificate(&self, height: Height) -> Result<Option<CommitCertificate>, StorageError> {
+        self.view().certificate(height)
+    }
+
+    /// The receipts of the block at `height`, one per transaction, if committed.
+    pub fn receipts(&self, height: Height) -> Result<Option<Vec<Receipt>>, StorageError> {
+        self.view().receipts(height)
+    }
+
+    /// Where the transaction with `hash` was included: the inclusion that applied, or else the latest rejected one.
+    pub fn tx_location(&self, hash: &TxHash) -> Result<Option<TxLocation>, StorageError> {
+        self.view().tx_location(hash)
+    }
+
+    /// The transaction at `location` and its receipt, if that block is committed and has that many transactions.
+    pub fn transaction(&self, location: TxLocation) -> Result<Option<(SignedTransaction, Receipt)>, StorageError> {
+        self.view().transaction(location)
+    }
+
+    /// Every transaction that concerns proposal `id` (submitted, approved, revoked, cancelled, executed it, or had
+    /// an event about it), in chain order.
+    pub fn proposal_history(&self, id: &ProposalId) -> Result<Vec<TxLocation>, StorageError> {
+        self.view().proposal_history(id, usize::MAX)
+    }
+
+    /// Up to `limit` transactions that concern `account` (sent by it, naming it, or with an event about it) from
+    /// height `from` on, in chain order.
+    pub fn account_history(
+        &self,
+        account: &AccountId,
+        from: Height,
+        limit: usize,
+    ) -> Result<Vec<TxLocation>, StorageError> {
+        self.view().account_history(account, from, limit)
+    }
+}
+
+/// The reads of the chain, for the store's owner and its readers alike.
+impl StoreView<'_> {
+    fn tx_index_entry(&self, hash: &TxHash) -> Result<Option<TxIndexEntry>, StorageError> {
         self.read(Cf::TxIndex, &keys::tx_key(hash))?.map(|bytes| decode_stored(Cf::TxIndex, &bytes)).transpose()
     }
 
@@ -286,11 +335,11 @@ impl NodeStore {
         Ok(Some((tx.clone(), receipt)))
     }
 
-    /// Every transaction that concerns proposal `id` (submitted, approved, revoked, cancelled, executed it, or had
-    /// an event about it), in chain order.
-    pub fn proposal_history(&self, id: &ProposalId) -> Result<Vec<TxLocation>, StorageError> {
+    /// Up to `limit` transactions that concern proposal `id` (submitted, approved, revoked, cancelled, executed
+    /// it, or had an event about it), in chain order.
+    pub fn proposal_history(&self, id: &ProposalId, limit: usize) -> Result<Vec<TxLocation>, StorageError> {
         let prefix = keys::proposal_prefix(id);
-        self.located_entries(Cf::ProposalIndex, &prefix, Height(0), usize::MAX)
+        self.located_entries(Cf::ProposalIndex, &prefix, Height(0), limit)
     }
 
     /// Up to `limit` transactions that concern `account` (sent by it, naming it, or with an event about it) from

@@ -6,7 +6,7 @@ use governance_contracts::ids::Height;
 use rocksdb::WriteBatch;
 
 use super::keys::{self, Cf};
-use super::{NodeStore, StorageError};
+use super::{NodeStore, StorageError, StoreView};
 
 /// One stored piece of equivocation evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +99,13 @@ impl NodeStore {
         Ok(seq)
     }
 
+    /// Up to `limit` pieces of evidence reported at `from` or later, by height, then in the order stored.
+    pub fn evidence(&self, from: Height, limit: usize) -> Result<Vec<StoredEvidence>, StorageError> {
+        self.view().evidence(from, limit)
+    }
+}
+
+impl StoreView<'_> {
     /// Up to `limit` pieces of evidence reported at `from` or later, by height, then in the order stored.
     pub fn evidence(&self, from: Height, limit: usize) -> Result<Vec<StoredEvidence>, StorageError> {
         let entries = self.scan(Cf::Evidence, &keys::height_key(from), None, Some(limit))?;

@@ -43,25 +43,31 @@
 //!
 //! # Concurrency
 //!
-//! Reads take `&self`; writes take `&mut self`, so one owner (the consensus host) is the only writer.
+//! Reads take `&self`; writes take `&mut self`, so one owner (the consensus host) is the only writer. Readers on
+//! other tasks (the HTTP API) hold a [`StoreReader`] ([`NodeStore::reader`]): a cheap, cloneable, read-only handle
+//! on the same database. Each of its [`StoreReader::snapshot`]s reads one RocksDB snapshot, so a request sees the
+//! state, the blocks and the last height of one and the same committed block, whatever commits meanwhile.
 
 mod chain;
 mod consensus;
 mod error;
 mod host;
 mod keys;
+mod reader;
 mod state;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use governance_contracts::codec::encode;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::Height;
-use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DB, IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions};
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
 
 pub use chain::{CommittedBlock, TxLocation};
 pub use consensus::StoredEvidence;
 pub use error::StorageError;
+pub use reader::{StoreReader, StoreView};
 
 use keys::{Cf, decode_stored};
 
@@ -73,7 +79,8 @@ type Entry = (Box<[u8]>, Box<[u8]>);
 
 /// The node's store: one RocksDB database (see the [module docs](self) for its layout).
 pub struct NodeStore {
-    db: DB,
+    /// Shared with the [`StoreReader`]s handed out; only this value writes.
+    db: Arc<DB>,
     path: PathBuf,
     /// The chain the store was initialised for; `None` before genesis.
     chain: Option<ChainIdentity>,
@@ -111,7 +118,8 @@ impl NodeStore {
         });
         let db = DB::open_cf_descriptors(&options, path, descriptors)
             .map_err(|source| StorageError::Open { path: path.to_path_buf(), source })?;
-        let mut store = Self { db, path: path.to_path_buf(), chain: None, last_height: None, wal_cursor: None };
+        let mut store =
+            Self { db: Arc::new(db), path: path.to_path_buf(), chain: None, last_height: None, wal_cursor: None };
         store.load_meta()?;
         Ok(store)
     }
@@ -199,6 +207,17 @@ impl NodeStore {
         Ok(())
     }
 
+    /// A view of the store that reads its latest committed contents (no snapshot).
+    pub(crate) fn view(&self) -> StoreView<'_> {
+        StoreView::live(&self.db)
+    }
+
+    /// A cheap, shareable read-only handle on this store, for readers on other tasks and threads (the HTTP API).
+    /// It sees every write as soon as it is committed; take [`StoreReader::snapshot`] for a consistent view.
+    pub fn reader(&self) -> StoreReader {
+        StoreReader::new(Arc::clone(&self.db))
+    }
+
     /// The handle of a column family. Every one is opened with the database, so it is always there.
     fn cf(&self, cf: Cf) -> &ColumnFamily {
         self.db.cf_handle(cf.name()).expect("the database is opened with every column family")
@@ -206,42 +225,22 @@ impl NodeStore {
 
     /// The value under `key` in `cf`.
     fn read(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.db.get_cf(self.cf(cf), key).map_err(|e| StorageError::rocks(cf.name(), e))
+        self.view().read(cf, key)
     }
 
     /// Whether `cf` holds any entry.
     fn has_any(&self, cf: Cf) -> Result<bool, StorageError> {
-        Ok(!self.scan(cf, &[], None, Some(1))?.is_empty())
-    }
-
-    /// Entries of `cf` with `from <= key < to` (no upper bound when `to` is `None`), ascending, at most `limit`.
-    fn scan(&self, cf: Cf, from: &[u8], to: Option<Vec<u8>>, limit: Option<usize>) -> Result<Vec<Entry>, StorageError> {
-        let mut options = ReadOptions::default();
-        if let Some(to) = to {
-            options.set_iterate_upper_bound(to);
-        }
-        let iter = self.db.iterator_cf_opt(self.cf(cf), options, IteratorMode::From(from, rocksdb::Direction::Forward));
-        let mut entries = Vec::new();
-        for item in iter.take(limit.unwrap_or(usize::MAX)) {
-            entries.push(item.map_err(|e| StorageError::rocks(cf.name(), e))?);
-        }
-        Ok(entries)
+        self.view().has_any(cf)
     }
 
     /// Entries of `cf` whose key starts with `prefix`, ascending, at most `limit`.
     fn scan_prefix_of(&self, cf: Cf, prefix: &[u8], limit: Option<usize>) -> Result<Vec<Entry>, StorageError> {
-        self.scan(cf, prefix, keys::prefix_end(prefix), limit)
+        self.view().scan_prefix_of(cf, prefix, limit)
     }
 
     /// The last entry of `cf` whose key starts with `prefix`.
     fn last_with_prefix(&self, cf: Cf, prefix: &[u8]) -> Result<Option<Entry>, StorageError> {
-        let mut options = ReadOptions::default();
-        options.set_iterate_lower_bound(prefix.to_vec());
-        if let Some(end) = keys::prefix_end(prefix) {
-            options.set_iterate_upper_bound(end);
-        }
-        let mut iter = self.db.iterator_cf_opt(self.cf(cf), options, IteratorMode::End);
-        iter.next().transpose().map_err(|e| StorageError::rocks(cf.name(), e))
+        self.view().last_with_prefix(cf, prefix)
     }
 
     /// Writes `batch` atomically; with `sync`, durably before returning.

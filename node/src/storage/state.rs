@@ -29,31 +29,15 @@ impl NodeStore {
         self.add_changes(&mut batch, changes);
         self.write(batch, true, Cf::State)
     }
-
-    fn state_get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.read(Cf::State, &keys::state_key(table, key))
-    }
-
-    fn state_scan(&self, table: TableId, prefix: &[u8]) -> Result<Entries, StorageError> {
-        // The tag byte is never 0xff, so the bound always exists and the scan never leaves the table.
-        let prefix = keys::state_key(table, prefix);
-        self.scan_prefix_of(Cf::State, &prefix, None)?
-            .into_iter()
-            .map(|(key, value)| match key.split_first() {
-                Some((tag, rest)) if *tag == table.tag() => Ok((rest.to_vec(), value.into_vec())),
-                _ => Err(StorageError::bad_key(Cf::State.name(), &key)),
-            })
-            .collect()
-    }
 }
 
 impl Store for NodeStore {
     fn get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.state_get(table, key)?)
+        self.view().get(table, key)
     }
 
     fn scan_prefix(&self, table: TableId, prefix: &[u8]) -> Result<Entries, StoreError> {
-        Ok(self.state_scan(table, prefix)?)
+        self.view().scan_prefix(table, prefix)
     }
 }
 

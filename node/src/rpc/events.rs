@@ -1,0 +1,65 @@
+//! `GET /v1/events`: the chain's events as server-sent events. Each finalised block is one `finalized` event
+//! whose data is the [`ChainEvent`] JSON; a client too slow to keep up gets a `lagged` event (`{"missed": n}`)
+//! and the stream goes on from the newest block. Comments keep idle connections alive. At most
+//! [`MAX_EVENT_STREAMS`](super::bridge::MAX_EVENT_STREAMS) streams are served at once; the next is refused with a
+//! 503 until one ends.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::ApiState;
+use super::bridge::ChainEvent;
+use super::error::{ApiError, ErrorBody};
+
+/// How often an idle stream sends a keep-alive comment.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The SSE event of one chain event.
+fn chain_event(event: &ChainEvent) -> Event {
+    match Event::default().event("finalized").json_data(event) {
+        Ok(event) => event,
+        Err(e) => Event::default().event("error").data(format!("cannot encode the event: {e}")),
+    }
+}
+
+/// `GET /v1/events`: server-sent `finalized` events (data: the `ChainEvent` JSON) and `lagged` events.
+#[utoipa::path(get, path = "/v1/events",
+    responses((status = 200, description = "`text/event-stream`: `finalized` events (data: a ChainEvent) and `lagged` events (`{\"missed\": n}`)", body = ChainEvent, content_type = "text/event-stream"),
+        (status = 503, body = ErrorBody, description = "Too many streams")))]
+pub async fn events(State(state): State<ApiState>) -> Result<impl IntoResponse, ApiError> {
+    let permit = state
+        .inner
+        .streams
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::unavailable("too many event streams are open: retry later"))?;
+    let mut blocks = state.inner.events.subscribe();
+    let mut closing = state.inner.closing.subscribe();
+    let (sender, receiver) = mpsc::channel::<Result<Event, Infallible>>(16);
+    tokio::spawn(async move {
+        let _permit = permit;
+        loop {
+            let event = tokio::select! {
+                received = blocks.recv() => match received {
+                    Ok(event) => chain_event(&event),
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        Event::default().event("lagged").data(format!("{{\"missed\":{missed}}}"))
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = closing.wait_for(|closing| *closing) => return,
+                () = sender.closed() => return,
+            };
+            if sender.send(Ok(event)).await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(Sse::new(ReceiverStream::new(receiver)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}

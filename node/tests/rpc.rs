@@ -1,0 +1,624 @@
+//! The node's HTTP API over real HTTP: a real RocksDB store with committed blocks, the router served on
+//! 127.0.0.1:0, and a test double in place of the runtime that answers submissions with the real mempool's
+//! admission over the same store, publishes the status and announces blocks.
+
+use std::io::{BufRead, BufReader};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governance_contracts::codec::{BoundedString, BoundedVec, encode};
+use governance_contracts::crypto::Digest;
+use governance_contracts::execution;
+use governance_contracts::ids::{BlockHash, Height, ProposalId, TxHash, Weight};
+use governance_contracts::testkit::{self, TestChain, account};
+use governance_contracts::types::proof::{ProofBundle, RecordValue};
+use governance_contracts::types::{
+    Action, Block, BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, Genesis, NewAccount, Payload,
+    Principal, SignedTransaction, ValidatorSet, VoteKind, receipts_root, transactions_root,
+};
+use serde_json::Value;
+use synod::cli::proof::{VerifyArgs, verify_bundle};
+use synod::mempool::Mempool;
+use synod::rpc::bridge::{ApiState, ChainEvent, Command, NodeStatus};
+use synod::storage::{CommittedBlock, NodeStore};
+use tempfile::TempDir;
+use tokio::sync::{broadcast, oneshot, watch};
+
+/// Makes certified blocks the way a node does, executing on a [`TestChain`].
+struct Producer {
+    chain: TestChain,
+    parent: BlockHash,
+}
+
+impl Producer {
+    fn next_block(&mut self, txs: Vec<SignedTransaction>) -> CommittedBlock {
+        let ids = self.chain.chain.clone();
+        let validators = execution::validator_set(&self.chain.store).expect("the state holds a validator set");
+        let outcome = self.chain.apply_block(txs.clone());
+        let height = self.chain.height;
+        let hashes: Vec<TxHash> = txs.iter().map(|tx| tx.tx.hash(&ids)).collect();
+        let header = BlockHeader {
+            height,
+            parent: self.parent,
+            state_root: outcome.state_root,
+            transactions_root: transactions_root(&ids, &hashes),
+            receipts_root: receipts_root(&ids, &outcome.receipts),
+            validator_set_hash: validators.hash(&ids),
+            next_validator_set_hash: outcome.next_validator_set.hash(&ids),
+            proposer: testkit::node("n0"),
+            time_ms: self.chain.genesis.genesis_time_ms.saturating_add(height.0.saturating_mul(1_000)),
+        };
+        let block = Block { header, transactions: BoundedVec::try_new(txs).expect("the test blocks are small") };
+        let certificate = certify(&ids, &block, &validators);
+        self.parent = block.hash(&ids);
+        CommittedBlock { block, certificate, receipts: outcome.receipts, changes: outcome.changes }
+    }
+}
+
+/// A commit certificate for `block` signed by every validator of `set`.
+fn certify(
+    chain: &governance_contracts::domain::ChainIdentity,
+    block: &Block,
+    set: &ValidatorSet,
+) -> CommitCertificate {
+    let hash = block.hash(chain);
+    let signatures = set
+        .validators
+        .iter()
+        .map(|v| {
+            let vote = ConsensusVote {
+                height: block.header.height,
+                round: 0,
+                kind: VoteKind::Precommit,
+                block: Some(hash),
+                voter: v.node.clone(),
+            };
+            CommitSignature {
+                node: v.node.clone(),
+                signature: testkit::secret(v.node.as_str()).sign(&vote.signing_digest(chain)),
+            }
+        })
+        .collect();
+    CommitCertificate {
+        height: block.header.height,
+        round: 0,
+        block: hash,
+        signatures: BoundedVec::try_new(signatures).expect("one signature per validator"),
+    }
+}
+
+/// What the chain holds after the three blocks every test starts from.
+struct Known {
+    /// `n1`'s readiness attestation, applied in block 1.
+    attest: TxHash,
+    /// The admission of `newco`, submitted in block 2 with two of three approvals: pending.
+    admit: ProposalId,
+    /// The transaction that submitted it.
+    admit_tx: TxHash,
+}
+
+/// One served API over a real store, with the runtime's side played by the test.
+struct Served {
+    runtime: tokio::runtime::Runtime,
+    base: String,
+    agent: ureq::Agent,
+    store: NodeStore,
+    producer: Producer,
+    genesis: Genesis,
+    known: Known,
+    status: watch::Sender<NodeStatus>,
+    events: broadcast::Sender<ChainEvent>,
+    /// Transactions the double admitted.
+    admitted: Arc<Mutex<Vec<SignedTransaction>>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    dir: TempDir,
+}
+
+impl Served {
+    /// Blocks 1–3 committed (block 1: attestation and a freeze of `m1-ops` executed at once; block 2: the pending
+    /// admission of `newco`; block 3: empty), then the API served; with `runtime_answers`, a double answers
+    /// submissions, otherwise the command channel is closed (the runtime is gone).
+    fn start(runtime_answers: bool) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let genesis = testkit::genesis(4);
+        let mut store = NodeStore::open_with_genesis(&dir.path().join("db"), &genesis).expect("the store opens");
+        let mut producer =
+            Producer { chain: TestChain::new(genesis.clone()), parent: BlockHash(Digest::Sha256([0; 32])) };
+        let ids = genesis.identity();
+
+        let c = &mut producer.chain;
+        let attest = c.node_tx("n1", Payload::AttestReadiness { synced_height: Height(0) });
+        let freeze = c.proposal(
+            Principal::Account(account("m0-compliance")),
+            vec![Action::FreezeAccount { account: account("m1-ops") }],
+        );
+        let freeze_tx = c.account_tx(
+            "m0-compliance",
+            Payload::SubmitProposal {
+                proposal: freeze.clone(),
+                approvals: BoundedVec::try_new(vec![c.approval(&freeze, "m0-compliance")]).expect("one approval"),
+            },
+        );
+        let attest_hash = attest.tx.hash(&ids);
+        let block = producer.next_block(vec![attest, freeze_tx]);
+        store.commit_block(&block).expect("block 1 commits");
+
+        let c = &mut producer.chain;
+        let admit = c.proposal(
+            Principal::Account(account("m0-gov")),
+            vec![Action::AdmitMember {
+                member: testkit::member("newco"),
+                name: BoundedString::try_new("NewCo").expect("a short name"),
+                weight: Weight(1),
+                governors: BoundedVec::try_new(vec![NewAccount {
+                    account: account("newco-gov"),
+                    key: testkit::public("newco-gov"),
+                }])
+                .expect("one governor"),
+            }],
+        );
+        let admit_tx = c.account_tx(
+            "m0-gov",
+            Payload::SubmitProposal {
+                proposal: admit.clone(),
+                approvals: BoundedVec::try_new(vec![c.approval(&admit, "m0-gov")]).expect("one approval"),
+            },
+        );
+        let known = Known { attest: attest_hash, admit: admit.id(&ids), admit_tx: admit_tx.tx.hash(&ids) };
+        let block = producer.next_block(vec![admit_tx]);
+        store.commit_block(&block).expect("block 2 commits");
+        let block = producer.next_block(Vec::new());
+        store.commit_block(&block).expect("block 3 commits");
+
+        let mut initial = NodeStatus::starting(&genesis, testkit::node("n0"));
+        initial.height = Height(3);
+        let (state, end) = ApiState::with_channels(genesis.clone(), store.reader(), initial);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let admitted = Arc::new(Mutex::new(Vec::new()));
+        let mut commands = end.commands;
+        if runtime_answers {
+            let reader = store.reader();
+            let admitted = Arc::clone(&admitted);
+            runtime.spawn(async move {
+                let mut mempool = Mempool::new();
+                while let Some(command) = commands.recv().await {
+                    match command {
+                        Command::SubmitTransaction { tx, reply } => {
+                            let tx = *tx;
+                            let answer = mempool.admit(&ids, &reader.live(), tx.clone());
+                            if answer.is_ok() {
+                                admitted.lock().expect("not poisoned").push(tx);
+                            }
+                            let _ = reply.send(answer);
+                        }
+                    }
+                }
+            });
+        } else {
+            drop(commands);
+        }
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("a free port on the loopback interface");
+        let base = format!("http://{}", listener.local_addr().expect("bound"));
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let server = runtime.spawn(synod::rpc::serve(listener, state, async move {
+            let _ = stop.await;
+        }));
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self {
+            runtime,
+            base,
+            agent,
+            store,
+            producer,
+            genesis,
+            known,
+            status: end.status,
+            events: end.events,
+            admitted,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `GET path`: the status and the body as JSON (`Null` when it is not JSON).
+    fn get(&self, path: &str) -> (u16, Value) {
+        let (status, text) = self.get_text(path);
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    fn get_text(&self, path: &str) -> (u16, String) {
+        let mut response = self.agent.get(&self.url(path)).call().expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.body_mut().with_config().limit(16 << 20).read_to_string().expect("a text body");
+        (status, text)
+    }
+
+    /// `POST path` with `body` as `content_type`: the status and the body as JSON.
+    fn post(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+        let mut response = self
+            .agent
+            .post(&self.url(path))
+            .header("content-type", content_type)
+            .send(body)
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().expect("a text body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Commits the next block with `txs` and announces it as the runtime does.
+    fn commit(&mut self, txs: Vec<SignedTransaction>) -> CommittedBlock {
+        let block = self.producer.next_block(txs);
+        self.store.commit_block(&block).expect("the block commits");
+        let event = ChainEvent::from_committed(&self.genesis.identity(), &block.block, &block.receipts);
+        let _ = self.events.send(event);
+        block
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = self.runtime.block_on(async { tokio::time::timeout(Duration::from_secs(10), server).await });
+        }
+    }
+}
+
+/// The ids in `list[key]`.
+fn ids(body: &Value, key: &str) -> Vec<String> {
+    body[key]
+        .as_array()
+        .map(|items| items.iter().filter_map(|item| item["id"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// Health, status and every read route answer the records the store holds, in the documented shapes; unknown
+/// records are 404s and bad parameters 400s, in the API's error shape.
+#[test]
+fn reads_answer_the_stored_records() {
+    let node = Served::start(true);
+    assert_eq!(node.get_text("/healthz"), (200, "ok".to_owned()));
+
+    let (code, status) = node.get("/v1/status");
+    assert_eq!(code, 200);
+    assert_eq!(status["height"], 3);
+    assert_eq!(status["chain_id"], "synod-test");
+    assert_eq!(status["node_id"], "n0");
+    assert_eq!(status["genesis_hash"], node.genesis.hash().to_string());
+
+    let (code, members) = node.get("/v1/members");
+    assert_eq!(code, 200);
+    assert_eq!(ids(&members, "members"), ["m0", "m1", "m2", "m3"]);
+    let (_, page) = node.get("/v1/members?limit=2&after=m0");
+    assert_eq!(ids(&page, "members"), ["m1", "m2"]);
+    let (code, m0) = node.get("/v1/members/m0");
+    assert_eq!((code, m0["id"].as_str(), m0["weight"].as_u64()), (200, Some("m0"), Some(1)));
+    assert_eq!(node.get("/v1/members/nobody").0, 404);
+
+    let (_, nodes) = node.get("/v1/nodes");
+    assert_eq!(ids(&nodes, "nodes"), ["n0", "n1", "n2", "n3"]);
+    let (code, n1) = node.get("/v1/nodes/n1");
+    assert_eq!(code, 200);
+    for field in ["id", "kind", "owner", "weight", "address", "key", "key_history", "attested_at", "admitted_at"] {
+        assert!(n1.get(field).is_some(), "the node record lacks {field}: {n1}");
+    }
+    assert_eq!(n1["owner"], "m1");
+    assert_eq!(n1["attested_at"], 1, "the attestation of block 1: {n1}");
+
+    let (_, accounts) = node.get("/v1/accounts");
+    assert!(ids(&accounts, "accounts").contains(&"m0-compliance".to_owned()));
+    let (code, ops) = node.get("/v1/accounts/m1-ops");
+    assert_eq!(code, 200);
+    assert_eq!(ops["frozen"], true, "frozen in block 1: {ops}");
+    assert_eq!(ops["roles"][0]["role"], "operator");
+    assert_eq!(ops["roles"][0]["active"], true);
+    assert!(ops["history"].as_array().is_some_and(|h| !h.is_empty()), "the freeze names it: {ops}");
+
+    let (_, roles) = node.get("/v1/roles");
+    assert!(ids(&roles, "roles").contains(&"auditor".to_owned()), "{roles}");
+    assert!(roles["grants"].as_array().is_some_and(|g| g.iter().any(|g| g["account"] == "m0-auditor")));
+    let (code, policy) = node.get("/v1/policy");
+    assert_eq!(code, 200);
+    assert!(policy["rules"].as_array().is_some_and(|r| !r.is_empty()), "{policy}");
+    let (code, params) = node.get("/v1/params");
+    assert_eq!((code, params["max_block_transactions"].as_u64()), (200, Some(20_000)));
+
+    let admit = node.known.admit.to_string();
+    let (_, pending) = node.get("/v1/proposals?status=pending");
+    assert_eq!(ids(&pending, "proposals"), std::slice::from_ref(&admit));
+    let (_, executed) = node.get("/v1/proposals?status=executed");
+    assert_eq!(ids(&executed, "proposals").len(), 1, "the freeze: {executed}");
+    assert_eq!(node.get("/v1/proposals?status=sideways").0, 400);
+    let (code, proposal) = node.get(&format!("/v1/proposals/{admit}"));
+    assert_eq!(code, 200);
+    assert_eq!(proposal["status"]["status"], "pending");
+    assert_eq!(proposal["approvals"].as_array().map(Vec::len), Some(1));
+    assert_eq!(proposal["receipts"][0]["hash"], node.known.admit_tx.to_string());
+    assert_eq!(proposal["receipts"][0]["height"], 2);
+    assert_eq!(node.get(&format!("/v1/proposals/{}", Digest::ZERO)).0, 404);
+
+    let (code, blocks) = node.get("/v1/blocks?limit=2");
+    assert_eq!(code, 200);
+    let heights: Vec<u64> =
+        blocks["blocks"].as_array().expect("a list").iter().filter_map(|b| b["height"].as_u64()).collect();
+    assert_eq!(heights, [3, 2]);
+    assert_eq!(blocks["next_before"], 2);
+    let (_, older) = node.get("/v1/blocks?before=2");
+    assert_eq!(older["blocks"][0]["height"], 1);
+    let (code, block) = node.get("/v1/blocks/1");
+    assert_eq!(code, 200);
+    for field in ["height", "hash", "block", "certificate", "receipts"] {
+        assert!(block.get(field).is_some(), "the block lacks {field}");
+    }
+    assert_eq!(block["block"]["transactions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(block["block"]["header"]["height"], 1);
+    assert_eq!(node.get("/v1/blocks/99").0, 404);
+    let (code, error) = node.get("/v1/blocks/tall");
+    assert_eq!((code, error["code"].as_str()), (400, Some("bad_request")));
+
+    let (code, tx) = node.get(&format!("/v1/transactions/{}", node.known.attest));
+    assert_eq!(code, 200);
+    assert_eq!(
+        (tx["hash"].as_str(), tx["height"].as_u64(), tx["index"].as_u64()),
+        (Some(&*node.known.attest.to_string()), Some(1), Some(0))
+    );
+    assert_eq!(tx["receipt"]["outcome"]["status"], "applied", "{tx}");
+    assert!(tx["transaction"]["signature"].is_string());
+    assert_eq!(node.get(&format!("/v1/transactions/{}", Digest::ZERO)).0, 404);
+
+    let (code, evidence) = node.get("/v1/evidence");
+    assert_eq!((code, evidence["evidence"].as_array().map(Vec::len)), (200, Some(0)));
+    let (code, error) = node.get("/v1/nowhere");
+    assert_eq!((code, error["code"].as_str()), (404, Some("not_found")));
+    let (code, error) = node.post("/v1/status", "application/json", b"{}");
+    assert_eq!((code, error["code"].as_str()), (405, Some("method_not_allowed")));
+}
+
+/// A good transaction posted as JSON and as canonical bytes reaches the runtime and comes back with its hash; a
+/// rejected one is a 422 naming the reason; malformed JSON, garbage bytes, a foreign content type and an
+/// oversized body are clear 4xx errors; the server keeps serving throughout.
+#[test]
+fn submissions_are_admitted_or_refused_with_a_reason() {
+    let mut node = Served::start(true);
+    let ids = node.genesis.identity();
+    let c = &node.producer.chain;
+    let json_tx = c.node_tx("n2", Payload::AttestReadiness { synced_height: Height(3) });
+    let bytes_tx = c.node_tx("n3", Payload::AttestReadiness { synced_height: Height(3) });
+
+    let body = serde_json::to_vec(&json_tx).expect("serialises");
+    let (code, answer) = node.post("/v1/transactions", "application/json", &body);
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["tx_hash"], json_tx.tx.hash(&ids).to_string());
+    let (code, answer) = node.post("/v1/transactions", "application/octet-stream", &encode(&bytes_tx));
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["tx_hash"], bytes_tx.tx.hash(&ids).to_string());
+    assert_eq!(*node.admitted.lock().expect("not poisoned"), [json_tx.clone(), bytes_tx]);
+
+    let (code, error) = node.post("/v1/transactions", "application/json", &body);
+    assert_eq!(
+        (code, error["code"].as_str(), error["rejection"].as_str()),
+        (422, Some("rejected"), Some("duplicate_transaction"))
+    );
+    let c = &mut node.producer.chain;
+    let proposal =
+        c.proposal(Principal::Account(account("m1-ops")), vec![Action::FreezeAccount { account: account("m2-ops") }]);
+    let frozen = c.account_tx("m1-ops", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() });
+    let (code, error) =
+        node.post("/v1/transactions", "application/json", &serde_json::to_vec(&frozen).expect("serialises"));
+    assert_eq!((code, error["rejection"].as_str()), (422, Some("account_frozen")), "{error}");
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+
+    let (code, error) = node.post("/v1/transactions", "application/json", b"{\"tx\": ");
+    assert_eq!((code, error["code"].as_str()), (400, Some("malformed")));
+    let (code, error) = node.post("/v1/transactions", "application/octet-stream", &[0xff; 64]);
+    assert_eq!((code, error["code"].as_str()), (400, Some("malformed")));
+    let (code, error) = node.post("/v1/transactions", "text/plain", &body);
+    assert_eq!((code, error["code"].as_str()), (415, Some("unsupported_media_type")));
+    let huge = vec![b' '; synod::rpc::MAX_BODY_BYTES.saturating_add(1)];
+    let (code, error) = node.post("/v1/transactions", "application/json", &huge);
+    assert_eq!((code, error["code"].as_str()), (413, Some("payload_too_large")));
+    assert_eq!(node.get("/v1/status").0, 200);
+}
+
+/// With the runtime gone, a submission is a 503 `unavailable`, and reads still work.
+#[test]
+fn submissions_without_a_runtime_are_unavailable() {
+    let node = Served::start(false);
+    let tx = node.producer.chain.node_tx("n2", Payload::AttestReadiness { synced_height: Height(3) });
+    let (code, error) =
+        node.post("/v1/transactions", "application/json", &serde_json::to_vec(&tx).expect("serialises"));
+    assert_eq!((code, error["code"].as_str()), (503, Some("unavailable")));
+    assert_eq!(node.get("/v1/blocks/1").0, 200);
+}
+
+/// The long poll answers the transaction once a block includes it, and 408 `timeout` when none does in time.
+#[test]
+fn wait_answers_once_the_transaction_is_finalised() {
+    let mut node = Served::start(true);
+    let ids = node.genesis.identity();
+    let tx = node.producer.chain.node_tx("n2", Payload::AttestReadiness { synced_height: Height(3) });
+    let hash = tx.tx.hash(&ids);
+
+    let (code, error) = node.get(&format!("/v1/transactions/{hash}/wait?timeout_ms=50"));
+    assert_eq!((code, error["code"].as_str()), (408, Some("timeout")));
+
+    let url = node.url(&format!("/v1/transactions/{hash}/wait?timeout_ms=20000"));
+    let agent = node.agent.clone();
+    let waiter = std::thread::spawn(move || {
+        let mut response = agent.get(&url).call().expect("the server answers");
+        let code = response.status().as_u16();
+        let body: Value = serde_json::from_str(&response.body_mut().read_to_string().expect("text")).expect("JSON");
+        (code, body)
+    });
+    node.commit(vec![tx]);
+    let (code, body) = waiter.join().expect("the waiter finishes");
+    assert_eq!(code, 200, "{body}");
+    assert_eq!((body["hash"].as_str(), body["height"].as_u64()), (Some(&*hash.to_string()), Some(4)));
+    assert_eq!(body["receipt"]["outcome"]["status"], "applied");
+}
+
+/// An event stream delivers the `finalized` event of a block the runtime announces, as the `ChainEvent` JSON.
+#[test]
+fn events_stream_finalised_blocks() {
+    let mut node = Served::start(true);
+    let response = node.agent.get(&node.url("/v1/events")).call().expect("the stream opens");
+    assert_eq!(response.status().as_u16(), 200);
+    let mut lines = BufReader::new(response.into_body().into_reader()).lines();
+    let tx = node.producer.chain.node_tx("n3", Payload::AttestReadiness { synced_height: Height(3) });
+    let hash = tx.tx.hash(&node.genesis.identity());
+    node.commit(vec![tx]);
+    let mut event = None;
+    let mut data = None;
+    for line in lines.by_ref() {
+        let line = line.expect("the stream reads");
+        if let Some(name) = line.strip_prefix("event:") {
+            event = Some(name.trim().to_owned());
+        } else if let Some(text) = line.strip_prefix("data:") {
+            data = Some(serde_json::from_str::<Value>(text.trim()).expect("the data is JSON"));
+            break;
+        }
+    }
+    assert_eq!(event.as_deref(), Some("finalized"));
+    let data = data.expect("an event arrived");
+    assert_eq!((data["type"].as_str(), data["height"].as_u64()), (Some("finalized"), Some(4)));
+    assert_eq!(data["transactions"][0]["hash"], hash.to_string());
+}
+
+/// `/metrics` parses as Prometheus text and carries the published status's counters (p2p refusals by reason,
+/// height) and the API's request counters.
+#[test]
+fn metrics_parse_and_carry_the_status() {
+    let node = Served::start(true);
+    let mut status = node.status.borrow().clone();
+    status.height = Height(3);
+    status.counters.p2p.refused.insert("unknown key".to_owned(), 5);
+    status.counters.host.bad_signatures = 2;
+    node.status.send_replace(status);
+    assert_eq!(node.get("/v1/status").0, 200);
+
+    let (code, text) = node.get_text("/metrics");
+    assert_eq!(code, 200);
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("Prometheus text");
+    let value = |name: &str, label: Option<(&str, &str)>| {
+        scrape.samples.iter().find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v))).map(
+            |s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            },
+        )
+    };
+    assert_eq!(value("synod_p2p_refused_total", Some(("reason", "unknown key"))), Some(5.0));
+    assert_eq!(value("synod_bad_signatures_total", None), Some(2.0));
+    assert_eq!(value("synod_height", None), Some(3.0));
+    assert_eq!(value("synod_api_requests_total", Some(("route", "/v1/status"))), Some(1.0));
+}
+
+/// `/v1/openapi.json` is an OpenAPI 3 document listing the routes.
+#[test]
+fn openapi_lists_the_routes() {
+    let node = Served::start(true);
+    let (code, doc) = node.get("/v1/openapi.json");
+    assert_eq!(code, 200);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{doc}");
+    for path in [
+        "/healthz",
+        "/v1/status",
+        "/v1/members/{id}",
+        "/v1/nodes/{id}",
+        "/v1/accounts",
+        "/v1/roles",
+        "/v1/proposals",
+        "/v1/proposals/dry-run",
+        "/v1/blocks/{height}",
+        "/v1/transactions",
+        "/v1/transactions/{hash}/wait",
+        "/v1/evidence",
+        "/v1/proofs/{kind}/{id}",
+        "/v1/events",
+        "/metrics",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is missing");
+    }
+}
+
+/// A proof served for a node and for a grant verifies offline from the genesis, through the same code as
+/// `synod verify-proof`, and shows the record as stored; a bad kind is a 400.
+#[test]
+fn proofs_verify_offline() {
+    let node = Served::start(true);
+    let genesis_path = node.dir.path().join("genesis.json");
+    std::fs::write(&genesis_path, serde_json::to_vec(&node.genesis).expect("serialises")).expect("written");
+    for (path, what) in [
+        ("/v1/proofs/node/n1", "node"),
+        ("/v1/proofs/grant/m0-auditor?role=auditor", "grant"),
+        ("/v1/proofs/grant/m0-auditor:auditor", "grant"),
+    ] {
+        let (code, text) = node.get_text(path);
+        assert_eq!(code, 200, "{text}");
+        let bundle: ProofBundle = serde_json::from_str(&text).expect("a proof bundle");
+        let file = node.dir.path().join("bundle.json");
+        std::fs::write(&file, &text).expect("written");
+        let args = VerifyArgs { bundle: file, genesis: genesis_path.clone(), checkpoint: None, json: true };
+        let verified = verify_bundle(&args).expect("the bundle verifies");
+        assert_eq!(verified.height, Height(3));
+        assert_eq!(verified.record, bundle.record);
+        match (what, verified.value) {
+            ("node", Some(RecordValue::Node(record))) => assert_eq!(record.attested_at, Some(Height(1))),
+            ("grant", Some(RecordValue::Grant(_))) => {}
+            (_, other) => panic!("{path}: unexpected value {other:?}"),
+        }
+    }
+    let (code, error) = node.get("/v1/proofs/block/1");
+    assert_eq!((code, error["code"].as_str()), (400, Some("bad_request")));
+}
+
+/// A proposal dry run answers the receipt the execution would produce.
+#[test]
+fn dry_run_simulates_a_proposal() {
+    let mut node = Served::start(true);
+    let proposal = node
+        .producer
+        .chain
+        .proposal(Principal::Account(account("m0-gov")), vec![Action::FreezeAccount { account: account("m3-ops") }]);
+    let (code, run) =
+        node.post("/v1/proposals/dry-run", "application/json", &serde_json::to_vec(&proposal).expect("serialises"));
+    assert_eq!(code, 200, "{run}");
+    assert_eq!(run["receipt"]["outcome"]["status"], "applied", "{run}");
+    assert!(run["requirements"].as_array().is_some_and(|r| !r.is_empty()));
+    let (code, _) = node.post("/v1/proposals/dry-run", "application/octet-stream", &encode(&proposal));
+    assert_eq!(code, 200);
+}
+
+/// Shutting down ends the server cleanly, with an open event stream.
+#[test]
+fn serve_stops_on_shutdown() {
+    let mut node = Served::start(true);
+    let stream = node.agent.get(&node.url("/v1/events")).call().expect("the stream opens");
+    let shutdown = node.shutdown.take().expect("not yet shut down");
+    shutdown.send(()).expect("the server listens");
+    let server = node.server.take().expect("still serving");
+    let result = node.runtime.block_on(async { tokio::time::timeout(Duration::from_secs(20), server).await });
+    assert!(matches!(result, Ok(Ok(Ok(())))), "serve returned {result:?}");
+    drop(stream);
+}
