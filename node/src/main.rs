@@ -1,6 +1,7 @@
 //! `synod`: the Synod node binary. Today: `synod run` (a single sealer over RocksDB, no peers yet), `synod sim`
 //! (the deterministic cluster simulation), `synod bench` (the in-process benchmark), and the offline commands of
-//! [`synod::cli`]: `keygen`, `key`, `org`, `genesis`, `proposal`, `tx`.
+//! [`synod::cli`]: `keygen`, `key`, `org`, `genesis`, `proposal`, `tx`; and the commands of [`synod::client`] that
+//! talk to a running node: `status`, `tx submit`, `tx wait`.
 
 use std::process::ExitCode;
 
@@ -64,9 +65,11 @@ enum Command {
     /// Governance proposals offline: draft, show, sign.
     #[command(subcommand)]
     Proposal(ProposalCommand),
-    /// Signed transactions offline: build, show.
+    /// Signed transactions: build and show offline, submit to a node and wait for their outcome.
     #[command(subcommand)]
     Tx(TxCommand),
+    /// Ask a node for its chain, height, sync state and peers.
+    Status(synod::client::status::StatusArgs),
     /// Verify a record's proof bundle offline from the genesis (or a checkpoint) and print the record.
     VerifyProof(synod::cli::proof::VerifyArgs),
 }
@@ -113,6 +116,10 @@ enum TxCommand {
     Build(synod::cli::tx::BuildArgs),
     /// Print a transaction file in plain words, with its hash and signature check.
     Show(synod::cli::tx::ShowArgs),
+    /// Send a signed transaction file to a node and print the hash it was admitted under.
+    Submit(synod::client::tx::SubmitArgs),
+    /// Wait until a node has finalised a transaction and print its height and outcome (exit 1 unless applied).
+    Wait(synod::client::tx::WaitArgs),
 }
 
 /// The fault sets `synod sim` offers.
@@ -300,6 +307,9 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Proposal(ProposalCommand::Sign(args)) => done(synod::cli::proposal::sign(&args)),
         Command::Tx(TxCommand::Build(args)) => done(synod::cli::tx::build(&args)),
         Command::Tx(TxCommand::Show(args)) => done(synod::cli::tx::show(&args)),
+        Command::Tx(TxCommand::Submit(args)) => done(synod::client::tx::submit(&args)),
+        Command::Tx(TxCommand::Wait(args)) => done(synod::client::tx::wait(&args)),
+        Command::Status(args) => done(synod::client::status::status(&args)),
         Command::VerifyProof(args) => done(synod::cli::proof::verify(&args)),
     }
 }
