@@ -10,10 +10,15 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use governance_contracts::codec::BoundedVec;
 use governance_contracts::crypto::Digest;
-use governance_contracts::ids::ProposalId;
-use governance_contracts::testkit::TestChain;
-use governance_contracts::types::{Payload, SignedTransaction};
+use governance_contracts::execution;
+use governance_contracts::ids::{BlockHash, Height, ProposalId};
+use governance_contracts::testkit::{TestChain, member, node, secret};
+use governance_contracts::types::block::{
+    BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, VoteKind, receipts_root, transactions_root,
+};
+use governance_contracts::types::{CertifiedHeader, Genesis, Payload, ProofBundle, RecordKey, SignedTransaction};
 use serde_json::json;
 
 /// One request the test double received.
@@ -261,4 +266,128 @@ fn unreachable_node_and_bad_answers_are_clear_errors() {
     fails(dir.path(), &["status", "--json", "--node", &server.url], &["not valid JSON"]);
     let broken = Server::start(&[("GET /v1/status", 500, "")]);
     fails(dir.path(), &["status", "--node", &broken.url], &["500"]);
+}
+
+/// The read commands ask the right paths with the right query, show each listed record's id and fields, show one
+/// record field by field, and turn a 404 into an error naming the node's code and message.
+#[test]
+fn reads_show_lists_and_records() {
+    let members = r#"{"members":[{"id":"org1","name":"Organisation 1","weight":1},{"id":"org2","name":"Organisation 2","weight":2}]}"#;
+    let record = r#"{"id":"org 1/x","name":"Odd","governors":[{"account":"gov1","key":"ed25519:00"}]}"#;
+    let proposals = r#"{"proposals":[{"id":"sha256:cc","status":"open"}],"next_cursor":"abc"}"#;
+    let block = r#"{"height":3,"hash":"sha256:dd","block":{"header":{"time_ms":0,"proposer":"n1"},"transactions":[]},"certificate":{"round":1,"signatures":[{}]},"receipts":[]}"#;
+    let server = Server::start(&[
+        ("GET /v1/members", 200, members),
+        ("GET /v1/members/org%201%2Fx", 200, record),
+        ("GET /v1/proposals", 200, proposals),
+        ("GET /v1/blocks/3", 200, block),
+        ("GET /v1/params", 200, r#"{"max_block_transactions":20000,"block_interval_ms":1000}"#),
+    ]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let url = server.url.as_str();
+
+    let text = ok(d, &["members", "--node", url]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("org1") && lines[0].contains("weight=1"), "{text}");
+    assert!(lines[1].starts_with("org2") && lines[1].contains("name=Organisation 2"), "{text}");
+    assert_eq!(ok(d, &["members", "--json", "--node", url]), format!("{members}\n"));
+
+    let text = ok(d, &["members", "org 1/x", "--node", url]);
+    assert!(text.contains("Odd") && text.contains("governors:") && text.contains("gov1"), "{text}");
+
+    let text = ok(d, &["proposals", "--status", "open", "--limit", "5", "--node", url]);
+    assert!(text.starts_with("sha256:cc") && text.contains("status=open") && text.contains("--cursor abc"), "{text}");
+
+    let text = ok(d, &["blocks", "3", "--node", url]);
+    assert!(text.contains("sha256:dd") && text.contains("n1") && text.contains("1 signatures"), "{text}");
+    let text = ok(d, &["params", "--node", url]);
+    assert!(text.contains("block_interval_ms") && text.contains("20000"), "{text}");
+
+    fails(d, &["nodes", "n9", "--node", url], &["404", "not_found", "no such path"]);
+
+    let seen = server.seen();
+    let proposals = seen.iter().find(|s| s.path == "/v1/proposals").expect("proposals asked");
+    assert_eq!(proposals.query, "status=open&limit=5");
+    assert!(seen.iter().any(|s| s.path == "/v1/members/org%201%2Fx"), "{seen:?}");
+}
+
+/// A genuine proof bundle of member `m1` at height 1 of a four-member test chain, and that chain's genesis.
+fn member_bundle() -> (ProofBundle, Genesis) {
+    let mut chain = TestChain::with_members(4);
+    let ids = chain.chain.clone();
+    let set = execution::validator_set(&chain.store).expect("genesis set");
+    let outcome = chain.apply_block(vec![]);
+    let header = BlockHeader {
+        height: Height(1),
+        parent: BlockHash(Digest::ZERO),
+        state_root: outcome.state_root,
+        transactions_root: transactions_root(&ids, &[]),
+        receipts_root: receipts_root(&ids, &[]),
+        validator_set_hash: set.hash(&ids),
+        next_validator_set_hash: outcome.next_validator_set.hash(&ids),
+        proposer: node("n0"),
+        time_ms: 1,
+    };
+    let block = header.hash(&ids);
+    let signatures = set
+        .validators
+        .iter()
+        .map(|v| {
+            let vote = ConsensusVote {
+                height: Height(1),
+                round: 0,
+                kind: VoteKind::Precommit,
+                block: Some(block),
+                voter: v.node.clone(),
+            };
+            CommitSignature {
+                node: v.node.clone(),
+                signature: secret(v.node.as_str()).sign(&vote.signing_digest(&ids)),
+            }
+        })
+        .collect();
+    let certificate = CommitCertificate {
+        height: Height(1),
+        round: 0,
+        block,
+        signatures: BoundedVec::try_new(signatures).expect("4"),
+    };
+    let record = RecordKey::Member { member: member("m1") };
+    let (table, key) = record.location();
+    let state_proof = governance_contracts::state::root::prove(&chain.store, table, &key, Height(1))
+        .expect("readable")
+        .expect("kept");
+    let bundle = ProofBundle {
+        chain: ids,
+        record,
+        state_proof,
+        header: CertifiedHeader { header, certificate },
+        set_changes: BoundedVec::new(),
+    };
+    (bundle, chain.genesis)
+}
+
+/// `synod proof member m1 --out FILE` saves the node's bundle as sent, and `synod verify-proof` accepts the file;
+/// a bundle for another record than the one asked for is refused and not saved.
+#[test]
+fn proof_is_saved_for_verify_proof() {
+    let (bundle, genesis) = member_bundle();
+    let body = serde_json::to_string(&bundle).expect("JSON");
+    let server = Server::start(&[("GET /v1/proofs/member/m1", 200, &body), ("GET /v1/proofs/node/n1", 200, &body)]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("genesis.json"), serde_json::to_string(&genesis).expect("JSON")).expect("written");
+
+    let text = ok(d, &["proof", "member", "m1", "--out", "p.json", "--node", &server.url]);
+    assert!(text.contains("member m1") && text.contains("height 1"), "{text}");
+    assert_eq!(std::fs::read_to_string(d.join("p.json")).expect("saved"), body);
+    let verified = ok(d, &["verify-proof", "--genesis", "genesis.json", "p.json", "--json"]);
+    let verified: serde_json::Value = serde_json::from_str(&verified).expect("JSON");
+    assert_eq!(verified["height"], 1);
+
+    fails(d, &["proof", "member", "m1", "--out", "p.json", "--node", &server.url], &["--force"]);
+    fails(d, &["proof", "node", "n1", "--out", "n.json", "--node", &server.url], &["member m1", "node n1"]);
+    assert!(!d.join("n.json").exists());
 }

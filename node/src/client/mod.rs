@@ -13,6 +13,9 @@
 //! reached, an error answer or a body that is not the JSON expected is an error, never a panic.
 
 pub mod http;
+pub mod proof;
+pub mod query;
+pub mod render;
 pub mod status;
 pub mod tx;
 
