@@ -8,6 +8,7 @@
 //! - [`runtime`]: the tokio runtime that drives one node's host over RocksDB, and `synod run`.
 //! - [`sim`]: the deterministic simulation of a cluster of nodes.
 //! - [`cli`]: the offline commands: keys, the genesis ceremony, proposals, approvals and transactions as files.
+//! - [`client`]: the commands that talk to a running node over HTTP: status, reads, `tx submit`, `tx wait`, proofs.
 //! - [`bench`]: `synod bench`, throughput and approval latency of an in-process cluster against the ed25519 limit.
 //! - [`localnet`]: a local network's keys, genesis and node homes (`synod up`, the e2e harness).
 //! - [`proofs`]: offline-verifiable proofs of one governance record, built from the store.
@@ -16,6 +17,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod client;
 pub mod consensus;
 pub mod failpoint;
 pub mod localnet;

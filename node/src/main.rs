@@ -1,6 +1,8 @@
 //! `synod`: the Synod node binary. Today: `synod run` (a single sealer over RocksDB, no peers yet), `synod sim`
 //! (the deterministic cluster simulation), `synod bench` (the in-process benchmark), and the offline commands of
-//! [`synod::cli`]: `keygen`, `key`, `org`, `genesis`, `proposal`, `tx`.
+//! [`synod::cli`]: `keygen`, `key`, `org`, `genesis`, `proposal`, `tx`; and the commands of [`synod::client`] that
+//! talk to a running node: `status`, `members`, `nodes`, `accounts`, `roles`, `policy`, `params`, `proposals`,
+//! `blocks`, `evidence`, `tx submit`, `tx wait`, `proof`.
 
 use std::process::ExitCode;
 
@@ -64,9 +66,31 @@ enum Command {
     /// Governance proposals offline: draft, show, sign.
     #[command(subcommand)]
     Proposal(ProposalCommand),
-    /// Signed transactions offline: build, show.
+    /// Signed transactions: build and show offline, submit to a node and wait for their outcome.
     #[command(subcommand)]
     Tx(TxCommand),
+    /// Ask a node for its chain, height, sync state and peers.
+    Status(synod::client::status::StatusArgs),
+    /// Ask a node for the member organisations, or one of them.
+    Members(synod::client::query::RecordArgs),
+    /// Ask a node for the nodes admitted on chain, or one of them.
+    Nodes(synod::client::query::RecordArgs),
+    /// Ask a node for the accounts and their role grants, or one of them.
+    Accounts(synod::client::query::RecordArgs),
+    /// Ask a node for the role definitions and every grant.
+    Roles(synod::client::NodeArgs),
+    /// Ask a node for the approval policy by action kind.
+    Policy(synod::client::NodeArgs),
+    /// Ask a node for the chain parameters.
+    Params(synod::client::NodeArgs),
+    /// Ask a node for governance proposals (filtered by status, paged), or one of them.
+    Proposals(synod::client::query::ProposalsArgs),
+    /// Ask a node for the latest blocks (paged), or one block with its certificate and receipts.
+    Blocks(synod::client::query::BlocksArgs),
+    /// Ask a node for the equivocation evidence it has stored.
+    Evidence(synod::client::NodeArgs),
+    /// Save a record's proof bundle from a node, for `synod verify-proof`.
+    Proof(synod::client::proof::ProofArgs),
     /// Verify a record's proof bundle offline from the genesis (or a checkpoint) and print the record.
     VerifyProof(synod::cli::proof::VerifyArgs),
 }
@@ -113,6 +137,10 @@ enum TxCommand {
     Build(synod::cli::tx::BuildArgs),
     /// Print a transaction file in plain words, with its hash and signature check.
     Show(synod::cli::tx::ShowArgs),
+    /// Send a signed transaction file to a node and print the hash it was admitted under.
+    Submit(synod::client::tx::SubmitArgs),
+    /// Wait until a node has finalised a transaction and print its height and outcome (exit 1 unless applied).
+    Wait(synod::client::tx::WaitArgs),
 }
 
 /// The fault sets `synod sim` offers.
@@ -300,6 +328,19 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Proposal(ProposalCommand::Sign(args)) => done(synod::cli::proposal::sign(&args)),
         Command::Tx(TxCommand::Build(args)) => done(synod::cli::tx::build(&args)),
         Command::Tx(TxCommand::Show(args)) => done(synod::cli::tx::show(&args)),
+        Command::Tx(TxCommand::Submit(args)) => done(synod::client::tx::submit(&args)),
+        Command::Tx(TxCommand::Wait(args)) => done(synod::client::tx::wait(&args)),
+        Command::Status(args) => done(synod::client::status::status(&args)),
+        Command::Members(args) => done(synod::client::query::members(&args)),
+        Command::Nodes(args) => done(synod::client::query::nodes(&args)),
+        Command::Accounts(args) => done(synod::client::query::accounts(&args)),
+        Command::Roles(args) => done(synod::client::query::roles(&args)),
+        Command::Policy(args) => done(synod::client::query::policy(&args)),
+        Command::Params(args) => done(synod::client::query::params(&args)),
+        Command::Proposals(args) => done(synod::client::query::proposals(&args)),
+        Command::Blocks(args) => done(synod::client::query::blocks(&args)),
+        Command::Evidence(args) => done(synod::client::query::evidence(&args)),
+        Command::Proof(args) => done(synod::client::proof::proof(&args)),
         Command::VerifyProof(args) => done(synod::cli::proof::verify(&args)),
     }
 }

@@ -1,0 +1,341 @@
+//! The read commands: `synod members|nodes|accounts [ID]`, `synod roles|policy|params|evidence`,
+//! `synod proposals [ID]` and `synod blocks [HEIGHT]`. Each is one `GET` on the node's API; `--json` prints the
+//! answer as it came, otherwise [`render`](super::render) shows it as a table (lists) or `key: value` lines (one
+//! record), and a single block as a summary.
+
+use anyhow::{Context as _, bail};
+use serde_json::Value;
+
+use super::NodeArgs;
+use super::http::{Answer, segment};
+use super::render;
+use super::status::format_time_ms;
+
+/// The longest id accepted on the command line.
+pub const MAX_ID_CHARS: usize = 256;
+
+/// `synod members|nodes|accounts [ID]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RecordArgs {
+    /// One record's id; without it, all of them.
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+    /// The node and the output form.
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+/// The statuses a proposal can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProposalStatus {
+    /// Collecting approvals.
+    Open,
+    /// Approved, waiting for its execution height.
+    Queued,
+    /// Executed.
+    Applied,
+    /// Executed and failed; nothing changed.
+    Failed,
+    /// Expired before reaching its threshold.
+    Expired,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl ProposalStatus {
+    /// The status as the API names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Queued => "queued",
+            Self::Applied => "applied",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// `synod proposals [ID]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProposalsArgs {
+    /// One proposal's id (`sha256:<hex>`); without it, a page of proposals.
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+    /// Only proposals with this status.
+    #[arg(long, conflicts_with = "id")]
+    pub status: Option<ProposalStatus>,
+    /// At most this many proposals.
+    #[arg(long, value_name = "N", conflicts_with = "id", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: Option<u32>,
+    /// Continue after a previous page (the `next_cursor` it showed).
+    #[arg(long, value_name = "CURSOR", conflicts_with = "id")]
+    pub cursor: Option<String>,
+    /// The node and the output form.
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+/// `synod blocks [HEIGHT]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BlocksArgs {
+    /// One block's height; without it, the latest blocks first.
+    #[arg(value_name = "HEIGHT")]
+    pub height: Option<u64>,
+    /// At most this many blocks.
+    #[arg(long, value_name = "N", conflicts_with = "height", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: Option<u32>,
+    /// Only blocks below this height (the `--before` a previous page showed).
+    #[arg(long, value_name = "HEIGHT", conflicts_with = "height")]
+    pub before: Option<u64>,
+    /// The node and the output form.
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+/// What a collection is called in the API and which fields identify its records.
+struct Collection {
+    /// The path under `/v1/` and the list's key in the answer.
+    name: &'static str,
+    /// The fields tried, in order, as a record's id.
+    id_keys: &'static [&'static str],
+}
+
+const MEMBERS: Collection = Collection { name: "members", id_keys: &["id", "member", "member_id"] };
+const NODES: Collection = Collection { name: "nodes", id_keys: &["id", "node", "node_id"] };
+const ACCOUNTS: Collection = Collection { name: "accounts", id_keys: &["id", "account", "account_id"] };
+const PROPOSALS: Collection = Collection { name: "proposals", id_keys: &["id", "proposal", "proposal_id"] };
+const BLOCKS: Collection = Collection { name: "blocks", id_keys: &["height"] };
+const EVIDENCE: Collection = Collection { name: "evidence", id_keys: &["height", "node", "validator", "id"] };
+
+/// An id given on the command line, checked and escaped as one path segment.
+fn id_segment(id: &str) -> anyhow::Result<String> {
+    let id = id.trim();
+    if id.is_empty() {
+        bail!("an empty id");
+    }
+    if id.chars().count() > MAX_ID_CHARS {
+        bail!("an id of more than {MAX_ID_CHARS} characters");
+    }
+    Ok(segment(id))
+}
+
+/// Fetches `path` and prints it: as it came with `--json`, else through `show`. `what` names it in errors.
+fn fetch(
+    args: &NodeArgs,
+    path: &str,
+    query: &[(&str, String)],
+    what: &str,
+    show: impl FnOnce(&Value) -> String,
+) -> anyhow::Result<()> {
+    let node = args.connect()?;
+    let answer = node.get(path, query).and_then(Answer::success).with_context(|| format!("fetching the {what}"))?;
+    if args.json {
+        println!("{}", answer.json_text(what)?);
+    } else {
+        println!("{}", show(&answer.json_value(what)?));
+    }
+    Ok(())
+}
+
+/// One record of `collection` by id, or the whole list.
+fn records(collection: &Collection, args: &RecordArgs) -> anyhow::Result<()> {
+    let name = collection.name;
+    match &args.id {
+        Some(id) => {
+            let path = format!("/v1/{name}/{}", id_segment(id)?);
+            fetch(&args.node, &path, &[], &format!("{name} record {id}"), render::record)
+        }
+        None => fetch(&args.node, &format!("/v1/{name}"), &[], name, |v| render::list(v, name, collection.id_keys)),
+    }
+}
+
+/// `synod members [ID]`.
+pub fn members(args: &RecordArgs) -> anyhow::Result<()> {
+    records(&MEMBERS, args)
+}
+
+/// `synod nodes [ID]`.
+pub fn nodes(args: &RecordArgs) -> anyhow::Result<()> {
+    records(&NODES, args)
+}
+
+/// `synod accounts [ID]`.
+pub fn accounts(args: &RecordArgs) -> anyhow::Result<()> {
+    records(&ACCOUNTS, args)
+}
+
+/// `synod roles`: the role definitions and every grant.
+pub fn roles(args: &NodeArgs) -> anyhow::Result<()> {
+    fetch(args, "/v1/roles", &[], "roles", render::record)
+}
+
+/// `synod policy`: the approval rules by action kind.
+pub fn policy(args: &NodeArgs) -> anyhow::Result<()> {
+    fetch(args, "/v1/policy", &[], "policy", render::record)
+}
+
+/// `synod params`: the chain parameters.
+pub fn params(args: &NodeArgs) -> anyhow::Result<()> {
+    fetch(args, "/v1/params", &[], "chain parameters", render::record)
+}
+
+/// `synod evidence`: equivocation evidence, by height.
+pub fn evidence(args: &NodeArgs) -> anyhow::Result<()> {
+    fetch(args, "/v1/evidence", &[], "evidence", |v| render::list(v, EVIDENCE.name, EVIDENCE.id_keys))
+}
+
+/// `synod proposals [ID]`.
+pub fn proposals(args: &ProposalsArgs) -> anyhow::Result<()> {
+    if let Some(id) = &args.id {
+        let path = format!("/v1/proposals/{}", id_segment(id)?);
+        return fetch(&args.node, &path, &[], &format!("proposal {id}"), render::record);
+    }
+    let mut query = Vec::new();
+    if let Some(status) = args.status {
+        query.push(("status", status.as_str().to_owned()));
+    }
+    if let Some(limit) = args.limit {
+        query.push(("limit", limit.to_string()));
+    }
+    if let Some(cursor) = &args.cursor {
+        query.push(("cursor", cursor.clone()));
+    }
+    fetch(&args.node, "/v1/proposals", &query, "proposals", |v| render::list(v, PROPOSALS.name, PROPOSALS.id_keys))
+}
+
+/// `synod blocks [HEIGHT]`.
+pub fn blocks(args: &BlocksArgs) -> anyhow::Result<()> {
+    if let Some(height) = args.height {
+        return fetch(&args.node, &format!("/v1/blocks/{height}"), &[], &format!("block {height}"), block_summary);
+    }
+    let mut query = Vec::new();
+    if let Some(limit) = args.limit {
+        query.push(("limit", limit.to_string()));
+    }
+    if let Some(before) = args.before {
+        query.push(("before", before.to_string()));
+    }
+    fetch(&args.node, "/v1/blocks", &query, "blocks", |answer| {
+        let Some(items) = render::list_items(answer, BLOCKS.name) else {
+            return render::record(answer);
+        };
+        let mut lines: Vec<String> = items.iter().map(block_line).collect();
+        if lines.is_empty() {
+            lines.push("(none)".to_owned());
+        }
+        if let Some(next) = answer.get("next_before").and_then(Value::as_u64) {
+            lines.push(format!("more: --before {next}"));
+        }
+        lines.join("\n")
+    })
+}
+
+/// The outcomes of a block's receipts, counted: `(applied, rejected)`.
+fn outcomes(block: &Value) -> (usize, usize) {
+    let receipts = block.get("receipts").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let applied =
+        receipts.iter().filter(|r| r.pointer("/outcome/status").and_then(Value::as_str) == Some("applied")).count();
+    (applied, receipts.len().saturating_sub(applied))
+}
+
+/// One line for a block of a list: height, hash, time, proposer, transactions.
+fn block_line(block: &Value) -> String {
+    if block.get("block").is_none() {
+        return render::list_line(block, BLOCKS.id_keys);
+    }
+    let text = |pointer: &str| block.pointer(pointer).map_or_else(|| "-".to_owned(), render::plain);
+    let time =
+        block.pointer("/block/header/time_ms").and_then(Value::as_u64).map_or_else(|| "-".to_owned(), format_time_ms);
+    let txs = block.pointer("/block/transactions").and_then(Value::as_array).map_or(0, Vec::len);
+    let (_, rejected) = outcomes(block);
+    format!(
+        "{}  {}  {time}  proposer={}  {txs} txs ({rejected} rejected)",
+        text("/height"),
+        text("/hash"),
+        text("/block/header/proposer")
+    )
+}
+
+/// A single block: its header, certificate and each transaction's outcome. An answer of another shape is shown as
+/// a record.
+fn block_summary(block: &Value) -> String {
+    if block.get("block").is_none() {
+        return render::record(block);
+    }
+    let text = |pointer: &str| block.pointer(pointer).map_or_else(|| "-".to_owned(), render::plain);
+    let time =
+        block.pointer("/block/header/time_ms").and_then(Value::as_u64).map_or_else(|| "-".to_owned(), format_time_ms);
+    let signatures = block.pointer("/certificate/signatures").and_then(Value::as_array).map_or(0, Vec::len);
+    let mut lines = vec![
+        format!("height        {}", text("/height")),
+        format!("hash          {}", text("/hash")),
+        format!("parent        {}", text("/block/header/parent")),
+        format!("time          {time}"),
+        format!("proposer      {}", text("/block/header/proposer")),
+        format!("state root    {}", text("/block/header/state_root")),
+        format!("certificate   round {}, {signatures} signatures", text("/certificate/round")),
+    ];
+    let receipts = block.get("receipts").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let (applied, rejected) = outcomes(block);
+    lines.push(format!("transactions  {} ({applied} applied, {rejected} rejected)", receipts.len()));
+    for receipt in receipts {
+        let outcome = match receipt.pointer("/outcome/status").and_then(Value::as_str) {
+            Some("rejected") => {
+                format!(
+                    "rejected: {}",
+                    receipt.pointer("/outcome/reason").map_or_else(|| "-".to_owned(), render::plain)
+                )
+            }
+            Some(status) => status.to_owned(),
+            None => "-".to_owned(),
+        };
+        let events = receipt.get("events").and_then(Value::as_array).map_or(0, Vec::len);
+        let tx = receipt.get("tx").map_or_else(|| "-".to_owned(), render::plain);
+        lines.push(format!("  {tx}  {outcome}  {events} events"));
+    }
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// An id becomes one escaped path segment; an empty or oversized id is refused.
+    #[test]
+    fn ids_are_checked() {
+        assert_eq!(id_segment(" org1 ").unwrap(), "org1");
+        assert_eq!(id_segment("a/b").unwrap(), "a%2Fb");
+        assert!(id_segment("").is_err());
+        assert!(id_segment(&"x".repeat(MAX_ID_CHARS.saturating_add(1))).is_err());
+    }
+
+    /// A block's summary shows its height, hash, time, proposer, certificate and each receipt's outcome.
+    #[test]
+    fn block_summary_shows_outcomes() {
+        let block = json!({
+            "height": 5, "hash": "sha256:bb",
+            "block": {"header": {"time_ms": 1000, "proposer": "n1", "parent": "sha256:aa"}, "transactions": [{}, {}]},
+            "certificate": {"round": 0, "signatures": [{}, {}, {}]},
+            "receipts": [
+                {"tx": "sha256:t1", "outcome": {"status": "applied"}, "events": [{}]},
+                {"tx": "sha256:t2", "outcome": {"status": "rejected", "reason": {"reason": "bad_signature"}}, "events": []},
+            ],
+        });
+        let text = block_summary(&block);
+        for needle in [
+            "sha256:bb",
+            "1970-01-01T00:00:01.000Z",
+            "n1",
+            "3 signatures",
+            "2 (1 applied, 1 rejected)",
+            "bad_signature",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from {text}");
+        }
+        let line = block_line(&block);
+        assert!(line.starts_with("5  sha256:bb") && line.contains("2 txs (1 rejected)"), "{line}");
+    }
+}
