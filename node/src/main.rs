@@ -43,6 +43,8 @@ enum Command {
     Bench(synod::bench::BenchArgs),
     /// Run a node: a single sealer today (no peers yet).
     Run(synod::runtime::RunArgs),
+    /// Run a node from its home directory (`config.toml`, `genesis.json`, `keys/`, `data/`).
+    Node(synod::runtime::service::NodeArgs),
     /// Run a local network on loopback: demo keys, a genesis, 4 sealers and an observer as separate processes.
     Up(synod::localnet::UpArgs),
     /// Generate an ed25519 key (PKCS#8 PEM, mode 0600) and print its public key.
@@ -317,6 +319,7 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Bench(args) => synod::bench::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => synod::runtime::run(args),
         Command::Up(args) => synod::localnet::up(args),
+        Command::Node(args) => synod::runtime::service::node(args),
         Command::Keygen(args) => done(synod::cli::keys::keygen(&args)),
         Command::Key(KeyCommand::Show(args)) => done(synod::cli::keys::show(&args)),
         Command::Key(KeyCommand::Rotate(args)) => done(synod::cli::keys::rotate(&args)),

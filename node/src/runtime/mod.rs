@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod duties;
 pub mod node;
+pub mod service;
 pub mod timers;
 pub mod transport;
 
@@ -80,7 +81,7 @@ pub fn load_key(path: &Path) -> anyhow::Result<SecretKey> {
 
 /// Refuses to run a sealer of the next height without the key the validator set lists for it: its votes would
 /// never verify, and the node would stall without saying why.
-fn check_keys(store: &NodeStore, node: &NodeId, keys: &[SecretKey]) -> anyhow::Result<()> {
+pub(crate) fn check_keys(store: &NodeStore, node: &NodeId, keys: &[SecretKey]) -> anyhow::Result<()> {
     let set = governance_contracts::execution::validator_set(store)
         .map_err(|e| anyhow!("store {}: cannot read the validator set: {e}", store.path().display()))?;
     if let Some(listed) = set.get(node)
@@ -93,7 +94,7 @@ fn check_keys(store: &NodeStore, node: &NodeId, keys: &[SecretKey]) -> anyhow::R
 }
 
 /// Logs to standard error, `info` and above unless `RUST_LOG` says otherwise.
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Another subscriber already installed (a test harness) is fine: keep it.

@@ -18,15 +18,24 @@ use std::future::Future;
 use std::io::Write;
 use std::time::Duration;
 
+use governance_contracts::crypto::PublicKey;
 use governance_contracts::domain::ChainIdentity;
+use governance_contracts::ids::Height;
 use governance_contracts::types::block::{ConsensusVote, VoteKind};
 use tokio::time::Instant;
 
+use super::duties::{Duties, node_record};
 use super::timers::TimerTable;
 use super::transport::Transport;
 use crate::consensus::context::SignedVote;
 use crate::consensus::host::{Clock, DecidedBlock, Host, HostError, NetMessage, Output};
 use crate::consensus::store::NodeStorage;
+use crate::rpc::bridge::{
+    ChainEvent, Command, Direction, HostStats, NodeKind, NodeStatus, P2pStats, PeerStatus, RuntimeEnd, StatusCounters,
+};
+
+/// How often the node's status is published between blocks (peers come and go, the mempool fills).
+const STATUS_EVERY: Duration = Duration::from_millis(500);
 
 /// The observation line of a vote this node broadcasts.
 pub fn vote_line(vote: &ConsensusVote) -> String {
@@ -51,13 +60,42 @@ pub struct NodeRuntime<S, C, T, W> {
     chain: ChainIdentity,
     timers: TimerTable,
     origin: Instant,
+    api: Option<RuntimeEnd>,
+    duties: Duties,
+    /// The key the node proves to peers (the one the chain lists for it).
+    transport_key: Option<PublicKey>,
+    /// The sync target last logged.
+    logged_target: Option<Height>,
 }
 
 impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
     /// A runtime for `host` (not yet started) of chain `chain`, talking through `transport`, writing its
     /// observation lines to `lines`.
     pub fn new(host: Host<S, C>, transport: T, lines: W, chain: ChainIdentity) -> Self {
-        Self { host, transport, lines, chain, timers: TimerTable::new(), origin: Instant::now() }
+        Self {
+            host,
+            transport,
+            lines,
+            chain,
+            timers: TimerTable::new(),
+            origin: Instant::now(),
+            api: None,
+            duties: Duties::new(None, false),
+            transport_key: None,
+            logged_target: None,
+        }
+    }
+
+    /// Serves the HTTP API's side of the bridge: answers its commands, publishes status and chain events.
+    pub fn with_api(mut self, api: RuntimeEnd) -> Self {
+        self.api = Some(api);
+        self
+    }
+
+    /// Does the node's own duties (key pickup, readiness attestation) after each block.
+    pub fn with_duties(mut self, duties: Duties) -> Self {
+        self.duties = duties;
+        self
     }
 
     /// Starts the host and runs it until `shutdown` completes (`Ok`) or the host fails (`Err`: the node must stop).
@@ -68,7 +106,10 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
         self.line(&format!("started height={height} replayed_entries={replayed}"));
         tracing::info!(node = %self.host.node(), %height, replayed, "consensus started");
         self.apply(outputs);
+        self.publish_status();
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut status_tick = tokio::time::interval(STATUS_EVERY);
+        status_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let next = self.timers.next_due().and_then(|due| self.origin.checked_add(Duration::from_millis(due)));
             tokio::select! {
@@ -79,8 +120,135 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                     let outputs = self.host.on_message(&from, message)?;
                     self.apply(outputs);
                 }
+                Some(command) = next_command(&mut self.api) => self.on_command(command),
+                _ = status_tick.tick() => self.publish_status(),
             }
         }
+    }
+
+    /// Answers one command of the HTTP API.
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::SubmitTransaction { tx, reply } => {
+                let tx = *tx;
+                let result = self.host.submit(tx.clone());
+                if result.is_ok() {
+                    self.transport.broadcast(NetMessage::Transactions(vec![tx]));
+                }
+                // The client may have gone away: nothing to do then.
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// The node's status as the HTTP API shows it.
+    fn status(&self) -> NodeStatus {
+        let committed = self.host.committed_height();
+        let (last_block_hash, last_block_time_ms) = self.host.last_block().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the last block for the status");
+            (governance_contracts::ids::BlockHash(governance_contracts::crypto::Digest::ZERO), 0)
+        });
+        let target = self.host.sync_target();
+        let stats = self.transport.stats();
+        NodeStatus {
+            chain_id: self.chain.chain_id.as_str().to_owned(),
+            genesis_hash: self.chain.genesis_hash,
+            node_id: self.host.node().clone(),
+            kind: if self.host.is_sealer() { NodeKind::Sealer } else { NodeKind::Observer },
+            height: committed,
+            last_block_hash,
+            last_block_time_ms,
+            peers: self
+                .transport
+                .peers()
+                .into_iter()
+                .map(|p| PeerStatus {
+                    node_id: p.node,
+                    address: p.address,
+                    direction: if p.outbound { Direction::Outbound } else { Direction::Inbound },
+                })
+                .collect(),
+            syncing: target.is_some_and(|t| t.0 > committed.0.saturating_add(1)),
+            sync_target: target,
+            mempool_size: u64::try_from(self.host.pending().len()).unwrap_or(u64::MAX),
+            counters: StatusCounters {
+                host: HostStats::from(self.host.counters()),
+                p2p: P2pStats {
+                    refused: stats.refused,
+                    garbage_disconnects: stats.garbage_disconnects,
+                    dropped_sends: stats.dropped_sends,
+                },
+            },
+        }
+    }
+
+    /// Publishes the status to the HTTP API, if there is one.
+    fn publish_status(&mut self) {
+        if self.api.is_some() {
+            let status = self.status();
+            if let Some(api) = &self.api {
+                api.status.send_replace(status);
+            }
+        }
+    }
+
+    /// After a committed block: tell the transport (it re-checks its peers), publish the block's event, pick up a
+    /// rotated key, attest readiness when due, log sync progress, and publish the status.
+    fn after_commit(&mut self, decided: &DecidedBlock) {
+        let height = decided.block.header.height;
+        self.transport.on_committed(height);
+        if let Some(api) = &self.api {
+            // No subscriber is fine.
+            let _ = api.events.send(ChainEvent::from_committed(&self.chain, &decided.block, &decided.receipts));
+        }
+        let record = node_record(self.host.storage().state(), self.host.node());
+        let listed = record.as_ref().and_then(|r| r.key);
+        for key in self.duties.pick_up_keys(listed.as_ref(), self.host.keys()) {
+            tracing::info!(key = %key.public_key(), "picked up a new node key");
+            self.host.add_key(key);
+        }
+        if let Some(listed) = listed
+            && self.transport_key != Some(listed)
+            && let Some(key) = self.host.keys().iter().find(|k| k.public_key() == listed).cloned()
+        {
+            if self.transport_key.is_some() {
+                tracing::info!(key = %listed, %height, "the node's key rotated: proving the new key to peers");
+            }
+            self.transport_key = Some(listed);
+            self.transport.set_key(key);
+        }
+        let target = self.host.sync_target();
+        let catching_up = target.is_some_and(|t| t.0 > height.0.saturating_add(1));
+        if catching_up {
+            if self.logged_target != target || height.0.is_multiple_of(16) {
+                tracing::info!(%height, target = %target.unwrap_or(height), "syncing");
+                self.logged_target = target;
+            }
+        } else if self.logged_target.take().is_some() {
+            tracing::info!(%height, "caught up");
+        }
+        let window = governance_contracts::contracts::params::params(self.host.storage().state())
+            .map(|p| p.readiness_window)
+            .unwrap_or(u64::MAX);
+        let attestation = self.duties.attestation(
+            &self.chain,
+            self.host.node(),
+            record.as_ref(),
+            height,
+            window,
+            catching_up,
+            self.host.keys(),
+        );
+        if let Some(tx) = attestation {
+            match self.host.submit(tx.clone()) {
+                Ok(hash) => {
+                    tracing::info!(%height, tx = %hash, "attesting readiness");
+                    self.transport.broadcast(NetMessage::Transactions(vec![tx]));
+                }
+                Err(e) => tracing::warn!(%height, error = %e, "the readiness attestation was not admitted"),
+            }
+        }
+        self.publish_status();
     }
 
     /// The host (for inspection after [`Self::run`] returned).
@@ -135,6 +303,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                     );
                     let line = finalized_line(&self.chain, &decided);
                     self.line(&line);
+                    self.after_commit(&decided);
                 }
             }
         }
@@ -159,6 +328,14 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
         if let Err(e) = writeln!(self.lines, "{line}").and_then(|()| self.lines.flush()) {
             tracing::warn!(error = %e, line, "cannot write an observation line");
         }
+    }
+}
+
+/// The next command of the HTTP API, or never without one.
+async fn next_command(api: &mut Option<RuntimeEnd>) -> Option<Command> {
+    match api {
+        Some(api) => api.commands.recv().await,
+        None => std::future::pending().await,
     }
 }
 
