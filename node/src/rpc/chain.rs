@@ -64,11 +64,16 @@ pub async fn block(State(state): State<ApiState>, Path(height): Path<String>) ->
     found.map(Json).ok_or_else(|| ApiError::not_found(format!("no block is committed at height {height}")))
 }
 
+/// The most blocks one page of `/v1/blocks` holds (each comes whole, with its receipts).
+pub const MAX_BLOCK_PAGE: usize = 100;
+/// The blocks of a page when the request does not say.
+pub const DEFAULT_BLOCK_PAGE: usize = 20;
+
 /// `?limit=` and `?before=` for the block list.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BlockPage {
-    /// Most blocks to return (default 100, at most 1000).
+    /// Most blocks to return (default 20, at most 100).
     pub limit: Option<usize>,
     /// Return the blocks below this height (the last height of the previous page); default: from the latest.
     pub before: Option<u64>,
@@ -87,9 +92,9 @@ pub struct BlockList {
 #[utoipa::path(get, path = "/v1/blocks", params(BlockPage), responses((status = 200, body = BlockList), (status = 400, body = ErrorBody)))]
 pub async fn blocks(State(state): State<ApiState>, Query(page): Query<BlockPage>) -> Result<Json<BlockList>, ApiError> {
     let limit = match page.limit {
-        None => DEFAULT_PAGE,
-        Some(n) if (1..=MAX_PAGE).contains(&n) => n,
-        Some(_) => return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE}"))),
+        None => DEFAULT_BLOCK_PAGE,
+        Some(n) if (1..=MAX_BLOCK_PAGE).contains(&n) => n,
+        Some(_) => return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_BLOCK_PAGE}"))),
     };
     let api = state.clone();
     let list = read(&state, move |view| {

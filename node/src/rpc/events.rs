@@ -20,6 +20,24 @@ use super::error::{ApiError, ErrorBody};
 /// How often an idle stream sends a keep-alive comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// What a stream sends next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Item {
+    /// A chain event.
+    Chain(ChainEvent),
+    /// The client fell this many events behind; it goes on from the oldest event still held.
+    Lagged(u64),
+}
+
+/// The next item of a stream reading `blocks`, or `None` when the channel is closed.
+async fn next_item(blocks: &mut broadcast::Receiver<ChainEvent>) -> Option<Item> {
+    match blocks.recv().await {
+        Ok(event) => Some(Item::Chain(event)),
+        Err(broadcast::error::RecvError::Lagged(missed)) => Some(Item::Lagged(missed)),
+        Err(broadcast::error::RecvError::Closed) => None,
+    }
+}
+
 /// The SSE event of one chain event.
 fn chain_event(event: &ChainEvent) -> Event {
     match Event::default().event("finalized").json_data(event) {
@@ -46,12 +64,12 @@ pub async fn events(State(state): State<ApiState>) -> Result<impl IntoResponse, 
         let _permit = permit;
         loop {
             let event = tokio::select! {
-                received = blocks.recv() => match received {
-                    Ok(event) => chain_event(&event),
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                item = next_item(&mut blocks) => match item {
+                    Some(Item::Chain(event)) => chain_event(&event),
+                    Some(Item::Lagged(missed)) => {
                         Event::default().event("lagged").data(format!("{{\"missed\":{missed}}}"))
                     }
-                    Err(broadcast::error::RecvError::Closed) => return,
+                    None => return,
                 },
                 _ = closing.wait_for(|closing| *closing) => return,
                 () = sender.closed() => return,
@@ -62,4 +80,37 @@ pub async fn events(State(state): State<ApiState>) -> Result<impl IntoResponse, 
         }
     });
     Ok(Sse::new(ReceiverStream::new(receiver)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+#[cfg(test)]
+mod tests {
+    use governance_contracts::crypto::Digest;
+    use governance_contracts::ids::{BlockHash, Height};
+
+    use super::*;
+
+    fn finalized(height: u64) -> ChainEvent {
+        ChainEvent::Finalized {
+            height: Height(height),
+            hash: BlockHash(Digest::ZERO),
+            time_ms: height,
+            transactions: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// A reader that fell behind the channel's capacity is told how many events it missed, then goes on with
+    /// the events still held; a closed channel ends the stream.
+    #[tokio::test]
+    async fn a_lagging_reader_is_told_and_goes_on() {
+        let (sender, mut reader) = broadcast::channel(2);
+        for height in 1..=5 {
+            sender.send(finalized(height)).expect("a reader listens");
+        }
+        assert_eq!(next_item(&mut reader).await, Some(Item::Lagged(3)));
+        assert_eq!(next_item(&mut reader).await, Some(Item::Chain(finalized(4))));
+        assert_eq!(next_item(&mut reader).await, Some(Item::Chain(finalized(5))));
+        drop(sender);
+        assert_eq!(next_item(&mut reader).await, None);
+    }
 }
