@@ -147,9 +147,8 @@ impl Api {
 /// Whether a receipt (as JSON) says applied, and, with `proposal_executed`, that it executed a proposal.
 fn applied(receipt: &Value, proposal_executed: bool) -> bool {
     let outcome_applied = receipt["outcome"]["status"] == "applied";
-    let executed = receipt["events"]
-        .as_array()
-        .is_some_and(|events| events.iter().any(|e| e["event"] == "proposal_executed"));
+    let executed =
+        receipt["events"].as_array().is_some_and(|events| events.iter().any(|e| e["event"] == "proposal_executed"));
     outcome_applied && (!proposal_executed || executed)
 }
 
