@@ -436,7 +436,7 @@ async fn supervise(network: &LocalNetwork, children: &mut [(LocalNode, std::proc
     println!("{:<6} {:<9} {:<28} log", "node", "kind", "API");
     for node in &network.nodes {
         let kind = if node.kind == NodeKind::Sealer { "sealer" } else { "observer" };
-        println!("{:<6} {:<9} {:<28} {}", node.id, kind, node.url(), node.log_path().display());
+        println!("{:<6} {:<9} {:<28} {}", node.id.as_str(), kind, node.url(), node.log_path().display());
     }
     println!();
     println!("demo account keys (PKCS#8 PEM) in {}:", network.dir.join("keys").display());
