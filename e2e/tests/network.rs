@@ -50,6 +50,9 @@ fn four_sealers_and_an_observer_finalize_and_agree() -> anyhow::Result<()> {
         let peers = status["peers"].as_array().map_or(0, Vec::len);
         assert!(peers >= 3, "{id} has {peers} peers: {status}");
     }
+    // The observer follows and verifies, and never votes; the sealers do.
+    assert!(!harness.log("obs1").contains("vote height="), "the observer voted");
+    assert!(harness.log("n1").contains("vote height="), "n1 never voted");
     Ok(())
 }
 
@@ -110,6 +113,8 @@ fn sealer_killed_mid_sync_catches_up_after_restart() -> anyhow::Result<()> {
         Ok(h.log("n4").contains("failpoint reached: after-block-commit"))
     })?;
     harness.kill("n4")?;
+    let log = harness.log("n4");
+    assert!(log.contains("sync request"), "n4 did not log its sync requests:\n{}", e2e::tail(&log, 30));
     harness.start("n4")?;
     harness.wait_height("n4", target, SOON)?;
     let ids = harness.node_ids();

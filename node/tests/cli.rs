@@ -486,3 +486,31 @@ fn verify_proof_accepts_genuine_bundles_and_refuses_altered_ones() {
     std::fs::write(d.join("altered.json"), serde_json::to_string(&bundle).expect("json")).expect("w");
     fails(d, &["verify-proof", "--genesis", "genesis.json", "altered.json"], "certificate is for another block");
 }
+
+/// `tx build mark-key-compromised` by the holder, with a replacement key proving possession, gives a transaction
+/// the chain accepts against the genesis state; a replacement equal to the leaked key is refused before signing.
+#[test]
+fn mark_key_compromised_builds_a_transaction_the_chain_accepts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    ceremony(d);
+    ok(d, &["keygen", "--out", "ops1-new.pem"]);
+    let common = ["--key", "ops1.pem", "--sender", "ops1", "--valid-until", "50", "--genesis", "genesis.json"];
+    let mut build = vec!["tx", "build", "mark-key-compromised", "--account", "ops1", "--leaked", "ops1.pem"];
+    build.extend_from_slice(&["--replacement", "ops1-new.pem", "--out", "compromised.json"]);
+    build.extend_from_slice(&common);
+    ok(d, &build);
+    let signed: SignedTransaction =
+        serde_json::from_str(&std::fs::read_to_string(d.join("compromised.json")).expect("tx")).expect("a transaction");
+    let genesis = load_genesis(&d.join("genesis.json"));
+    let state = genesis_state(&genesis);
+    execution::check_transaction(&state, &signed, encode(&signed).len()).expect("the report checks");
+    let shown = ok(d, &["tx", "show", "compromised.json", "--genesis", "genesis.json"]);
+    assert!(shown.contains("compromised"), "{shown}");
+
+    let mut same = vec!["tx", "build", "mark-key-compromised", "--account", "ops1", "--leaked", "ops1.pem"];
+    same.extend_from_slice(&["--replacement", "ops1.pem", "--out", "same.json"]);
+    same.extend_from_slice(&common);
+    fails(d, &same, "is the leaked key");
+    assert!(!d.join("same.json").exists());
+}

@@ -96,6 +96,20 @@ pub enum PayloadArg {
         #[arg(long, value_name = "H")]
         proof_expires_at: Option<u64>,
     },
+    /// Mark an account's key compromised at once (by the holder, or another governor of the same member): every
+    /// approval ever made with it stops counting. With `--replacement`, the account takes that key (it proves
+    /// possession); without, it has none until the committee gives it one.
+    MarkKeyCompromised {
+        /// The account whose key leaked.
+        #[arg(long)]
+        account: String,
+        /// The leaked public key (`ed25519:<hex>` or a PEM key file): its current key or one it retired.
+        #[arg(long, value_name = "PUBKEY_OR_PEM")]
+        leaked: String,
+        /// The replacement private key (PKCS#8 PEM), for the account's current key only.
+        #[arg(long, value_name = "FILE.pem")]
+        replacement: Option<PathBuf>,
+    },
     /// A node states it is synced (needed before its promotion to sealer); the sender is the node.
     Attest {
         /// The height the node has applied.
@@ -257,6 +271,31 @@ pub fn build_transaction(args: &BuildArgs) -> anyhow::Result<(SignedTransaction,
             }
             .sign(&chain, &new);
             (sender, Payload::RotateAccountKey { proof })
+        }
+        PayloadArg::MarkKeyCompromised { account, leaked, replacement } => {
+            let sender = sender(false)?;
+            if !matches!(sender, Principal::Account(_)) {
+                bail!("mark-key-compromised: the sender must be an account (the holder or a governor of its member)");
+            }
+            let account = parse_id("--account", account, AccountId::new)?;
+            let key = files::parse_public_key(leaked)?;
+            let replacement = match replacement {
+                None => None,
+                Some(path) => {
+                    let new = files::load_secret_key(path)?;
+                    if new.public_key() == key {
+                        bail!("--replacement {} is the leaked key", path.display());
+                    }
+                    let body = KeyProofBody {
+                        subject: Principal::Account(account.clone()),
+                        old_key: Some(key),
+                        new_key: new.public_key(),
+                        expires_at: valid_until,
+                    };
+                    Some(body.sign(&chain, &new))
+                }
+            };
+            (sender, Payload::MarkKeyCompromised { account, key, replacement })
         }
         PayloadArg::Attest { synced_height } => {
             let sender = sender(true)?;
