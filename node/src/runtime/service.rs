@@ -69,10 +69,8 @@ struct ChainAdmission {
 impl Admission for ChainAdmission {
     fn may_connect(&self, key: &PublicKey) -> Result<NodeId, AdmissionError> {
         let view = self.store.live();
+        // A peer presenting this node's own identity is refused by the transport itself (`own_node`).
         match governance_contracts::execution::may_connect(&view, key) {
-            Ok(Ok(node)) if node == self.me => {
-                Err(AdmissionError::Unavailable("a peer presented this node's own key".into()))
-            }
             Ok(verdict) => verdict.map_err(AdmissionError::Refused),
             Err(e) => Err(AdmissionError::Unavailable(e.to_string())),
         }
