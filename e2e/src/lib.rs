@@ -159,7 +159,7 @@ impl Harness {
         synod::runtime::config::NodeConfig {
             node: id.to_owned(),
             p2p: synod::runtime::config::P2pSection { listen: node.p2p, dial: Default::default() },
-            api: synod::runtime::config::ApiSection { listen: node.api },
+            api: synod::runtime::config::ApiSection::plain(node.api),
             readiness: Default::default(),
         }
         .save(&home)?;

@@ -295,7 +295,7 @@ impl LocalNetwork {
             NodeConfig {
                 node: node.id.as_str().to_owned(),
                 p2p: P2pSection { listen: node.p2p, dial },
-                api: ApiSection { listen: node.api },
+                api: ApiSection::plain(node.api),
                 readiness: ReadinessSection::default(),
             }
             .save(&node.home)?;

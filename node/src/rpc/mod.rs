@@ -41,6 +41,7 @@ mod governance;
 mod metrics;
 mod openapi;
 mod proofs;
+pub mod tls;
 mod transactions;
 
 use std::future::Future;

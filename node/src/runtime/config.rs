@@ -21,6 +21,8 @@
 //!
 //! [api]
 //! listen = "127.0.0.1:8701"        # the HTTP API
+//! # tls_cert = "tls/cert.pem"      # optional: serve it over TLS with this certificate chain (PEM) and key
+//! # tls_key = "tls/key.pem"        #   (relative paths are inside HOME)
 //!
 //! [readiness]
 //! attest = true                    # post the readiness attestation once synced (default true)
@@ -102,6 +104,29 @@ pub struct P2pSection {
 pub struct ApiSection {
     /// Where the HTTP API listens.
     pub listen: SocketAddr,
+    /// The TLS certificate chain (PEM); with `tls_key`, the API is served over TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS private key (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl ApiSection {
+    /// An API on `listen`, without TLS.
+    pub fn plain(listen: SocketAddr) -> Self {
+        Self { listen, tls_cert: None, tls_key: None }
+    }
+
+    /// The TLS certificate and key paths (relative ones inside `home`), when both are set; an error when only one
+    /// is.
+    pub fn tls(&self, home: &Path) -> anyhow::Result<Option<(PathBuf, PathBuf)>> {
+        match (&self.tls_cert, &self.tls_key) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => Ok(Some((home.join(cert), home.join(key)))),
+            _ => bail!("[api] tls_cert and tls_key go together: give both or neither"),
+        }
+    }
 }
 
 /// `[readiness]`.
@@ -201,7 +226,7 @@ mod tests {
                 listen: "127.0.0.1:7701".parse().unwrap(),
                 dial: BTreeMap::from([("n2".into(), "127.0.0.1:17702".into())]),
             },
-            api: ApiSection { listen: "127.0.0.1:8701".parse().unwrap() },
+            api: ApiSection::plain("127.0.0.1:8701".parse().unwrap()),
             readiness: ReadinessSection::default(),
         };
         config.save(home.path()).unwrap();

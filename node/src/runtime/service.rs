@@ -128,6 +128,14 @@ pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     let reader = store.reader();
     let chain = genesis.identity();
     let handshake_key = current_key(&store, &node, &keys)?;
+    let tls = match config
+        .api
+        .tls(&home)
+        .map_err(|e| anyhow!("config file {}: {e}", config::config_path(&home).display()))?
+    {
+        Some((cert, key)) => Some(crate::rpc::tls::load(&cert, &key)?),
+        None => None,
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKER_THREADS)
@@ -140,16 +148,25 @@ pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
         let mut p2p_config = P2pConfig::new(chain.clone(), node.clone(), handshake_key, config.p2p.listen);
         p2p_config.dial_overrides = config.dial_overrides();
         let p2p = P2p::start(p2p_config, admission).await.context("cannot start the p2p transport")?;
-        let listener = tokio::net::TcpListener::bind(config.api.listen)
-            .await
-            .with_context(|| format!("cannot serve the HTTP API on {}", config.api.listen))?;
         let (api, end) =
             ApiState::with_channels(genesis.clone(), reader.clone(), NodeStatus::starting(&genesis, node.clone()));
         let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(crate::rpc::serve(listener, api, async move {
+        let api_stopped = async move {
             let _ = api_stopped.await;
-        }));
-        tracing::info!(%node, p2p = %config.p2p.listen, api = %config.api.listen, "node listening");
+        };
+        let cannot_serve = || format!("cannot serve the HTTP API on {}", config.api.listen);
+        let server = match tls {
+            None => {
+                let listener = tokio::net::TcpListener::bind(config.api.listen).await.with_context(cannot_serve)?;
+                tokio::spawn(crate::rpc::serve(listener, api, api_stopped))
+            }
+            Some(tls) => {
+                let listener = std::net::TcpListener::bind(config.api.listen).with_context(cannot_serve)?;
+                tokio::spawn(crate::rpc::tls::serve(listener, api, tls, api_stopped))
+            }
+        };
+        let scheme = if config.api.tls_cert.is_some() { "https" } else { "http" };
+        tracing::info!(%node, p2p = %config.p2p.listen, api = %format!("{scheme}://{}", config.api.listen), "node listening");
         let host_config = HostConfig { genesis, node: node.clone(), keys, timeouts: LinearTimeouts::default() };
         let host = Host::new(host_config, store, WallClock).context("cannot start the consensus host")?;
         let mut runtime = NodeRuntime::new(host, p2p, std::io::stdout(), chain)
