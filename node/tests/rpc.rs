@@ -13,8 +13,8 @@ use governance_contracts::ids::{BlockHash, Height, ProposalId, TxHash, Weight};
 use governance_contracts::testkit::{self, TestChain, account};
 use governance_contracts::types::proof::{ProofBundle, RecordValue};
 use governance_contracts::types::{
-    Action, Block, BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, Genesis, NewAccount, Payload,
-    Principal, SignedTransaction, ValidatorSet, VoteKind, receipts_root, transactions_root,
+    Action, Block, BlockHeader, Genesis, NewAccount, Payload, Principal, SignedTransaction, receipts_root,
+    transactions_root,
 };
 use serde_json::Value;
 use synod::cli::proof::{VerifyArgs, verify_bundle};
@@ -23,6 +23,9 @@ use synod::rpc::bridge::{ApiState, ChainEvent, Command, NodeStatus};
 use synod::storage::{CommittedBlock, NodeStore};
 use tempfile::TempDir;
 use tokio::sync::{broadcast, oneshot, watch};
+
+mod common;
+use common::certify;
 
 /// Makes certified blocks the way a node does, executing on a [`TestChain`].
 struct Producer {
@@ -52,38 +55,6 @@ impl Producer {
         let certificate = certify(&ids, &block, &validators);
         self.parent = block.hash(&ids);
         CommittedBlock { block, certificate, receipts: outcome.receipts, changes: outcome.changes }
-    }
-}
-
-/// A commit certificate for `block` signed by every validator of `set`.
-fn certify(
-    chain: &governance_contracts::domain::ChainIdentity,
-    block: &Block,
-    set: &ValidatorSet,
-) -> CommitCertificate {
-    let hash = block.hash(chain);
-    let signatures = set
-        .validators
-        .iter()
-        .map(|v| {
-            let vote = ConsensusVote {
-                height: block.header.height,
-                round: 0,
-                kind: VoteKind::Precommit,
-                block: Some(hash),
-                voter: v.node.clone(),
-            };
-            CommitSignature {
-                node: v.node.clone(),
-                signature: testkit::secret(v.node.as_str()).sign(&vote.signing_digest(chain)),
-            }
-        })
-        .collect();
-    CommitCertificate {
-        height: block.header.height,
-        round: 0,
-        block: hash,
-        signatures: BoundedVec::try_new(signatures).expect("one signature per validator"),
     }
 }
 

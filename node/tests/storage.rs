@@ -16,15 +16,17 @@ use governance_contracts::state::conformance::{ConformanceStore, run_all};
 use governance_contracts::state::{ChangeSet, Entries, Store, StoreError, TableId, root};
 use governance_contracts::testkit::{self, TestChain, account, member, public};
 use governance_contracts::types::{
-    Action, Block, BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, Genesis, NewAccount, Outcome,
-    Payload, Principal, SignedTransaction, ValidatorSet, VoteKind, receipts_root, transactions_root,
-    verify_certificate,
+    Action, Block, BlockHeader, ConsensusVote, Genesis, NewAccount, Outcome, Payload, Principal, SignedTransaction,
+    VoteKind, receipts_root, transactions_root, verify_certificate,
 };
 use synod::consensus::evidence::Evidence;
 use synod::consensus::store::{BlockStore, MemoryBlockStore, NodeStorage, StoredBlock};
 use synod::consensus::wal::{LoggedTimeout, Wal, WalEntry};
 use synod::storage::{CommittedBlock, NodeStore, StorageError, TxLocation};
 use tempfile::TempDir;
+
+mod common;
+use common::certify;
 
 /// A store in its own temporary directory, deleted after the store is closed.
 struct TempStore {
@@ -87,38 +89,6 @@ impl Producer {
         let synced_height = self.chain.height;
         let tx = self.chain.node_tx("n1", Payload::AttestReadiness { synced_height });
         self.next_block(vec![tx])
-    }
-}
-
-/// A commit certificate for `block` signed by every validator of `set` (keys derived from the node ids).
-fn certify(
-    chain: &governance_contracts::domain::ChainIdentity,
-    block: &Block,
-    set: &ValidatorSet,
-) -> CommitCertificate {
-    let hash = block.hash(chain);
-    let signatures = set
-        .validators
-        .iter()
-        .map(|v| {
-            let vote = ConsensusVote {
-                height: block.header.height,
-                round: 0,
-                kind: VoteKind::Precommit,
-                block: Some(hash),
-                voter: v.node.clone(),
-            };
-            CommitSignature {
-                node: v.node.clone(),
-                signature: testkit::secret(v.node.as_str()).sign(&vote.signing_digest(chain)),
-            }
-        })
-        .collect();
-    CommitCertificate {
-        height: block.header.height,
-        round: 0,
-        block: hash,
-        signatures: BoundedVec::try_new(signatures).expect("one signature per validator"),
     }
 }
 

@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow, bail};
 use governance_contracts::crypto::SecretKey;
-use governance_contracts::ids::NodeId;
+use governance_contracts::ids::{Height, NodeId};
 use governance_contracts::types::Genesis;
 use malachite_core_types::LinearTimeouts;
 
@@ -161,15 +161,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let outcome = node.run(shutdown).await;
         anyhow::Ok((outcome, node.host().committed_height()))
     })?;
-    match result {
-        (Ok(()), height) => {
+    Ok(exit_code(result))
+}
+
+/// How a node's run ended, as its exit code: success when it stopped on a signal; a fatal host error is logged
+/// and printed as `fatal: REASON` on standard error, and fails.
+pub(crate) fn exit_code((outcome, height): (Result<(), crate::consensus::host::HostError>, Height)) -> ExitCode {
+    match outcome {
+        Ok(()) => {
             tracing::info!(%height, "stopped");
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
-        (Err(fatal), height) => {
+        Err(fatal) => {
             tracing::error!(%height, error = %fatal, "fatal: stopping");
             eprintln!("fatal: {fatal}");
-            Ok(ExitCode::FAILURE)
+            ExitCode::FAILURE
         }
     }
 }

@@ -22,7 +22,7 @@ use super::clock::WallClock;
 use super::config::{self, NodeConfig};
 use super::duties::{Duties, node_record};
 use super::node::NodeRuntime;
-use super::{check_keys, init_logging, load_genesis, shutdown_signal, store_path};
+use super::{check_keys, exit_code, init_logging, load_genesis, shutdown_signal, store_path};
 use crate::consensus::host::{Host, HostConfig};
 use crate::failpoint;
 use crate::p2p::{Admission, AdmissionError, DialTarget, P2p, P2pConfig};
@@ -184,15 +184,5 @@ pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     })?;
     // The transport's tasks end with the runtime.
     runtime.shutdown_timeout(Duration::from_secs(1));
-    match result {
-        (Ok(()), height) => {
-            tracing::info!(%height, "stopped");
-            Ok(ExitCode::SUCCESS)
-        }
-        (Err(fatal), height) => {
-            tracing::error!(%height, error = %fatal, "fatal: stopping");
-            eprintln!("fatal: {fatal}");
-            Ok(ExitCode::FAILURE)
-        }
-    }
+    Ok(exit_code(result))
 }
