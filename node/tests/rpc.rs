@@ -8,14 +8,10 @@ use std::time::Duration;
 
 use governance_contracts::codec::{BoundedString, BoundedVec, encode};
 use governance_contracts::crypto::Digest;
-use governance_contracts::execution;
-use governance_contracts::ids::{BlockHash, Height, ProposalId, TxHash, Weight};
-use governance_contracts::testkit::{self, TestChain, account};
+use governance_contracts::ids::{Height, ProposalId, TxHash, Weight};
+use governance_contracts::testkit::{self, account};
 use governance_contracts::types::proof::{ProofBundle, RecordValue};
-use governance_contracts::types::{
-    Action, Block, BlockHeader, Genesis, NewAccount, Payload, Principal, SignedTransaction, receipts_root,
-    transactions_root,
-};
+use governance_contracts::types::{Action, Genesis, NewAccount, Payload, Principal, SignedTransaction};
 use serde_json::Value;
 use synod::cli::proof::{VerifyArgs, verify_bundle};
 use synod::mempool::Mempool;
@@ -25,38 +21,7 @@ use tempfile::TempDir;
 use tokio::sync::{broadcast, oneshot, watch};
 
 mod common;
-use common::certify;
-
-/// Makes certified blocks the way a node does, executing on a [`TestChain`].
-struct Producer {
-    chain: TestChain,
-    parent: BlockHash,
-}
-
-impl Producer {
-    fn next_block(&mut self, txs: Vec<SignedTransaction>) -> CommittedBlock {
-        let ids = self.chain.chain.clone();
-        let validators = execution::validator_set(&self.chain.store).expect("the state holds a validator set");
-        let outcome = self.chain.apply_block(txs.clone());
-        let height = self.chain.height;
-        let hashes: Vec<TxHash> = txs.iter().map(|tx| tx.tx.hash(&ids)).collect();
-        let header = BlockHeader {
-            height,
-            parent: self.parent,
-            state_root: outcome.state_root,
-            transactions_root: transactions_root(&ids, &hashes),
-            receipts_root: receipts_root(&ids, &outcome.receipts),
-            validator_set_hash: validators.hash(&ids),
-            next_validator_set_hash: outcome.next_validator_set.hash(&ids),
-            proposer: testkit::node("n0"),
-            time_ms: self.chain.genesis.genesis_time_ms.saturating_add(height.0.saturating_mul(1_000)),
-        };
-        let block = Block { header, transactions: BoundedVec::try_new(txs).expect("the test blocks are small") };
-        let certificate = certify(&ids, &block, &validators);
-        self.parent = block.hash(&ids);
-        CommittedBlock { block, certificate, receipts: outcome.receipts, changes: outcome.changes }
-    }
-}
+use common::Producer;
 
 /// What the chain holds after the three blocks every test starts from.
 struct Known {
@@ -94,8 +59,7 @@ impl Served {
         let dir = tempfile::tempdir().expect("temp dir");
         let genesis = testkit::genesis(4);
         let mut store = NodeStore::open_with_genesis(&dir.path().join("db"), &genesis).expect("the store opens");
-        let mut producer =
-            Producer { chain: TestChain::new(genesis.clone()), parent: BlockHash(Digest::Sha256([0; 32])) };
+        let mut producer = Producer::new(genesis.clone());
         let ids = genesis.identity();
 
         let c = &mut producer.chain;

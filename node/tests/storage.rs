@@ -16,8 +16,7 @@ use governance_contracts::state::conformance::{ConformanceStore, run_all};
 use governance_contracts::state::{ChangeSet, Entries, Store, StoreError, TableId, root};
 use governance_contracts::testkit::{self, TestChain, account, member, public};
 use governance_contracts::types::{
-    Action, Block, BlockHeader, ConsensusVote, Genesis, NewAccount, Outcome, Payload, Principal, SignedTransaction,
-    VoteKind, receipts_root, transactions_root, verify_certificate,
+    Action, Block, ConsensusVote, NewAccount, Outcome, Payload, Principal, VoteKind, verify_certificate,
 };
 use synod::consensus::evidence::Evidence;
 use synod::consensus::store::{BlockStore, MemoryBlockStore, NodeStorage, StoredBlock};
@@ -26,7 +25,7 @@ use synod::storage::{CommittedBlock, NodeStore, StorageError, TxLocation};
 use tempfile::TempDir;
 
 mod common;
-use common::certify;
+use common::{Producer, certify};
 
 /// A store in its own temporary directory, deleted after the store is closed.
 struct TempStore {
@@ -46,49 +45,6 @@ impl Store for TempStore {
 impl ConformanceStore for TempStore {
     fn apply(&mut self, changes: ChangeSet) -> Result<(), StoreError> {
         self.store.apply(changes)
-    }
-}
-
-/// Makes blocks the way a node does: executes transactions (on a [`TestChain`], which checks every invariant),
-/// builds the header from the outcome, and certifies it with precommits from every sealer of the height.
-struct Producer {
-    chain: TestChain,
-    parent: BlockHash,
-}
-
-impl Producer {
-    fn new(genesis: Genesis) -> Self {
-        Self { chain: TestChain::new(genesis), parent: BlockHash(Digest::Sha256([0; 32])) }
-    }
-
-    fn next_block(&mut self, txs: Vec<SignedTransaction>) -> CommittedBlock {
-        let chain = self.chain.chain.clone();
-        let validators = execution::validator_set(&self.chain.store).expect("the state holds a validator set");
-        let outcome = self.chain.apply_block(txs.clone());
-        let height = self.chain.height;
-        let hashes: Vec<TxHash> = txs.iter().map(|tx| tx.tx.hash(&chain)).collect();
-        let header = BlockHeader {
-            height,
-            parent: self.parent,
-            state_root: outcome.state_root,
-            transactions_root: transactions_root(&chain, &hashes),
-            receipts_root: receipts_root(&chain, &outcome.receipts),
-            validator_set_hash: validators.hash(&chain),
-            next_validator_set_hash: outcome.next_validator_set.hash(&chain),
-            proposer: testkit::node("n0"),
-            time_ms: self.chain.genesis.genesis_time_ms.saturating_add(height.0.saturating_mul(1_000)),
-        };
-        let block = Block { header, transactions: BoundedVec::try_new(txs).expect("the test blocks are small") };
-        let certificate = certify(&chain, &block, &validators);
-        self.parent = block.hash(&chain);
-        CommittedBlock { block, certificate, receipts: outcome.receipts, changes: outcome.changes }
-    }
-
-    /// A block with one readiness attestation by `n1`, distinct at every height.
-    fn attest_block(&mut self) -> CommittedBlock {
-        let synced_height = self.chain.height;
-        let tx = self.chain.node_tx("n1", Payload::AttestReadiness { synced_height });
-        self.next_block(vec![tx])
     }
 }
 

@@ -1,9 +1,18 @@
 //! Helpers shared by the node's integration tests.
 
+// Each test binary uses a part of these.
+#![allow(dead_code)]
+
 use governance_contracts::codec::BoundedVec;
+use governance_contracts::crypto::Digest;
 use governance_contracts::domain::ChainIdentity;
+use governance_contracts::execution;
+use governance_contracts::ids::{BlockHash, TxHash};
 use governance_contracts::testkit;
+use governance_contracts::testkit::TestChain;
 use governance_contracts::types::{Block, CommitCertificate, CommitSignature, ConsensusVote, ValidatorSet, VoteKind};
+use governance_contracts::types::{BlockHeader, Genesis, Payload, SignedTransaction, receipts_root, transactions_root};
+use synod::storage::CommittedBlock;
 
 /// A commit certificate for `block` signed by every validator of `set` (keys derived from the node ids).
 pub fn certify(chain: &ChainIdentity, block: &Block, set: &ValidatorSet) -> CommitCertificate {
@@ -30,5 +39,52 @@ pub fn certify(chain: &ChainIdentity, block: &Block, set: &ValidatorSet) -> Comm
         round: 0,
         block: hash,
         signatures: BoundedVec::try_new(signatures).expect("one signature per validator"),
+    }
+}
+
+/// Makes blocks the way a node does: executes transactions (on a [`TestChain`], which checks every invariant),
+/// builds the header from the outcome, and certifies it with precommits from every sealer of the height.
+pub struct Producer {
+    /// The chain the blocks execute on.
+    pub chain: TestChain,
+    /// The last block's hash.
+    pub parent: BlockHash,
+}
+
+impl Producer {
+    /// A producer starting at `genesis`.
+    pub fn new(genesis: Genesis) -> Self {
+        Self { chain: TestChain::new(genesis), parent: BlockHash(Digest::Sha256([0; 32])) }
+    }
+
+    /// The next block, holding `txs`, certified by every sealer of its height.
+    pub fn next_block(&mut self, txs: Vec<SignedTransaction>) -> CommittedBlock {
+        let chain = self.chain.chain.clone();
+        let validators = execution::validator_set(&self.chain.store).expect("the state holds a validator set");
+        let outcome = self.chain.apply_block(txs.clone());
+        let height = self.chain.height;
+        let hashes: Vec<TxHash> = txs.iter().map(|tx| tx.tx.hash(&chain)).collect();
+        let header = BlockHeader {
+            height,
+            parent: self.parent,
+            state_root: outcome.state_root,
+            transactions_root: transactions_root(&chain, &hashes),
+            receipts_root: receipts_root(&chain, &outcome.receipts),
+            validator_set_hash: validators.hash(&chain),
+            next_validator_set_hash: outcome.next_validator_set.hash(&chain),
+            proposer: testkit::node("n0"),
+            time_ms: self.chain.genesis.genesis_time_ms.saturating_add(height.0.saturating_mul(1_000)),
+        };
+        let block = Block { header, transactions: BoundedVec::try_new(txs).expect("the test blocks are small") };
+        let certificate = certify(&chain, &block, &validators);
+        self.parent = block.hash(&chain);
+        CommittedBlock { block, certificate, receipts: outcome.receipts, changes: outcome.changes }
+    }
+
+    /// A block with one readiness attestation by `n1`, distinct at every height.
+    pub fn attest_block(&mut self) -> CommittedBlock {
+        let synced_height = self.chain.height;
+        let tx = self.chain.node_tx("n1", Payload::AttestReadiness { synced_height });
+        self.next_block(vec![tx])
     }
 }
