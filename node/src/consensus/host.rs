@@ -265,8 +265,8 @@ struct Candidate {
     verdict: Result<BlockOutcome, InvalidBlock>,
 }
 
-/// What the host counted, for metrics and the simulator's summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What the host counted, for metrics, the node's status and the simulator's summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct HostCounters {
     /// Equivocation evidence stored.
     pub evidence: u64,

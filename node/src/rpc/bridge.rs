@@ -70,48 +70,6 @@ pub struct PeerStatus {
     pub direction: Direction,
 }
 
-/// The consensus host's counters ([`HostCounters`]), as published.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct HostStats {
-    /// Equivocation evidence stored.
-    pub evidence: u64,
-    /// Received blocks found invalid.
-    pub rejected_blocks: u64,
-    /// Votes and proposals dropped for a bad signature.
-    pub bad_signatures: u64,
-    /// Synced blocks refused (bad certificate or block).
-    pub rejected_synced: u64,
-    /// Heights committed through sync.
-    pub synced_heights: u64,
-    /// Sync requests sent.
-    pub sync_requests: u64,
-    /// Write-ahead log entries replayed on start.
-    pub replayed_entries: u64,
-}
-
-impl From<HostCounters> for HostStats {
-    fn from(counters: HostCounters) -> Self {
-        let HostCounters {
-            evidence,
-            rejected_blocks,
-            bad_signatures,
-            rejected_synced,
-            synced_heights,
-            sync_requests,
-            replayed_entries,
-        } = counters;
-        Self {
-            evidence,
-            rejected_blocks,
-            bad_signatures,
-            rejected_synced,
-            synced_heights,
-            sync_requests,
-            replayed_entries,
-        }
-    }
-}
-
 /// The peer-to-peer layer's counters, as published.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct P2pStats {
@@ -127,7 +85,7 @@ pub struct P2pStats {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StatusCounters {
     /// The consensus host's counters.
-    pub host: HostStats,
+    pub host: HostCounters,
     /// The peer-to-peer layer's counters.
     pub p2p: P2pStats,
 }

@@ -5,11 +5,12 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::bridge::{
-    ChainEvent, Direction, FinalizedTransaction, HostStats, NodeKind, NodeStatus, P2pStats, PeerStatus, StatusCounters,
+    ChainEvent, Direction, FinalizedTransaction, NodeKind, NodeStatus, P2pStats, PeerStatus, StatusCounters,
 };
 use super::chain::{BlockBody, BlockList};
 use super::error::ErrorBody;
 use super::transactions::{Submitted, TransactionBody};
+use crate::consensus::host::HostCounters;
 
 /// The API's description.
 #[derive(OpenApi)]
@@ -50,7 +51,7 @@ use super::transactions::{Submitted, TransactionBody};
         PeerStatus,
         Direction,
         StatusCounters,
-        HostStats,
+        HostCounters,
         P2pStats,
         ChainEvent,
         FinalizedTransaction,

@@ -18,9 +18,9 @@ use std::future::Future;
 use std::io::Write;
 use std::time::Duration;
 
-use governance_contracts::crypto::PublicKey;
+use governance_contracts::crypto::{Digest, PublicKey};
 use governance_contracts::domain::ChainIdentity;
-use governance_contracts::ids::Height;
+use governance_contracts::ids::{BlockHash, Height};
 use governance_contracts::types::block::{ConsensusVote, VoteKind};
 use tokio::time::Instant;
 
@@ -31,7 +31,7 @@ use crate::consensus::context::SignedVote;
 use crate::consensus::host::{Clock, DecidedBlock, Host, HostError, NetMessage, Output};
 use crate::consensus::store::NodeStorage;
 use crate::rpc::bridge::{
-    ChainEvent, Command, Direction, HostStats, NodeKind, NodeStatus, P2pStats, PeerStatus, RuntimeEnd, StatusCounters,
+    ChainEvent, Command, Direction, NodeKind, NodeStatus, P2pStats, PeerStatus, RuntimeEnd, StatusCounters,
 };
 
 /// How often the node's status is published between blocks (peers come and go, the mempool fills).
@@ -66,6 +66,9 @@ pub struct NodeRuntime<S, C, T, W> {
     transport_key: Option<PublicKey>,
     /// The sync target last logged.
     logged_target: Option<Height>,
+    /// The last finalised block's hash and time, for the status (read from the store once, then kept from each
+    /// decided block).
+    last_block: (BlockHash, u64),
 }
 
 impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
@@ -83,6 +86,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
             duties: Duties::new(None, false),
             transport_key: None,
             logged_target: None,
+            last_block: (BlockHash(Digest::ZERO), 0),
         }
     }
 
@@ -101,6 +105,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
     /// Starts the host and runs it until `shutdown` completes (`Ok`) or the host fails (`Err`: the node must stop).
     pub async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<(), HostError> {
         let height = self.host.height();
+        self.last_block = self.host.last_block()?;
         let outputs = self.host.start()?;
         let replayed = self.host.counters().replayed_entries;
         self.line(&format!("started height={height} replayed_entries={replayed}"));
@@ -144,10 +149,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
     /// The node's status as the HTTP API shows it.
     fn status(&self) -> NodeStatus {
         let committed = self.host.committed_height();
-        let (last_block_hash, last_block_time_ms) = self.host.last_block().unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot read the last block for the status");
-            (governance_contracts::ids::BlockHash(governance_contracts::crypto::Digest::ZERO), 0)
-        });
+        let (last_block_hash, last_block_time_ms) = self.last_block;
         let target = self.host.sync_target();
         let stats = self.transport.stats();
         NodeStatus {
@@ -172,7 +174,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
             sync_target: target,
             mempool_size: u64::try_from(self.host.pending().len()).unwrap_or(u64::MAX),
             counters: StatusCounters {
-                host: HostStats::from(self.host.counters()),
+                host: self.host.counters(),
                 p2p: P2pStats {
                     refused: stats.refused,
                     garbage_disconnects: stats.garbage_disconnects,
@@ -293,10 +295,12 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                 Output::CancelConsensusTimers => self.timers.cancel_consensus(),
                 Output::Decided(decided) => {
                     let header = &decided.block.header;
+                    let hash = decided.block.hash(&self.chain);
+                    self.last_block = (hash, header.time_ms);
                     tracing::info!(
                         node = %self.host.node(),
                         height = %header.height,
-                        hash = %decided.block.hash(&self.chain),
+                        %hash,
                         transactions = decided.block.transactions.len(),
                         round = decided.certificate.round,
                         "finalized"
