@@ -4,19 +4,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use governance_contracts::codec::{BoundedVec, encode};
-use governance_contracts::crypto::{Digest, PublicKey};
+use governance_contracts::codec::encode;
+use governance_contracts::crypto::PublicKey;
 use governance_contracts::execution;
-use governance_contracts::ids::{BlockHash, Height, ProposalId};
+use governance_contracts::ids::{Height, ProposalId};
 use governance_contracts::state::MemoryStore;
-use governance_contracts::testkit::{TestChain, member, node};
-use governance_contracts::types::block::{
-    BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, VoteKind, receipts_root, transactions_root,
-};
-use governance_contracts::types::{
-    Approval, CertifiedHeader, Event, Genesis, Outcome, ProofBundle, RecordKey, SignedTransaction,
-};
+use governance_contracts::types::{Approval, Event, Genesis, Outcome, SignedTransaction};
 use serde_json::Value;
+
+mod common;
+use common::member_bundle;
 
 fn synod(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_synod"))
@@ -428,56 +425,8 @@ fn corrupt_files_give_clear_errors() {
 fn verify_proof_accepts_genuine_bundles_and_refuses_altered_ones() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
-    let mut chain = TestChain::with_members(4);
-    let ids = chain.chain.clone();
-    let set = execution::validator_set(&chain.store).expect("genesis set");
-    let outcome = chain.apply_block(vec![]);
-    let header = BlockHeader {
-        height: Height(1),
-        parent: BlockHash(Digest::ZERO),
-        state_root: outcome.state_root,
-        transactions_root: transactions_root(&ids, &[]),
-        receipts_root: receipts_root(&ids, &[]),
-        validator_set_hash: set.hash(&ids),
-        next_validator_set_hash: outcome.next_validator_set.hash(&ids),
-        proposer: node("n0"),
-        time_ms: 1,
-    };
-    let block = header.hash(&ids);
-    let signatures = set
-        .validators
-        .iter()
-        .map(|v| {
-            let vote = ConsensusVote {
-                height: Height(1),
-                round: 0,
-                kind: VoteKind::Precommit,
-                block: Some(block),
-                voter: v.node.clone(),
-            };
-            let secret = governance_contracts::testkit::secret(v.node.as_str());
-            CommitSignature { node: v.node.clone(), signature: secret.sign(&vote.signing_digest(&ids)) }
-        })
-        .collect();
-    let certificate = CommitCertificate {
-        height: Height(1),
-        round: 0,
-        block,
-        signatures: BoundedVec::try_new(signatures).expect("4"),
-    };
-    let record = RecordKey::Member { member: member("m1") };
-    let (table, key) = record.location();
-    let state_proof = governance_contracts::state::root::prove(&chain.store, table, &key, Height(1))
-        .expect("readable")
-        .expect("kept");
-    let mut bundle = ProofBundle {
-        chain: ids,
-        record,
-        state_proof,
-        header: CertifiedHeader { header, certificate },
-        set_changes: BoundedVec::new(),
-    };
-    std::fs::write(d.join("genesis.json"), serde_json::to_string(&chain.genesis).expect("json")).expect("w");
+    let (mut bundle, genesis) = member_bundle();
+    std::fs::write(d.join("genesis.json"), serde_json::to_string(&genesis).expect("json")).expect("w");
     std::fs::write(d.join("bundle.json"), serde_json::to_string(&bundle).expect("json")).expect("w");
     let verified = json(d, &["verify-proof", "--genesis", "genesis.json", "bundle.json", "--json"]);
     assert_eq!(verified["height"], 1);

@@ -10,16 +10,14 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use governance_contracts::codec::BoundedVec;
 use governance_contracts::crypto::Digest;
-use governance_contracts::execution;
-use governance_contracts::ids::{BlockHash, Height, ProposalId};
-use governance_contracts::testkit::{TestChain, member, node, secret};
-use governance_contracts::types::block::{
-    BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, VoteKind, receipts_root, transactions_root,
-};
-use governance_contracts::types::{CertifiedHeader, Genesis, Payload, ProofBundle, RecordKey, SignedTransaction};
+use governance_contracts::ids::ProposalId;
+use governance_contracts::testkit::TestChain;
+use governance_contracts::types::{Payload, SignedTransaction};
 use serde_json::json;
+
+mod common;
+use common::member_bundle;
 
 /// One request the test double received.
 #[derive(Debug, Clone)]
@@ -311,62 +309,6 @@ fn reads_show_lists_and_records() {
     let proposals = seen.iter().find(|s| s.path == "/v1/proposals").expect("proposals asked");
     assert_eq!(proposals.query, "status=open&limit=5");
     assert!(seen.iter().any(|s| s.path == "/v1/members/org%201%2Fx"), "{seen:?}");
-}
-
-/// A genuine proof bundle of member `m1` at height 1 of a four-member test chain, and that chain's genesis.
-fn member_bundle() -> (ProofBundle, Genesis) {
-    let mut chain = TestChain::with_members(4);
-    let ids = chain.chain.clone();
-    let set = execution::validator_set(&chain.store).expect("genesis set");
-    let outcome = chain.apply_block(vec![]);
-    let header = BlockHeader {
-        height: Height(1),
-        parent: BlockHash(Digest::ZERO),
-        state_root: outcome.state_root,
-        transactions_root: transactions_root(&ids, &[]),
-        receipts_root: receipts_root(&ids, &[]),
-        validator_set_hash: set.hash(&ids),
-        next_validator_set_hash: outcome.next_validator_set.hash(&ids),
-        proposer: node("n0"),
-        time_ms: 1,
-    };
-    let block = header.hash(&ids);
-    let signatures = set
-        .validators
-        .iter()
-        .map(|v| {
-            let vote = ConsensusVote {
-                height: Height(1),
-                round: 0,
-                kind: VoteKind::Precommit,
-                block: Some(block),
-                voter: v.node.clone(),
-            };
-            CommitSignature {
-                node: v.node.clone(),
-                signature: secret(v.node.as_str()).sign(&vote.signing_digest(&ids)),
-            }
-        })
-        .collect();
-    let certificate = CommitCertificate {
-        height: Height(1),
-        round: 0,
-        block,
-        signatures: BoundedVec::try_new(signatures).expect("4"),
-    };
-    let record = RecordKey::Member { member: member("m1") };
-    let (table, key) = record.location();
-    let state_proof = governance_contracts::state::root::prove(&chain.store, table, &key, Height(1))
-        .expect("readable")
-        .expect("kept");
-    let bundle = ProofBundle {
-        chain: ids,
-        record,
-        state_proof,
-        header: CertifiedHeader { header, certificate },
-        set_changes: BoundedVec::new(),
-    };
-    (bundle, chain.genesis)
 }
 
 /// `synod proof member m1 --out FILE` saves the node's bundle as sent, and `synod verify-proof` accepts the file;

@@ -7,9 +7,12 @@ use governance_contracts::codec::BoundedVec;
 use governance_contracts::crypto::Digest;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::execution;
+use governance_contracts::ids::Height;
 use governance_contracts::ids::{BlockHash, TxHash};
+use governance_contracts::state::root;
 use governance_contracts::testkit;
 use governance_contracts::testkit::TestChain;
+use governance_contracts::types::proof::{CertifiedHeader, ProofBundle, RecordKey};
 use governance_contracts::types::{Block, CommitCertificate, CommitSignature, ConsensusVote, ValidatorSet, VoteKind};
 use governance_contracts::types::{BlockHeader, Genesis, Payload, SignedTransaction, receipts_root, transactions_root};
 use synod::storage::CommittedBlock;
@@ -87,4 +90,21 @@ impl Producer {
         let tx = self.chain.node_tx("n1", Payload::AttestReadiness { synced_height });
         self.next_block(vec![tx])
     }
+}
+
+/// A genuine proof bundle of member `m1` at height 1 of a four-member test chain, and that chain's genesis.
+pub fn member_bundle() -> (ProofBundle, Genesis) {
+    let mut producer = Producer::new(testkit::genesis(4));
+    let committed = producer.next_block(vec![]);
+    let record = RecordKey::Member { member: testkit::member("m1") };
+    let (table, key) = record.location();
+    let state_proof = root::prove(&producer.chain.store, table, &key, Height(1)).expect("readable").expect("kept");
+    let bundle = ProofBundle {
+        chain: producer.chain.chain.clone(),
+        record,
+        state_proof,
+        header: CertifiedHeader { header: committed.block.header, certificate: committed.certificate },
+        set_changes: BoundedVec::new(),
+    };
+    (bundle, producer.chain.genesis)
 }
