@@ -13,10 +13,11 @@
 //!   carrying the officer's approval, so it executes in the block that includes it) are posted as canonical bytes
 //!   to `POST /v1/transactions`, a quarter to each node, each sender thread pacing its share evenly over `step`
 //!   seconds. `n0`'s `/v1/status` and `/v1/blocks/{h}` are polled every 20 ms until it has finalised blocks
-//!   holding all of them. Achieved throughput = transactions ÷ the time the chain spent committing them: from the
-//!   header time of the first block that carried any to that of the last (at least one block interval). Load
-//!   posted for `step` seconds at a rate the chain keeps up with lands in blocks spanning about `step` seconds;
-//!   a chain that falls behind spreads it over more, or slower, blocks.
+//!   holding all of them. Achieved throughput = the rate the chain committed them, from block header times: the
+//!   transactions after the first block that carried any, ÷ the time from that block to the last (a block holds
+//!   what arrived since the block before it, so the first block's share arrived before the timed span). With a
+//!   single carrying block, its transactions ÷ one block interval. A chain that falls behind spreads the load
+//!   over more, or slower, blocks.
 //!   Afterwards every transaction's receipt on `n0` must say `Applied` (untimed). The ladder stops at the first
 //!   rate the network cannot keep up with (achieved < 80 % of offered) or at the account limit; the saturation
 //!   throughput is the highest achieved rate.
@@ -37,10 +38,10 @@ use governance_contracts::codec::encode;
 use governance_contracts::ids::{Height, NodeId, TxHash};
 use governance_contracts::testkit::secret;
 use governance_contracts::types::action::NodeKind;
-use governance_contracts::types::{Action, SignedTransaction};
+use governance_contracts::types::{Action, Receipt, SignedTransaction};
 use serde_json::Value;
 
-use super::{BenchArgs, NODES, OFFICER, Plan, Signer, VerifyRates, now, rate, verify_rates};
+use super::{BenchArgs, NODES, OFFICER, Plan, Signer, VerifyRates, executed, now, rate, verify_rates};
 use crate::localnet::{LocalNetwork, LocalNode, free_ports, spawn_node};
 
 /// Largest API answer read.
@@ -141,21 +142,15 @@ impl Api {
     }
 
     /// The receipt of transaction `hash` at `base`, if it is finalised there.
-    fn receipt(&self, base: &str, hash: &TxHash) -> anyhow::Result<Option<Value>> {
+    fn receipt(&self, base: &str, hash: &TxHash) -> anyhow::Result<Option<Receipt>> {
         match self.get(&format!("{base}/v1/transactions/{hash}"))? {
-            (200, body) => Ok(Some(body["receipt"].clone())),
+            (200, body) => serde_json::from_value(body["receipt"].clone())
+                .map(Some)
+                .with_context(|| format!("{base}/v1/transactions/{hash}: no receipt in {body}")),
             (404, _) => Ok(None),
             (code, body) => bail!("{base}/v1/transactions/{hash}: {code} {body}"),
         }
     }
-}
-
-/// Whether a receipt (as JSON) says applied, and, with `proposal_executed`, that it executed a proposal.
-fn applied(receipt: &Value, proposal_executed: bool) -> bool {
-    let outcome_applied = receipt["outcome"]["status"] == "applied";
-    let executed =
-        receipt["events"].as_array().is_some_and(|events| events.iter().any(|e| e["event"] == "proposal_executed"));
-    outcome_applied && (!proposal_executed || executed)
 }
 
 /// Polls `check` every `every` until it holds or [`WAIT`] passes.
@@ -267,32 +262,36 @@ fn ladder(network: &LocalNetwork, signer: &Signer, plan: &Plan, accounts: u64) -
         send_paced(&urls, &txs, offered)?;
         let mut seen_height = start_height;
         let mut included = 0u64;
-        // Header times of the first and last block that carried the load.
-        let mut span: Option<(u64, u64)> = None;
+        // The first block that carried the load (its header time and transactions) and the last one's time.
+        let mut span: Option<((u64, u64), u64)> = None;
         poll(&format!("{count} transactions at {offered} tx/s to be finalised"), Duration::from_millis(20), || {
             let height = api.height(&base)?;
             while seen_height < height {
                 seen_height = seen_height.saturating_add(1);
                 let (carried, time_ms) = api.block_transactions(&base, seen_height)?;
                 if carried > 0 {
-                    span = Some(span.map_or((time_ms, time_ms), |(first, _)| (first, time_ms)));
+                    span = Some(span.map_or(((time_ms, carried), time_ms), |(first, _)| (first, time_ms)));
                 }
                 included = included.saturating_add(carried);
             }
             Ok(included >= count)
         })?;
         let elapsed = started.elapsed();
-        let (first_ms, last_ms) = span.context("no block carried the load")?;
-        let committing = Duration::from_millis(last_ms.saturating_sub(first_ms).max(interval_ms));
+        let ((first_ms, first_count), last_ms) = span.context("no block carried the load")?;
+        let (timed, committing) = if last_ms > first_ms {
+            (count.saturating_sub(first_count), Duration::from_millis(last_ms.saturating_sub(first_ms)))
+        } else {
+            (count, Duration::from_millis(interval_ms))
+        };
         for tx in &txs {
             let hash = tx.tx.hash(&signer.chain);
             let receipt = api.receipt(&base, &hash)?.with_context(|| format!("transaction {hash} not finalised"))?;
-            ensure!(applied(&receipt, true), "transaction {hash} was not applied: {receipt}");
+            ensure!(executed(&receipt, None), "transaction {hash} was not applied: {receipt:?}");
         }
         for flag in frozen.iter_mut().take(usize::try_from(count)?) {
             *flag = !*flag;
         }
-        let achieved = rate(count as f64, committing);
+        let achieved = rate(timed as f64, committing);
         println!(
             "  offered {offered:>5} tx/s: {count:>5} transactions in blocks spanning {committing:.2?}: \
              {achieved:>7.1} tx/s (the last finalised {elapsed:.2?} after the first post)"
@@ -324,7 +323,7 @@ fn apply_latency(network: &LocalNetwork, signer: &Signer, repeats: u64) -> anyho
         poll("the final approval to apply on every node", Duration::from_millis(5), || {
             for (url, done) in urls.iter().zip(done.iter_mut()) {
                 if !*done {
-                    *done = api.receipt(url, &approve_hash)?.is_some_and(|r| applied(&r, true));
+                    *done = api.receipt(url, &approve_hash)?.is_some_and(|r| executed(&r, None));
                 }
             }
             Ok(done.iter().all(|d| *d))
