@@ -1,0 +1,55 @@
+//! `synod-console`'s command line and the chain it is pinned to.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use clap::Parser;
+use governance_contracts::{domain::ChainIdentity, types::Genesis};
+
+/// The largest genesis file the console reads.
+const MAX_GENESIS_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Serves Synod's web console for one member organisation.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "synod-console", version, about)]
+pub struct Args {
+    /// The chain's genesis file: the chain id and genesis hash are pinned from it, never learned from a node.
+    #[arg(long, value_name = "FILE")]
+    pub genesis: PathBuf,
+    /// A node's HTTP API (repeat for fail-over, in order of preference).
+    #[arg(long = "node", value_name = "URL", required = true)]
+    pub nodes: Vec<String>,
+    /// The console's SQLite database (created when missing; migrations are applied at start).
+    #[arg(long, value_name = "PATH")]
+    pub db: PathBuf,
+    /// Where to listen for browsers.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The built site: `pkg/console.js` and `pkg/console_bg.wasm` (from `cargo xtask bundle`).
+    #[arg(long, value_name = "DIR", default_value = "target/site")]
+    pub site: PathBuf,
+    /// The origin browsers use to reach this console (e.g. `https://console.acme.example`); login challenges
+    /// and the CSRF check are bound to it. Defaults to `http://<listen>`.
+    #[arg(long, value_name = "URL")]
+    pub public_origin: Option<String>,
+}
+
+impl Args {
+    /// The origin browsers reach this console at.
+    pub fn origin(&self) -> String {
+        self.public_origin.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+    }
+}
+
+/// Reads and checks the genesis file, returning it with the chain identity it pins.
+pub fn load_genesis(path: &std::path::Path) -> anyhow::Result<(Genesis, ChainIdentity)> {
+    let metadata = std::fs::metadata(path).with_context(|| format!("cannot read genesis file {}", path.display()))?;
+    if metadata.len() > MAX_GENESIS_BYTES {
+        anyhow::bail!("genesis file {} is larger than {MAX_GENESIS_BYTES} bytes", path.display());
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read genesis file {}", path.display()))?;
+    let genesis: Genesis =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a Synod genesis file", path.display()))?;
+    let identity = genesis.identity();
+    Ok((genesis, identity))
+}
