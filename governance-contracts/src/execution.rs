@@ -401,3 +401,12 @@ pub fn validator_set(store: &dyn Store) -> Result<ValidatorSet, StoreError> {
         Error::Rejected(r) => StoreError::Corrupt { table: "nodes", detail: r.to_string() },
     })
 }
+
+/// The tally of a recorded proposal's requirements as if the next block were applied now (see
+/// [`proposals::tally`]); `None` when the proposal is not in state.
+pub fn tally(store: &dyn Store, id: &crate::ids::ProposalId) -> Result<Option<Vec<proposals::RequirementTally>>> {
+    let Some(record) = crate::state::tables::PROPOSALS.get(store, id)? else { return Ok(None) };
+    let height = Height(meta(store)?.height.0.saturating_add(1));
+    let ctx = BlockContext::new(store, height)?;
+    proposals::tally(store, &ctx, &record).map(Some)
+}

@@ -12,7 +12,8 @@ fn applied(receipt: &governance_contracts::types::Receipt) {
     assert_eq!(receipt.outcome, Outcome::Applied, "receipt: {receipt:?}");
 }
 
-/// Admitting a member needs two thirds of active weight: 2 of 4 governors are not enough, 3 are.
+/// Admitting a member needs two thirds of active weight: 2 of 4 governors are not enough (the tally shows 2 of 4
+/// and the two members still to approve), 3 are.
 #[test]
 fn admitting_a_member_needs_two_thirds() {
     let mut chain = TestChain::with_members(4);
@@ -27,6 +28,12 @@ fn admitting_a_member_needs_two_thirds() {
     applied(&receipt);
     assert!(!TestChain::executed(&receipt));
     assert!(MEMBERS.get(&chain.store, &member("newco")).unwrap().is_none());
+    let tally = governance_contracts::execution::tally(&chain.store, &id).unwrap().unwrap();
+    let weight = tally.iter().find(|t| t.kind == governance_contracts::types::ActionKind::AdmitMember).unwrap();
+    assert!(!weight.met);
+    assert_eq!((weight.approved_weight, weight.active_weight), (2, 4));
+    let waiting: Vec<String> = weight.candidates.iter().map(|c| c.member.to_string()).collect();
+    assert_eq!(waiting, ["m2", "m3"]);
     let proposal = PROPOSALS.get(&chain.store, &id).unwrap().unwrap().proposal;
     let approval = chain.approval(&proposal, "m2-gov");
     let tx = chain.account_tx(

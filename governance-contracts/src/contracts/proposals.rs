@@ -481,3 +481,95 @@ pub fn dry_run(store: &dyn Store, ctx: &BlockContext, proposal: &Proposal) -> Re
     };
     Ok(DryRun { receipt, requirements: reqs })
 }
+
+/// Who else could still approve for one requirement: a member (weight rules, target-governor rules) with its
+/// governors, who count for it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Candidate {
+    /// The member.
+    pub member: MemberId,
+    /// Its voting weight.
+    pub weight: crate::ids::Weight,
+    /// Its governors (any one of them approves for it).
+    pub governors: Vec<AccountId>,
+}
+
+/// How far a pending proposal is from meeting one of its requirements, for consoles to show progress and a
+/// forecast. Weights are after the rule's exclusions.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RequirementTally {
+    /// The action kind the requirement is for.
+    pub kind: ActionKind,
+    /// Its rule.
+    pub rule: Rule,
+    /// The member the action targets.
+    pub target: Option<MemberId>,
+    /// Whether the approvals that count now meet it.
+    pub met: bool,
+    /// Weight rules: the approving members' weight.
+    pub approved_weight: u64,
+    /// Weight rules: the active members' weight.
+    pub active_weight: u64,
+    /// The approvals that count for it.
+    pub counted: Vec<AccountId>,
+    /// Members whose governors' approval would still add to it (weight and target-governor rules), heaviest first.
+    pub candidates: Vec<Candidate>,
+}
+
+/// The tally of every requirement of a recorded proposal against the approvals that count now.
+pub fn tally(store: &dyn Store, ctx: &BlockContext, record: &ProposalRecord) -> Result<Vec<RequirementTally>> {
+    let counted = counted_approvals(store, record)?;
+    let mut out = Vec::new();
+    for req in requirements(store, ctx, &record.proposal)? {
+        let usable: Vec<policy::CountedApproval> =
+            counted.iter().filter(|a| Some(&a.account) != req.excluded.as_ref()).cloned().collect();
+        let met = policy::requirement_met(store, ctx, &req.rule, req.target.as_ref(), &usable)?;
+        let approving: std::collections::BTreeSet<&MemberId> =
+            usable.iter().filter(|a| a.governor).map(|a| &a.member).collect();
+        let (mut approved_weight, mut active_weight, mut candidates) = (0_u64, 0_u64, Vec::new());
+        match &req.rule.requirement {
+            crate::types::Requirement::Weight { exclude_target, .. } => {
+                for (id, member) in committee::active_members(store)? {
+                    if *exclude_target && Some(&id) == req.target.as_ref() {
+                        continue;
+                    }
+                    active_weight = active_weight.saturating_add(member.weight.0);
+                    if approving.contains(&id) {
+                        approved_weight = approved_weight.saturating_add(member.weight.0);
+                    } else {
+                        candidates.push(Candidate {
+                            member: id,
+                            weight: member.weight,
+                            governors: member.governors.iter().cloned().collect(),
+                        });
+                    }
+                }
+                candidates.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.member.cmp(&b.member)));
+            }
+            crate::types::Requirement::TargetGovernor => {
+                if let Some(target) = &req.target
+                    && !met
+                    && let Some(member) = MEMBERS.get(store, target)?
+                {
+                    candidates.push(Candidate {
+                        member: target.clone(),
+                        weight: member.weight,
+                        governors: member.governors.iter().cloned().collect(),
+                    });
+                }
+            }
+            crate::types::Requirement::Role { .. } => {}
+        }
+        out.push(RequirementTally {
+            kind: req.kind,
+            rule: req.rule,
+            target: req.target,
+            met,
+            approved_weight,
+            active_weight,
+            counted: usable.iter().map(|a| a.account.clone()).collect(),
+            candidates,
+        });
+    }
+    Ok(out)
+}

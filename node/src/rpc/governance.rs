@@ -269,7 +269,9 @@ pub async fn proposals(
 }
 
 /// `GET /v1/proposals/{id}`: one proposal (`status`, `approvals`, ...) with every transaction about it
-/// (`receipts`: `height`, `index`, `hash`, `receipt`), found through the proposal index.
+/// (`receipts`: `height`, `index`, `hash`, `receipt`), found through the proposal index, and while it is in state
+/// its `tally`: per requirement, whether it is met, the approving and active weight, the approvals that count and
+/// the members who could still approve.
 #[utoipa::path(get, path = "/v1/proposals/{id}", params(("id" = String, Path, description = "The proposal id, `sha256:…`")),
     responses((status = 200, description = "The record with `id` and `receipts`", body = Object), (status = 404, body = ErrorBody)))]
 pub async fn proposal(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -296,6 +298,10 @@ pub async fn proposal(State(state): State<ApiState>, Path(id): Path<String>) -> 
         };
         if let Value::Object(object) = &mut value {
             object.insert("receipts".to_owned(), Value::Array(receipts));
+            if let Some(tally) = execution::tally(view, &id)? {
+                let tally = serde_json::to_value(tally).map_err(|e| ApiError::internal("cannot encode", &e))?;
+                object.insert("tally".to_owned(), tally);
+            }
         }
         Ok(Json(value))
     })
