@@ -1,21 +1,38 @@
-//! The application: the document shell, the routes and the layout every page shares.
+//! The application: the document shell, the routes, the layout every page shares, and the browser-side state
+//! (the signer's key, the chain's live version) the pages use.
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     StaticSegment,
-    components::{Route, Router, Routes},
+    components::{A, ParentRoute, Route, Router, Routes},
+    path,
 };
 
-/// The whole HTML document the server renders around the application.
+use crate::{
+    api::{self, Me},
+    i18n::{Lang, Msg},
+    pages,
+    signer::Signer,
+};
+
+/// The whole HTML document the server renders around the application. The scripts are the console's own: an
+/// import map pinning the glue module's integrity and a module that fetches the WebAssembly with its integrity
+/// checked, both carrying this response's CSP nonce.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let _ = options;
+    let boot = boot_scripts();
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <HydrationScripts options />
+                <link rel="stylesheet" href="/assets/console.css" />
+                <script type="importmap" nonce=boot.nonce.clone() inner_html=boot.import_map></script>
+                <script type="module" nonce=boot.nonce inner_html=boot.script></script>
                 <MetaTags />
             </head>
             <body>
@@ -25,29 +42,190 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The inline scripts of one page and the nonce they carry.
+#[derive(Default)]
+struct Boot {
+    nonce: Option<String>,
+    import_map: String,
+    script: String,
+}
+
+#[cfg(feature = "ssr")]
+fn boot_scripts() -> Boot {
+    use leptos::nonce::use_nonce;
+    let nonce = use_nonce().map(|n| n.to_string());
+    let state = use_context::<crate::server::state::AppState>();
+    if let (Some(nonce), Some(response)) = (&nonce, use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(value) = crate::server::security::content_security_policy(nonce).parse() {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    match state {
+        Some(state) => Boot { nonce, import_map: state.bundle.import_map(), script: state.bundle.boot_script() },
+        None => Boot { nonce, ..Boot::default() },
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn boot_scripts() -> Boot {
+    Boot::default()
+}
+
+/// The signer's key, held in this tab's memory only (never sent anywhere, gone on reload).
+#[derive(Clone, Copy)]
+pub struct KeyRing(pub RwSignal<Option<Arc<Signer>>>);
+
+/// Bumped whenever the console hears of a new block, so every page's data reloads.
+#[derive(Clone, Copy)]
+pub struct ChainVersion(pub RwSignal<u64>);
+
+/// Who is signed in, the language and the pinned chain, loaded once per page and again after sign-in.
+#[derive(Clone, Copy)]
+pub struct MeResource(pub Resource<Result<Me, ServerFnError>>);
+
+/// The language of the signed-in user (English until known).
+pub fn use_lang() -> Signal<Lang> {
+    let me = expect_context::<MeResource>().0;
+    Signal::derive(move || me.get().and_then(Result::ok).map(|me| me.lang).unwrap_or_default())
+}
+
+/// A message in the current language, as a reactive text.
+pub fn tr(msg: Msg) -> impl Fn() -> &'static str + Clone + Send + Sync + 'static {
+    let lang = use_lang();
+    move || msg.text(lang.get())
+}
+
 /// The application's root component.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let keys = KeyRing(RwSignal::new(None));
+    let version = ChainVersion(RwSignal::new(0));
+    let me = MeResource(Resource::new(|| (), |()| api::whoami()));
+    provide_context(keys);
+    provide_context(version);
+    provide_context(me);
+    follow_live_updates(version);
     view! {
         <Title text="Synod console" />
         <Router>
-            <main>
-                <Routes fallback=|| "Page not found.".into_view()>
-                    <Route path=StaticSegment("") view=Overview />
-                </Routes>
-            </main>
+            <Routes fallback=|| view! { <p data-testid="not-found">"Page not found."</p> }>
+                <ParentRoute path=StaticSegment("") view=Layout>
+                    <Route path=StaticSegment("") view=pages::overview::Overview />
+                    <Route path=path!("login") view=pages::login::Login />
+                    <Route path=path!("proposals") view=pages::proposals::ProposalList />
+                    <Route path=path!("proposals/new") view=pages::draft::NewDraft />
+                    <Route path=path!("proposals/:id") view=pages::proposal::ProposalPage />
+                    <Route path=path!("drafts/:id") view=pages::draft::DraftDetail />
+                    <Route path=path!("members") view=pages::members::Members />
+                    <Route path=path!("nodes") view=pages::nodes::Nodes />
+                    <Route path=path!("accounts") view=pages::accounts::Accounts />
+                    <Route path=path!("audit") view=pages::audit::AuditTrail />
+                    <Route path=path!("bundle") view=pages::bundle::BundlePage />
+                </ParentRoute>
+            </Routes>
         </Router>
     }
 }
 
+/// Opens the console's live stream in the browser; each message bumps [`ChainVersion`].
+#[cfg(feature = "hydrate")]
+fn follow_live_updates(version: ChainVersion) {
+    use wasm_bindgen::{JsCast, closure::Closure};
+    Effect::new(move |_| {
+        let Ok(source) = web_sys::EventSource::new("/live") else { return };
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_event: web_sys::MessageEvent| {
+            version.0.update(|v| *v = v.wrapping_add(1));
+        });
+        source.add_event_listener_with_callback("block", on_message.as_ref().unchecked_ref()).ok();
+        on_message.forget();
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn follow_live_updates(_version: ChainVersion) {}
+
+/// The frame around every page: navigation, who is signed in, the key state and the language switch.
 #[component]
-fn Overview() -> impl IntoView {
-    let clicks = RwSignal::new(0_u32);
+fn Layout() -> impl IntoView {
+    let me = expect_context::<MeResource>().0;
+    let keys = expect_context::<KeyRing>().0;
+    let lang = use_lang();
+    let set_lang = ServerAction::<api::SetLang>::new();
+    let sign_out = ServerAction::<api::SignOut>::new();
+    Effect::new(move |_| {
+        if set_lang.value().get().is_some() || sign_out.value().get().is_some() {
+            me.refetch();
+        }
+    });
+    let nav = move |href: &'static str, msg: Msg, id: &'static str| {
+        view! { <A href=href attr:data-testid=id>{move || msg.text(lang.get())}</A> }
+    };
     view! {
-        <h1>"Synod"</h1>
-        <button data-testid="hydration-probe" on:click=move |_| clicks.update(|n| *n = n.saturating_add(1))>
-            {move || clicks.get()}
-        </button>
+        <header class="top">
+            <span class="brand">"Synod"</span>
+            <nav>
+                {nav("/", Msg::Overview, "nav-overview")}
+                {nav("/proposals", Msg::Proposals, "nav-proposals")}
+                {nav("/members", Msg::Members, "nav-members")}
+                {nav("/nodes", Msg::Nodes, "nav-nodes")}
+                {nav("/accounts", Msg::Accounts, "nav-accounts")}
+                {nav("/audit", Msg::Audit, "nav-audit")}
+            </nav>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let me = me.await.ok();
+                    let who = me.as_ref().and_then(|m| m.identity.clone());
+                    let l = me.as_ref().map(|m| m.lang).unwrap_or_default();
+                    view! {
+                        <span class="who" data-testid="who">
+                            {match who {
+                                Some(id) => {
+                                    let ro = if id.read_only {
+                                        format!(" ({})", Msg::ReadOnly.text(l))
+                                    } else {
+                                        String::new()
+                                    };
+                                    format!("{} {}{}", Msg::SignedInAs.text(l), id.account, ro)
+                                }
+                                None => Msg::NotSignedIn.text(l).to_owned(),
+                            }}
+                        </span>
+                    }
+                })}
+            </Suspense>
+            <span class="key" data-testid="key-state">
+                {move || {
+                    if keys.get().is_some() {
+                        Msg::KeyLoaded.text(lang.get())
+                    } else {
+                        Msg::KeyNotLoaded.text(lang.get())
+                    }
+                }}
+            </span>
+            <A href="/login" attr:data-testid="nav-login">{move || Msg::SignIn.text(lang.get())}</A>
+            <button data-testid="sign-out" on:click=move |_| {
+                keys.set(None);
+                sign_out.dispatch(api::SignOut {});
+            }>{move || Msg::SignOut.text(lang.get())}</button>
+            <select data-testid="lang" on:change=move |ev| {
+                set_lang.dispatch(api::SetLang { lang: event_target_value(&ev) });
+            }>
+                <option value="en" selected=move || lang.get() == Lang::En>"English"</option>
+                <option value="zh-CN" selected=move || lang.get() == Lang::ZhCn>"简体中文"</option>
+            </select>
+        </header>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let stale = me.await.map(|m| m.stale).unwrap_or(true);
+                stale.then(|| view! { <p class="stale" data-testid="stale">{Msg::Stale.text(lang.get_untracked())}</p> })
+            })}
+        </Suspense>
+        <main>
+            <leptos_router::components::Outlet />
+        </main>
+        <footer>
+            <A href="/bundle" attr:data-testid="nav-bundle">{move || Msg::Bundle.text(lang.get())}</A>
+        </footer>
     }
 }

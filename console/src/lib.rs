@@ -5,8 +5,21 @@
 //! feature is the browser bundle (wasm32): it takes over the server-rendered page, holds the signer's key in memory
 //! and signs with the same `governance-contracts` code the node runs. The chain trusts nothing the console stores.
 
+#[allow(
+    missing_docs,
+    reason = "the server-function macro generates an argument struct per function; its fields are the documented parameters"
+)]
+pub mod api;
 pub mod app;
 pub mod i18n;
+pub mod model;
+#[allow(
+    missing_docs,
+    reason = "the component macro generates a props struct per component; its fields are the documented parameters"
+)]
+pub mod pages;
+pub mod signer;
+pub mod wysiwys;
 
 #[cfg(feature = "ssr")]
 pub mod server;

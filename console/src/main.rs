@@ -1,13 +1,21 @@
 //! `synod-console`: serves the console to an organisation's administrators.
 
-use axum::Router;
+use std::net::SocketAddr;
+
+use anyhow::Context;
 use clap::Parser;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
 
-use console::{
-    app::{App, shell},
-    server::config::{Args, load_genesis},
+use console::server::{
+    auth,
+    bundle::Bundle,
+    config::{Args, load_genesis},
+    db::Db,
+    follower::Follower,
+    indexer,
+    node::NodeClient,
+    router::router,
+    state::{AppState, Inner},
 };
 
 #[tokio::main]
@@ -16,19 +24,37 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let args = Args::parse();
-    let (_genesis, chain) = load_genesis(&args.genesis)?;
-    let site = args.site.to_string_lossy().into_owned();
-    let options = LeptosOptions::builder().output_name("console").site_root(site).build();
-    let routes = generate_route_list(App);
-    let app = Router::new()
-        .leptos_routes(&options, routes, {
-            let options = options.clone();
-            move || shell(options.clone())
+    let (genesis, chain) = load_genesis(&args.genesis)?;
+    let bundle = Bundle::load(&args.site)?;
+    let db = Db::open(&args.db).await.with_context(|| format!("cannot open the database {}", args.db.display()))?;
+    let node = NodeClient::new(args.nodes.clone())?;
+    let (snapshot, live) = Follower::spawn(node.clone(), chain.clone());
+    let origin = args.origin();
+    let leptos =
+        LeptosOptions::builder().output_name("console").site_root(args.site.to_string_lossy().into_owned()).build();
+    let state = AppState::new(
+        leptos,
+        Inner {
+            chain: chain.clone(),
+            genesis,
+            origin: origin.clone(),
+            db,
+            node,
+            snapshot,
+            live,
+            bundle,
+            login_limiter: auth::login_limiter(),
+        },
+    );
+    indexer::spawn(state.clone());
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(listen = %args.listen, origin = %origin, chain = %chain.chain_id, "synod-console listening");
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            tokio::signal::ctrl_c().await.ok();
         })
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(options);
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    tracing::info!(listen = %args.listen, chain = %chain.chain_id, "synod-console listening");
-    axum::serve(listener, app).await?;
+        .await?;
     Ok(())
 }

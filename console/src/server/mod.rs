@@ -1,4 +1,21 @@
-//! The server side of the console: configuration, the SQLite workspace, the link to the chain, sign-in and the
-//! HTTP security around the rendered pages.
+//! The server side of the console: configuration, the SQLite workspace, the link to the chain, sign-in, the pages'
+//! data and the HTTP security around them.
 
+pub mod actions;
+pub mod audit;
+pub mod audit_view;
+pub mod auth;
+pub mod bundle;
 pub mod config;
+pub mod db;
+pub mod drafts;
+pub mod exports;
+pub mod follower;
+pub mod indexer;
+pub mod live;
+pub mod node;
+pub mod proposals;
+pub mod router;
+pub mod security;
+pub mod state;
+pub mod views;

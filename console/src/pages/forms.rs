@@ -1,0 +1,75 @@
+//! Pieces every drafting form shares: a text field bound to a signal, and turning typed actions into a draft.
+
+use governance_contracts::types::Action;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::api;
+
+/// A labelled text input bound to `value`, found by `testid`.
+#[component]
+pub fn Field(label: &'static str, testid: &'static str, value: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <input
+                data-testid=testid
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        </label>
+    }
+}
+
+/// Reads a field, trimmed, refusing an empty one with a message naming it.
+pub fn required(value: RwSignal<String>, what: &str) -> Result<String, String> {
+    let text = value.get_untracked().trim().to_owned();
+    if text.is_empty() { Err(format!("{what} is required")) } else { Ok(text) }
+}
+
+/// Parses a field into `T`, with a message naming it.
+pub fn parsed<T: std::str::FromStr>(value: RwSignal<String>, what: &str) -> Result<T, String> {
+    required(value, what)?.parse().map_err(|_| format!("{what} is not valid"))
+}
+
+/// Sends `actions` to the server as a new draft titled `title` and opens it; errors land in `error`.
+pub fn create_draft(title: String, actions: Result<Vec<Action>, String>, error: RwSignal<Option<String>>) {
+    let navigate = use_navigate();
+    let actions = match actions {
+        Ok(actions) => actions,
+        Err(reason) => {
+            error.set(Some(reason));
+            return;
+        }
+    };
+    let json = match serde_json::to_string(&actions) {
+        Ok(json) => json,
+        Err(e) => {
+            error.set(Some(e.to_string()));
+            return;
+        }
+    };
+    leptos::task::spawn_local(async move {
+        match api::create_draft(title, String::new(), json).await {
+            Ok(id) => {
+                error.set(None);
+                navigate(&format!("/drafts/{id}"), Default::default());
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    });
+}
+
+/// The error line of a form.
+#[component]
+pub fn FormError(testid: &'static str, error: RwSignal<Option<String>>) -> impl IntoView {
+    view! { <p class="error" data-testid=testid>{move || error.get()}</p> }
+}
+
+/// A loaded value's view, or its error as a message.
+pub fn show<V: IntoView + 'static, E: std::fmt::Display>(result: Result<V, E>) -> AnyView {
+    match result {
+        Ok(view) => view.into_any(),
+        Err(error) => view! { <p class="error" data-testid="load-error">{error.to_string()}</p> }.into_any(),
+    }
+}

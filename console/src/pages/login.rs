@@ -1,0 +1,124 @@
+//! Sign in with a key: the key file is read in this tab, the server's one-time challenge is decoded and checked
+//! here, signed here, and only the signature leaves the browser.
+
+#[cfg(feature = "hydrate")]
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::{
+    api,
+    app::{KeyRing, MeResource, use_lang},
+    i18n::Msg,
+    signer::Signer,
+};
+
+/// The sign-in page.
+#[component]
+pub fn Login() -> impl IntoView {
+    let keys = expect_context::<KeyRing>().0;
+    let me = expect_context::<MeResource>().0;
+    let lang = use_lang();
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let navigate = use_navigate();
+
+    let on_file = move |ev: leptos::ev::Event| {
+        let _ = &ev;
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+                return;
+            };
+            let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+            leptos::task::spawn_local(async move {
+                match read_file(&file).await.and_then(|text| Signer::from_pem(&text).map_err(|e| e.to_string())) {
+                    Ok(signer) => {
+                        error.set(None);
+                        keys.set(Some(Arc::new(signer)));
+                    }
+                    Err(reason) => error.set(Some(reason)),
+                }
+            });
+        }
+    };
+
+    let sign_in = move |_| {
+        let Some(signer) = keys.get_untracked() else {
+            error.set(Some(Msg::KeyNotLoaded.text(lang.get_untracked()).to_owned()));
+            return;
+        };
+        let navigate = navigate.clone();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match sign_in_with(&signer).await {
+                Ok(()) => {
+                    error.set(None);
+                    me.refetch();
+                    navigate("/", Default::default());
+                }
+                Err(reason) => error.set(Some(reason)),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <section class="login">
+            <h1>{move || Msg::SignIn.text(lang.get())}</h1>
+            <p>{move || Msg::KeyStaysHere.text(lang.get())}</p>
+            <label>
+                {move || Msg::KeyFile.text(lang.get())}
+                <input type="file" accept=".pem,.key,text/plain" data-testid="key-file" on:change=on_file />
+            </label>
+            <p data-testid="key-public">
+                {move || keys.get().map(|s| s.public_key().to_string()).unwrap_or_default()}
+            </p>
+            <button data-testid="sign-in" disabled=move || busy.get() on:click=sign_in>
+                {move || Msg::SignIn.text(lang.get())}
+            </button>
+            <p class="error" data-testid="login-error">{move || error.get()}</p>
+        </section>
+    }
+}
+
+/// Asks for a challenge, checks it is for this console and this key's account and unexpired, signs it, and
+/// completes the sign-in.
+async fn sign_in_with(signer: &Signer) -> Result<(), String> {
+    use governance_contracts::{codec, types::LoginChallenge};
+    let offer = api::begin_login(signer.public_key().to_string()).await.map_err(|e| e.to_string())?;
+    let bytes = hex::decode(&offer.challenge_hex).map_err(|_| "the server sent a malformed challenge".to_owned())?;
+    let challenge: LoginChallenge =
+        codec::decode(&bytes).map_err(|_| "the server sent a malformed challenge".to_owned())?;
+    let me = api::whoami().await.map_err(|e| e.to_string())?;
+    check_origin(challenge.origin.as_str())?;
+    let signature = signer.sign_login(&challenge, &me.chain);
+    api::finish_login(offer.challenge_hex, signature.to_string()).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// A challenge must name the origin this page was loaded from: a challenge relayed from another site is refused.
+fn check_origin(origin: &str) -> Result<(), String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let here = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+        if here != origin {
+            return Err(format!("the challenge is for {origin}, but this page is {here}: not signing"));
+        }
+    }
+    let _ = origin;
+    Ok(())
+}
+
+#[cfg(feature = "hydrate")]
+async fn read_file(file: &web_sys::File) -> Result<String, String> {
+    const MAX_KEY_FILE: f64 = 64.0 * 1024.0;
+    if file.size() > MAX_KEY_FILE {
+        return Err("this file is too large to be a key file".to_owned());
+    }
+    let text =
+        wasm_bindgen_futures::JsFuture::from(file.text()).await.map_err(|_| "cannot read the file".to_owned())?;
+    text.as_string().ok_or_else(|| "the file is not text".to_owned())
+}

@@ -1,0 +1,14 @@
+//! The console's pages.
+
+pub mod accounts;
+pub mod audit;
+pub mod bundle;
+pub mod draft;
+pub mod forms;
+pub mod login;
+pub mod members;
+pub mod nodes;
+pub mod overview;
+pub mod proposal;
+pub mod proposals;
+pub mod review;

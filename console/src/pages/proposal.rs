@@ -1,0 +1,279 @@
+//! One proposal on chain: decoded and digested here, its approvals, its threshold progress and a forecast of who
+//! can still carry it, and the actions a signer takes: approve, apply, cancel, or relay approvals signed offline.
+
+use std::sync::Arc;
+
+use governance_contracts::ids::{AccountId, ProposalId};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::{self, ProposalInfo, TallyView},
+    app::{ChainVersion, KeyRing, MeResource, use_lang},
+    i18n::{Lang, Msg},
+    pages::{
+        forms::{FormError, show},
+        review::{Review, Reviewed},
+    },
+    signer::Signer,
+};
+
+/// Relays a signed transaction (canonical hex) and waits for its receipt: `(tx hash, receipt in words)`.
+pub async fn send(tx_hex: String) -> Result<(String, String), String> {
+    let submitted = api::submit_transaction(tx_hex).await.map_err(|e| e.to_string())?;
+    let receipt = api::wait_transaction(submitted.tx_hash.clone()).await.map_err(|e| e.to_string())?;
+    Ok((submitted.tx_hash, receipt))
+}
+
+/// The proposal page.
+#[component]
+pub fn ProposalPage() -> impl IntoView {
+    let params = use_params_map();
+    let version = expect_context::<ChainVersion>().0;
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let detail = Resource::new(move || (id(), version.get()), |(id, _)| api::proposal_detail(id));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move { show(detail.await.map(|d| view! { <Body detail=d /> })) })}
+        </Transition>
+    }
+}
+
+/// "Needs 1/3 more weight: any one of A, B or C; expires in 40 blocks" for one requirement.
+pub fn forecast(tally: &TallyView, blocks_left: u64, lang: Lang) -> String {
+    if tally.met {
+        return match lang {
+            Lang::En => "met".to_owned(),
+            Lang::ZhCn => "已满足".to_owned(),
+        };
+    }
+    let Some((num, den)) = tally.fraction else {
+        let who: Vec<String> = tally.candidates.iter().flat_map(|c| c.2.clone()).collect();
+        return match lang {
+            Lang::En => format!("needs one approval from {}; expires in {blocks_left} blocks", who.join(", ")),
+            Lang::ZhCn => format!("还需 {} 中任意一人批准；{blocks_left} 个区块后过期", who.join("、")),
+        };
+    };
+    // Weight still needed: the least w with (approved + w)·den ≥ active·num.
+    let target = u128::from(tally.active_weight).saturating_mul(u128::from(num));
+    let have = u128::from(tally.approved_weight).saturating_mul(u128::from(den));
+    let missing = target.saturating_sub(have).div_ceil(u128::from(den.max(1)));
+    let single: Vec<&str> =
+        tally.candidates.iter().filter(|c| u128::from(c.1) >= missing).map(|c| c.0.as_str()).collect();
+    let mut sorted: Vec<u64> = tally.candidates.iter().map(|c| c.1).collect();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    let mut least = 0_usize;
+    let mut sum = 0_u128;
+    for w in &sorted {
+        if sum >= missing {
+            break;
+        }
+        sum = sum.saturating_add(u128::from(*w));
+        least = least.saturating_add(1);
+    }
+    let reachable = sum >= missing;
+    match lang {
+        Lang::En => {
+            let who = if !reachable {
+                "the remaining members cannot reach it".to_owned()
+            } else if single.is_empty() {
+                format!("at least {least} more members")
+            } else {
+                format!("any one of {}", single.join(", "))
+            };
+            format!(
+                "needs {missing} more weight ({num}/{den} of {}): {who}; expires in {blocks_left} blocks",
+                tally.active_weight
+            )
+        }
+        Lang::ZhCn => {
+            let who = if !reachable {
+                "其余成员不足以达到门槛".to_owned()
+            } else if single.is_empty() {
+                format!("至少还需 {least} 个成员")
+            } else {
+                format!("{} 中任意一个", single.join("、"))
+            };
+            format!("还需权重 {missing}（{}的 {num}/{den}）：{who}；{blocks_left} 个区块后过期", tally.active_weight)
+        }
+    }
+}
+
+#[component]
+fn Body(detail: ProposalInfo) -> impl IntoView {
+    let lang = use_lang();
+    let keys = expect_context::<KeyRing>().0;
+    let me = expect_context::<MeResource>().0;
+    let reviewed = RwSignal::new(None::<Reviewed>);
+    let error = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let blocks_left = detail.expires_at.saturating_sub(detail.height);
+    let id_text = detail.id.clone();
+    let status = detail.status.clone();
+    let pending = status == "pending";
+    let queued = status == "queued";
+
+    // Builds and relays one transaction signed by the loaded key.
+    let act = move |build: Arc<
+        dyn Fn(&Signer, &governance_contracts::domain::ChainIdentity, AccountId, u64) -> Result<String, String>
+            + Send
+            + Sync,
+    >| {
+        let Some(signer) = keys.get_untracked() else {
+            error.set(Some(Msg::KeyNotLoaded.text(lang.get_untracked()).to_owned()));
+            return;
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let me = me.await.map_err(|e| e.to_string())?;
+                let tables = api::chain_tables().await.map_err(|e| e.to_string())?;
+                let account: AccountId = me
+                    .identity
+                    .as_ref()
+                    .ok_or("sign in first")?
+                    .account
+                    .parse()
+                    .map_err(|_| "bad account id".to_owned())?;
+                let valid_until = me.height.saturating_add((tables.max_tx_ttl / 2).max(1));
+                let hex = build(&signer, &me.chain, account, valid_until)?;
+                send(hex).await
+            }
+            .await;
+            busy.set(false);
+            match result {
+                Ok((_, receipt)) => {
+                    error.set(None);
+                    notice.set(Some(receipt));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+
+    let approve = {
+        let act = act.clone();
+        move |_| {
+            let Some(reviewed) = reviewed.get_untracked() else {
+                error.set(Some("the proposal has not been reviewed here: nothing to sign".to_owned()));
+                return;
+            };
+            act(Arc::new(move |signer, chain, account, valid_until| {
+                let approval = signer.approve_proposal(&reviewed.proposal, chain, account.clone());
+                let id = reviewed.proposal.id(chain);
+                signer.approve(id, vec![approval], chain, account, valid_until).map_err(|e| e.to_string())
+            }));
+        }
+    };
+    let id_for = {
+        let text = id_text.clone();
+        move || text.parse::<ProposalId>().map_err(|_| "bad proposal id".to_owned())
+    };
+    let execute = {
+        let act = act.clone();
+        let id_for = id_for.clone();
+        move |_| {
+            let id_for = id_for.clone();
+            act(Arc::new(move |signer, chain, account, valid_until| {
+                signer.execute(id_for()?, chain, account, valid_until).map_err(|e| e.to_string())
+            }));
+        }
+    };
+    let cancel = {
+        let act = act.clone();
+        let id_for = id_for.clone();
+        move |_| {
+            let id_for = id_for.clone();
+            act(Arc::new(move |signer, chain, account, valid_until| {
+                signer.cancel(id_for()?, chain, account, valid_until).map_err(|e| e.to_string())
+            }));
+        }
+    };
+    let upload = {
+        let act = act.clone();
+        move |ev: leptos::ev::Event| {
+            let _ = (&ev, &act);
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                let act = act.clone();
+                let Some(reviewed) = reviewed.get_untracked() else {
+                    error.set(Some("the proposal has not been reviewed here".to_owned()));
+                    return;
+                };
+                let Some(file) = ev
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                    .and_then(|i| i.files())
+                    .and_then(|f| f.get(0))
+                else {
+                    return;
+                };
+                leptos::task::spawn_local(async move {
+                    let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                        Ok(t) => t.as_string().unwrap_or_default(),
+                        Err(_) => return error.set(Some("cannot read the file".to_owned())),
+                    };
+                    let approval: governance_contracts::types::Approval =
+                        match crate::signer::parse_offline_approval(&text) {
+                            Ok(a) => a,
+                            Err(e) => return error.set(Some(e.to_string())),
+                        };
+                    act(Arc::new(move |signer, chain, account, valid_until| {
+                        crate::signer::verify_approval(&approval, &reviewed.proposal, chain)
+                            .map_err(|e| e.to_string())?;
+                        let id = reviewed.proposal.id(chain);
+                        signer
+                            .approve(id, vec![approval.clone()], chain, account, valid_until)
+                            .map_err(|e| e.to_string())
+                    }));
+                });
+            }
+        }
+    };
+
+    let l = lang.get_untracked();
+    view! {
+        <h1>{Msg::Proposals.text(l)}" "<code>{detail.id.clone()}</code></h1>
+        <p>{Msg::Status.text(l)}": "<strong data-testid="proposal-status">{detail.status.clone()}</strong>
+           " · submitted at "{detail.submitted_at}" · "{Msg::ExpiresAt.text(l)}" "{detail.expires_at}</p>
+        {detail.proposal_hex.clone().map(|hex| view! { <Review proposal_hex=hex expected_id=detail.id.clone() reviewed /> })}
+        <section class="card">
+            <h2>{Msg::Threshold.text(l)}</h2>
+            {detail.tally.iter().map(|t| {
+                view! {
+                    <div data-testid="tally">
+                        <p><code>{t.kind.clone()}</code>" — "{t.rule.clone()}</p>
+                        {t.fraction.map(|_| view! { <progress max=t.active_weight.to_string() value=t.approved_weight.to_string()></progress> })}
+                        <p data-testid="forecast">{forecast(t, blocks_left, l)}</p>
+                    </div>
+                }
+            }).collect_view()}
+        </section>
+        <section class="card">
+            <h2>{Msg::Approvals.text(l)}</h2>
+            <ul data-testid="approvals">
+                {detail.approvals.iter().map(|(who, key)| view! { <li><code>{who.clone()}</code>" "<code>{key.clone()}</code></li> }).collect_view()}
+            </ul>
+        </section>
+        {pending.then(|| view! {
+            <div class="row">
+                <button data-testid="approve" disabled=move || busy.get() || reviewed.get().is_none() on:click=approve>{Msg::Approve.text(l)}</button>
+                <button data-testid="cancel" class="secondary" disabled=move || busy.get() on:click=cancel>{Msg::Cancel.text(l)}</button>
+                <label>"Upload an approval signed offline (synod proposal sign)"
+                    <input type="file" data-testid="upload-approval" on:change=upload />
+                </label>
+            </div>
+        })}
+        {queued.then(|| view! {
+            <button data-testid="apply" disabled=move || busy.get() on:click=execute>{Msg::Apply.text(l)}</button>
+        })}
+        <p class="ok" data-testid="action-result">{move || notice.get()}</p>
+        <FormError testid="action-error" error />
+        <section class="card">
+            <h2>"History"</h2>
+            <ul>{detail.history.iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view()}</ul>
+        </section>
+    }
+}

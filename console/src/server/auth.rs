@@ -1,0 +1,283 @@
+//! Sign-in with a key, sessions and the login rate limit.
+//!
+//! A sign-in is a one-time [`LoginChallenge`] (random nonce, this console's origin, two minutes to live) that the
+//! account's current key signs in the browser under the console-login domain. The server takes the nonce once,
+//! checks the signature against the key the chain holds now, checks the account's roles, and only then issues a
+//! fresh session id (any session the browser carried is deleted first, so a planted id is useless). The cookie is
+//! HttpOnly and SameSite=Strict, and Secure when the console is served over TLS; the database keeps only the id's
+//! SHA-256. Every request resolves its session again and every server function re-reads the roles from the chain.
+
+use std::{net::IpAddr, num::NonZeroU32, sync::Arc};
+
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, Request, header},
+    middleware::Next,
+    response::Response,
+};
+use base64::Engine as _;
+use governance_contracts::{
+    codec::{self, BoundedString},
+    crypto::{PublicKey, Signature},
+    types::LoginChallenge,
+};
+use leptos::prelude::*;
+
+use crate::{
+    api::{LoginOffer, Me},
+    i18n::Lang,
+    server::{
+        audit::{self, AuditKind},
+        db::{Challenge, NewSession},
+        state::AppState,
+    },
+};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "synod_session";
+/// The language cookie's name (for users not signed in).
+pub const LANG_COOKIE: &str = "synod_lang";
+/// How long a login challenge may be answered.
+const CHALLENGE_TTL_MS: i64 = 120_000;
+/// How long a session lasts.
+const SESSION_TTL_MS: i64 = 8 * 3600 * 1000;
+
+/// Sign-in attempts allowed per client address: a burst of 10, then one every 6 seconds.
+pub type RateLimiter = governor::DefaultKeyedRateLimiter<IpAddr>;
+
+/// The login limiter.
+pub fn login_limiter() -> RateLimiter {
+    let quota = governor::Quota::per_minute(NonZeroU32::new(10).expect("non-zero"))
+        .allow_burst(NonZeroU32::new(10).expect("non-zero"));
+    governor::RateLimiter::keyed(quota)
+}
+
+/// A signed-in session, resolved for each request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The cookie value (the database keeps only its SHA-256).
+    pub token: String,
+    /// The account signed in.
+    pub account: String,
+    /// The user's language.
+    pub lang: Lang,
+}
+
+/// Milliseconds since the Unix epoch, from the wall clock.
+#[allow(clippy::disallowed_methods, reason = "sessions and challenges expire by the wall clock")]
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Appends to the audit trail; a failure is logged, never shown to the user as theirs.
+pub async fn record(state: &AppState, actor: &str, kind: AuditKind, subject: &str, detail: serde_json::Value) {
+    let entry = audit::NewEntry { at_ms: now_ms(), actor, kind, subject, detail: &detail };
+    if let Err(error) = audit::append(&state.db, &entry).await {
+        tracing::error!(%error, "cannot append to the audit trail");
+    }
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Resolves the request's session cookie into a [`Session`] request extension.
+pub async fn resolve_session(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+    if let Some(value) = cookie(request.headers(), SESSION_COOKIE).map(str::to_owned)
+        && let Ok(Some(row)) = state.db.valid_session(&value, now_ms()).await
+    {
+        request.extensions_mut().insert(Session { token: value, account: row.account, lang: row.lang });
+    }
+    next.run(request).await
+}
+
+fn parts() -> Option<axum::http::request::Parts> {
+    use_context::<axum::http::request::Parts>()
+}
+
+/// The session of the request being served, if signed in.
+pub fn current_session() -> Option<Session> {
+    parts().and_then(|p| p.extensions.get::<Session>().cloned())
+}
+
+/// The language cookie of the request being served.
+pub fn cookie_lang() -> Option<Lang> {
+    parts().and_then(|p| cookie(&p.headers, LANG_COOKIE).and_then(Lang::from_tag))
+}
+
+fn set_cookie(value: String) {
+    if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), value.parse()) {
+        response.append_header(header::SET_COOKIE, value);
+    }
+}
+
+fn cookie_attributes(state: &AppState) -> &'static str {
+    if state.origin.starts_with("https://") {
+        "Path=/; HttpOnly; SameSite=Strict; Secure"
+    } else {
+        "Path=/; HttpOnly; SameSite=Strict"
+    }
+}
+
+fn client_ip() -> Option<IpAddr> {
+    parts().and_then(|p| p.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()))
+}
+
+fn rate_limited(state: &AppState) -> Result<(), ServerFnError> {
+    let ip = client_ip().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    state
+        .login_limiter
+        .check_key(&ip)
+        .map_err(|_| ServerFnError::new("too many sign-in attempts from this address: wait a minute and try again"))
+}
+
+/// Issues a challenge for the account whose current key is `public_key`.
+pub async fn begin_login(public_key: &str) -> Result<LoginOffer, ServerFnError> {
+    let state = AppState::get()?;
+    rate_limited(&state)?;
+    let key: PublicKey = public_key.parse().map_err(|_| ServerFnError::new("that is not an ed25519 public key"))?;
+    let snapshot = state.snapshot();
+    let account = snapshot
+        .account_by_key(&key)
+        .map(|a| a.id.clone())
+        .ok_or_else(|| ServerFnError::new("no account on this chain has this key as its current key"))?;
+    let mut nonce = [0_u8; 32];
+    getrandom::fill(&mut nonce).map_err(|e| ServerFnError::new(format!("no randomness: {e}")))?;
+    let origin = BoundedString::<255>::try_new(state.origin.clone())
+        .map_err(|_| ServerFnError::new("the console's origin is too long"))?;
+    let now = now_ms();
+    let expires_ms = now.saturating_add(CHALLENGE_TTL_MS);
+    let expires_at_ms = u64::try_from(expires_ms).unwrap_or(0);
+    let challenge = LoginChallenge { account: account.clone(), origin, nonce, expires_at_ms };
+    let row =
+        Challenge { nonce: hex::encode(nonce), account: account.to_string(), origin: state.origin.clone(), expires_ms };
+    state
+        .db
+        .insert_challenge(&row, now)
+        .await
+        .map_err(|e| ServerFnError::new(format!("cannot store the challenge: {e}")))?;
+    Ok(LoginOffer { challenge_hex: hex::encode(codec::encode(&challenge)) })
+}
+
+/// Checks a signed challenge and starts a session.
+pub async fn finish_login(challenge_hex: &str, signature: &str) -> Result<Me, ServerFnError> {
+    let state = AppState::get()?;
+    rate_limited(&state)?;
+    let refused = |why: &str| ServerFnError::new(format!("sign-in refused: {why}"));
+    if challenge_hex.len() > 4096 {
+        return Err(refused("the challenge is too long"));
+    }
+    let bytes = hex::decode(challenge_hex).map_err(|_| refused("the challenge is not hex"))?;
+    let challenge: LoginChallenge = codec::decode(&bytes).map_err(|_| refused("the challenge does not decode"))?;
+    let signature: Signature = signature.parse().map_err(|_| refused("the signature is malformed"))?;
+    let now = now_ms();
+    let taken = state
+        .db
+        .take_challenge(&hex::encode(challenge.nonce), now)
+        .await
+        .map_err(|e| ServerFnError::new(format!("cannot read the challenge: {e}")))?;
+    let Some(row) = taken else {
+        return Err(refused("the challenge is unknown, used or expired: start again"));
+    };
+    if row.account != challenge.account.to_string()
+        || challenge.origin.as_str() != state.origin
+        || row.origin != state.origin
+    {
+        return Err(refused("the challenge was altered"));
+    }
+    let snapshot = state.snapshot();
+    let holder = snapshot.account(&challenge.account).ok_or_else(|| refused("the account no longer exists"))?;
+    let key = holder.record.key.ok_or_else(|| refused("the account has no current key"))?;
+    if !key.verify(&challenge.signing_digest(&state.chain), &signature) {
+        let who = challenge.account.to_string();
+        record(&state, &who, AuditKind::SignIn, &who, serde_json::json!({ "refused": "bad signature" })).await;
+        return Err(refused("the signature does not match the account's current key"));
+    }
+    let account = challenge.account.to_string();
+    let identity = state.identity(&account).ok_or_else(|| refused("this account holds no role the console serves"))?;
+    if let Some(old) = current_session() {
+        state.db.delete_session(&old.token).await.ok();
+    }
+    let mut raw = [0_u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| ServerFnError::new(format!("no randomness: {e}")))?;
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let lang = cookie_lang().unwrap_or_default();
+    let mut csrf = [0_u8; 16];
+    getrandom::fill(&mut csrf).map_err(|e| ServerFnError::new(format!("no randomness: {e}")))?;
+    let csrf = hex::encode(csrf);
+    let new = NewSession {
+        token: &value,
+        account: &account,
+        member: Some(&identity.member),
+        created_ms: now,
+        expires_ms: now.saturating_add(SESSION_TTL_MS),
+        lang,
+        csrf_token: &csrf,
+    };
+    state.db.create_session(&new).await.map_err(|e| ServerFnError::new(format!("cannot store the session: {e}")))?;
+    set_cookie(format!("{SESSION_COOKIE}={value}; Max-Age={}; {}", SESSION_TTL_MS / 1000, cookie_attributes(&state)));
+    record(&state, &account, AuditKind::SignIn, &account, serde_json::json!({ "read_only": identity.read_only })).await;
+    let session = Session { token: value, account, lang };
+    Ok(state.me(Some(&session)))
+}
+
+/// Ends the current session.
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    let state = AppState::get()?;
+    if let Some(session) = current_session() {
+        state.db.delete_session(&session.token).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+        record(&state, &session.account, AuditKind::SignOut, &session.account, serde_json::Value::Null).await;
+    }
+    set_cookie(format!("{SESSION_COOKIE}=; Max-Age=0; {}", cookie_attributes(&state)));
+    Ok(())
+}
+
+/// Sets the user's language.
+pub async fn set_lang(lang: Lang) -> Result<(), ServerFnError> {
+    let state = AppState::get()?;
+    if let Some(session) = current_session() {
+        state.db.set_session_lang(&session.token, lang).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    }
+    set_cookie(format!("{LANG_COOKIE}={}; Max-Age=31536000; {}", lang.tag(), cookie_attributes(&state)));
+    Ok(())
+}
+
+/// The session of a request, for handlers outside Leptos.
+pub fn session_of(request: &Request<Body>) -> Option<Arc<Session>> {
+    request.extensions().get::<Session>().cloned().map(Arc::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The session cookie is found among others, and a missing one is absent.
+    #[test]
+    fn finds_the_session_cookie() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "a=1; synod_session=abc; b=2".parse().expect("header"));
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    /// The limiter lets a burst of attempts through and then refuses the same address, while another address
+    /// still gets in.
+    #[test]
+    fn sign_in_attempts_are_limited_per_address() {
+        let limiter = login_limiter();
+        let a = IpAddr::from([10, 0, 0, 1]);
+        let allowed = (0..20).filter(|_| limiter.check_key(&a).is_ok()).count();
+        assert_eq!(allowed, 10);
+        assert!(limiter.check_key(&IpAddr::from([10, 0, 0, 2])).is_ok());
+    }
+}

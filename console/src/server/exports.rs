@@ -1,0 +1,111 @@
+//! Audit exports: CSV, and a JSON bundle whose audit rows re-check by their hash chain and whose on-chain part (a
+//! proof of every member's record against a certified header) re-verifies offline with `synod verify-proof`.
+
+use axum::{
+    Extension, Router,
+    extract::{Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Deserialize;
+
+use crate::server::{
+    audit::{self, AuditKind},
+    audit_view::filter,
+    auth::{Session, record},
+    node::ProofKind,
+    state::AppState,
+};
+
+/// The most member proofs one bundle carries.
+const MAX_PROOFS: usize = 64;
+
+/// The filter fields of an export.
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    subject: String,
+}
+
+/// `/audit/export.csv` and `/audit/export.json`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/audit/export.csv", get(csv)).route("/audit/export.json", get(json))
+}
+
+fn refuse(status: StatusCode, why: impl Into<String>) -> Response {
+    (status, why.into()).into_response()
+}
+
+async fn csv(
+    State(state): State<AppState>,
+    session: Option<Extension<Session>>,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let Some(Extension(session)) = session else { return refuse(StatusCode::UNAUTHORIZED, "sign in first") };
+    let filter = match filter(&query.actor, &query.kind, &query.subject) {
+        Ok(filter) => filter,
+        Err(why) => return refuse(StatusCode::BAD_REQUEST, why),
+    };
+    let mut out = Vec::new();
+    match audit::export_csv(&state.db, &filter, &mut out).await {
+        Ok(rows) => {
+            record(&state, &session.account, AuditKind::Export, "csv", serde_json::json!({ "rows": rows })).await;
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (header::CONTENT_DISPOSITION, "attachment; filename=\"synod-audit.csv\""),
+                ],
+                out,
+            )
+                .into_response()
+        }
+        Err(error) => refuse(StatusCode::BAD_REQUEST, error.to_string()),
+    }
+}
+
+async fn json(
+    State(state): State<AppState>,
+    session: Option<Extension<Session>>,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let Some(Extension(session)) = session else { return refuse(StatusCode::UNAUTHORIZED, "sign in first") };
+    let filter = match filter(&query.actor, &query.kind, &query.subject) {
+        Ok(filter) => filter,
+        Err(why) => return refuse(StatusCode::BAD_REQUEST, why),
+    };
+    let export = match audit::export_json(&state.db, &filter).await {
+        Ok(export) => export,
+        Err(error) => return refuse(StatusCode::BAD_REQUEST, error.to_string()),
+    };
+    let mut proofs = Vec::new();
+    for member in state.snapshot().members.iter().take(MAX_PROOFS) {
+        let id = member.id.to_string();
+        match state.node.proof(ProofKind::Member, &id).await {
+            Ok(bundle) => proofs.push(serde_json::json!({ "kind": "member", "id": id, "bundle": bundle })),
+            Err(error) => proofs.push(serde_json::json!({ "kind": "member", "id": id, "error": error.to_string() })),
+        }
+    }
+    let rows = export.rows.len();
+    let body = serde_json::json!({
+        "format": "synod-console-audit/v1",
+        "chain": state.chain,
+        "verify": "Each row's hash chains to the previous row's (see `hash_rule`). Each entry of `proofs` is a proof \
+                   bundle: save its `bundle` to a file and run `synod verify-proof --genesis genesis.json FILE`.",
+        "audit": export,
+        "proofs": proofs,
+    });
+    record(&state, &session.account, AuditKind::Export, "json", serde_json::json!({ "rows": rows })).await;
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"synod-audit.json\""),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}

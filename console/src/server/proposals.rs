@@ -1,0 +1,227 @@
+//! Proposals: the list from the console's mirror, one proposal live from the node, and the overview's extras.
+
+use governance_contracts::{codec, ids::ProposalId, state::records::ProposalStatus};
+use leptos::prelude::*;
+
+use crate::{
+    api::{AuditRowView, Extras, ProposalInfo, ProposalPage, ProposalRow, TallyView},
+    server::{
+        actions::require_session,
+        audit::{self, AuditEntry, AuditFilter},
+        auth::current_session,
+        db::{MirroredProposal, PageRequest, ProposalFilter, ProposalKey, ProposalState},
+        node,
+        state::AppState,
+    },
+};
+
+/// Rows per page of the proposal list.
+const PAGE: u32 = 50;
+
+/// The mirror's state for a node's status at `height` (`open` past its expiry is `expired`).
+pub fn state_of(status: Option<&ProposalStatus>, expires_at: u64, height: u64) -> ProposalState {
+    match status {
+        Some(ProposalStatus::Pending) | None if expires_at < height => ProposalState::Expired,
+        Some(ProposalStatus::Pending) | None => ProposalState::Open,
+        Some(ProposalStatus::Queued { .. }) => ProposalState::Queued,
+        Some(ProposalStatus::Executed { .. }) => ProposalState::Applied,
+        Some(ProposalStatus::Failed { .. }) => ProposalState::Failed,
+        Some(ProposalStatus::Cancelled { .. }) => ProposalState::Cancelled,
+    }
+}
+
+/// The mirror row for a node's answer about a proposal.
+pub fn mirror_of(detail: &node::ProposalDetail, height: u64) -> Option<MirroredProposal> {
+    let proposal = detail.proposal.as_ref()?;
+    let weight = detail.tally.as_ref().and_then(|t| t.iter().find(|r| r.active_weight > 0));
+    Some(MirroredProposal {
+        id: hex::encode(detail.id.0.as_bytes()),
+        title: proposal.title.to_string(),
+        status: state_of(detail.status.as_ref(), proposal.expires_at.0, height),
+        proposer: match &proposal.proposer {
+            governance_contracts::types::Principal::Account(a) => a.to_string(),
+            governance_contracts::types::Principal::Node(n) => n.to_string(),
+        },
+        kinds: proposal.actions.iter().map(crate::server::drafts::action_kind).collect(),
+        submitted_height: detail.submitted_at.map_or(0, |h| h.0),
+        expires_at: proposal.expires_at.0,
+        approved_weight: weight.map_or(0, |w| w.approved_weight),
+        required_weight: weight.map_or(0, |w| w.active_weight),
+        updated_height: height,
+        detail: serde_json::to_string(&detail.approvals.iter().map(|a| a.approver.to_string()).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    })
+}
+
+fn row(p: MirroredProposal) -> ProposalRow {
+    ProposalRow {
+        id: format!("sha256:{}", p.id),
+        title: p.title,
+        status: p.status.as_str().to_owned(),
+        proposer: p.proposer,
+        kinds: p.kinds.join(", "),
+        expires_at: p.expires_at,
+    }
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// A page of the proposal list.
+pub async fn list(status: &str, kind: &str, text: &str, after: &str) -> Result<ProposalPage, ServerFnError> {
+    let state = AppState::get()?;
+    let bad = |e: String| ServerFnError::new(e);
+    let filter = ProposalFilter {
+        status: optional(status)
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e: crate::server::db::StoreError| bad(e.to_string()))?,
+        kind: optional(kind),
+        proposer: None,
+        text: optional(text),
+    };
+    let page = match optional(after) {
+        None => PageRequest::first(PAGE),
+        Some(cursor) => PageRequest::after(cursor.parse::<ProposalKey>().map_err(|e| bad(e.to_string()))?, PAGE),
+    };
+    let page = state.db.list_proposals(&filter, &page).await.map_err(|e| bad(e.to_string()))?;
+    Ok(ProposalPage { rows: page.items.into_iter().map(row).collect(), next: page.next.map(|k| k.to_string()) })
+}
+
+fn rule_words(rule: &governance_contracts::types::Rule) -> String {
+    serde_json::to_string(rule).unwrap_or_default()
+}
+
+/// One proposal, live from the node.
+pub async fn detail(id: &str) -> Result<ProposalInfo, ServerFnError> {
+    let state = AppState::get()?;
+    let id: ProposalId = id.parse().map_err(|_| ServerFnError::new("that is not a proposal id (sha256:…)"))?;
+    let answer = state
+        .node
+        .proposal(&id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?
+        .ok_or_else(|| ServerFnError::new(format!("the chain has no proposal {id} (yet)")))?;
+    let height = state.snapshot().height.0;
+    let status =
+        state_of(answer.status.as_ref(), answer.proposal.as_ref().map_or(u64::MAX, |p| p.expires_at.0), height);
+    let status = match status {
+        crate::server::db::ProposalState::Open => "pending".to_owned(),
+        other => other.as_str().to_owned(),
+    };
+    let tally = answer
+        .tally
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| TallyView {
+            kind: serde_json::to_value(t.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            rule: rule_words(&t.rule),
+            met: t.met,
+            approved_weight: t.approved_weight,
+            active_weight: t.active_weight,
+            fraction: match t.rule.requirement {
+                governance_contracts::types::Requirement::Weight { numerator, denominator, .. } => {
+                    Some((numerator, denominator))
+                }
+                _ => None,
+            },
+            candidates: t
+                .candidates
+                .iter()
+                .map(|c| (c.member.to_string(), c.weight.0, c.governors.iter().map(ToString::to_string).collect()))
+                .collect(),
+        })
+        .collect();
+    let history = answer
+        .receipts
+        .iter()
+        .map(|r| {
+            format!(
+                "height {} · {} · {}",
+                r.height,
+                r.hash,
+                serde_json::to_string(&r.receipt.outcome).unwrap_or_default()
+            )
+        })
+        .collect();
+    if let Some(mirror) = mirror_of(&answer, height) {
+        state.db.upsert_proposal(&mirror).await.ok();
+    }
+    Ok(ProposalInfo {
+        id: id.to_string(),
+        proposal_hex: answer.proposal.as_ref().map(|p| hex::encode(codec::encode(p))),
+        status,
+        submitted_at: answer.submitted_at.map_or(0, |h| h.0),
+        expires_at: answer.proposal.as_ref().map_or(0, |p| p.expires_at.0),
+        height,
+        approvals: answer.approvals.iter().map(|a| (a.approver.to_string(), a.key.to_string())).collect(),
+        tally,
+        history,
+    })
+}
+
+/// An audit row for pages.
+pub fn audit_row(e: AuditEntry) -> AuditRowView {
+    AuditRowView {
+        seq: i64::try_from(e.seq).unwrap_or(i64::MAX),
+        at_ms: e.at_ms,
+        actor: e.actor,
+        kind: e.kind,
+        subject: e.subject,
+        detail: e.detail,
+        hash: e.hash,
+    }
+}
+
+/// Proposals needing my member's approval, recent events and node health.
+pub async fn overview_extras() -> Result<Extras, ServerFnError> {
+    let state = AppState::get()?;
+    let snapshot = state.snapshot();
+    let node_health = snapshot
+        .node_health
+        .iter()
+        .map(|h| {
+            let what = match (&h.height, &h.error) {
+                (_, Some(error)) => error.clone(),
+                (Some(height), None) => format!("height {height}"),
+                (None, None) => String::new(),
+            };
+            (h.url.clone(), h.ok, what)
+        })
+        .collect();
+    let mut needs_my_approval = Vec::new();
+    let mut recent = Vec::new();
+    if let Some(session) = current_session()
+        && let Ok((_, identity)) = require_session(&state)
+    {
+        if identity.governor {
+            let governors: Vec<String> = snapshot
+                .members
+                .iter()
+                .find(|m| m.id.to_string() == identity.member)
+                .map(|m| m.record.governors.iter().map(ToString::to_string).collect())
+                .unwrap_or_default();
+            let filter = ProposalFilter { status: Some(ProposalState::Open), ..ProposalFilter::default() };
+            let page = state
+                .db
+                .list_proposals(&filter, &PageRequest::first(50))
+                .await
+                .map_err(|e| ServerFnError::new(e.to_string()))?;
+            for p in page.items {
+                let approvers: Vec<String> = serde_json::from_str(&p.detail).unwrap_or_default();
+                if p.expires_at >= snapshot.height.0 && !approvers.iter().any(|a| governors.contains(a)) {
+                    needs_my_approval.push(row(p));
+                }
+            }
+        }
+        let _ = session;
+        let page = audit::list(&state.db, &AuditFilter::default(), &PageRequest::first(10))
+            .await
+            .map_err(|e| ServerFnError::new(e.to_string()))?;
+        recent = page.items.into_iter().map(audit_row).collect();
+    }
+    Ok(Extras { needs_my_approval, recent, node_health })
+}
