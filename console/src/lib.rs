@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod i18n;
+pub mod model;
 
 #[cfg(feature = "ssr")]
 pub mod server;
