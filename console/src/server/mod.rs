@@ -2,3 +2,5 @@
 //! HTTP security around the rendered pages.
 
 pub mod config;
+pub mod follower;
+pub mod node;
