@@ -19,6 +19,8 @@
 //! Hashes are stored and exported as lowercase hex. Anyone holding an export can recompute every hash with these
 //! rules and check that each row's `prev_hash` equals the previous row's `hash` ([`verify_rows`] does exactly
 //! that). The table `audit_head` holds the last row's `seq` and `hash`, so that rows removed from the end show too.
+//! Someone who can write the file can still rewrite the whole tail and the head together; a head recorded outside
+//! the file (an earlier export, say) is what shows that.
 //!
 //! Appends are serialised: one `BEGIN IMMEDIATE` transaction reads the head, inserts the row and moves the head.
 //! Triggers refuse `UPDATE` and `DELETE` on the table; the chain is what shows a change made around them.
@@ -592,15 +594,34 @@ async fn seq_range(db: &Db, filter: &AuditFilter) -> Result<Option<(i64, i64)>> 
     Ok((low <= high).then_some((low, high)))
 }
 
-/// Builds the list query (after `prefix`, e.g. `EXPLAIN QUERY PLAN `), in list order (newest first) or ascending.
+/// Narrows a seq range to the rows a cursor asks for: in list order (newest first), "after" is older and "before"
+/// newer, whichever way SQL then reads them. `None` when nothing is left.
+fn narrow(range: (i64, i64), cursor: &Cursor<u64>) -> Result<Option<(i64, i64)>> {
+    let (mut low, mut high) = range;
+    match cursor {
+        Cursor::Start => {}
+        Cursor::After(seq) | Cursor::Before(seq) => {
+            let seq = i64::try_from(*seq)
+                .map_err(|_| StoreError::Invalid { field: "cursor", reason: format!("{seq} is out of range") })?;
+            if matches!(cursor, Cursor::After(_)) {
+                high = high.min(seq.saturating_sub(1));
+            } else {
+                low = low.max(seq.saturating_add(1));
+            }
+        }
+    }
+    Ok((low <= high).then_some((low, high)))
+}
+
+/// Builds the list query (after `prefix`, e.g. `EXPLAIN QUERY PLAN `) over one seq range, newest first or
+/// ascending. The range is the only condition on seq, so SQLite uses it as the bounds of its index range.
 fn list_query<'a>(
     prefix: &str,
     filter: &'a AuditFilter,
     range: (i64, i64),
-    cursor: &Cursor<u64>,
     ascending: bool,
     limit: u32,
-) -> Result<QueryBuilder<'a, Sqlite>> {
+) -> QueryBuilder<'a, Sqlite> {
     let mut query = QueryBuilder::<Sqlite>::new(prefix);
     query.push(format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq BETWEEN "));
     query.push_bind(range.0).push(" AND ").push_bind(range.1);
@@ -613,19 +634,9 @@ fn list_query<'a>(
     if let Some(subject) = &filter.subject {
         query.push(" AND subject = ").push_bind(subject);
     }
-    match cursor {
-        Cursor::Start => {}
-        Cursor::After(seq) | Cursor::Before(seq) => {
-            let seq = i64::try_from(*seq)
-                .map_err(|_| StoreError::Invalid { field: "cursor", reason: format!("{seq} is out of range") })?;
-            // In list order (newest first), "after" is older and "before" newer, whichever way SQL reads.
-            let older = matches!(cursor, Cursor::After(_));
-            query.push(if older { " AND seq < " } else { " AND seq > " }).push_bind(seq);
-        }
-    }
     query.push(if ascending { " ORDER BY seq ASC LIMIT " } else { " ORDER BY seq DESC LIMIT " });
     query.push_bind(i64::from(limit).saturating_add(1));
-    Ok(query)
+    query
 }
 
 /// Audit rows, newest first.
@@ -635,8 +646,11 @@ pub async fn list(db: &Db, filter: &AuditFilter, page: &PageRequest<u64>) -> Res
     let Some(range) = seq_range(db, filter).await? else {
         return Ok(Page { items: Vec::new(), prev: None, next: None });
     };
+    let Some(range) = narrow(range, &page.cursor)? else {
+        return Ok(make_page(Vec::new(), &page.cursor, limit));
+    };
     let ascending = matches!(page.cursor, Cursor::Before(_));
-    let mut query = list_query("", filter, range, &page.cursor, ascending, limit)?;
+    let mut query = list_query("", filter, range, ascending, limit);
     let rows: Vec<AuditRow> = query.build_query_as().fetch_all(db.pool()).await?;
     let entries = rows.into_iter().map(AuditEntry::try_from).collect::<Result<Vec<_>>>()?;
     Ok(make_page(entries, &page.cursor, limit))
@@ -646,8 +660,9 @@ pub async fn list(db: &Db, filter: &AuditFilter, page: &PageRequest<u64>) -> Res
 pub async fn list_plan(db: &Db, filter: &AuditFilter, page: &PageRequest<u64>) -> Result<Vec<String>> {
     filter.check()?;
     let range = seq_range(db, filter).await?.unwrap_or((1, 0));
+    let range = narrow(range, &page.cursor)?.unwrap_or((1, 0));
     let ascending = matches!(page.cursor, Cursor::Before(_));
-    let mut query = list_query("EXPLAIN QUERY PLAN ", filter, range, &page.cursor, ascending, page.clamped_limit())?;
+    let mut query = list_query("EXPLAIN QUERY PLAN ", filter, range, ascending, page.clamped_limit());
     let rows = query.build().fetch_all(db.pool()).await?;
     use sqlx::Row as _;
     rows.iter().map(|row| row.try_get::<String, _>("detail").map_err(StoreError::from)).collect()
@@ -659,19 +674,21 @@ async fn for_each_row(db: &Db, filter: &AuditFilter, mut each: impl FnMut(AuditE
     let Some(range) = seq_range(db, filter).await? else {
         return Ok(());
     };
-    let mut cursor = Cursor::Start;
+    let mut range = range;
     loop {
-        let mut query = list_query("", filter, range, &cursor, true, BATCH.saturating_sub(1))?;
+        let mut query = list_query("", filter, range, true, BATCH.saturating_sub(1));
         let rows: Vec<AuditRow> = query.build_query_as().fetch_all(db.pool()).await?;
         let Some(last) = rows.last() else {
             return Ok(());
         };
-        let last_seq = u64::try_from(last.seq).unwrap_or(0);
+        let next_low = last.seq.saturating_add(1);
         for row in rows {
             each(AuditEntry::try_from(row)?)?;
         }
-        // Ascending with `Before` in list terms means "newer than".
-        cursor = Cursor::Before(last_seq);
+        if next_low > range.1 {
+            return Ok(());
+        }
+        range.0 = next_low;
     }
 }
 

@@ -705,8 +705,9 @@ pub struct ProposalFilter {
     pub kind: Option<String>,
     /// Only proposals submitted by this account.
     pub proposer: Option<String>,
-    /// Only proposals whose title contains this text (case-insensitive; served by a trigram index when it is at
-    /// least three characters long).
+    /// Only proposals whose title contains this text, ignoring the case of ASCII letters. Text of at least three
+    /// characters found in few titles is looked up in a trigram index; short or common text is tested row by row
+    /// along the list order, which fills a page quickly precisely because matches are common.
     pub text: Option<String>,
 }
 
@@ -728,14 +729,32 @@ impl ProposalFilter {
     }
 }
 
+/// The most title matches for which a search reads them all from the trigram index and sorts them; with more, the
+/// list walks its ordering index and tests each title, which then fills a page within a few thousand rows.
+const TITLE_INDEX_MAX_MATCHES: i64 = 2_000;
+
+/// How a title search is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TitleSearch {
+    /// Every match from the trigram index, then sorted: for rare text.
+    Index,
+    /// Walk the list order and test each title: for short or common text.
+    Scan,
+}
+
+/// The text as one quoted FTS5 phrase (a substring match under the trigram tokenizer).
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 /// Builds the proposal list query (after `prefix`, e.g. `EXPLAIN QUERY PLAN `).
 fn proposal_list_query<'a>(
     prefix: &str,
     filter: &'a ProposalFilter,
+    title_search: TitleSearch,
     cursor: &'a Cursor<ProposalKey>,
     limit: u32,
 ) -> Result<QueryBuilder<'a, Sqlite>> {
-    filter.check()?;
     let mut query = QueryBuilder::<Sqlite>::new(prefix);
     query.push("SELECT ").push(PROPOSAL_COLUMNS);
     // With a kind filter the list is driven by `proposal_kinds`, which carries the list order (and the status).
@@ -756,13 +775,9 @@ fn proposal_list_query<'a>(
         query.push(" AND p.proposer = ").push_bind(proposer);
     }
     if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
-        if text.chars().count() >= 3 {
-            // A quoted FTS5 phrase: the trigram index finds every title containing the text.
-            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
-            query
-                .push(" AND p.seq IN (SELECT rowid FROM proposal_titles WHERE proposal_titles MATCH ")
-                .push_bind(phrase);
-            query.push(")");
+        if title_search == TitleSearch::Index {
+            query.push(" AND p.seq IN (SELECT rowid FROM proposal_titles WHERE proposal_titles MATCH ");
+            query.push_bind(fts_phrase(text)).push(")");
         } else {
             query.push(" AND instr(lower(p.title), lower(").push_bind(text).push(")) > 0");
         }
@@ -788,6 +803,22 @@ fn proposal_list_query<'a>(
 }
 
 impl Db {
+    /// Chooses how to answer the filter's title search: through the trigram index when the text has at least three
+    /// characters and at most [`TITLE_INDEX_MAX_MATCHES`] titles contain it.
+    async fn title_search(&self, filter: &ProposalFilter) -> Result<TitleSearch> {
+        let Some(text) = filter.text.as_deref().filter(|t| t.chars().count() >= 3) else {
+            return Ok(TitleSearch::Scan);
+        };
+        let (matches,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM proposal_titles WHERE proposal_titles MATCH ? LIMIT ?)",
+        )
+        .bind(fts_phrase(text))
+        .bind(TITLE_INDEX_MAX_MATCHES.saturating_add(1))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(if matches > TITLE_INDEX_MAX_MATCHES { TitleSearch::Scan } else { TitleSearch::Index })
+    }
+
     /// Stores a proposal's current state unless the stored row reflects a newer height (`updated_height`): the
     /// same or a newer state replaces it, an older one is ignored. Returns whether the row was written.
     pub async fn upsert_proposal(&self, proposal: &MirroredProposal) -> Result<bool> {
@@ -821,7 +852,9 @@ impl Db {
         page: &PageRequest<ProposalKey>,
     ) -> Result<Page<MirroredProposal, ProposalKey>> {
         let limit = page.clamped_limit();
-        let mut query = proposal_list_query("", filter, &page.cursor, limit)?;
+        filter.check()?;
+        let title_search = self.title_search(filter).await?;
+        let mut query = proposal_list_query("", filter, title_search, &page.cursor, limit)?;
         let rows: Vec<ProposalRow> = query.build_query_as().fetch_all(&self.pool).await?;
         let proposals = rows.into_iter().map(MirroredProposal::try_from).collect::<Result<Vec<_>>>()?;
         Ok(make_page(proposals, &page.cursor, limit))
@@ -834,7 +867,10 @@ impl Db {
         filter: &ProposalFilter,
         page: &PageRequest<ProposalKey>,
     ) -> Result<Vec<String>> {
-        let query = proposal_list_query("EXPLAIN QUERY PLAN ", filter, &page.cursor, page.clamped_limit())?;
+        filter.check()?;
+        let title_search = self.title_search(filter).await?;
+        let query =
+            proposal_list_query("EXPLAIN QUERY PLAN ", filter, title_search, &page.cursor, page.clamped_limit())?;
         plan_lines(query, &self.pool).await
     }
 
@@ -938,7 +974,8 @@ pub struct Session {
     pub expires_ms: i64,
     /// The user's language.
     pub lang: Lang,
-    /// The session's CSRF token.
+    /// The session's CSRF token, stored as given: it is of no use without the session cookie, whose value is
+    /// never stored.
     pub csrf_token: String,
 }
 
