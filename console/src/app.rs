@@ -55,10 +55,10 @@ fn boot_scripts() -> Boot {
     use leptos::nonce::use_nonce;
     let nonce = use_nonce().map(|n| n.to_string());
     let state = use_context::<crate::server::state::AppState>();
-    if let (Some(nonce), Some(response)) = (&nonce, use_context::<leptos_axum::ResponseOptions>()) {
-        if let Ok(value) = crate::server::security::content_security_policy(nonce).parse() {
-            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
-        }
+    if let (Some(nonce), Some(response)) = (&nonce, use_context::<leptos_axum::ResponseOptions>())
+        && let Ok(value) = crate::server::security::content_security_policy(nonce).parse()
+    {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
     match state {
         Some(state) => Boot { nonce, import_map: state.bundle.import_map(), script: state.bundle.boot_script() },

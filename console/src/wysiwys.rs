@@ -99,7 +99,10 @@ fn change(what: &str, before: impl ToString, after: impl ToString) -> Change {
 }
 
 /// Sealer weights now, and after applying `actions` in order (only sealer changes matter).
-fn sealers_after(view: &ChainSnapshot, actions: &[Action]) -> (Vec<(NodeId, Weight)>, Vec<(NodeId, Weight)>) {
+/// Sealers with their weights.
+type Sealers = Vec<(NodeId, Weight)>;
+
+fn sealers_after(view: &ChainSnapshot, actions: &[Action]) -> (Sealers, Sealers) {
     let before: Vec<(NodeId, Weight)> = view
         .nodes
         .iter()

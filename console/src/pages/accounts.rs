@@ -32,9 +32,9 @@ pub fn Accounts() -> impl IntoView {
         </label>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = lang.get_untracked();
+                let l = lang.try_get_untracked().unwrap_or_default();
                 show(rows.await.map(|rows| view! {
-                    <table data-testid="accounts">
+                    <table data-testid="accounts"><tbody>
                         <tr><th>{Msg::Account.text(l)}</th><th>{Msg::Member.text(l)}</th><th>{Msg::Status.text(l)}</th>
                             <th>{Msg::Roles.text(l)}</th><th>{Msg::Key.text(l)}</th></tr>
                         {rows.into_iter().map(|a| view! {
@@ -50,7 +50,7 @@ pub fn Accounts() -> impl IntoView {
                                 <td><code>{a.key.unwrap_or_default()}</code></td>
                             </tr>
                         }).collect_view()}
-                    </table>
+                    </tbody></table>
                 }))
             })}
         </Transition>

@@ -50,11 +50,11 @@ pub fn AuditTrail() -> impl IntoView {
         </div>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = lang.get_untracked();
+                let l = lang.try_get_untracked().unwrap_or_default();
                 show(page.await.map(|p| {
                     let next = p.next;
                     view! {
-                        <table data-testid="audit">
+                        <table data-testid="audit"><tbody>
                             <tr><th>"#"</th><th>{Msg::Time.text(l)}</th><th>{Msg::Actor.text(l)}</th><th>{Msg::Kind.text(l)}</th>
                                 <th>{Msg::Subject.text(l)}</th><th>"detail"</th><th>"hash"</th></tr>
                             {p.rows.into_iter().map(|r| view! {
@@ -63,7 +63,7 @@ pub fn AuditTrail() -> impl IntoView {
                                     <td><code>{r.subject}</code></td><td>{r.detail}</td><td><code>{r.hash.chars().take(16).collect::<String>()}</code></td>
                                 </tr>
                             }).collect_view()}
-                        </table>
+                        </tbody></table>
                         <div class="row">
                             <button class="secondary" data-testid="audit-previous" disabled=move || cursors.with(|c| c.len() <= 1)
                                 on:click=move |_| cursors.update(|c| { if c.len() > 1 { c.pop(); } })>{Msg::Previous.text(l)}</button>

@@ -14,11 +14,11 @@ pub fn BundlePage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 crate::pages::forms::show(hashes.await.map(|h| view! {
-                    <table>
+                    <table><tbody>
                         <tr><th>"/pkg/console.js (SHA-256)"</th><td><code data-testid="bundle-js-sha256">{h.js_sha256}</code></td></tr>
                         <tr><th>"/pkg/console_bg.wasm (SHA-256)"</th><td><code data-testid="bundle-wasm-sha256">{h.wasm_sha256}</code></td></tr>
                         <tr><th>"integrity"</th><td><code>{h.js_sri}</code><br /><code>{h.wasm_sri}</code></td></tr>
-                    </table>
+                    </tbody></table>
                 }))
             })}
         </Suspense>

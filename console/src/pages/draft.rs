@@ -87,7 +87,7 @@ pub fn DraftDetail() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 show(draft.await.map(|d| view! {
-                    <h1>{Msg::Draft.text(lang.get_untracked())}" #"{d.id}</h1>
+                    <h1>{Msg::Draft.text(lang.try_get_untracked().unwrap_or_default())}" #"{d.id}</h1>
                     <DraftBody draft=d />
                 }))
             })}
@@ -115,7 +115,7 @@ fn DraftBody(draft: api::DraftView) -> impl IntoView {
             return;
         };
         let Some(signer) = keys.get_untracked() else {
-            error.set(Some(Msg::KeyNotLoaded.text(lang.get_untracked()).to_owned()));
+            error.set(Some(Msg::KeyNotLoaded.text(lang.try_get_untracked().unwrap_or_default()).to_owned()));
             return;
         };
         let navigate = navigate.clone();

@@ -47,7 +47,7 @@ pub fn Login() -> impl IntoView {
 
     let sign_in = move |_| {
         let Some(signer) = keys.get_untracked() else {
-            error.set(Some(Msg::KeyNotLoaded.text(lang.get_untracked()).to_owned()));
+            error.set(Some(Msg::KeyNotLoaded.text(lang.try_get_untracked().unwrap_or_default()).to_owned()));
             return;
         };
         let navigate = navigate.clone();

@@ -26,9 +26,9 @@ pub fn Members() -> impl IntoView {
         <h1>{move || Msg::Members.text(lang.get())}</h1>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = lang.get_untracked();
+                let l = lang.try_get_untracked().unwrap_or_default();
                 show(tables.await.map(|t| view! {
-                    <table data-testid="members">
+                    <table data-testid="members"><tbody>
                         <tr>
                             <th>{Msg::Member.text(l)}</th><th>{Msg::Name.text(l)}</th><th>{Msg::Weight.text(l)}</th>
                             <th>{Msg::Status.text(l)}</th><th>{Msg::Governors.text(l)}</th>
@@ -42,7 +42,7 @@ pub fn Members() -> impl IntoView {
                                 <td><code>{m.governors.join(", ")}</code></td>
                             </tr>
                         }).collect_view()}
-                    </table>
+                    </tbody></table>
                 }))
             })}
         </Suspense>

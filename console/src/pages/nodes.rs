@@ -29,10 +29,10 @@ pub fn Nodes() -> impl IntoView {
         <h1>{move || Msg::Nodes.text(lang.get())}</h1>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = lang.get_untracked();
+                let l = lang.try_get_untracked().unwrap_or_default();
                 show(tables.await.map(|t| view! {
                     <p data-testid="fault-tolerance">"The chain now tolerates "{t.fault_tolerance}" faulty sealer(s) by weight."</p>
-                    <table data-testid="nodes">
+                    <table data-testid="nodes"><tbody>
                         <tr><th>{Msg::Node.text(l)}</th><th>{Msg::Kind.text(l)}</th><th>{Msg::Owner.text(l)}</th><th>{Msg::Weight.text(l)}</th>
                             <th>{Msg::Key.text(l)}</th><th>{Msg::Address.text(l)}</th><th>{Msg::Readiness.text(l)}</th><th>{Msg::Connected.text(l)}</th></tr>
                         {t.nodes.into_iter().map(|n| view! {
@@ -43,7 +43,7 @@ pub fn Nodes() -> impl IntoView {
                                 <td>{if n.connected { "●" } else { "○" }}</td>
                             </tr>
                         }).collect_view()}
-                    </table>
+                    </tbody></table>
                     {(!t.evidence.is_empty()).then(|| view! {
                         <h2>{Msg::Evidence.text(l)}</h2>
                         <ul data-testid="evidence">{t.evidence.into_iter().map(|(h, node)| view! {

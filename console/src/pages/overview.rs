@@ -27,7 +27,7 @@ pub fn Overview() -> impl IntoView {
         </h1>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = lang.get_untracked();
+                let l = lang.try_get_untracked().unwrap_or_default();
                 show(tables.await.map(|t| {
                     let sealers = t.nodes.iter().filter(|n| n.kind == "sealer").count();
                     let observers = t.nodes.len().saturating_sub(sealers);
@@ -49,7 +49,7 @@ pub fn Overview() -> impl IntoView {
         </Transition>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = lang.get_untracked();
+                let l = lang.try_get_untracked().unwrap_or_default();
                 show(extras.await.map(|x| view! {
                     <h2>{Msg::NeedsMyApproval.text(l)}</h2>
                     <ul data-testid="needs-my-approval">
@@ -114,7 +114,7 @@ fn Timeline(tables: Tables) -> impl IntoView {
     view! {
         <svg class="timeline" viewBox="0 0 300 60" width="600" height="120" data-testid="timeline" role="img">
             {tables.timeline.into_iter().enumerate().map(|(i, b)| {
-                let h = (b.txs.saturating_mul(56) / most).max(3);
+                let h = b.txs.saturating_mul(56).checked_div(most).unwrap_or(0).max(3);
                 let x = u64::try_from(i).unwrap_or(0).saturating_mul(10);
                 view! {
                     <rect x=x.to_string() y=(60_u64.saturating_sub(h)).to_string() width="8" height=h.to_string() fill="#1f5fbf">

@@ -25,18 +25,52 @@ pub async fn send(tx_hex: String) -> Result<(String, String), String> {
     Ok((submitted.tx_hash, receipt))
 }
 
-/// The proposal page.
+/// The proposal page. The review (decoded bytes, digest) is loaded once; the status, approvals and tally reload
+/// on every block.
 #[component]
 pub fn ProposalPage() -> impl IntoView {
     let params = use_params_map();
     let version = expect_context::<ChainVersion>().0;
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let reviewed = RwSignal::new(None::<Reviewed>);
+    // Owned here, not by the part that reloads on every block, so a result outlives the reload it causes.
+    let outcome = Outcome { error: RwSignal::new(None), notice: RwSignal::new(None), busy: RwSignal::new(false) };
+    let once = Resource::new(id, api::proposal_detail);
     let detail = Resource::new(move || (id(), version.get()), |(id, _)| api::proposal_detail(id));
     view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                show(once.await.map(|d| {
+                    let l = use_lang().try_get_untracked().unwrap_or_default();
+                    view! {
+                        <h1>{Msg::Proposals.text(l)}" "<code>{d.id.clone()}</code></h1>
+                        {d.proposal_hex.clone().map(|hex| view! { <Review proposal_hex=hex expected_id=d.id.clone() reviewed /> })}
+                    }
+                }))
+            })}
+        </Suspense>
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move { show(detail.await.map(|d| view! { <Body detail=d /> })) })}
+            {move || Suspend::new(async move { show(detail.await.map(|d| view! { <Body detail=d reviewed outcome /> })) })}
         </Transition>
+        <p class="ok" data-testid="action-result">{move || outcome.notice.get()}</p>
+        <FormError testid="action-error" error=outcome.error />
     }
+}
+
+/// Builds one signed transaction (canonical hex) from the loaded key, the chain, the signer's account and the
+/// `valid_until` height.
+type Build = Arc<
+    dyn Fn(&Signer, &governance_contracts::domain::ChainIdentity, AccountId, u64) -> Result<String, String>
+        + Send
+        + Sync,
+>;
+
+/// The result of the last action on the page.
+#[derive(Clone, Copy)]
+struct Outcome {
+    error: RwSignal<Option<String>>,
+    notice: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
 }
 
 /// "Needs 1/3 more weight: any one of A, B or C; expires in 40 blocks" for one requirement.
@@ -100,28 +134,23 @@ pub fn forecast(tally: &TallyView, blocks_left: u64, lang: Lang) -> String {
 }
 
 #[component]
-fn Body(detail: ProposalInfo) -> impl IntoView {
+fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Outcome) -> impl IntoView {
     let lang = use_lang();
     let keys = expect_context::<KeyRing>().0;
     let me = expect_context::<MeResource>().0;
-    let reviewed = RwSignal::new(None::<Reviewed>);
-    let error = RwSignal::new(None::<String>);
-    let notice = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let Outcome { error, notice, busy } = outcome;
     let blocks_left = detail.expires_at.saturating_sub(detail.height);
     let id_text = detail.id.clone();
     let status = detail.status.clone();
     let pending = status == "pending";
+    let my_account = me.try_get_untracked().flatten().and_then(Result::ok).and_then(|m| m.identity).map(|i| i.account);
+    let approved_by_me = my_account.is_some_and(|a| detail.approvals.iter().any(|(who, _)| *who == a));
     let queued = status == "queued";
 
     // Builds and relays one transaction signed by the loaded key.
-    let act = move |build: Arc<
-        dyn Fn(&Signer, &governance_contracts::domain::ChainIdentity, AccountId, u64) -> Result<String, String>
-            + Send
-            + Sync,
-    >| {
+    let act = move |build: Build| {
         let Some(signer) = keys.get_untracked() else {
-            error.set(Some(Msg::KeyNotLoaded.text(lang.get_untracked()).to_owned()));
+            error.set(Some(Msg::KeyNotLoaded.text(lang.try_get_untracked().unwrap_or_default()).to_owned()));
             return;
         };
         busy.set(true);
@@ -153,7 +182,6 @@ fn Body(detail: ProposalInfo) -> impl IntoView {
     };
 
     let approve = {
-        let act = act.clone();
         move |_| {
             let Some(reviewed) = reviewed.get_untracked() else {
                 error.set(Some("the proposal has not been reviewed here: nothing to sign".to_owned()));
@@ -171,7 +199,6 @@ fn Body(detail: ProposalInfo) -> impl IntoView {
         move || text.parse::<ProposalId>().map_err(|_| "bad proposal id".to_owned())
     };
     let execute = {
-        let act = act.clone();
         let id_for = id_for.clone();
         move |_| {
             let id_for = id_for.clone();
@@ -181,7 +208,6 @@ fn Body(detail: ProposalInfo) -> impl IntoView {
         }
     };
     let cancel = {
-        let act = act.clone();
         let id_for = id_for.clone();
         move |_| {
             let id_for = id_for.clone();
@@ -191,13 +217,11 @@ fn Body(detail: ProposalInfo) -> impl IntoView {
         }
     };
     let upload = {
-        let act = act.clone();
         move |ev: leptos::ev::Event| {
             let _ = (&ev, &act);
             #[cfg(feature = "hydrate")]
             {
                 use wasm_bindgen::JsCast;
-                let act = act.clone();
                 let Some(reviewed) = reviewed.get_untracked() else {
                     error.set(Some("the proposal has not been reviewed here".to_owned()));
                     return;
@@ -233,12 +257,10 @@ fn Body(detail: ProposalInfo) -> impl IntoView {
         }
     };
 
-    let l = lang.get_untracked();
+    let l = lang.try_get_untracked().unwrap_or_default();
     view! {
-        <h1>{Msg::Proposals.text(l)}" "<code>{detail.id.clone()}</code></h1>
         <p>{Msg::Status.text(l)}": "<strong data-testid="proposal-status">{detail.status.clone()}</strong>
            " · submitted at "{detail.submitted_at}" · "{Msg::ExpiresAt.text(l)}" "{detail.expires_at}</p>
-        {detail.proposal_hex.clone().map(|hex| view! { <Review proposal_hex=hex expected_id=detail.id.clone() reviewed /> })}
         <section class="card">
             <h2>{Msg::Threshold.text(l)}</h2>
             {detail.tally.iter().map(|t| {
@@ -259,7 +281,11 @@ fn Body(detail: ProposalInfo) -> impl IntoView {
         </section>
         {pending.then(|| view! {
             <div class="row">
-                <button data-testid="approve" disabled=move || busy.get() || reviewed.get().is_none() on:click=approve>{Msg::Approve.text(l)}</button>
+                {if approved_by_me {
+                    view! { <span class="ok" data-testid="approved-by-me">"✓ "{Msg::Approvals.text(l)}</span> }.into_any()
+                } else {
+                    view! { <button data-testid="approve" disabled=move || busy.get() || reviewed.get().is_none() on:click=approve>{Msg::Approve.text(l)}</button> }.into_any()
+                }}
                 <button data-testid="cancel" class="secondary" disabled=move || busy.get() on:click=cancel>{Msg::Cancel.text(l)}</button>
                 <label>"Upload an approval signed offline (synod proposal sign)"
                     <input type="file" data-testid="upload-approval" on:change=upload />
@@ -269,8 +295,6 @@ fn Body(detail: ProposalInfo) -> impl IntoView {
         {queued.then(|| view! {
             <button data-testid="apply" disabled=move || busy.get() on:click=execute>{Msg::Apply.text(l)}</button>
         })}
-        <p class="ok" data-testid="action-result">{move || notice.get()}</p>
-        <FormError testid="action-error" error />
         <section class="card">
             <h2>"History"</h2>
             <ul>{detail.history.iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view()}</ul>

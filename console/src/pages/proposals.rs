@@ -49,11 +49,11 @@ pub fn ProposalList() -> impl IntoView {
         </div>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = lang.get_untracked();
+                let l = lang.try_get_untracked().unwrap_or_default();
                 show(page.await.map(|p| {
                     let next = p.next.clone();
                     view! {
-                        <table data-testid="proposals">
+                        <table data-testid="proposals"><tbody>
                             <tr><th>{Msg::Title.text(l)}</th><th>{Msg::Status.text(l)}</th><th>{Msg::Kind.text(l)}</th>
                                 <th>{Msg::Proposer.text(l)}</th><th>{Msg::ExpiresAt.text(l)}</th></tr>
                             {p.rows.into_iter().map(|r| view! {
@@ -62,7 +62,7 @@ pub fn ProposalList() -> impl IntoView {
                                     <td>{r.status}</td><td><code>{r.kinds}</code></td><td>{r.proposer}</td><td>{r.expires_at}</td>
                                 </tr>
                             }).collect_view()}
-                        </table>
+                        </tbody></table>
                         <div class="row">
                             <button class="secondary" data-testid="page-previous" disabled=move || cursors.with(|c| c.len() <= 1)
                                 on:click=move |_| cursors.update(|c| { if c.len() > 1 { c.pop(); } })>{Msg::Previous.text(l)}</button>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     api,
-    app::{ChainVersion, MeResource, use_lang},
+    app::{MeResource, use_lang},
     i18n::Msg,
     pages::forms::show,
     wysiwys,
@@ -27,14 +27,14 @@ pub struct Reviewed {
 pub fn Review(proposal_hex: String, expected_id: String, reviewed: RwSignal<Option<Reviewed>>) -> impl IntoView {
     let lang = use_lang();
     let me = expect_context::<MeResource>().0;
-    let version = expect_context::<ChainVersion>().0;
-    let snapshot = Resource::new(move || version.get(), |_| api::chain_snapshot());
+    // Loaded once per review: a review that re-rendered on every block would reset what the signer is reading.
+    let snapshot = Resource::new(|| (), |()| api::chain_snapshot());
     let hex = StoredValue::new(proposal_hex);
     let expected = StoredValue::new(expected_id);
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = lang.get_untracked();
+                let l = lang.try_get_untracked().unwrap_or_default();
                 show(async {
                 let me = me.await.map_err(|e| e.to_string())?;
                 let snapshot = snapshot.await.map_err(|e| e.to_string())?;
@@ -56,7 +56,7 @@ pub fn Review(proposal_hex: String, expected_id: String, reviewed: RwSignal<Opti
                             {review.actions.into_iter().map(|action| view! {
                                 <li data-testid="review-action">
                                     <p><strong>{action.headline}</strong></p>
-                                    <table class="change">
+                                    <table class="change"><tbody>
                                         {action.changes.into_iter().map(|c| view! {
                                             <tr>
                                                 <th>{c.what}</th>
@@ -65,7 +65,7 @@ pub fn Review(proposal_hex: String, expected_id: String, reviewed: RwSignal<Opti
                                                 <td class="after">{c.after}</td>
                                             </tr>
                                         }).collect_view()}
-                                    </table>
+                                    </tbody></table>
                                     <ul>
                                         {action.checks.into_iter().map(|c| view! {
                                             <li class=if c.ok { "ok" } else { "bad" } data-testid="review-check">
