@@ -55,6 +55,9 @@ enum Command {
     /// Organisation files for the genesis ceremony.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Console sign-in with a key that never touches a browser.
+    #[command(subcommand)]
+    Login(LoginCommand),
     /// Combine organisation files into a genesis (checked, its hash printed), or print a genesis file's hash.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Genesis {
@@ -105,6 +108,13 @@ enum KeyCommand {
     /// Rotate a node's key on the node: a new key in HOME/keys and HOME/rotation-request.json for the node to
     /// submit; prints the proposal id its operator approves.
     Rotate(synod::cli::keys::RotateArgs),
+}
+
+/// `synod login ...`.
+#[derive(Subcommand)]
+enum LoginCommand {
+    /// Show and sign a console's login challenge (paste the printed signature into the console).
+    Sign(synod::cli::login::LoginSignArgs),
 }
 
 /// `synod org ...`.
@@ -326,6 +336,7 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Org(OrgCommand::Init(args)) => done(synod::cli::genesis::org_init(&args)),
         Command::Genesis { command: Some(GenesisCommand::Hash(args)), .. } => done(synod::cli::genesis::hash(&args)),
         Command::Genesis { command: None, create } => done(synod::cli::genesis::create(&create)),
+        Command::Login(LoginCommand::Sign(args)) => done(synod::cli::login::sign(&args)),
         Command::Proposal(ProposalCommand::Draft(args)) => done(synod::cli::proposal::draft(&args)),
         Command::Proposal(ProposalCommand::Show(args)) => done(synod::cli::proposal::show(&args)),
         Command::Proposal(ProposalCommand::Sign(args)) => done(synod::cli::proposal::sign(&args)),

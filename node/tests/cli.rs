@@ -463,3 +463,35 @@ fn mark_key_compromised_builds_a_transaction_the_chain_accepts() {
     fails(d, &same, "is the leaked key");
     assert!(!d.join("same.json").exists());
 }
+
+/// `synod login sign` shows a console's challenge and signs its console-login digest for the genesis's chain with
+/// the key given; a challenge that is not one is refused with a clear error.
+#[test]
+fn login_sign_signs_the_console_challenge_for_this_chain() {
+    use governance_contracts::{
+        codec::{self, BoundedString},
+        types::LoginChallenge,
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    ceremony(d);
+    let genesis = load_genesis(&d.join("genesis.json"));
+    let challenge = LoginChallenge {
+        account: "gov1".parse().expect("account id"),
+        origin: BoundedString::try_new("https://console.org1.example").expect("short"),
+        nonce: [9; 32],
+        expires_at_ms: 1_900_000_000_000,
+    };
+    let hex_text = hex::encode(codec::encode(&challenge));
+    let signed = json(d, &["login", "sign", &hex_text, "--key", "gov1.pem", "--genesis", "genesis.json", "--json"]);
+    assert_eq!(signed["origin"], "https://console.org1.example");
+    let signature: governance_contracts::crypto::Signature =
+        signed["signature"].as_str().expect("signature").parse().expect("signature text");
+    let key = public_key(&ok(d, &["key", "show", "gov1.pem"]));
+    assert!(key.verify(&challenge.signing_digest(&genesis.identity()), &signature));
+    fails(
+        d,
+        &["login", "sign", "00ff", "--key", "gov1.pem", "--genesis", "genesis.json"],
+        "not a console login challenge",
+    );
+}

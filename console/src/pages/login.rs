@@ -81,6 +81,67 @@ pub fn Login() -> impl IntoView {
             </button>
             <p class="error" data-testid="login-error">{move || error.get()}</p>
         </section>
+        <CliSignIn />
+    }
+}
+
+/// Sign-in for a key that never touches a browser: the console shows the challenge, `synod login sign` signs it
+/// on the key's own machine, and the signature is pasted back.
+#[component]
+fn CliSignIn() -> impl IntoView {
+    let me = expect_context::<MeResource>().0;
+    let public_key = RwSignal::new(String::new());
+    let challenge = RwSignal::new(None::<String>);
+    let signature = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    let get_challenge = move |_| {
+        let key = public_key.get_untracked().trim().to_owned();
+        leptos::task::spawn_local(async move {
+            match api::begin_login(key).await {
+                Ok(offer) => {
+                    error.set(None);
+                    challenge.set(Some(offer.challenge_hex));
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let finish = move |_| {
+        let Some(hex) = challenge.get_untracked() else { return };
+        let sig = signature.get_untracked().trim().to_owned();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::finish_login(hex, sig).await {
+                Ok(_) => {
+                    me.refetch();
+                    navigate("/", Default::default());
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"Sign in with the command line / 使用命令行签名登录"</h2>
+            <div class="row">
+                <label>"Public key (ed25519:…)"
+                    <input data-testid="cli-public-key" prop:value=move || public_key.get() on:input=move |ev| public_key.set(event_target_value(&ev)) />
+                </label>
+                <button class="secondary" data-testid="cli-get-challenge" on:click=get_challenge>"Get a challenge"</button>
+            </div>
+            {move || challenge.get().map(|hex| view! {
+                <p>"On the machine that holds the key, run:"</p>
+                <pre class="mono" data-testid="cli-command">{format!("synod login sign --genesis genesis.json --key KEY.pem {hex}")}</pre>
+                <div class="row">
+                    <label>"Signature it printed"
+                        <input data-testid="cli-signature" prop:value=move || signature.get() on:input=move |ev| signature.set(event_target_value(&ev)) />
+                    </label>
+                    <button data-testid="cli-sign-in" on:click=finish.clone()>"Sign in"</button>
+                </div>
+            })}
+            <p class="error" data-testid="cli-login-error">{move || error.get()}</p>
+        </section>
     }
 }
 

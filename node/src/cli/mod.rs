@@ -21,6 +21,7 @@ pub mod files;
 pub mod genesis;
 pub mod home;
 pub mod keys;
+pub mod login;
 pub mod proof;
 pub mod proposal;
 pub mod tx;
