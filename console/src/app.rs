@@ -79,6 +79,17 @@ pub struct KeyRing(pub RwSignal<Option<Arc<Signer>>>);
 #[derive(Clone, Copy)]
 pub struct ChainVersion(pub RwSignal<u64>);
 
+/// Whether this page has hydrated (its WebAssembly runs): buttons that sign stay disabled until then, so a click
+/// is never lost on a page that cannot act on it yet.
+#[derive(Clone, Copy)]
+pub struct Hydrated(pub RwSignal<bool>);
+
+/// Whether the page can act (hydrated).
+pub fn hydrated() -> Signal<bool> {
+    let flag = expect_context::<Hydrated>().0;
+    Signal::derive(move || flag.get())
+}
+
 /// Who is signed in, the language and the pinned chain, loaded once per page and again after sign-in.
 #[derive(Clone, Copy)]
 pub struct MeResource(pub Resource<Result<Me, ServerFnError>>);
@@ -105,6 +116,10 @@ pub fn App() -> impl IntoView {
     provide_context(keys);
     provide_context(version);
     provide_context(me);
+    let ready = Hydrated(RwSignal::new(false));
+    provide_context(ready);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| ready.0.set(true));
     follow_live_updates(version);
     view! {
         <Title text="Synod console" />

@@ -7,10 +7,14 @@
 //! collects the node's standard output and error across every start. When a [`Harness`] is dropped — the test
 //! passed, failed or panicked — every node process it started is killed and reaped.
 //!
-//! The `synod` binary is the one cargo built beside the test (`target/<profile>/synod`), or `$SYNOD_BIN`.
+//! The `synod` binary is the one cargo built beside the test (`target/<profile>/synod`), or `$SYNOD_BIN`;
+//! `synod-console` is beside it, and the console's browser bundle is `<target>/site` (`cargo xtask bundle`) or
+//! `$SYNOD_SITE`. [`browser`] drives Debian's headless Chromium through ChromeDriver.
 
 // The harness lives in real time: it waits on wall-clock deadlines and stamps the genesis with the time.
 #![allow(clippy::disallowed_methods)]
+
+pub mod browser;
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
@@ -73,6 +77,7 @@ pub struct Harness {
     running: BTreeMap<String, Running>,
     starts: BTreeMap<String, u32>,
     agent: ureq::Agent,
+    consoles: Vec<Running>,
 }
 
 impl Harness {
@@ -101,7 +106,15 @@ impl Harness {
             .http_status_as_error(false)
             .build()
             .into();
-        Ok(Self { dir, network, bin: synod_bin()?, running: BTreeMap::new(), starts: BTreeMap::new(), agent })
+        Ok(Self {
+            dir,
+            network,
+            bin: synod_bin()?,
+            running: BTreeMap::new(),
+            starts: BTreeMap::new(),
+            agent,
+            consoles: Vec::new(),
+        })
     }
 
     /// The test's directory.
@@ -370,8 +383,82 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// The demo key file of `account` (`org1-admin`, `org2-compliance`, `auditor`, ...).
+    pub fn key(&self, account: &str) -> PathBuf {
+        synod::localnet::account_key_path(&self.dir, account)
+    }
+
+    /// Starts a `synod-console` named `name` reading from nodes `nodes` (in order of preference), with its own
+    /// SQLite file in the test's directory and the bundle from `cargo xtask bundle`; waits until it serves its
+    /// first page and returns its base URL.
+    pub fn start_console(&mut self, name: &str, nodes: &[&str]) -> anyhow::Result<String> {
+        let site = site_dir()?;
+        let bin = console_bin()?;
+        let port = free_ports(1)?.first().copied().ok_or_else(|| anyhow!("no free port"))?;
+        let url = format!("http://127.0.0.1:{port}");
+        let log_path = self.dir.join(format!("console-{name}.log"));
+        let log = std::fs::File::create(&log_path).with_context(|| format!("cannot create {}", log_path.display()))?;
+        let mut command = std::process::Command::new(&bin);
+        command
+            .arg("--genesis")
+            .arg(synod::localnet::genesis_path(&self.dir))
+            .arg("--db")
+            .arg(self.dir.join(format!("console-{name}.db")))
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--site")
+            .arg(&site)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        for node in nodes {
+            command.arg("--node").arg(format!("http://{}", self.node(node)?.api));
+        }
+        let child = command.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
+        self.consoles.push(Running { child });
+        let agent = self.agent.clone();
+        let page = format!("{url}/");
+        self.wait_until(&format!("console {name} to serve"), Duration::from_secs(30), &[], |_| {
+            Ok(agent.get(&page).call().is_ok_and(|r| r.status() == 200))
+        })
+        .with_context(|| {
+            format!("console {name}'s log:\n{}", tail(&std::fs::read_to_string(&log_path).unwrap_or_default(), 30))
+        })?;
+        Ok(url)
+    }
+}
+
+/// The built browser bundle: `$SYNOD_SITE`, else `<target>/site`.
+pub fn site_dir() -> anyhow::Result<PathBuf> {
+    let site = match std::env::var_os("SYNOD_SITE") {
+        Some(dir) => PathBuf::from(dir),
+        None => target_dir()?.join("site"),
+    };
+    if !site.join("pkg").join("console_bg.wasm").exists() {
+        bail!("the console's browser bundle is missing in {}: run `cargo xtask bundle`", site.display());
+    }
+    Ok(site)
+}
+
+/// The `synod-console` binary beside `synod`.
+pub fn console_bin() -> anyhow::Result<PathBuf> {
+    let bin = synod_bin()?.with_file_name("synod-console");
+    if !bin.exists() {
+        bail!(
+            "{} not found: build it first (`cargo build --profile test -p console --bin synod-console`)",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
 impl Drop for Harness {
     fn drop(&mut self) {
+        for mut console in std::mem::take(&mut self.consoles) {
+            let _ = console.child.kill();
+            let _ = console.child.wait();
+        }
         for (_, mut running) in std::mem::take(&mut self.running) {
             let _ = running.child.kill();
             let _ = running.child.wait();

@@ -21,11 +21,14 @@ use anyhow::{Context as _, anyhow, bail};
 use governance_contracts::codec::{BoundedString, BoundedVec, Name};
 use governance_contracts::crypto::{CryptoSuite, SecretKey};
 use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, RoleId, Weight};
-use governance_contracts::types::action::{NewAccount, NodeKind};
-use governance_contracts::types::genesis::{GenesisAccount, GenesisGrant, GenesisMember, GenesisNode};
+use governance_contracts::types::action::{NewAccount, NodeKind, RoleDefinition, RoleScope};
+use governance_contracts::types::genesis::{GenesisAccount, GenesisGrant, GenesisMember, GenesisNode, GenesisRole};
 use governance_contracts::types::{ChainParams, Genesis};
 
 use crate::runtime::config::{self, ApiSection, NodeConfig, P2pSection, ReadinessSection};
+
+/// The demo network's delegable role, which compliance staff grant.
+pub const DEMO_DELEGABLE_ROLE: &str = "kyc-verified";
 
 /// Display names of the demo organisations, in order.
 pub const ORG_NAMES: [&str; 8] = [
@@ -260,7 +263,12 @@ impl LocalNetwork {
             members: bounded(members)?,
             accounts: bounded(accounts)?,
             nodes: bounded(genesis_nodes)?,
-            roles: BoundedVec::new(),
+            // One business role the committee delegated to compliance staff, as an alliance's applications would
+            // define: an account whose customer checks are done.
+            roles: bounded(vec![GenesisRole {
+                role: id(DEMO_DELEGABLE_ROLE.into(), RoleId::new)?,
+                definition: RoleDefinition { scope: RoleScope::Alliance, delegable: true, max_grant_blocks: 1_000_000 },
+            }])?,
             grants: bounded(grants)?,
             policy: None,
         };

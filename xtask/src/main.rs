@@ -3,7 +3,14 @@
 //!
 //! The command runs a fixed list of phases in order, prints each phase's wall-clock time and a summary table at the
 //! end, and stops at the first phase that fails with a non-zero exit. It installs what the phases need when it is
-//! missing (today the `wasm32-unknown-unknown` target), so it works on a fresh clone.
+//! missing (the `wasm32-unknown-unknown` target, Debian packages, the wasm test runner), so it works on a fresh
+//! clone.
+//!
+//! `cargo xtask bundle` builds the console's browser bundle ([`bundle`]); `cargo xtask up` runs the local network
+//! with one console per demo organisation ([`up`]).
+
+mod bundle;
+mod up;
 
 use std::{
     collections::BTreeSet,
@@ -18,13 +25,16 @@ use std::{
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// The browser target the contracts crate (and later the console's bundle) must build for.
+/// The browser target the contracts crate and the console's bundle build for.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Debian packages the test command needs, installed by the `setup` phase when missing: `clang` and `libclang-dev`
-/// for the node's RocksDB build (its bindgen loads libclang at build time). The console's browser tests will add
-/// `chromium` and `chromium-driver`.
-const SYSTEM_PACKAGES: &[&str] = &["clang", "libclang-dev"];
+/// for the node's RocksDB build (its bindgen loads libclang at build time); `chromium` and `chromium-driver` for the
+/// console's browser tests (Debian's builds of the same release: nothing downloads a browser of its own).
+const SYSTEM_PACKAGES: &[&str] = &["clang", "libclang-dev", "chromium", "chromium-driver"];
+
+/// The console's wasm-side tests, run by the `wasm-test` phase once they exist.
+const CONSOLE_WASM_TESTS: &str = "console/tests/golden_wasm.rs";
 
 /// Crates that must never appear in the contracts crate's dependency tree: they bring I/O, an async runtime, storage,
 /// networking, a UI framework or randomness, and the contracts must stay pure and deterministic.
@@ -51,19 +61,19 @@ struct Cli {
 enum Task {
     /// Run the project's tests: every phase CI runs, in order, stopping at the first failure.
     ///
-    /// Phases: setup, fmt, clippy, wasm, purity, test, sim, bench-smoke.
+    /// Phases: setup, fmt, clippy, wasm, purity, wasm-test, bundle, test, sim, bench-smoke.
     Test {
         /// Skip a phase for a quicker local run (repeatable). CI never skips.
         #[arg(long, value_name = "PHASE")]
         skip: Vec<Phase>,
     },
     /// Run Synod: a local network of 4 sealers and an observer on loopback, each its own process, with demo keys
-    /// (`synod up`, built in the test profile so it shares the test build). Arguments go to `synod up`.
-    Up {
-        /// Arguments for `synod up` (e.g. `--dir DIR --base-port 7700`).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    /// (`synod up`), and one web console per demo organisation; builds the bundle, `synod` and `synod-console`
+    /// first (test profile, sharing the test build). Ctrl-C stops everything.
+    Up(up::UpArgs),
+    /// Build the console's browser bundle into `<target>/site/pkg/` with its manifest `bundle.json` (the
+    /// `--site` directory of `synod-console`).
+    Bundle,
 }
 
 /// One step of `cargo xtask test`, in the order they run.
@@ -79,7 +89,11 @@ enum Phase {
     Wasm,
     /// Check governance-contracts' dependency tree has no I/O, runtime or randomness crate.
     Purity,
-    /// Run the workspace's tests (nextest when installed) and doctests.
+    /// Run the console's wasm-side tests under node with wasm-bindgen-test-runner (installed when missing).
+    WasmTest,
+    /// Build the console's browser bundle (the browser tests load it).
+    Bundle,
+    /// Build `synod` and `synod-console`, then run the workspace's tests (nextest when installed) and doctests.
     Test,
     /// Run the deterministic cluster simulation over many seeds with every fault kind.
     Sim,
@@ -88,8 +102,18 @@ enum Phase {
 }
 
 impl Phase {
-    const ALL: [Self; 8] =
-        [Self::Setup, Self::Fmt, Self::Clippy, Self::Wasm, Self::Purity, Self::Test, Self::Sim, Self::BenchSmoke];
+    const ALL: [Self; 10] = [
+        Self::Setup,
+        Self::Fmt,
+        Self::Clippy,
+        Self::Wasm,
+        Self::Purity,
+        Self::WasmTest,
+        Self::Bundle,
+        Self::Test,
+        Self::Sim,
+        Self::BenchSmoke,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -98,6 +122,8 @@ impl Phase {
             Self::Clippy => "clippy",
             Self::Wasm => "wasm",
             Self::Purity => "purity",
+            Self::WasmTest => "wasm-test",
+            Self::Bundle => "bundle",
             Self::Test => "test",
             Self::Sim => "sim",
             Self::BenchSmoke => "bench-smoke",
@@ -134,16 +160,18 @@ fn main() -> ExitCode {
     };
     match Cli::parse().task {
         Task::Test { skip } => workspace.test(&skip),
-        Task::Up { args } => {
-            let mut all = vec!["run", "--quiet", "--profile", "test", "-p", "synod", "--", "up"];
-            all.extend(args.iter().map(String::as_str));
-            match workspace.cargo(&all) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("xtask: {error:#}");
-                    ExitCode::FAILURE
-                }
-            }
+        Task::Up(args) => report(workspace.up(&args)),
+        Task::Bundle => report(workspace.bundle().map(|built| println!("site directory: {}", built.site.display()))),
+    }
+}
+
+/// The exit code of a task, printing its error.
+fn report(outcome: Result<()>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -225,7 +253,14 @@ impl Workspace {
             }
             Phase::Wasm => self.cargo(&["build", "-p", "governance-contracts", "--target", WASM_TARGET])?,
             Phase::Purity => self.check_contracts_purity()?,
+            Phase::WasmTest => return self.wasm_tests(),
+            Phase::Bundle => {
+                self.bundle()?;
+            }
             Phase::Test => {
+                // The e2e tests start `synod` and `synod-console`: cargo builds both for their own packages'
+                // integration tests in this same run. A separate `cargo build -p ...` first would unify features
+                // differently and build RocksDB's C++ a second time.
                 if self.has_nextest() {
                     self.cargo(&["nextest", "run", "--workspace"])?;
                     // nextest does not run doctests.
@@ -260,6 +295,72 @@ impl Workspace {
             }
         }
         Ok(None)
+    }
+
+    /// The directory cargo builds into (`$CARGO_TARGET_DIR`, a configured one, or `target/`), from `cargo metadata`.
+    fn target_dir(&self) -> Result<PathBuf> {
+        let mut command = self.cargo_command(&["metadata", "--format-version", "1", "--no-deps"]);
+        command.stderr(Stdio::inherit());
+        let output = command.output().context("could not run `cargo metadata`")?;
+        if !output.status.success() {
+            bail!("`cargo metadata` failed ({})", output.status);
+        }
+        let metadata: serde_json::Value =
+            serde_json::from_slice(&output.stdout).context("`cargo metadata` printed something other than JSON")?;
+        metadata["target_directory"].as_str().map(PathBuf::from).context("`cargo metadata` names no target directory")
+    }
+
+    /// The `wasm-test` phase: the console's wasm-side tests under node, with `wasm-bindgen-test-runner` at the
+    /// pinned wasm-bindgen version (installed into `<target>/tools` when missing). Skips while the tests do not
+    /// exist.
+    fn wasm_tests(&self) -> Result<Option<String>> {
+        if !self.root.join(CONSOLE_WASM_TESTS).exists() {
+            println!("skipping: {CONSOLE_WASM_TESTS} does not exist yet");
+            return Ok(Some("skipped (no wasm tests yet)".to_owned()));
+        }
+        let runner = self.ensure_wasm_test_runner()?;
+        let mut command = self.cargo_command(&[
+            "test",
+            "-p",
+            "console",
+            "--target",
+            WASM_TARGET,
+            "--no-default-features",
+            "--features",
+            "hydrate",
+            "--test",
+            "golden_wasm",
+        ]);
+        command.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner);
+        run(command)?;
+        Ok(None)
+    }
+
+    /// `<target>/tools/bin/wasm-bindgen-test-runner` from `wasm-bindgen-cli` at exactly [`bundle::WASM_BINDGEN_VERSION`],
+    /// installed with `cargo install --locked` when missing or of another version.
+    fn ensure_wasm_test_runner(&self) -> Result<PathBuf> {
+        let root = self.target_dir()?.join("tools");
+        let bin = root.join("bin");
+        let runner = bin.join("wasm-bindgen-test-runner");
+        // The runner has no `--version`; the `wasm-bindgen` binary installed beside it by the same crate does.
+        let installed = Command::new(bin.join("wasm-bindgen"))
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+        let wanted = format!("wasm-bindgen {}", bundle::WASM_BINDGEN_VERSION);
+        if runner.is_file() && installed.as_deref() == Some(wanted.as_str()) {
+            println!("{} ({wanted})", runner.display());
+            return Ok(runner);
+        }
+        let version = format!("={}", bundle::WASM_BINDGEN_VERSION);
+        let root_arg = root.to_string_lossy().into_owned();
+        self.cargo(&["install", "wasm-bindgen-cli", "--version", &version, "--locked", "--root", &root_arg])?;
+        if !runner.is_file() {
+            bail!("`cargo install wasm-bindgen-cli` did not install {}", runner.display());
+        }
+        Ok(runner)
     }
 
     fn cargo_command(&self, args: &[&str]) -> Command {
@@ -389,7 +490,7 @@ fn apt_get(sudo: bool, args: &[&str]) -> Command {
 }
 
 /// Runs a command with inherited stdio and fails unless it exits successfully.
-fn run(mut command: Command) -> Result<()> {
+pub(crate) fn run(mut command: Command) -> Result<()> {
     let shown = describe(&command);
     println!("$ {shown}");
     let status = command.status().with_context(|| format!("could not start `{shown}`"))?;
@@ -412,7 +513,7 @@ fn describe(command: &Command) -> String {
     clippy::disallowed_methods,
     reason = "the task runner reports wall-clock phase times; it is not deterministic code"
 )]
-fn now() -> Instant {
+pub(crate) fn now() -> Instant {
     Instant::now()
 }
 
@@ -453,6 +554,21 @@ mod tests {
             let parsed = Phase::from_str(phase.name(), false).unwrap();
             assert!(parsed == phase, "`--skip {}` names another phase", phase.name());
         }
+    }
+
+    /// The phases run in the documented order: the bundle is built right before the tests that load it, and the
+    /// `test` subcommand's help lists the same order.
+    #[test]
+    fn phases_run_in_the_documented_order() {
+        let names: Vec<&str> = Phase::ALL.iter().map(|phase| phase.name()).collect();
+        let expected =
+            ["setup", "fmt", "clippy", "wasm", "purity", "wasm-test", "bundle", "test", "sim", "bench-smoke"];
+        assert_eq!(names, expected);
+        let help = <Cli as clap::CommandFactory>::command()
+            .find_subcommand("test")
+            .and_then(|test| test.get_long_about().or(test.get_about()).map(ToString::to_string))
+            .unwrap();
+        assert!(help.contains(&format!("Phases: {}.", expected.join(", "))), "{help}");
     }
 
     /// Commands are shown by program name, not by the toolchain's full path.

@@ -101,6 +101,7 @@ fn DraftBody(draft: api::DraftView) -> impl IntoView {
     let keys = expect_context::<KeyRing>().0;
     let me = expect_context::<MeResource>().0;
     let reviewed = RwSignal::new(None::<Reviewed>);
+    let ready = crate::app::hydrated();
     let error = RwSignal::new(None);
     let busy = RwSignal::new(false);
     let dry = Resource::new(|| (), {
@@ -156,7 +157,7 @@ fn DraftBody(draft: api::DraftView) -> impl IntoView {
                 })}
             </Suspense>
         </section>
-        <button data-testid="sign-and-submit" disabled=move || busy.get() || reviewed.get().is_none() || draft.status != "draft" on:click=sign>
+        <button data-testid="sign-and-submit" disabled=move || !ready.get() || busy.get() || reviewed.get().is_none() || draft.status != "draft" on:click=sign>
             {move || Msg::SignAndSubmit.text(lang.get())}
         </button>
         <FormError testid="sign-error" error />

@@ -22,6 +22,7 @@ pub fn Login() -> impl IntoView {
     let lang = use_lang();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let ready = crate::app::hydrated();
     let navigate = use_navigate();
 
     let on_file = move |ev: leptos::ev::Event| {
@@ -76,7 +77,7 @@ pub fn Login() -> impl IntoView {
             <p data-testid="key-public">
                 {move || keys.get().map(|s| s.public_key().to_string()).unwrap_or_default()}
             </p>
-            <button data-testid="sign-in" disabled=move || busy.get() on:click=sign_in>
+            <button data-testid="sign-in" disabled=move || !ready.get() || busy.get() on:click=sign_in>
                 {move || Msg::SignIn.text(lang.get())}
             </button>
             <p class="error" data-testid="login-error">{move || error.get()}</p>

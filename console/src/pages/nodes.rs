@@ -155,6 +155,7 @@ fn Rotation() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let result = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let ready = crate::app::hydrated();
     let on_file = move |ev: leptos::ev::Event| {
         let _ = &ev;
         #[cfg(feature = "hydrate")]
@@ -244,7 +245,7 @@ fn Rotation() -> impl IntoView {
                 view! {
                     <div data-testid="rotation-review">
                         <ul>{words.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
-                        <button data-testid="rotation-authorise" disabled=move || busy.get() on:click=authorise>"Authorise rotation"</button>
+                        <button data-testid="rotation-authorise" disabled=move || !ready.get() || busy.get() on:click=authorise>"Authorise rotation"</button>
                     </div>
                 }
             })}

@@ -139,6 +139,7 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
     let keys = expect_context::<KeyRing>().0;
     let me = expect_context::<MeResource>().0;
     let Outcome { error, notice, busy } = outcome;
+    let ready = crate::app::hydrated();
     let blocks_left = detail.expires_at.saturating_sub(detail.height);
     let id_text = detail.id.clone();
     let status = detail.status.clone();
@@ -284,16 +285,16 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
                 {if approved_by_me {
                     view! { <span class="ok" data-testid="approved-by-me">"✓ "{Msg::Approvals.text(l)}</span> }.into_any()
                 } else {
-                    view! { <button data-testid="approve" disabled=move || busy.get() || reviewed.get().is_none() on:click=approve>{Msg::Approve.text(l)}</button> }.into_any()
+                    view! { <button data-testid="approve" disabled=move || !ready.get() || busy.get() || reviewed.get().is_none() on:click=approve>{Msg::Approve.text(l)}</button> }.into_any()
                 }}
-                <button data-testid="cancel" class="secondary" disabled=move || busy.get() on:click=cancel>{Msg::Cancel.text(l)}</button>
+                <button data-testid="cancel" class="secondary" disabled=move || !ready.get() || busy.get() on:click=cancel>{Msg::Cancel.text(l)}</button>
                 <label>"Upload an approval signed offline (synod proposal sign)"
                     <input type="file" data-testid="upload-approval" on:change=upload />
                 </label>
             </div>
         })}
         {queued.then(|| view! {
-            <button data-testid="apply" disabled=move || busy.get() on:click=execute>{Msg::Apply.text(l)}</button>
+            <button data-testid="apply" disabled=move || !ready.get() || busy.get() on:click=execute>{Msg::Apply.text(l)}</button>
         })}
         <section class="card">
             <h2>"History"</h2>

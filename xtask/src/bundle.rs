@@ -1,0 +1,352 @@
+//! `cargo xtask bundle`: the console's browser bundle, built without any hand-installed tool (ADR 0005).
+//!
+//! 1. `cargo build -p console --lib --target wasm32-unknown-unknown --profile wasm-release --no-default-features
+//!    --features hydrate` compiles the browser half of the console crate;
+//! 2. wasm-bindgen, linked into this program as a library at exactly the version of the `wasm-bindgen` crate the
+//!    console uses, writes the JavaScript glue and the final module into `SITE/pkg/` (`console.js`,
+//!    `console_bg.wasm`, and `snippets/` when a dependency carries inline JavaScript);
+//! 3. when `wasm-opt` from the npm package `binaryen` (version 132 or newer) is already installed, it shrinks the
+//!    module with `-Oz`; any older `wasm-opt` (Debian's binaryen 108 produces a module that fails to hydrate) is
+//!    refused and the step is skipped;
+//! 4. `SITE/pkg/bundle.json` records, for every file in `pkg/`, its size, its SHA-256 in hex (the published bundle
+//!    hash a signer compares) and its Subresource Integrity string (`sha384-<base64>`, which the console puts in
+//!    the page's `integrity` attributes), with the git commit the bundle was built from.
+//!
+//! `SITE` is `<target directory>/site` (`$CARGO_TARGET_DIR/site`, else `target/site`).
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
+
+use anyhow::{Context, Result, bail};
+use base64::Engine as _;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256, Sha384};
+
+use crate::{WASM_TARGET, Workspace, run};
+
+/// The exact `wasm-bindgen` version the bundle is generated with: the version of `wasm-bindgen-cli-support` this
+/// program links, which must equal the `wasm-bindgen` crate's version in `Cargo.lock` (a unit test checks it).
+pub const WASM_BINDGEN_VERSION: &str = "0.2.129";
+
+/// The cargo profile of the browser build (declared in the workspace's `Cargo.toml`).
+const WASM_PROFILE: &str = "wasm-release";
+
+/// The bundle's output name: `console.js` and `console_bg.wasm`. The server's hydration script asks for
+/// `/pkg/<name>.js` and `/pkg/<name>_bg.wasm`.
+const OUT_NAME: &str = "console";
+
+/// The oldest `wasm-opt` whose output hydrates (binaryen 132, from npm, was checked; Debian's 108 breaks it).
+const MIN_WASM_OPT_VERSION: u32 = 132;
+
+/// The manifest's format version, bumped when its fields change meaning.
+const MANIFEST_FORMAT: u32 = 1;
+
+/// The manifest's file name inside `pkg/`.
+pub const MANIFEST_NAME: &str = "bundle.json";
+
+/// Largest file the manifest hashes (the bundle is about 1 MB; anything near this is a mistake).
+const MAX_BUNDLE_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Most files `pkg/` may hold.
+const MAX_BUNDLE_FILES: usize = 256;
+
+/// `SITE/pkg/bundle.json`: what was built, from which commit, and the digests of every file.
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    /// The manifest's format version.
+    pub format: u32,
+    /// The git commit the bundle was built from, when the workspace is a git checkout.
+    pub commit: Option<String>,
+    /// Whether the checkout had uncommitted changes (then `commit` alone does not reproduce the bundle).
+    pub dirty: Option<bool>,
+    /// The wasm-bindgen version that generated the glue.
+    pub wasm_bindgen: String,
+    /// The `wasm-opt` that optimised the module (its `--version` line), or `None` when the step was skipped.
+    pub wasm_opt: Option<String>,
+    /// Every file of `pkg/` except the manifest, by path relative to `pkg/` (with `/` separators).
+    pub files: BTreeMap<String, FileDigest>,
+}
+
+/// The digests of one bundle file.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub struct FileDigest {
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of its bytes, lowercase hex: the published bundle hash (`sha256sum` prints the same).
+    pub sha256: String,
+    /// Its Subresource Integrity string: `sha384-` and the base64 of the SHA-384 of its bytes.
+    pub sri: String,
+}
+
+impl FileDigest {
+    /// The digests of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        let sri = format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes)));
+        Self { bytes: u64::try_from(bytes.len()).unwrap_or(u64::MAX), sha256: hex::encode(Sha256::digest(bytes)), sri }
+    }
+}
+
+/// Where the bundle went.
+pub struct Built {
+    /// The site directory (`--site` of `synod-console`).
+    pub site: PathBuf,
+}
+
+impl Workspace {
+    /// Builds the bundle into the site directory and writes its manifest; returns where it went.
+    pub fn bundle(&self) -> Result<Built> {
+        let target = self.target_dir()?;
+        let site = target.join("site");
+        let pkg = site.join("pkg");
+        println!("site directory: {}", site.display());
+        self.cargo(&[
+            "build",
+            "-p",
+            "console",
+            "--lib",
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            WASM_PROFILE,
+            "--no-default-features",
+            "--features",
+            "hydrate",
+        ])?;
+        let input = target.join(WASM_TARGET).join(WASM_PROFILE).join("console.wasm");
+        if !input.is_file() {
+            bail!("the browser build did not produce {}", input.display());
+        }
+        // A fresh `pkg/` each time: a file left from an older bundle (a snippet that is gone) must not be served or
+        // listed in the manifest.
+        if pkg.exists() {
+            fs::remove_dir_all(&pkg).with_context(|| format!("cannot empty {}", pkg.display()))?;
+        }
+        fs::create_dir_all(&pkg).with_context(|| format!("cannot create {}", pkg.display()))?;
+        println!("wasm-bindgen {WASM_BINDGEN_VERSION} (library): {} -> {}", input.display(), pkg.display());
+        wasm_bindgen_cli_support::Bindgen::new()
+            .input_path(&input)
+            .web(true)
+            .map_err(|error| anyhow::anyhow!("wasm-bindgen refused the web target: {error:#}"))?
+            .out_name(OUT_NAME)
+            .generate(&pkg)
+            .map_err(|error| anyhow::anyhow!("wasm-bindgen failed on {}: {error:#}", input.display()))?;
+        let wasm_opt = optimise(&pkg.join(format!("{OUT_NAME}_bg.wasm")))?;
+        let (commit, dirty) = self.git_commit();
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT,
+            commit,
+            dirty,
+            wasm_bindgen: WASM_BINDGEN_VERSION.to_owned(),
+            wasm_opt,
+            files: digest_dir(&pkg)?,
+        };
+        let manifest_path = pkg.join(MANIFEST_NAME);
+        fs::write(&manifest_path, manifest.to_json()?)
+            .with_context(|| format!("cannot write {}", manifest_path.display()))?;
+        for (name, digest) in &manifest.files {
+            println!("  pkg/{name:<24} {:>9} bytes  sha256 {}", digest.bytes, digest.sha256);
+        }
+        println!("manifest: {}", manifest_path.display());
+        Ok(Built { site })
+    }
+
+    /// The git commit of the workspace and whether it has uncommitted changes; `(None, None)` outside git.
+    fn git_commit(&self) -> (Option<String>, Option<bool>) {
+        let git = |args: &[&str]| {
+            Command::new("git")
+                .args(args)
+                .current_dir(&self.root)
+                .stderr(Stdio::null())
+                .output()
+                .ok()
+                .filter(|output| output.status.success())
+                .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        };
+        match git(&["rev-parse", "HEAD"]) {
+            Some(commit) if !commit.is_empty() => {
+                let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).map(|status| !status.is_empty());
+                (Some(commit), dirty)
+            }
+            _ => (None, None),
+        }
+    }
+}
+
+impl Manifest {
+    /// The manifest as pretty-printed JSON with a final newline.
+    pub fn to_json(&self) -> Result<String> {
+        let mut text = serde_json::to_string_pretty(self).context("cannot encode the bundle manifest")?;
+        text.push('\n');
+        Ok(text)
+    }
+}
+
+/// The digests of every file under `pkg` (recursively), except the manifest itself.
+pub fn digest_dir(pkg: &Path) -> Result<BTreeMap<String, FileDigest>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![pkg.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
+            let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let relative = path.strip_prefix(pkg).context("a listed file lies outside pkg/")?;
+            let name =
+                relative.components().map(|part| part.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            if name == MANIFEST_NAME {
+                continue;
+            }
+            let size = fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?.len();
+            if size > MAX_BUNDLE_FILE_BYTES {
+                bail!("{} is {size} bytes, over the {MAX_BUNDLE_FILE_BYTES}-byte bound", path.display());
+            }
+            let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            files.insert(name, FileDigest::of(&bytes));
+            if files.len() > MAX_BUNDLE_FILES {
+                bail!("{} holds more than {MAX_BUNDLE_FILES} files", pkg.display());
+            }
+        }
+    }
+    for required in [format!("{OUT_NAME}.js"), format!("{OUT_NAME}_bg.wasm")] {
+        if !files.contains_key(&required) {
+            bail!("wasm-bindgen did not write pkg/{required}");
+        }
+    }
+    Ok(files)
+}
+
+/// Shrinks `wasm` in place with `wasm-opt -Oz` when binaryen 132 or newer is installed; returns its version line,
+/// or `None` (with a message saying why) when the step is skipped.
+fn optimise(wasm: &Path) -> Result<Option<String>> {
+    let Some((program, version)) = find_wasm_opt() else {
+        return Ok(None);
+    };
+    let optimised = wasm.with_extension("opt.wasm");
+    let mut command = Command::new(&program);
+    command.arg("-Oz").arg("-o").arg(&optimised).arg(wasm);
+    run(command)?;
+    fs::rename(&optimised, wasm).with_context(|| format!("cannot replace {}", wasm.display()))?;
+    Ok(Some(version))
+}
+
+/// The first `wasm-opt` that is recent enough: `$WASM_OPT`, the workspace's `node_modules/.bin/wasm-opt` (npm
+/// `binaryen`), then the one on `PATH`. Prints why each candidate was passed over.
+fn find_wasm_opt() -> Option<(PathBuf, String)> {
+    let mut candidates = Vec::new();
+    if let Some(explicit) = std::env::var_os("WASM_OPT") {
+        candidates.push(PathBuf::from(explicit));
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/wasm-opt"));
+    candidates.push(PathBuf::from("wasm-opt"));
+    for candidate in candidates {
+        let Ok(output) = Command::new(&candidate).arg("--version").stderr(Stdio::null()).output() else {
+            continue;
+        };
+        let line = String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or_default().trim().to_owned();
+        match wasm_opt_version(&line) {
+            Some(version) if output.status.success() && version >= MIN_WASM_OPT_VERSION => {
+                return Some((candidate, line));
+            }
+            _ => println!(
+                "wasm-opt: passing over {} ({line:?}): binaryen {MIN_WASM_OPT_VERSION} or newer is required",
+                candidate.display()
+            ),
+        }
+    }
+    println!(
+        "wasm-opt: skipped (no binaryen {MIN_WASM_OPT_VERSION}+ found; `npm install binaryen` provides one). The bundle works unoptimised, only larger."
+    );
+    None
+}
+
+/// The release number in a `wasm-opt --version` line (`wasm-opt version 132 (version_132)` → 132).
+fn wasm_opt_version(line: &str) -> Option<u32> {
+    let rest = line.strip_prefix("wasm-opt version ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digests of known bytes are the standard SHA-256 and SHA-384 test vectors, in the formats the manifest
+    /// promises (lowercase hex; `sha384-` and standard base64, as `openssl dgst -sha384 -binary | base64` prints).
+    #[test]
+    fn file_digests_of_known_bytes() {
+        let digest = FileDigest::of(b"abc");
+        assert_eq!(digest.bytes, 3);
+        assert_eq!(digest.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(digest.sri, "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn");
+        let empty = FileDigest::of(b"");
+        assert_eq!(empty.sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(empty.sri, "sha384-OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb");
+    }
+
+    /// The manifest lists every file of `pkg/` (nested snippets too, by `/`-separated path) except itself, with each
+    /// file's digests, and refuses a `pkg/` that lacks the module or its glue.
+    #[test]
+    fn manifest_lists_every_bundle_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path();
+        fs::write(pkg.join("console.js"), b"abc").unwrap();
+        assert!(digest_dir(pkg).is_err(), "a pkg/ without console_bg.wasm must be refused");
+        fs::write(pkg.join("console_bg.wasm"), b"").unwrap();
+        fs::create_dir_all(pkg.join("snippets/leptos-1")).unwrap();
+        fs::write(pkg.join("snippets/leptos-1/inline0.js"), b"abc").unwrap();
+        fs::write(pkg.join(MANIFEST_NAME), b"{}").unwrap();
+        let files = digest_dir(pkg).unwrap();
+        let names: Vec<&str> = files.keys().map(String::as_str).collect();
+        assert_eq!(names, ["console.js", "console_bg.wasm", "snippets/leptos-1/inline0.js"]);
+        assert_eq!(files["console.js"], FileDigest::of(b"abc"));
+        assert_eq!(files["console_bg.wasm"], FileDigest::of(b""));
+
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT,
+            commit: Some("0123abcd".into()),
+            dirty: Some(false),
+            wasm_bindgen: WASM_BINDGEN_VERSION.into(),
+            wasm_opt: None,
+            files,
+        };
+        let json: serde_json::Value = serde_json::from_str(&manifest.to_json().unwrap()).unwrap();
+        assert_eq!(json["format"], 1);
+        assert_eq!(json["commit"], "0123abcd");
+        assert_eq!(json["wasm_opt"], serde_json::Value::Null);
+        assert_eq!(json["files"]["console.js"]["sri"], FileDigest::of(b"abc").sri);
+        assert_eq!(json["files"]["console_bg.wasm"]["sha256"], FileDigest::of(b"").sha256);
+    }
+
+    /// The bundle is generated with the wasm-bindgen version the console's `wasm-bindgen` crate has in Cargo.lock:
+    /// generated glue and runtime crate must come from the same release.
+    #[test]
+    fn bindgen_version_matches_the_lock_file() {
+        let lock = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock")).unwrap();
+        let lock: toml::Table = toml::from_str(&lock).unwrap();
+        let packages = lock["package"].as_array().unwrap();
+        let versions = |name: &str| -> Vec<&str> {
+            packages
+                .iter()
+                .filter(|package| package["name"].as_str() == Some(name))
+                .filter_map(|package| package["version"].as_str())
+                .collect()
+        };
+        assert_eq!(versions("wasm-bindgen"), [WASM_BINDGEN_VERSION]);
+        assert_eq!(versions("wasm-bindgen-cli-support"), [WASM_BINDGEN_VERSION]);
+    }
+
+    /// `wasm-opt --version` lines are parsed to their release number, so Debian's 108 is told apart from 132.
+    #[test]
+    fn wasm_opt_versions_are_parsed() {
+        assert_eq!(wasm_opt_version("wasm-opt version 132 (version_132)"), Some(132));
+        assert_eq!(wasm_opt_version("wasm-opt version 108"), Some(108));
+        assert_eq!(wasm_opt_version("binaryen 132"), None);
+        assert_eq!(wasm_opt_version(""), None);
+    }
+}
