@@ -286,7 +286,9 @@ async fn reads_fail_over_and_refusals_are_named() {
     assert_eq!(snapshot.roles_of(&id("auditor")).first().map(|(role, _)| role.to_string()).as_deref(), Some("auditor"));
     let admin_key = net.key("org2-admin").public_key();
     assert_eq!(snapshot.account_by_key(&admin_key).map(|a| a.id.as_str()), Some("org2-admin"));
-    assert_eq!(snapshot.roles.len(), 3);
+    // The three built-in roles and the demo network's delegable one.
+    assert_eq!(snapshot.roles.len(), 4);
+    assert!(snapshot.roles.iter().any(|r| r.id.as_str() == "kyc-verified" && r.definition.delegable));
     assert!(!snapshot.policy.is_empty());
     assert_eq!(snapshot.params.as_ref().map(|p| p.block_interval_ms), Some(1_000));
     assert!(!snapshot.recent_blocks.is_empty());
