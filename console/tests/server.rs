@@ -404,6 +404,18 @@ async fn a_signature_by_another_key_is_refused() {
     assert!(reply.session_set_cookie().is_none());
 }
 
+/// A challenge whose origin was changed before signing is refused, even though the account's own key signed it.
+#[tokio::test]
+async fn an_altered_challenge_is_refused() {
+    let console = console().await;
+    let (_, mut challenge) = console.challenge("m0-gov", ip(1)).await;
+    challenge.origin = codec::BoundedString::try_new("http://evil.example".to_owned()).expect("a short origin");
+    let altered = hex::encode(codec::encode(&challenge));
+    let reply = console.finish(&altered, "m0-gov", None, ip(1)).await;
+    reply.refused_with("the challenge was altered");
+    assert!(reply.session_set_cookie().is_none());
+}
+
 /// A key that is no account's current key gets a clear error, and so does text that is not a key.
 #[tokio::test]
 async fn an_unknown_key_is_refused() {
