@@ -1,0 +1,701 @@
+//! The console's HTTP server driven in-process: every request goes through `server::router::router` (sessions,
+//! the cross-site check, the security headers, the server functions and the pages) with a real SQLite file in a
+//! temporary directory and a chain snapshot built here from the testkit genesis. No node is needed: the node URL
+//! points at a closed port, and no case below reaches it.
+
+#![cfg(feature = "ssr")]
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, Response, StatusCode, header};
+use console::api::{AuditRows, DraftView, LoginOffer, Me};
+use console::model::{Account, AccountRole, ChainSnapshot, Member, Node, Role, RoleGrant};
+use console::server::auth::{SESSION_COOKIE, login_limiter};
+use console::server::bundle::{Bundle, FileHashes};
+use console::server::db::Db;
+use console::server::node::NodeClient;
+use console::server::router::router;
+use console::server::state::{AppState, Inner};
+use console::signer::Signer;
+use governance_contracts::codec;
+use governance_contracts::contracts::roles::builtin_roles;
+use governance_contracts::crypto::Digest;
+use governance_contracts::ids::{AccountId, Height, ProposalId, RoleId};
+use governance_contracts::state::records::{AccountRecord, MemberRecord, NodeRecord};
+use governance_contracts::testkit;
+use governance_contracts::types::{Action, LoginChallenge, MemberStatus, RoleDefinition, RoleScope};
+use leptos::prelude::LeptosOptions;
+use leptos::server_fn::ServerFn;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use tempfile::TempDir;
+use tokio::sync::{broadcast, watch};
+use tower::ServiceExt as _;
+
+/// The origin of the consoles under test, unless a case needs another.
+const ORIGIN: &str = "http://console.test:8080";
+/// The chain height the snapshots show.
+const HEIGHT: u64 = 10;
+/// A role the committee made delegable, so compliance staff may grant it.
+const DELEGABLE_ROLE: &str = "kyc-reviewer";
+/// An account of member `m0` that holds no role and governs nothing.
+const NO_ROLE: &str = "m0-clerk";
+
+/// A console served in-process, with its state and the directory holding its database.
+struct Console {
+    app: Router,
+    state: AppState,
+    _dir: TempDir,
+}
+
+/// The chain as the console would see it: the testkit genesis of four members at height [`HEIGHT`], plus an
+/// account with no role and a delegable role definition.
+fn snapshot() -> ChainSnapshot {
+    let genesis = testkit::genesis(4);
+    let mut snapshot = ChainSnapshot::empty(genesis.identity());
+    snapshot.stale = false;
+    snapshot.height = Height(HEIGHT);
+    snapshot.params = Some(genesis.params.clone());
+    for member in genesis.members.iter() {
+        let governors: Vec<AccountId> = member.governors.iter().map(|g| g.account.clone()).collect();
+        snapshot.members.push(Member {
+            id: member.member.clone(),
+            record: MemberRecord {
+                name: member.name.clone(),
+                weight: member.weight,
+                status: MemberStatus::Active,
+                governors: codec::BoundedVec::try_new(governors).expect("as many governors as the genesis holds"),
+                admitted_at: Height(0),
+            },
+        });
+        for governor in member.governors.iter() {
+            snapshot.accounts.push(account(governor.account.clone(), &member.member, governor.key));
+        }
+    }
+    for founding in genesis.accounts.iter() {
+        snapshot.accounts.push(account(founding.account.clone(), &founding.member, founding.key));
+    }
+    snapshot.accounts.push(account(testkit::account(NO_ROLE), &testkit::member("m0"), testkit::public(NO_ROLE)));
+    for node in genesis.nodes.iter() {
+        snapshot.nodes.push(Node {
+            id: node.node.clone(),
+            record: NodeRecord {
+                owner: node.owner.clone(),
+                kind: node.kind,
+                weight: node.weight,
+                address: node.address.clone(),
+                key: Some(node.key),
+                key_history: vec![node.key],
+                attested_at: None,
+                admitted_at: Height(0),
+            },
+        });
+    }
+    snapshot.roles = builtin_roles().into_iter().map(|(id, definition)| Role { id, definition }).collect();
+    snapshot.roles.push(Role {
+        id: role(DELEGABLE_ROLE),
+        definition: RoleDefinition { scope: RoleScope::Alliance, delegable: true, max_grant_blocks: 100_000 },
+    });
+    for grant in genesis.grants.iter() {
+        snapshot.grants.push(RoleGrant {
+            account: grant.account.clone(),
+            role: grant.role.clone(),
+            granted_at: Height(0),
+            expires_at: grant.expires_at,
+        });
+        if let Some(holder) = snapshot.accounts.iter_mut().find(|a| a.id == grant.account) {
+            holder.roles.push(AccountRole {
+                role: grant.role.clone(),
+                granted_at: Height(0),
+                expires_at: grant.expires_at,
+            });
+        }
+    }
+    snapshot
+}
+
+fn account(
+    id: AccountId,
+    member: &governance_contracts::ids::MemberId,
+    key: governance_contracts::crypto::PublicKey,
+) -> Account {
+    Account {
+        id,
+        record: AccountRecord { member: member.clone(), key: Some(key), frozen: false, created_at: Height(0) },
+        roles: Vec::new(),
+    }
+}
+
+fn role(text: &str) -> RoleId {
+    text.parse().expect("a valid role id")
+}
+
+/// A console at `origin` with a fresh database, the [`snapshot`] published, and placeholder bundle bytes.
+async fn console_at(origin: &str) -> Console {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = Db::open(&dir.path().join("console.db")).await.expect("the database opens");
+    let genesis = testkit::genesis(4);
+    let chain = genesis.identity();
+    let (_publish, snapshot_rx) = watch::channel(Arc::new(snapshot()));
+    let (live, _) = broadcast::channel(16);
+    let bundle = Bundle {
+        js: FileHashes::of("/pkg/console.js", b"placeholder glue"),
+        wasm: FileHashes::of("/pkg/console_bg.wasm", b"placeholder wasm"),
+    };
+    let leptos =
+        LeptosOptions::builder().output_name("console").site_root(dir.path().to_string_lossy().into_owned()).build();
+    let state = AppState::new(
+        leptos,
+        Inner {
+            chain,
+            genesis,
+            origin: origin.to_owned(),
+            db,
+            node: NodeClient::new(vec!["http://127.0.0.1:9".to_owned()]).expect("a valid node URL"),
+            snapshot: snapshot_rx,
+            live,
+            bundle,
+            login_limiter: login_limiter(),
+        },
+    );
+    Console { app: router(state.clone()), state, _dir: dir }
+}
+
+async fn console() -> Console {
+    console_at(ORIGIN).await
+}
+
+/// A client address, so cases that sign in often do not share one rate-limit bucket.
+fn ip(last: u8) -> IpAddr {
+    IpAddr::from([10, 0, 0, last])
+}
+
+/// An HTTP exchange's status, headers and body text.
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    async fn from(response: Response<Body>) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024).await.expect("the body reads");
+        Self { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// The body as JSON of type `T`, after checking the call succeeded.
+    fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        assert_eq!(self.status, StatusCode::OK, "the call failed: {}", self.body);
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not the expected JSON ({e}): {}", self.body))
+    }
+
+    /// Asserts the call failed with a message containing `text`.
+    fn refused_with(&self, text: &str) {
+        assert_ne!(self.status, StatusCode::OK, "the call succeeded: {}", self.body);
+        assert!(self.body.contains(text), "expected an error mentioning {text:?}, got {} {}", self.status, self.body);
+    }
+
+    /// The `Set-Cookie` header that sets the session cookie.
+    fn session_set_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{SESSION_COOKIE}=")))
+            .map(str::to_owned)
+    }
+}
+
+/// How a request shows where it came from.
+#[derive(Clone, Copy)]
+enum Sent<'a> {
+    /// `Origin: <the given origin>`.
+    Origin(&'a str),
+    /// No `Origin`, but `Sec-Fetch-Site: same-origin`.
+    SameOriginFetch,
+    /// Neither header.
+    Nowhere,
+}
+
+/// One request to the console.
+struct Call<'a> {
+    method: Method,
+    path: &'a str,
+    form: &'a [(&'a str, &'a str)],
+    cookie: Option<&'a str>,
+    from: Sent<'a>,
+    ip: IpAddr,
+}
+
+impl Console {
+    async fn send(&self, call: Call<'_>) -> Reply {
+        let mut request = Request::builder().method(call.method).uri(call.path);
+        match call.from {
+            Sent::Origin(origin) => request = request.header(header::ORIGIN, origin),
+            Sent::SameOriginFetch => request = request.header("sec-fetch-site", "same-origin"),
+            Sent::Nowhere => {}
+        }
+        if let Some(cookie) = call.cookie {
+            request = request.header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"));
+        }
+        let body = call
+            .form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut request = request
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body))
+            .expect("a valid request");
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::new(call.ip, 40_000)));
+        let response = self.app.clone().oneshot(request).await.expect("the router always answers");
+        Reply::from(response).await
+    }
+
+    /// Calls server function `F` from the console's own origin.
+    async fn call<F: ServerFn>(&self, form: &[(&str, &str)], cookie: Option<&str>, ip: IpAddr) -> Reply {
+        let origin = self.state.origin.clone();
+        self.send(Call { method: Method::POST, path: F::PATH, form, cookie, from: Sent::Origin(&origin), ip }).await
+    }
+
+    /// A GET of `path`.
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        self.send(Call { method: Method::GET, path, form: &[], cookie, from: Sent::Nowhere, ip: ip(200) }).await
+    }
+
+    /// Asks for a challenge for `label`'s testkit key and decodes it.
+    async fn challenge(&self, label: &str, ip: IpAddr) -> (String, LoginChallenge) {
+        let key = testkit::public(label).to_string();
+        let offer: LoginOffer = self.call::<console::api::BeginLogin>(&[("public_key", &key)], None, ip).await.json();
+        let bytes = hex::decode(&offer.challenge_hex).expect("the challenge is hex");
+        let challenge = codec::decode(&bytes).expect("the challenge decodes");
+        (offer.challenge_hex, challenge)
+    }
+
+    /// Answers a challenge with `signer_label`'s key, sending `cookie` if any.
+    async fn finish(&self, challenge_hex: &str, signer_label: &str, cookie: Option<&str>, ip: IpAddr) -> Reply {
+        let challenge: LoginChallenge =
+            codec::decode(&hex::decode(challenge_hex).expect("hex")).expect("the challenge decodes");
+        let signature = signer(signer_label).sign_login(&challenge, &self.state.chain).to_string();
+        self.call::<console::api::FinishLogin>(
+            &[("challenge_hex", challenge_hex), ("signature", &signature)],
+            cookie,
+            ip,
+        )
+        .await
+    }
+
+    /// Signs `label` in and returns the session cookie's value.
+    async fn sign_in(&self, label: &str, ip: IpAddr) -> String {
+        let (hex, _) = self.challenge(label, ip).await;
+        let reply = self.finish(&hex, label, None, ip).await;
+        let _: Me = reply.json();
+        cookie_value(&reply.session_set_cookie().expect("a session cookie is set"))
+    }
+
+    /// Who the console says is signed in with `cookie`.
+    async fn whoami(&self, cookie: Option<&str>) -> Me {
+        self.call::<console::api::Whoami>(&[], cookie, ip(201)).await.json()
+    }
+
+    /// The workspace's open drafts as `cookie`'s account sees them.
+    async fn drafts(&self, cookie: &str) -> Vec<DraftView> {
+        self.call::<console::api::OpenDrafts>(&[], Some(cookie), ip(202)).await.json()
+    }
+
+    /// Drafts `actions` as `cookie`'s account.
+    async fn draft(&self, cookie: &str, title: &str, actions: &str) -> Reply {
+        self.call::<console::api::CreateDraft>(
+            &[("title", title), ("description", ""), ("actions_json", actions)],
+            Some(cookie),
+            ip(203),
+        )
+        .await
+    }
+}
+
+/// The signer for `label`'s testkit key, read from its PKCS#8 PEM as the browser reads a key file.
+fn signer(label: &str) -> Signer {
+    Signer::from_pem(&testkit::secret(label).to_pkcs8_pem().expect("the key writes as PEM")).expect("the PEM loads")
+}
+
+/// The value of a `Set-Cookie: name=value; ...` header.
+fn cookie_value(set_cookie: &str) -> String {
+    let pair = set_cookie.split(';').next().expect("a name=value pair");
+    pair.split_once('=').expect("name=value").1.to_owned()
+}
+
+/// The attributes of a `Set-Cookie` header, lowercased and trimmed.
+fn cookie_attributes(set_cookie: &str) -> Vec<String> {
+    set_cookie.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect()
+}
+
+fn actions_json(actions: &[Action]) -> String {
+    serde_json::to_string(actions).expect("actions serialise")
+}
+
+// ---- 1. Sign-in ----
+
+/// A governor's challenge names this console's origin; the signed answer sets an HttpOnly, SameSite=Strict,
+/// non-Secure (plain http) session cookie, and `whoami` with it names the governor's account.
+#[tokio::test]
+async fn a_governor_signs_in_with_a_strict_cookie() {
+    let console = console().await;
+    let (hex, challenge) = console.challenge("m0-gov", ip(1)).await;
+    assert_eq!(challenge.origin.as_str(), ORIGIN);
+    assert_eq!(challenge.account, testkit::account("m0-gov"));
+    let reply = console.finish(&hex, "m0-gov", None, ip(1)).await;
+    let me: Me = reply.json();
+    assert_eq!(me.identity.as_ref().map(|i| i.account.as_str()), Some("m0-gov"));
+    let set_cookie = reply.session_set_cookie().expect("a session cookie is set");
+    let attributes = cookie_attributes(&set_cookie);
+    assert!(attributes.contains(&"httponly".to_owned()), "{set_cookie}");
+    assert!(attributes.contains(&"samesite=strict".to_owned()), "{set_cookie}");
+    assert!(!attributes.contains(&"secure".to_owned()), "no Secure on a plain http origin: {set_cookie}");
+    let cookie = cookie_value(&set_cookie);
+    let me = console.whoami(Some(&cookie)).await;
+    let identity = me.identity.expect("the cookie resolves to a session");
+    assert_eq!(identity.account, "m0-gov");
+    assert!(identity.governor);
+    assert!(!identity.read_only);
+    assert!(console.whoami(None).await.identity.is_none());
+}
+
+/// A console served over https marks its session cookie Secure.
+#[tokio::test]
+async fn an_https_console_sets_a_secure_cookie() {
+    let console = console_at("https://console.example").await;
+    let (hex, challenge) = console.challenge("m1-gov", ip(1)).await;
+    assert_eq!(challenge.origin.as_str(), "https://console.example");
+    let reply = console.finish(&hex, "m1-gov", None, ip(1)).await;
+    let set_cookie = reply.session_set_cookie().expect("a session cookie is set");
+    let attributes = cookie_attributes(&set_cookie);
+    assert!(attributes.contains(&"secure".to_owned()), "{set_cookie}");
+    assert!(attributes.contains(&"httponly".to_owned()), "{set_cookie}");
+    assert!(attributes.contains(&"samesite=strict".to_owned()), "{set_cookie}");
+}
+
+/// A challenge answered once cannot be answered again, even with a valid signature.
+#[tokio::test]
+async fn a_challenge_is_used_once() {
+    let console = console().await;
+    let (hex, _) = console.challenge("m0-gov", ip(1)).await;
+    let first = console.finish(&hex, "m0-gov", None, ip(1)).await;
+    let _: Me = first.json();
+    let again = console.finish(&hex, "m0-gov", None, ip(1)).await;
+    again.refused_with("the challenge is unknown, used or expired");
+    assert!(again.session_set_cookie().is_none());
+}
+
+/// A challenge signed by another account's key is refused and sets no cookie.
+#[tokio::test]
+async fn a_signature_by_another_key_is_refused() {
+    let console = console().await;
+    let (hex, _) = console.challenge("m0-gov", ip(1)).await;
+    let reply = console.finish(&hex, "m1-gov", None, ip(1)).await;
+    reply.refused_with("the signature does not match the account's current key");
+    assert!(reply.session_set_cookie().is_none());
+}
+
+/// A challenge whose origin was changed before signing is refused, even though the account's own key signed it.
+#[tokio::test]
+async fn an_altered_challenge_is_refused() {
+    let console = console().await;
+    let (_, mut challenge) = console.challenge("m0-gov", ip(1)).await;
+    challenge.origin = codec::BoundedString::try_new("http://evil.example".to_owned()).expect("a short origin");
+    let altered = hex::encode(codec::encode(&challenge));
+    let reply = console.finish(&altered, "m0-gov", None, ip(1)).await;
+    reply.refused_with("the challenge was altered");
+    assert!(reply.session_set_cookie().is_none());
+}
+
+/// A key that is no account's current key gets a clear error, and so does text that is not a key.
+#[tokio::test]
+async fn an_unknown_key_is_refused() {
+    let console = console().await;
+    let key = testkit::public("stranger").to_string();
+    console
+        .call::<console::api::BeginLogin>(&[("public_key", &key)], None, ip(1))
+        .await
+        .refused_with("no account on this chain has this key as its current key");
+    console
+        .call::<console::api::BeginLogin>(&[("public_key", "not a key")], None, ip(1))
+        .await
+        .refused_with("that is not an ed25519 public key");
+}
+
+/// An account that holds no role and governs nothing proves its key but is still refused a session.
+#[tokio::test]
+async fn an_account_without_a_role_is_refused() {
+    let console = console().await;
+    let (hex, _) = console.challenge(NO_ROLE, ip(1)).await;
+    let reply = console.finish(&hex, NO_ROLE, None, ip(1)).await;
+    reply.refused_with("this account holds no role the console serves");
+    assert!(reply.session_set_cookie().is_none());
+}
+
+/// A session id the browser carried before signing in (planted, or a previous session) is never the one issued,
+/// and a previous session stops resolving once the new one is issued.
+#[tokio::test]
+async fn sign_in_issues_a_fresh_session_id() {
+    let console = console().await;
+    let planted = "planted-by-an-attacker";
+    let (hex, _) = console.challenge("m0-gov", ip(1)).await;
+    let reply = console.finish(&hex, "m0-gov", Some(planted), ip(1)).await;
+    let first = cookie_value(&reply.session_set_cookie().expect("a session cookie is set"));
+    assert_ne!(first, planted);
+    assert!(console.whoami(Some(planted)).await.identity.is_none());
+
+    let (hex, _) = console.challenge("m0-gov", ip(1)).await;
+    let reply = console.finish(&hex, "m0-gov", Some(&first), ip(1)).await;
+    let second = cookie_value(&reply.session_set_cookie().expect("a session cookie is set"));
+    assert_ne!(second, first);
+    assert!(console.whoami(Some(&first)).await.identity.is_none(), "the old session still resolves");
+    assert_eq!(console.whoami(Some(&second)).await.identity.map(|i| i.account), Some("m0-gov".to_owned()));
+}
+
+// ---- 2. Rate limit ----
+
+/// Ten sign-in starts from one address within a minute pass, the eleventh is refused with the rate-limit message,
+/// and another address is not affected.
+#[tokio::test]
+async fn the_eleventh_sign_in_attempt_is_refused() {
+    let console = console().await;
+    let key = testkit::public("m0-gov").to_string();
+    for attempt in 1..=10 {
+        let reply = console.call::<console::api::BeginLogin>(&[("public_key", &key)], None, ip(7)).await;
+        assert_eq!(reply.status, StatusCode::OK, "attempt {attempt} was refused: {}", reply.body);
+    }
+    console
+        .call::<console::api::BeginLogin>(&[("public_key", &key)], None, ip(7))
+        .await
+        .refused_with("too many sign-in attempts from this address");
+    let other = console.call::<console::api::BeginLogin>(&[("public_key", &key)], None, ip(8)).await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+}
+
+// ---- 3. Cross-site requests ----
+
+/// A server-function POST from another site is refused with 403, one from the console's origin (or a same-origin
+/// fetch without Origin) passes, and one showing neither is refused with 403.
+#[tokio::test]
+async fn writes_from_other_sites_are_refused() {
+    let console = console().await;
+    let post = |from| Call {
+        method: Method::POST,
+        path: console::api::Whoami::PATH,
+        form: &[],
+        cookie: None,
+        from,
+        ip: ip(1),
+    };
+    let evil = console.send(post(Sent::Origin("http://evil.example"))).await;
+    assert_eq!(evil.status, StatusCode::FORBIDDEN, "{}", evil.body);
+    assert!(evil.body.contains("another site"), "{}", evil.body);
+    let own = console.send(post(Sent::Origin(ORIGIN))).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let fetch = console.send(post(Sent::SameOriginFetch)).await;
+    assert_eq!(fetch.status, StatusCode::OK, "{}", fetch.body);
+    let bare = console.send(post(Sent::Nowhere)).await;
+    assert_eq!(bare.status, StatusCode::FORBIDDEN, "{}", bare.body);
+}
+
+// ---- 4. Headers ----
+
+/// The `nonce="..."` value of every `<script` tag in `html`.
+fn script_nonces(html: &str) -> Vec<Option<String>> {
+    html.split("<script")
+        .skip(1)
+        .map(|tag| {
+            let tag = tag.split('>').next().unwrap_or_default();
+            tag.split_once("nonce=\"").and_then(|(_, rest)| rest.split_once('"')).map(|(nonce, _)| nonce.to_owned())
+        })
+        .collect()
+}
+
+/// A page carries a Content-Security-Policy whose nonce is on every inline script and which allows neither
+/// inline scripts nor eval; it refuses framing, and it holds the import map with the bundle's integrity values.
+#[tokio::test]
+async fn pages_carry_a_strict_policy_and_the_bundle_integrity() {
+    let console = console().await;
+    let page = console.get("/login", None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let policy = page
+        .headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .expect("a Content-Security-Policy header")
+        .to_owned();
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert!(!policy.contains("'unsafe-eval'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let nonce = policy
+        .split_once("'nonce-")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(nonce, _)| nonce.to_owned())
+        .expect("the policy names a nonce");
+    assert!(nonce.len() >= 16, "the nonce is too short to be unguessable: {nonce}");
+    let nonces = script_nonces(&page.body);
+    assert!(nonces.len() >= 2, "the page has its import map and boot script: {}", page.body);
+    for found in &nonces {
+        assert_eq!(found.as_deref(), Some(nonce.as_str()), "a script without the response's nonce");
+    }
+    assert_eq!(page.headers.get(header::X_FRAME_OPTIONS).map(|v| v.as_bytes()), Some(&b"DENY"[..]));
+    assert!(page.body.contains("<script type=\"importmap\""), "no import map");
+    assert!(page.body.contains(&console.state.bundle.import_map()), "the import map is not the bundle's");
+    assert!(page.body.contains(&console.state.bundle.js.sri));
+    assert!(page.body.contains(&console.state.bundle.wasm.sri));
+
+    let again = console.get("/login", None).await;
+    let other = again.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(!other.contains(&format!("'nonce-{nonce}'")), "the nonce is reused across responses");
+}
+
+// ---- 5. Drafting rules ----
+
+/// A compliance officer drafts a freeze and a grant of a delegable role, and is refused a grant of a
+/// non-delegable role with a message naming it; the refused draft is not stored.
+#[tokio::test]
+async fn compliance_drafts_only_delegable_grants_and_freezes() {
+    let console = console().await;
+    let cookie = console.sign_in("m0-compliance", ip(1)).await;
+    let freeze = actions_json(&[Action::FreezeAccount { account: testkit::account("m1-ops") }]);
+    let freeze_id: i64 = console.draft(&cookie, "Freeze m1-ops", &freeze).await.json();
+    let grant = actions_json(&[Action::GrantRole {
+        account: testkit::account("m1-ops"),
+        role: role(DELEGABLE_ROLE),
+        expires_at: Height(HEIGHT + 1_000),
+        expected: None,
+    }]);
+    let grant_id: i64 = console.draft(&cookie, "Grant KYC review", &grant).await.json();
+    assert_ne!(freeze_id, grant_id);
+    let stored = console.drafts(&cookie).await;
+    let mut ids: Vec<i64> = stored.iter().map(|d| d.id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, {
+        let mut expected = vec![freeze_id, grant_id];
+        expected.sort_unstable();
+        expected
+    });
+    assert!(stored.iter().all(|d| d.author == "m0-compliance"));
+
+    let forbidden = actions_json(&[Action::GrantRole {
+        account: testkit::account("m1-ops"),
+        role: RoleId::operator(),
+        expires_at: Height(HEIGHT + 1_000),
+        expected: None,
+    }]);
+    console.draft(&cookie, "Grant operator", &forbidden).await.refused_with("`operator` is not");
+    assert_eq!(console.drafts(&cookie).await.len(), 2, "a refused draft was stored");
+}
+
+/// A read-only auditor cannot draft anything, not even what compliance staff may draft.
+#[tokio::test]
+async fn an_auditor_cannot_draft() {
+    let console = console().await;
+    let cookie = console.sign_in("m0-auditor", ip(1)).await;
+    let me = console.whoami(Some(&cookie)).await;
+    assert!(me.identity.expect("signed in").read_only);
+    let freeze = actions_json(&[Action::FreezeAccount { account: testkit::account("m1-ops") }]);
+    console.draft(&cookie, "Freeze", &freeze).await.refused_with("your account may only read");
+    assert!(console.drafts(&cookie).await.is_empty());
+}
+
+/// Actions that are not valid JSON, or JSON that is not a list of actions, or an empty list, get a clear error
+/// and store nothing.
+#[tokio::test]
+async fn bad_actions_are_refused_and_store_nothing() {
+    let console = console().await;
+    let cookie = console.sign_in("m0-gov", ip(1)).await;
+    console.draft(&cookie, "Broken", "not json at all").await.refused_with("the actions are not valid");
+    console
+        .draft(&cookie, "Missing field", r#"[{"action":"freeze_account"}]"#)
+        .await
+        .refused_with("the actions are not valid");
+    console.draft(&cookie, "Unknown", r#"[{"action":"mint_money"}]"#).await.refused_with("the actions are not valid");
+    console.draft(&cookie, "Empty", "[]").await.refused_with("a proposal needs at least one action");
+    assert!(console.drafts(&cookie).await.is_empty(), "a refused draft was stored");
+    let audit: AuditRows = console
+        .call::<console::api::AuditPage>(
+            &[("actor", ""), ("kind", "draft_created"), ("subject", ""), ("before", "0")],
+            Some(&cookie),
+            ip(2),
+        )
+        .await
+        .json();
+    assert!(audit.rows.is_empty(), "a refused draft was audited as created");
+}
+
+// ---- 6. Relaying ----
+
+/// `submit_transaction` refuses a transaction another account signed, text that is not hex and hex that is not
+/// a transaction, each with a clear message and without reaching a node.
+#[tokio::test]
+async fn relaying_refuses_foreign_and_garbage_transactions() {
+    let console = console().await;
+    let cookie = console.sign_in("m0-gov", ip(1)).await;
+    let proposal = ProposalId(Digest::sha256(&[b"some proposal"]));
+    let foreign = signer("m1-gov")
+        .cancel(proposal, &console.state.chain, testkit::account("m1-gov"), HEIGHT + 5)
+        .expect("the transaction builds");
+    let submit = |hex: String| {
+        let cookie = cookie.clone();
+        let console = &console;
+        async move { console.call::<console::api::SubmitTransaction>(&[("signed_hex", &hex)], Some(&cookie), ip(2)).await }
+    };
+    submit(foreign).await.refused_with("this transaction is signed by m1-gov, not by you");
+    submit("zz-not-hex".to_owned()).await.refused_with("the transaction is not hex");
+    submit("00ff00ff".to_owned()).await.refused_with("the transaction does not decode");
+    let nobody = console.call::<console::api::SubmitTransaction>(&[("signed_hex", "00")], None, ip(2)).await;
+    nobody.refused_with("sign in first");
+}
+
+// ---- 7. Audit trail ----
+
+/// A sign-in and a draft appear in the audit trail; the CSV export answers 401 without a session and, with one,
+/// holds those rows.
+#[tokio::test]
+async fn sign_ins_and_drafts_are_audited_and_exported() {
+    let console = console().await;
+    let cookie = console.sign_in("m0-gov", ip(1)).await;
+    let freeze = actions_json(&[Action::FreezeAccount { account: testkit::account("m1-ops") }]);
+    let _: i64 = console.draft(&cookie, "Freeze m1-ops", &freeze).await.json();
+
+    let audit: AuditRows = console
+        .call::<console::api::AuditPage>(
+            &[("actor", ""), ("kind", ""), ("subject", ""), ("before", "0")],
+            Some(&cookie),
+            ip(2),
+        )
+        .await
+        .json();
+    let has = |kind: &str| audit.rows.iter().any(|r| r.kind == kind && r.actor == "m0-gov");
+    assert!(has("sign_in"), "no sign-in row: {:?}", audit.rows);
+    assert!(has("draft_created"), "no draft row: {:?}", audit.rows);
+    let draft_row = audit.rows.iter().find(|r| r.kind == "draft_created").expect("a draft row");
+    assert!(draft_row.detail.contains("Freeze m1-ops"), "{}", draft_row.detail);
+
+    let anonymous = console.get("/audit/export.csv", None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{}", anonymous.body);
+    let planted = console.get("/audit/export.csv", Some("not-a-session")).await;
+    assert_eq!(planted.status, StatusCode::UNAUTHORIZED, "{}", planted.body);
+
+    let export = console.get("/audit/export.csv", Some(&cookie)).await;
+    assert_eq!(export.status, StatusCode::OK, "{}", export.body);
+    let content_type = export.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(content_type.starts_with("text/csv"), "{content_type}");
+    let lines: Vec<&str> = export.body.lines().collect();
+    assert!(lines.len() >= 3, "a header and two rows: {}", export.body);
+    assert!(lines.iter().skip(1).any(|l| l.contains(",m0-gov,sign_in,")), "{}", export.body);
+    assert!(lines.iter().skip(1).any(|l| l.contains(",m0-gov,draft_created,")), "{}", export.body);
+    for row in &audit.rows {
+        assert!(export.body.contains(&row.hash), "the export lacks row {} of the trail", row.seq);
+    }
+}
