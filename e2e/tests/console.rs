@@ -1,0 +1,157 @@
+//! The console's user stories in a real browser (Debian's headless Chromium) against a real local network and real
+//! `synod-console` processes: administrators admitting a member in their own browser sessions, a compliance
+//! officer granting and freezing within the limits the committee set, and an operator authorising a node key
+//! rotation while the chain keeps finalising.
+
+#![allow(clippy::arithmetic_side_effects, clippy::disallowed_methods)]
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use e2e::{Harness, browser::Driver};
+
+/// Blocks every 250 ms: fast tests, and still a real network.
+const BLOCK_INTERVAL_MS: u64 = 250;
+/// How long any one step may take.
+const SOON: Duration = Duration::from_secs(60);
+
+fn start(name: &str) -> anyhow::Result<Harness> {
+    let mut harness = Harness::new(name, 4, 1, BLOCK_INTERVAL_MS)?;
+    harness.start_all()?;
+    harness.wait_all_height(2, SOON)?;
+    Ok(harness)
+}
+
+/// Three administrators of three organisations admit a new member through the console, each in their own browser
+/// session (two of them on different organisations' consoles): the first drafts and signs, the next two approve
+/// after the console decoded the proposal and computed its digest in their browser; the last approval applies it,
+/// and the pages already open show the new member without a reload.
+#[test]
+fn administrators_admit_a_member_from_their_own_browsers() -> anyhow::Result<()> {
+    let mut harness = start("console_admit_member")?;
+    let org1 = harness.start_console("org1", &["n1", "n2"])?;
+    let org2 = harness.start_console("org2", &["n2", "n3"])?;
+    let driver = Driver::start(harness.dir())?;
+
+    let governor_key = harness.dir().join("org5-admin.pem");
+    harness.synod(&["keygen", "--out", &governor_key.display().to_string()])?;
+    let governor_public = harness.synod(&["key", "show", &governor_key.display().to_string()])?.trim().to_owned();
+
+    let admin1 = driver.browser("admin1")?;
+    admin1.sign_in(&org1, &harness.key("org1-admin"), "org1-admin")?;
+    admin1.click("nav-members")?;
+    admin1.fill("admit-member-id", "org5")?;
+    admin1.fill("admit-member-name", "Echo Bank")?;
+    admin1.fill("admit-member-governor", "org5-admin")?;
+    admin1.fill("admit-member-governor-key", &governor_public)?;
+    admin1.click("admit-member-draft")?;
+    let digest = admin1.wait_text("digest", "sha256:", SOON)?;
+    admin1.wait_text("dry-run", "member_admitted", SOON)?;
+    admin1.click("sign-and-submit")?;
+    admin1.wait_text("proposal-status", "pending", SOON)?;
+    let proposal_url = admin1.url()?;
+    assert!(proposal_url.ends_with(&format!("/proposals/{digest}")), "{proposal_url} is not proposal {digest}");
+
+    // The second administrator, on their own organisation's console, opens the proposal and approves.
+    let admin2 = driver.browser("admin2")?;
+    admin2.sign_in(&org2, &harness.key("org2-admin"), "org2-admin")?;
+    admin2.goto(&format!("{org2}/proposals/{digest}"))?;
+    assert_eq!(admin2.wait_text("digest", "sha256:", SOON)?, digest, "admin2's browser computed another digest");
+    admin2.click("approve")?;
+    admin2.wait_text("action-result", "included", SOON)?;
+
+    // The third finds it among the proposals needing their approval; theirs applies it.
+    let admin3 = driver.browser("admin3")?;
+    admin3.sign_in(&org1, &harness.key("org3-admin"), "org3-admin")?;
+    admin3.click("needs-approval-link")?;
+    assert_eq!(admin3.wait_text("digest", "sha256:", SOON)?, digest);
+    admin3.click("approve")?;
+    admin3.wait_text("proposal-status", "applied", SOON)?;
+
+    // Pages open elsewhere follow the chain.
+    admin1.wait_text("proposal-status", "applied", SOON)?;
+    admin1.click("nav-members")?;
+    admin1.wait("member-org5", SOON)?;
+    admin2.click("nav-members")?;
+    admin2.wait_text("member-status-org5", "active", SOON)?;
+    let (_, member) = harness.get("n4", "/v1/members/org5")?;
+    assert_eq!(member["name"], "Echo Bank", "the chain does not hold the new member: {member}");
+    Ok(())
+}
+
+/// A compliance officer grants the committee's delegable role with an expiry and freezes an account; the grant of a
+/// committee-only role is refused before anything is signed, with the reason.
+#[test]
+fn compliance_grants_and_freezes_within_the_committees_limits() -> anyhow::Result<()> {
+    let mut harness = start("console_compliance")?;
+    let org1 = harness.start_console("org1", &["n1"])?;
+    let driver = Driver::start(harness.dir())?;
+    let officer = driver.browser("compliance")?;
+    officer.sign_in(&org1, &harness.key("org1-compliance"), "org1-compliance")?;
+
+    officer.click("nav-accounts")?;
+    officer.wait_text("grantable-roles", synod::localnet::DEMO_DELEGABLE_ROLE, SOON)?;
+    let expiry = (harness.height("n1")? + 5_000).to_string();
+    officer.fill("role-account", "org2-ops")?;
+    officer.fill("role-name", synod::localnet::DEMO_DELEGABLE_ROLE)?;
+    officer.fill("role-expires", &expiry)?;
+    officer.click("grant-draft")?;
+    officer.wait_text("digest", "sha256:", SOON)?;
+    officer.click("sign-and-submit")?;
+    officer.wait_text("proposal-status", "applied", SOON)?;
+    officer.click("nav-accounts")?;
+    officer.wait_text(
+        "account-roles-org2-ops",
+        &format!("{} (≤ {expiry})", synod::localnet::DEMO_DELEGABLE_ROLE),
+        SOON,
+    )?;
+
+    officer.fill("role-account", "org3-ops")?;
+    officer.click("freeze-draft")?;
+    officer.wait_text("digest", "sha256:", SOON)?;
+    officer.click("sign-and-submit")?;
+    officer.wait_text("proposal-status", "applied", SOON)?;
+    officer.click("nav-accounts")?;
+    officer.wait_text("account-status-org3-ops", "Frozen", SOON)?;
+
+    // A committee-only role: the console refuses to draft it and says why.
+    officer.fill("role-account", "org2-ops")?;
+    officer.fill("role-name", "operator")?;
+    officer.fill("role-expires", &expiry)?;
+    officer.click("grant-draft")?;
+    let refusal = officer.wait_text("role-error", "delegable", SOON)?;
+    assert!(refusal.contains("operator"), "the refusal does not name the role: {refusal}");
+    let (_, roles) = harness.get("n1", "/v1/accounts/org2-ops")?;
+    assert!(!roles.to_string().contains("\"operator\""), "org2-ops was granted operator: {roles}");
+    Ok(())
+}
+
+/// An operator authorises their node's routine key rotation in the console: the node produced the request
+/// (`synod key rotate`), the console checks and shows it, relays it and signs the operator's approval; the chain
+/// lists the new key and keeps finalising with the node sealing under it, without a restart.
+#[test]
+fn an_operator_authorises_a_node_key_rotation_and_the_node_keeps_sealing() -> anyhow::Result<()> {
+    let mut harness = start("console_key_rotation")?;
+    let org1 = harness.start_console("org1", &["n2"])?;
+    let home = harness.node("n1")?.home.clone();
+    let valid_until = (harness.height("n1")? + 200).to_string();
+    harness.synod(&["key", "rotate", "--home", &home.display().to_string(), "--valid-until", &valid_until])?;
+    let new_key = synod::runtime::load_key(&synod::runtime::config::key_path(&home, 1))?.public_key().to_string();
+
+    let driver = Driver::start(harness.dir())?;
+    let operator = driver.browser("operator")?;
+    operator.sign_in(&org1, &harness.key("org1-ops"), "org1-ops")?;
+    operator.click("nav-nodes")?;
+    operator.upload("rotation-file", &home.join("rotation-request.json"))?;
+    operator.wait_text("rotation-review", &new_key, SOON)?;
+    operator.click("rotation-authorise")?;
+    operator.wait_text("rotation-result", "included", SOON)?;
+    operator.wait_text("node-key-n1", &new_key, SOON).context("the nodes page does not show n1's new key")?;
+
+    let switched = harness.height("n2")?;
+    harness.wait_all_height(switched + 8, SOON)?;
+    assert!(harness.is_running("n1"), "n1 stopped");
+    let log = harness.log("n1");
+    assert!(log.contains("picked up a new node key"), "n1 did not pick up its new key:\n{}", e2e::tail(&log, 40));
+    Ok(())
+}
