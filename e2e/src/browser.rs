@@ -202,9 +202,10 @@ impl Browser<'_> {
         self.block(element.click())
     }
 
-    /// Types `text` into element `id`.
+    /// Replaces the text of element `id` with `text`, typed as a person would.
     pub fn fill(&self, id: &str, text: &str) -> anyhow::Result<()> {
         let element = self.wait(id, Duration::from_secs(20))?;
+        self.block(element.clear())?;
         self.block(element.send_keys(text))
     }
 

@@ -52,10 +52,11 @@ fn administrators_admit_a_member_from_their_own_browsers() -> anyhow::Result<()>
     let proposal_url = admin1.url()?;
     assert!(proposal_url.ends_with(&format!("/proposals/{digest}")), "{proposal_url} is not proposal {digest}");
 
-    // The second administrator, on their own organisation's console, opens the proposal and approves.
+    // The second administrator, on their own organisation's console, finds the proposal in the list and approves.
     let admin2 = driver.browser("admin2")?;
     admin2.sign_in(&org2, &harness.key("org2-admin"), "org2-admin")?;
-    admin2.goto(&format!("{org2}/proposals/{digest}"))?;
+    admin2.click("nav-proposals")?;
+    admin2.click(&format!("proposal-link-{digest}"))?;
     assert_eq!(admin2.wait_text("digest", "sha256:", SOON)?, digest, "admin2's browser computed another digest");
     admin2.click("approve")?;
     admin2.wait_text("action-result", "included", SOON)?;
@@ -115,14 +116,14 @@ fn compliance_grants_and_freezes_within_the_committees_limits() -> anyhow::Resul
     officer.wait_text("account-status-org3-ops", "Frozen", SOON)?;
 
     // A committee-only role: the console refuses to draft it and says why.
-    officer.fill("role-account", "org2-ops")?;
+    officer.fill("role-account", "org2-compliance")?;
     officer.fill("role-name", "operator")?;
     officer.fill("role-expires", &expiry)?;
     officer.click("grant-draft")?;
     let refusal = officer.wait_text("role-error", "delegable", SOON)?;
     assert!(refusal.contains("operator"), "the refusal does not name the role: {refusal}");
-    let (_, roles) = harness.get("n1", "/v1/accounts/org2-ops")?;
-    assert!(!roles.to_string().contains("\"operator\""), "org2-ops was granted operator: {roles}");
+    let (_, account) = harness.get("n1", "/v1/accounts/org2-compliance")?;
+    assert!(!account.to_string().contains("\"operator\""), "org2-compliance was granted operator: {account}");
     Ok(())
 }
 

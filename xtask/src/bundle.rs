@@ -242,7 +242,9 @@ fn find_wasm_opt() -> Option<(PathBuf, String)> {
     if let Some(explicit) = std::env::var_os("WASM_OPT") {
         candidates.push(PathBuf::from(explicit));
     }
-    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/wasm-opt"));
+    if let Ok(root) = crate::workspace_root() {
+        candidates.push(root.join("node_modules/.bin/wasm-opt"));
+    }
     candidates.push(PathBuf::from("wasm-opt"));
     for candidate in candidates {
         let Ok(output) = Command::new(&candidate).arg("--version").stderr(Stdio::null()).output() else {

@@ -184,10 +184,7 @@ struct Workspace {
 
 impl Workspace {
     fn locate() -> Result<Self> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .context("the xtask crate has no parent directory")?
-            .to_path_buf();
+        let root = workspace_root()?;
         // `cargo xtask` sets CARGO to the cargo that launched it: use the same toolchain for every phase.
         let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
         Ok(Self { root, cargo })
@@ -411,6 +408,15 @@ impl Workspace {
         println!("governance-contracts' dependency tree is pure ({crates} lines checked)");
         Ok(())
     }
+}
+
+/// The workspace's root directory: the parent of the xtask crate's directory, which `cargo run` names in
+/// `CARGO_MANIFEST_DIR` at run time. The compile-time value is only a fallback: cargo reuses a built xtask from a
+/// shared target directory for a clone elsewhere, and the path baked into that binary may no longer exist.
+pub(crate) fn workspace_root() -> Result<PathBuf> {
+    let manifest_dir =
+        env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().map(Path::to_path_buf).context("the xtask crate has no parent directory")
 }
 
 /// Whether a crate name is one the contracts crate must never depend on.

@@ -58,7 +58,7 @@ pub fn ProposalList() -> impl IntoView {
                                 <th>{Msg::Proposer.text(l)}</th><th>{Msg::ExpiresAt.text(l)}</th></tr>
                             {p.rows.into_iter().map(|r| view! {
                                 <tr data-testid="proposal-row">
-                                    <td><A href=format!("/proposals/{}", r.id)>{r.title}</A></td>
+                                    <td><A href=format!("/proposals/{}", r.id) attr:data-testid=format!("proposal-link-{}", r.id)>{r.title}</A></td>
                                     <td>{r.status}</td><td><code>{r.kinds}</code></td><td>{r.proposer}</td><td>{r.expires_at}</td>
                                 </tr>
                             }).collect_view()}
