@@ -26,7 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let boot = boot_scripts();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=initial_lang().tag()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -94,10 +94,40 @@ pub fn hydrated() -> Signal<bool> {
 #[derive(Clone, Copy)]
 pub struct MeResource(pub Resource<Result<Me, ServerFnError>>);
 
-/// The language of the signed-in user (English until known).
+/// The interface language. The server renders in the request's language (the session's, else the language
+/// cookie's) and writes it into `<html lang>`; the browser starts from that attribute, so hydration renders the
+/// same text, and follows the user's choice afterwards.
+#[derive(Clone, Copy)]
+pub struct UiLang(pub RwSignal<Lang>);
+
+/// The language of the request being rendered.
+#[cfg(feature = "ssr")]
+fn initial_lang() -> Lang {
+    crate::server::auth::current_session()
+        .map(|session| session.lang)
+        .or_else(crate::server::auth::cookie_lang)
+        .unwrap_or_default()
+}
+
+/// The language the server rendered this document in.
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+fn initial_lang() -> Lang {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.document_element())
+        .and_then(|root| root.get_attribute("lang"))
+        .and_then(|tag| Lang::from_tag(&tag))
+        .unwrap_or_default()
+}
+
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+fn initial_lang() -> Lang {
+    Lang::default()
+}
+
+/// The interface language.
 pub fn use_lang() -> Signal<Lang> {
-    let me = expect_context::<MeResource>().0;
-    Signal::derive(move || me.get().and_then(Result::ok).map(|me| me.lang).unwrap_or_default())
+    expect_context::<UiLang>().0.into()
 }
 
 /// A message in the current language, as a reactive text.
@@ -116,6 +146,14 @@ pub fn App() -> impl IntoView {
     provide_context(keys);
     provide_context(version);
     provide_context(me);
+    let ui_lang = UiLang(RwSignal::new(initial_lang()));
+    provide_context(ui_lang);
+    // After a sign-in or a change of language the user's record says which language to speak.
+    Effect::new(move |_| {
+        if let Some(Ok(me)) = me.0.get() {
+            ui_lang.0.set(me.lang);
+        }
+    });
     let ready = Hydrated(RwSignal::new(false));
     provide_context(ready);
     // Effects run only in the browser, after hydration.
@@ -230,6 +268,7 @@ fn Layout() -> impl IntoView {
                 <option value="zh-CN" selected=move || lang.get() == Lang::ZhCn>"简体中文"</option>
             </select>
         </header>
+        <pages::keys::UnlockKey />
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let stale = me.await.map(|m| m.stale).unwrap_or(true);

@@ -31,6 +31,31 @@ impl Lang {
     }
 }
 
+/// Interface text that belongs to one form or page (a label, a button, a line of help), written beside where it is
+/// shown in both languages. Text shared across pages is a [`Msg`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text {
+    /// English.
+    pub en: &'static str,
+    /// Simplified Chinese.
+    pub zh: &'static str,
+}
+
+/// A [`Text`] in English and Simplified Chinese.
+pub const fn t(en: &'static str, zh: &'static str) -> Text {
+    Text { en, zh }
+}
+
+impl Text {
+    /// The text in `lang`.
+    pub fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en,
+            Lang::ZhCn => self.zh,
+        }
+    }
+}
+
 /// A piece of the console's own interface text. Identifiers, keys, hashes and names from the chain are never
 /// translated; everything the console itself says is one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +142,22 @@ pub enum Msg {
     Forecast,
     Description,
     Evidence,
+    DigestMismatch,
+    ProposalFile,
+    SealerPreflight,
+    RotateNodeKey,
+    RotateNodeKeyHelp,
+    AuthoriseRotation,
+    KeepKey,
+    KeepKeyHelp,
+    Passphrase,
+    PassphraseAgain,
+    PassphrasesDiffer,
+    KeepIt,
+    KeyKept,
+    KeptKey,
+    Unlock,
+    ForgetKey,
 }
 
 impl Msg {
@@ -213,6 +254,26 @@ impl Msg {
             Self::Forecast => "Forecast",
             Self::Description => "Description",
             Self::Evidence => "Equivocation evidence",
+            Self::DigestMismatch => "The digest computed here differs from the id the server gave: do not sign.",
+            Self::ProposalFile => "The proposal file for the second machine:",
+            Self::SealerPreflight => "Sealer set pre-flight",
+            Self::RotateNodeKey => "Rotate a node's key",
+            Self::RotateNodeKeyHelp => {
+                "On the node, run `synod key rotate --home DIR`, then upload the rotation-request.json it wrote. The request is checked here; authorising relays it and signs your approval."
+            }
+            Self::AuthoriseRotation => "Authorise rotation",
+            Self::KeepKey => "Keep this key in this browser, encrypted under a passphrase (optional)",
+            Self::KeepKeyHelp => {
+                "Only the encrypted form is stored, in this browser; the passphrase and the key never leave it. Without this, the key is gone when the tab closes or reloads."
+            }
+            Self::Passphrase => "Passphrase",
+            Self::PassphraseAgain => "Passphrase again",
+            Self::PassphrasesDiffer => "The two passphrases differ",
+            Self::KeepIt => "Keep it",
+            Self::KeyKept => "Kept: encrypted in this browser",
+            Self::KeptKey => "A key is kept in this browser:",
+            Self::Unlock => "Unlock",
+            Self::ForgetKey => "Forget the kept key",
         }
     }
 
@@ -299,6 +360,26 @@ impl Msg {
             Self::Forecast => "预测",
             Self::Description => "说明",
             Self::Evidence => "双签证据",
+            Self::DigestMismatch => "本地计算的摘要与服务器给出的编号不一致：请勿签名。",
+            Self::ProposalFile => "供另一台机器核对的提案文件：",
+            Self::SealerPreflight => "出块节点集合预检",
+            Self::RotateNodeKey => "节点密钥轮换",
+            Self::RotateNodeKeyHelp => {
+                "在节点上运行 `synod key rotate --home DIR`，然后上传它生成的 rotation-request.json。请求会先在本页核验；授权后本页转发该请求并签署您的批准。"
+            }
+            Self::AuthoriseRotation => "授权轮换",
+            Self::KeepKey => "在本浏览器中保存此私钥，并用口令加密（可选）",
+            Self::KeepKeyHelp => {
+                "仅加密后的形式保存在本浏览器中；口令和私钥都不会离开本浏览器。若不保存，关闭或刷新标签页后私钥即被清除。"
+            }
+            Self::Passphrase => "口令",
+            Self::PassphraseAgain => "再次输入口令",
+            Self::PassphrasesDiffer => "两次输入的口令不一致",
+            Self::KeepIt => "保存",
+            Self::KeyKept => "已保存：加密存放在本浏览器中",
+            Self::KeptKey => "本浏览器中保存了一把私钥：",
+            Self::Unlock => "解锁",
+            Self::ForgetKey => "删除保存的私钥",
         }
     }
 }

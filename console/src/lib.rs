@@ -5,6 +5,9 @@
 //! feature is the browser bundle (wasm32): it takes over the server-rendered page, holds the signer's key in memory
 //! and signs with the same `governance-contracts` code the node runs. The chain trusts nothing the console stores.
 
+// Leptos views are nested static types; the larger pages need a deeper query limit to compute their layout.
+#![recursion_limit = "256"]
+
 #[allow(
     missing_docs,
     reason = "the server-function macro generates an argument struct per function; its fields are the documented parameters"
@@ -12,6 +15,7 @@
 pub mod api;
 pub mod app;
 pub mod i18n;
+pub mod keystore;
 pub mod model;
 #[allow(
     missing_docs,

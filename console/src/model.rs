@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use governance_contracts::crypto::{Digest, PublicKey};
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{AccountId, BlockHash, Height, MemberId, NodeId, ProposalId, RoleId, TxHash, Weight};
-use governance_contracts::state::records::{AccountRecord, MemberRecord, NodeRecord};
-use governance_contracts::types::{ActionKind, ChainParams, Event, NodeKind, Outcome, RoleDefinition, Rule};
+use governance_contracts::state::records::{AccountRecord, Grant, KeyRecord, KeyStatus, MemberRecord, NodeRecord};
+use governance_contracts::types::{ActionKind, ChainParams, Event, NodeKind, Outcome, Principal, RoleDefinition, Rule};
 use serde::{Deserialize, Serialize};
 
 /// How many recent blocks a snapshot keeps for the block timeline.
@@ -416,6 +416,82 @@ impl LiveEvent {
     /// How many of the block's transactions were rejected.
     pub fn rejected(&self) -> usize {
         self.receipts.iter().filter(|receipt| matches!(receipt.outcome, Outcome::Rejected { .. })).count()
+    }
+}
+
+/// The review reads the chain through the snapshot the pages already hold. The snapshot carries no key registry:
+/// it answers for the keys it lists (accounts' current keys, nodes' current and former keys), which is what the
+/// review asks when it checks that a new key is fresh.
+impl crate::wysiwys::ChainView for ChainSnapshot {
+    fn height(&self) -> Height {
+        self.height
+    }
+
+    fn params(&self) -> Option<ChainParams> {
+        self.params.clone()
+    }
+
+    fn member(&self, id: &MemberId) -> Option<MemberRecord> {
+        ChainSnapshot::member(self, id).map(|member| member.record.clone())
+    }
+
+    fn members(&self) -> Vec<(MemberId, MemberRecord)> {
+        self.members.iter().map(|member| (member.id.clone(), member.record.clone())).collect()
+    }
+
+    fn account(&self, id: &AccountId) -> Option<AccountRecord> {
+        ChainSnapshot::account(self, id).map(|account| account.record.clone())
+    }
+
+    fn accounts_of(&self, member: &MemberId) -> Vec<(AccountId, AccountRecord)> {
+        self.accounts
+            .iter()
+            .filter(|account| &account.record.member == member)
+            .map(|account| (account.id.clone(), account.record.clone()))
+            .collect()
+    }
+
+    fn node(&self, id: &NodeId) -> Option<NodeRecord> {
+        ChainSnapshot::node(self, id).map(|node| node.record.clone())
+    }
+
+    fn nodes(&self) -> Vec<(NodeId, NodeRecord)> {
+        self.nodes.iter().map(|node| (node.id.clone(), node.record.clone())).collect()
+    }
+
+    fn role(&self, role: &RoleId) -> Option<RoleDefinition> {
+        self.roles.iter().find(|entry| &entry.id == role).map(|entry| entry.definition.clone())
+    }
+
+    fn grant(&self, account: &AccountId, role: &RoleId) -> Option<Grant> {
+        self.grants
+            .iter()
+            .find(|grant| &grant.account == account && &grant.role == role)
+            .map(|grant| Grant { expires_at: grant.expires_at, granted_at: grant.granted_at })
+    }
+
+    fn policy_rule(&self, kind: ActionKind) -> Option<Rule> {
+        self.rule(kind).cloned()
+    }
+
+    fn key(&self, key: &PublicKey) -> Option<KeyRecord> {
+        if let Some(account) = self.account_by_key(key) {
+            return Some(KeyRecord {
+                owner: Principal::Account(account.id.clone()),
+                status: KeyStatus::Current,
+                registered_at: account.record.created_at,
+            });
+        }
+        self.nodes.iter().find_map(|node| {
+            let current = node.record.key.as_ref() == Some(key);
+            (current || node.record.key_history.contains(key)).then(|| KeyRecord {
+                owner: Principal::Node(node.id.clone()),
+                // The snapshot does not say when a former key was replaced, nor whether it was revoked: the
+                // review reads only whose key it is.
+                status: if current { KeyStatus::Current } else { KeyStatus::Retired { at: node.record.admitted_at } },
+                registered_at: node.record.admitted_at,
+            })
+        })
     }
 }
 

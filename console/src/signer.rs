@@ -1,61 +1,235 @@
-//! The signer in the browser: a PKCS#8 key read in this tab, and the transactions it signs. Everything here is
-//! pure, so it runs the same in the browser and in tests; the key never leaves the `Signer`.
+//! The browser's signer: a private key loaded from a PKCS#8 PEM file (from `synod keygen` or `openssl genpkey
+//! -algorithm ed25519`), held in memory only, never sent anywhere.
+//!
+//! It signs the console's login challenge and builds the signed transactions of the proposal lifecycle (submit
+//! with the signer's own approval, approve or relay approvals signed elsewhere, revoke, cancel, execute), each
+//! valid until `height + ttl` and returned with its canonical hex, which is what the server relays to a node. It
+//! also reads approvals signed offline with `synod proposal sign` and checks them against the proposal.
+//!
+//! Every digest signed here is computed here, with the contracts' own code: a domain tag, the chain id and the
+//! genesis hash are bound into each (`ChainIdentity::digest`). The key is ed25519-dalek's `SigningKey`, which
+//! wipes its secret bytes when dropped (its `zeroize` feature); [`Signer`] is not `Clone`, and its `Debug` shows
+//! the public key only.
 
-use governance_contracts::{
-    codec::{self, BoundedVec},
-    crypto::{PublicKey, SecretKey, Signature},
-    domain::ChainIdentity,
-    ids::{AccountId, Height, ProposalId},
-    types::{Approval, LoginChallenge, Payload, Principal, Proposal, SignedTransaction, Transaction},
+use core::fmt;
+use std::collections::BTreeSet;
+
+use governance_contracts::codec::BoundedVec;
+use governance_contracts::crypto::{PublicKey, SecretKey, Signature};
+use governance_contracts::domain::ChainIdentity;
+use governance_contracts::ids::{AccountId, Height, ProposalId, TxHash};
+use governance_contracts::types::{
+    Approval, LoginChallenge, MAX_APPROVALS, Payload, Principal, Proposal, SignedTransaction, Transaction,
 };
+use serde::{Deserialize, Serialize};
 
-/// The largest key file read.
-pub const MAX_KEY_FILE: usize = 64 * 1024;
-/// The largest approval file read.
-pub const MAX_APPROVAL_FILE: usize = 64 * 1024;
+use crate::i18n::Lang;
+use crate::wysiwys::words::{T, tr};
+use crate::wysiwys::{InputError, canonical_hex, decode_approval};
 
-/// Why a key or a file was refused.
+/// The largest key file the signer reads, in bytes (an Ed25519 PKCS#8 PEM is about 120).
+pub const MAX_PEM_BYTES: usize = 8 * 1024;
+/// The largest approval file the signer reads, in bytes (an approval's JSON is about 400).
+pub const MAX_APPROVAL_FILE_BYTES: usize = 64 * 1024;
+/// The longest a transaction built here may stay valid, in blocks (the upper bound of the chain's `max_tx_ttl`).
+pub const MAX_TTL_BLOCKS: u64 = 1_000_000;
+
+/// Why a key could not be loaded or a transaction not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignerError {
-    /// The key file is not an Ed25519 PKCS#8 PEM key.
-    #[error(
-        "this is not an Ed25519 private key in PKCS#8 PEM form (from `synod keygen` or `openssl genpkey -algorithm ed25519`): {0}"
-    )]
+    /// The key file is larger than any key file.
+    #[error("the key file is {len} bytes, more than the {max} a key file may have")]
+    KeyTooLarge {
+        /// Bytes given.
+        len: usize,
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// No PEM block in the text.
+    #[error("no \"-----BEGIN PRIVATE KEY-----\" block was found")]
+    NoPem,
+    /// An encrypted PKCS#8 key.
+    #[error("the key is encrypted: decrypt it first")]
+    Encrypted,
+    /// A PEM block of another kind (a public key, an OpenSSH or SEC1 key, a certificate).
+    #[error("the file holds a \"{0}\", not a PKCS#8 private key")]
+    WrongLabel(String),
+    /// The block does not hold an Ed25519 PKCS#8 key.
+    #[error("not an Ed25519 PKCS#8 private key: {0}")]
     BadKey(String),
-    /// A file is larger than allowed.
-    #[error("the file is too large ({0} bytes at most)")]
-    TooLarge(usize),
-    /// An approval file does not parse.
-    #[error("this is not an approval file from `synod proposal sign`: {0}")]
-    BadApproval(String),
-    /// An approval does not verify for the proposal.
-    #[error("the approval by {0} is not a valid signature of this proposal on this chain")]
-    ApprovalDoesNotVerify(AccountId),
-    /// A transaction could not be built.
-    #[error("cannot build the transaction: {0}")]
-    Build(String),
+    /// A transaction's time to live is out of range.
+    #[error("a transaction must stay valid for 1 to {max} blocks, not {ttl}")]
+    Ttl {
+        /// Blocks given.
+        ttl: u64,
+        /// Blocks allowed.
+        max: u64,
+    },
+    /// Only the proposer may submit a proposal.
+    #[error("only the proposer {proposer} may submit this proposal, not {sender}")]
+    NotProposer {
+        /// The proposal's proposer.
+        proposer: String,
+        /// Who tried.
+        sender: String,
+    },
+    /// An approval transaction without approvals.
+    #[error("no approval to relay")]
+    NoApprovals,
+    /// More approvals than a transaction may carry.
+    #[error("{len} approvals, more than the {max} one transaction may carry")]
+    TooManyApprovals {
+        /// Approvals given.
+        len: usize,
+        /// Approvals allowed.
+        max: usize,
+    },
+    /// Two approvals by one account.
+    #[error("two approvals by {0}")]
+    DuplicateApprover(AccountId),
+    /// An approval that does not sign the proposal.
+    #[error("{approver}'s approval does not sign proposal {proposal}")]
+    BadApproval {
+        /// The approving account.
+        approver: AccountId,
+        /// The proposal.
+        proposal: ProposalId,
+    },
+    /// An approval file larger than any approval file.
+    #[error("the approval file is {len} bytes, more than the {max} allowed")]
+    ApprovalTooLarge {
+        /// Bytes given.
+        len: usize,
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// An approval file that does not parse.
+    #[error(transparent)]
+    Input(#[from] InputError),
 }
 
-/// A key held in memory for signing.
+impl SignerError {
+    /// The error in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            Self::KeyTooLarge { len, max } => tr(lang, T::ErrKeyTooLarge, &[len, max]),
+            Self::NoPem => tr(lang, T::ErrNoPem, &[]),
+            Self::Encrypted => tr(lang, T::ErrEncrypted, &[]),
+            Self::WrongLabel(label) => tr(lang, T::ErrWrongLabel, &[label]),
+            Self::BadKey(detail) => tr(lang, T::ErrBadKey, &[detail]),
+            Self::Ttl { ttl, max } => tr(lang, T::ErrTtl, &[max, ttl]),
+            Self::NotProposer { proposer, sender } => tr(lang, T::ErrNotProposer, &[proposer, sender]),
+            Self::NoApprovals => tr(lang, T::ErrNoApprovals, &[]),
+            Self::TooManyApprovals { len, max } => tr(lang, T::ErrTooManyApprovals, &[len, max]),
+            Self::DuplicateApprover(account) => tr(lang, T::ErrDuplicateApprover, &[account]),
+            Self::BadApproval { approver, proposal } => tr(lang, T::ErrBadApproval, &[approver, proposal]),
+            Self::ApprovalTooLarge { len, max } => tr(lang, T::ErrApprovalTooLarge, &[len, max]),
+            Self::Input(error) => error.text(lang),
+        }
+    }
+}
+
+/// How long a transaction stays valid: from the chain's current `height`, for `ttl` blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validity {
+    /// The chain's current height, as the console last saw it.
+    pub height: Height,
+    /// Blocks the transaction stays valid after it (1 to [`MAX_TTL_BLOCKS`], and at most the chain's
+    /// `max_tx_ttl`, which the node checks).
+    pub ttl: u64,
+}
+
+impl Validity {
+    /// What the console signs with: from `height`, for half the chain's longest allowed lifetime `max_tx_ttl`
+    /// (at least one block, at most [`MAX_TTL_BLOCKS`]), so a transaction waiting in a busy pool still lands and a
+    /// leaked one soon expires.
+    pub fn for_chain(height: Height, max_tx_ttl: u64) -> Self {
+        Self { height, ttl: (max_tx_ttl / 2).clamp(1, MAX_TTL_BLOCKS) }
+    }
+
+    /// The transaction's `valid_until`.
+    fn valid_until(self) -> Result<Height, SignerError> {
+        if self.ttl == 0 || self.ttl > MAX_TTL_BLOCKS {
+            return Err(SignerError::Ttl { ttl: self.ttl, max: MAX_TTL_BLOCKS });
+        }
+        Ok(self.height.plus(self.ttl))
+    }
+}
+
+/// A transaction signed here, ready to relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuiltTransaction {
+    /// The signed transaction.
+    pub signed: SignedTransaction,
+    /// Its canonical bytes as lowercase hex (what `POST /v1/transactions` relays).
+    pub hex: String,
+    /// Its hash.
+    pub hash: TxHash,
+}
+
+/// A private key held in memory, and what it signs.
 pub struct Signer {
     secret: SecretKey,
 }
 
-impl std::fmt::Debug for Signer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer").field("public_key", &self.public_key()).finish_non_exhaustive()
     }
 }
 
-impl Signer {
-    /// Reads a PKCS#8 PEM private key.
-    pub fn from_pem(text: &str) -> Result<Self, SignerError> {
-        if text.len() > MAX_KEY_FILE {
-            return Err(SignerError::TooLarge(MAX_KEY_FILE));
+/// The PEM block of `text` (from its `BEGIN` line to its `END` line), refusing other kinds of block.
+fn pem_block(text: &str) -> Result<String, SignerError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.lines().map(|l| l.trim_end_matches('\r').trim());
+    let label = loop {
+        let Some(line) = lines.next() else { return Err(SignerError::NoPem) };
+        if let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) {
+            break label.to_owned();
         }
-        SecretKey::from_pkcs8_pem(text.trim())
-            .map(|secret| Self { secret })
-            .map_err(|e| SignerError::BadKey(e.to_string()))
+    };
+    match label.as_str() {
+        "PRIVATE KEY" => {}
+        "ENCRYPTED PRIVATE KEY" => return Err(SignerError::Encrypted),
+        other => return Err(SignerError::WrongLabel(other.chars().take(64).collect())),
+    }
+    let end = format!("-----END {label}-----");
+    let mut block = format!("-----BEGIN {label}-----\n");
+    for line in lines {
+        if line == end {
+            block.push_str(&end);
+            block.push('\n');
+            return Ok(block);
+        }
+        block.push_str(line);
+        block.push('\n');
+    }
+    Err(SignerError::BadKey(format!("the block has no \"{end}\" line")))
+}
+
+impl Signer {
+    /// Loads a key from the text of a PKCS#8 PEM file, as `synod keygen` and `openssl genpkey -algorithm ed25519`
+    /// write it. Text around the block (comments, a byte-order mark, Windows line ends) is ignored.
+    pub fn from_pem(text: &str) -> Result<Self, SignerError> {
+        if text.len() > MAX_PEM_BYTES {
+            return Err(SignerError::KeyTooLarge { len: text.len(), max: MAX_PEM_BYTES });
+        }
+        let block = pem_block(text)?;
+        let secret = SecretKey::from_pkcs8_pem(&block).map_err(|e| match e {
+            governance_contracts::crypto::KeyError::BadPrivateKey(detail) => SignerError::BadKey(detail),
+            other => SignerError::BadKey(other.to_string()),
+        })?;
+        Ok(Self { secret })
+    }
+
+    /// A signer for a key already in memory (for example one just generated from a random seed).
+    pub fn from_secret(secret: SecretKey) -> Self {
+        Self { secret }
+    }
+
+    /// The private key, for sealing it under a passphrase ([`crate::keystore`]).
+    pub(crate) fn secret(&self) -> &SecretKey {
+        &self.secret
     }
 
     /// The public key.
@@ -63,149 +237,204 @@ impl Signer {
         self.secret.public_key()
     }
 
-    /// Signs a console login challenge under the console-login domain.
+    /// Signs a console's login challenge under the console-login domain of `chain`.
     pub fn sign_login(&self, challenge: &LoginChallenge, chain: &ChainIdentity) -> Signature {
         self.secret.sign(&challenge.signing_digest(chain))
     }
 
-    /// This key's approval of `proposal` for `account`.
-    pub fn approve_proposal(&self, proposal: &Proposal, chain: &ChainIdentity, account: AccountId) -> Approval {
-        proposal.approve(chain, account, &self.secret)
+    /// `approver`'s approval of `proposal`: a signature over its approval digest (its id) for `chain`.
+    pub fn approve_proposal(&self, chain: &ChainIdentity, proposal: &Proposal, approver: &AccountId) -> Approval {
+        proposal.approve(chain, approver.clone(), &self.secret)
     }
 
-    fn sign(&self, chain: &ChainIdentity, account: AccountId, valid_until: u64, payload: Payload) -> String {
-        let tx = Transaction { sender: Principal::Account(account), valid_until: Height(valid_until), payload };
-        hex::encode(codec::encode(&tx.sign(chain, &self.secret)))
+    /// Signs a transaction of `payload` sent by `sender`, valid until `validity.height + validity.ttl`.
+    pub fn sign_transaction(
+        &self,
+        chain: &ChainIdentity,
+        sender: Principal,
+        payload: Payload,
+        validity: Validity,
+    ) -> Result<BuiltTransaction, SignerError> {
+        let tx = Transaction { sender, valid_until: validity.valid_until()?, payload };
+        let signed = tx.sign(chain, &self.secret);
+        let hash = signed.tx.hash(chain);
+        Ok(BuiltTransaction { hex: canonical_hex(&signed), hash, signed })
     }
 
-    /// Submits `proposal` with this key's own approval: canonical hex of the signed transaction.
+    /// Submits `proposal` (whose proposer must be `account`) with `approvals` already collected.
+    pub fn submit(
+        &self,
+        chain: &ChainIdentity,
+        account: &AccountId,
+        proposal: Proposal,
+        approvals: Vec<Approval>,
+        validity: Validity,
+    ) -> Result<BuiltTransaction, SignerError> {
+        let sender = Principal::Account(account.clone());
+        if proposal.proposer != sender {
+            return Err(SignerError::NotProposer {
+                proposer: crate::wysiwys::principal_words(Lang::En, &proposal.proposer),
+                sender: crate::wysiwys::principal_words(Lang::En, &sender),
+            });
+        }
+        let approvals = checked_approvals(&proposal.id(chain), approvals, true)?;
+        self.sign_transaction(chain, sender, Payload::SubmitProposal { proposal, approvals }, validity)
+    }
+
+    /// Submits `proposal` (whose proposer must be `account`) carrying the signer's own approval.
     pub fn submit_with_approval(
         &self,
-        proposal: &Proposal,
         chain: &ChainIdentity,
-        account: AccountId,
-        valid_until: u64,
-    ) -> Result<String, SignerError> {
-        let approval = self.approve_proposal(proposal, chain, account.clone());
-        let approvals = BoundedVec::try_new(vec![approval]).map_err(|e| SignerError::Build(e.to_string()))?;
-        Ok(self.sign(chain, account, valid_until, Payload::SubmitProposal { proposal: proposal.clone(), approvals }))
+        account: &AccountId,
+        proposal: Proposal,
+        validity: Validity,
+    ) -> Result<BuiltTransaction, SignerError> {
+        let own = self.approve_proposal(chain, &proposal, account);
+        self.submit(chain, account, proposal, vec![own], validity)
     }
 
-    /// Relays approvals (this key's own, or ones signed offline) to a pending proposal.
+    /// Adds approvals to a pending proposal: the signer's own, or approvals signed elsewhere that `account`
+    /// relays. Each must sign `proposal`.
     pub fn approve(
         &self,
+        chain: &ChainIdentity,
+        account: &AccountId,
         proposal: ProposalId,
         approvals: Vec<Approval>,
-        chain: &ChainIdentity,
-        account: AccountId,
-        valid_until: u64,
-    ) -> Result<String, SignerError> {
-        let approvals = BoundedVec::try_new(approvals).map_err(|e| SignerError::Build(e.to_string()))?;
-        Ok(self.sign(chain, account, valid_until, Payload::Approve { proposal, approvals }))
+        validity: Validity,
+    ) -> Result<BuiltTransaction, SignerError> {
+        let approvals = checked_approvals(&proposal, approvals, false)?;
+        let payload = Payload::Approve { proposal, approvals };
+        self.sign_transaction(chain, Principal::Account(account.clone()), payload, validity)
     }
 
-    /// Withdraws this account's approval.
+    /// Approves `proposal` as `account` and sends the approval in one transaction.
+    pub fn approve_own(
+        &self,
+        chain: &ChainIdentity,
+        account: &AccountId,
+        proposal: &Proposal,
+        validity: Validity,
+    ) -> Result<BuiltTransaction, SignerError> {
+        let own = self.approve_proposal(chain, proposal, account);
+        self.approve(chain, account, proposal.id(chain), vec![own], validity)
+    }
+
+    /// Withdraws `account`'s own approval of `proposal`.
     pub fn revoke(
         &self,
-        proposal: ProposalId,
         chain: &ChainIdentity,
-        account: AccountId,
-        valid_until: u64,
-    ) -> Result<String, SignerError> {
-        Ok(self.sign(chain, account, valid_until, Payload::RevokeApproval { proposal }))
+        account: &AccountId,
+        proposal: ProposalId,
+        validity: Validity,
+    ) -> Result<BuiltTransaction, SignerError> {
+        self.sign_transaction(
+            chain,
+            Principal::Account(account.clone()),
+            Payload::RevokeApproval { proposal },
+            validity,
+        )
     }
 
-    /// Cancels a pending proposal.
+    /// Cancels a pending proposal (the proposer, or a governor of the proposer's member).
     pub fn cancel(
         &self,
-        proposal: ProposalId,
         chain: &ChainIdentity,
-        account: AccountId,
-        valid_until: u64,
-    ) -> Result<String, SignerError> {
-        Ok(self.sign(chain, account, valid_until, Payload::CancelProposal { proposal }))
+        account: &AccountId,
+        proposal: ProposalId,
+        validity: Validity,
+    ) -> Result<BuiltTransaction, SignerError> {
+        self.sign_transaction(
+            chain,
+            Principal::Account(account.clone()),
+            Payload::CancelProposal { proposal },
+            validity,
+        )
     }
 
-    /// Executes a queued proposal.
+    /// Executes a queued proposal whose delay has passed.
     pub fn execute(
         &self,
-        proposal: ProposalId,
         chain: &ChainIdentity,
-        account: AccountId,
-        valid_until: u64,
-    ) -> Result<String, SignerError> {
-        Ok(self.sign(chain, account, valid_until, Payload::ExecuteProposal { proposal }))
+        account: &AccountId,
+        proposal: ProposalId,
+        validity: Validity,
+    ) -> Result<BuiltTransaction, SignerError> {
+        self.sign_transaction(
+            chain,
+            Principal::Account(account.clone()),
+            Payload::ExecuteProposal { proposal },
+            validity,
+        )
     }
 }
 
-/// Reads an approval file written by `synod proposal sign` (the approval as JSON).
-pub fn parse_offline_approval(text: &str) -> Result<Approval, SignerError> {
-    if text.len() > MAX_APPROVAL_FILE {
-        return Err(SignerError::TooLarge(MAX_APPROVAL_FILE));
+/// Checks approvals before they are relayed: a count within bounds, one per approver, each signing `proposal`.
+fn checked_approvals(
+    proposal: &ProposalId,
+    approvals: Vec<Approval>,
+    may_be_empty: bool,
+) -> Result<BoundedVec<Approval, MAX_APPROVALS>, SignerError> {
+    if approvals.is_empty() && !may_be_empty {
+        return Err(SignerError::NoApprovals);
     }
-    serde_json::from_str(text).map_err(|e| SignerError::BadApproval(e.to_string()))
+    if approvals.len() > MAX_APPROVALS {
+        return Err(SignerError::TooManyApprovals { len: approvals.len(), max: MAX_APPROVALS });
+    }
+    let mut seen = BTreeSet::new();
+    for approval in &approvals {
+        if !seen.insert(&approval.approver) {
+            return Err(SignerError::DuplicateApprover(approval.approver.clone()));
+        }
+        verify_approval_id(approval, proposal)?;
+    }
+    BoundedVec::try_new(approvals).map_err(|e| SignerError::TooManyApprovals { len: e.len, max: e.max })
 }
 
-/// Checks an approval's signature over `proposal`'s approval digest on `chain`.
-pub fn verify_approval(approval: &Approval, proposal: &Proposal, chain: &ChainIdentity) -> Result<(), SignerError> {
-    if approval.key.verify(&proposal.approval_digest(chain), &approval.signature) {
+/// Checks that `approval` signs the proposal with id `proposal` (its approval digest).
+pub fn verify_approval_id(approval: &Approval, proposal: &ProposalId) -> Result<(), SignerError> {
+    if approval.key.verify(&proposal.0, &approval.signature) {
         Ok(())
     } else {
-        Err(SignerError::ApprovalDoesNotVerify(approval.approver.clone()))
+        Err(SignerError::BadApproval { approver: approval.approver.clone(), proposal: *proposal })
     }
 }
 
-/// Decodes a signed transaction's canonical hex (for checks in tests and the server).
-pub fn decode_signed(hex_text: &str) -> Result<SignedTransaction, SignerError> {
-    let bytes = hex::decode(hex_text).map_err(|e| SignerError::Build(e.to_string()))?;
-    codec::decode(&bytes).map_err(|e| SignerError::Build(e.to_string()))
+/// Checks that `approval` signs `proposal` on `chain`. Whether the key counts for the approver (its current key,
+/// not frozen, eligible) is for the chain to decide when it arrives.
+pub fn verify_approval(approval: &Approval, proposal: &Proposal, chain: &ChainIdentity) -> Result<(), SignerError> {
+    verify_approval_id(approval, &proposal.id(chain))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use governance_contracts::testkit;
+/// Checks a login challenge's signature by `key` (what the console's server does at sign-in).
+pub fn verify_login(challenge: &LoginChallenge, chain: &ChainIdentity, key: &PublicKey, signature: &Signature) -> bool {
+    key.verify(&challenge.signing_digest(chain), signature)
+}
 
-    fn chain() -> ChainIdentity {
-        testkit::genesis(4).identity()
-    }
+/// What `synod proposal sign --json` prints: the approval with the proposal id it signs.
+#[derive(Deserialize)]
+struct SignedOutput {
+    approval: Approval,
+}
 
-    /// A key written by the contracts' own PEM writer loads, signs a login challenge that verifies under the
-    /// console-login domain, and garbage is refused with a clear error.
-    #[test]
-    fn keys_load_and_sign_login_challenges() {
-        let secret = testkit::secret("alice");
-        let signer = Signer::from_pem(&secret.to_pkcs8_pem().expect("pem")).expect("loads");
-        assert_eq!(signer.public_key(), secret.public_key());
-        let challenge = LoginChallenge {
-            account: testkit::account("alice"),
-            origin: governance_contracts::codec::BoundedString::try_new("http://127.0.0.1:8081").expect("short"),
-            nonce: [7; 32],
-            expires_at_ms: 1,
-        };
-        let signature = signer.sign_login(&challenge, &chain());
-        assert!(signer.public_key().verify(&challenge.signing_digest(&chain()), &signature));
-        assert!(matches!(Signer::from_pem("not a key"), Err(SignerError::BadKey(_))));
-        assert!(!format!("{signer:?}").contains("secret"));
+/// Reads an approval signed offline: the file `synod proposal sign --out` writes (the approval's JSON), what
+/// `synod proposal sign --json` prints (`{"approval": …, "proposal_id": …}`), or an approval's canonical hex.
+/// Check it against the proposal with [`verify_approval`].
+pub fn parse_offline_approval(text: &str) -> Result<Approval, SignerError> {
+    if text.len() > MAX_APPROVAL_FILE_BYTES {
+        return Err(SignerError::ApprovalTooLarge { len: text.len(), max: MAX_APPROVAL_FILE_BYTES });
     }
+    let trimmed = text.trim();
+    if !trimmed.starts_with('{') {
+        return Ok(decode_approval(trimmed)?);
+    }
+    let value: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| not_json(e.to_string()))?;
+    if value.get("approval").is_some() {
+        return serde_json::from_value::<SignedOutput>(value).map(|s| s.approval).map_err(|e| not_json(e.to_string()));
+    }
+    serde_json::from_value(value).map_err(|e| not_json(e.to_string()))
+}
 
-    /// A submission carries the signer's own approval of exactly that proposal, and an approval from another
-    /// proposal is refused by `verify_approval`.
-    #[test]
-    fn submissions_carry_a_verifying_approval() {
-        let signer = Signer::from_pem(&testkit::secret("m0-gov").to_pkcs8_pem().expect("pem")).expect("loads");
-        let mut chain_state = testkit::TestChain::with_members(4);
-        let proposal = chain_state.proposal(Principal::Account(testkit::account("m0-gov")), vec![]);
-        let tx = decode_signed(
-            &signer.submit_with_approval(&proposal, &chain(), testkit::account("m0-gov"), 10).expect("builds"),
-        )
-        .expect("decodes");
-        let Payload::SubmitProposal { approvals, .. } = &tx.tx.payload else { panic!("not a submission") };
-        let approval = approvals.first().expect("one approval").clone();
-        assert!(verify_approval(&approval, &proposal, &chain()).is_ok());
-        let mut other = proposal.clone();
-        other.salt = other.salt.wrapping_add(1);
-        assert!(verify_approval(&approval, &other, &chain()).is_err());
-        assert!(tx.key.verify(&tx.tx.signing_digest(&chain()), &tx.signature));
-    }
+fn not_json(detail: String) -> SignerError {
+    SignerError::Input(InputError::NotJson { kind: crate::wysiwys::InputKind::Approval, detail })
 }

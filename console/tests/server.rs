@@ -20,7 +20,7 @@ use console::server::db::Db;
 use console::server::node::NodeClient;
 use console::server::router::router;
 use console::server::state::{AppState, Inner};
-use console::signer::Signer;
+use console::signer::{Signer, Validity};
 use governance_contracts::codec;
 use governance_contracts::contracts::roles::builtin_roles;
 use governance_contracts::crypto::Digest;
@@ -643,8 +643,14 @@ async fn relaying_refuses_foreign_and_garbage_transactions() {
     let cookie = console.sign_in("m0-gov", ip(1)).await;
     let proposal = ProposalId(Digest::sha256(&[b"some proposal"]));
     let foreign = signer("m1-gov")
-        .cancel(proposal, &console.state.chain, testkit::account("m1-gov"), HEIGHT + 5)
-        .expect("the transaction builds");
+        .cancel(
+            &console.state.chain,
+            &testkit::account("m1-gov"),
+            proposal,
+            Validity { height: Height(HEIGHT), ttl: 5 },
+        )
+        .expect("the transaction builds")
+        .hex;
     let submit = |hex: String| {
         let cookie = cookie.clone();
         let console = &console;

@@ -243,11 +243,29 @@ impl Browser<'_> {
     /// Opens the console at `base`, waits for hydration, loads `key` and signs in; waits until the header names
     /// `account`.
     pub fn sign_in(&self, base: &str, key: &Path, account: &str) -> anyhow::Result<()> {
+        self.sign_in_keeping(base, key, account, None)
+    }
+
+    /// Signs in as [`Self::sign_in`] does; with a `passphrase`, first keeps the key in this browser sealed under
+    /// it, so a later page load can unlock it.
+    pub fn sign_in_keeping(
+        &self,
+        base: &str,
+        key: &Path,
+        account: &str,
+        passphrase: Option<&str>,
+    ) -> anyhow::Result<()> {
         self.goto(&format!("{base}/"))?;
         self.wait_hydrated()?;
         self.click("nav-login")?;
         self.upload("key-file", key)?;
         self.wait_text("key-public", "ed25519:", Duration::from_secs(10))?;
+        if let Some(passphrase) = passphrase {
+            self.fill("keep-passphrase", passphrase)?;
+            self.fill("keep-passphrase-again", passphrase)?;
+            self.click("keep-key-button")?;
+            self.wait("key-kept", Duration::from_secs(20))?;
+        }
         self.click("sign-in")?;
         self.wait_text("who", account, Duration::from_secs(20))?;
         Ok(())

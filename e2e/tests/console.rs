@@ -52,11 +52,17 @@ fn administrators_admit_a_member_from_their_own_browsers() -> anyhow::Result<()>
     let proposal_url = admin1.url()?;
     assert!(proposal_url.ends_with(&format!("/proposals/{digest}")), "{proposal_url} is not proposal {digest}");
 
-    // The second administrator, on their own organisation's console, finds the proposal in the list and approves.
+    // The second administrator keeps their key in their browser under a passphrase, follows a link to the
+    // proposal on their own organisation's console (a fresh page load: the key is no longer in memory), unlocks
+    // the kept key and approves.
     let admin2 = driver.browser("admin2")?;
-    admin2.sign_in(&org2, &harness.key("org2-admin"), "org2-admin")?;
-    admin2.click("nav-proposals")?;
-    admin2.click(&format!("proposal-link-{digest}"))?;
+    let passphrase = "a passphrase only admin2 knows";
+    admin2.sign_in_keeping(&org2, &harness.key("org2-admin"), "org2-admin", Some(passphrase))?;
+    admin2.goto(&format!("{org2}/proposals/{digest}"))?;
+    // The unlock form appears only once the page's WebAssembly runs and finds the kept key.
+    admin2.fill("unlock-passphrase", passphrase)?;
+    admin2.click("unlock-button")?;
+    admin2.wait_text("key-state", "Key loaded in this tab", SOON)?;
     assert_eq!(admin2.wait_text("digest", "sha256:", SOON)?, digest, "admin2's browser computed another digest");
     admin2.click("approve")?;
     admin2.wait_text("action-result", "included", SOON)?;

@@ -1,18 +1,20 @@
 //! Drafts: a proposal prepared in this organisation's workspace, reviewed in the browser, dry-run on the node,
 //! and signed and submitted with the drafter's own approval.
 
+use governance_contracts::ids::Height;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::{
     api,
     app::{KeyRing, MeResource, use_lang},
-    i18n::Msg,
+    i18n::{Msg, t},
     pages::{
-        forms::{FormError, show},
+        forms::{FormError, say, show},
         proposal::send,
         review::{Review, Reviewed},
     },
+    signer::Validity,
 };
 
 /// A draft from actions written as JSON, for any action kind the forms do not cover.
@@ -44,7 +46,7 @@ pub fn NewDraft() -> impl IntoView {
                 <textarea data-testid="draft-description" rows="3" prop:value=move || description.get()
                     on:input=move |ev| description.set(event_target_value(&ev))></textarea>
             </label>
-            <label>"Actions (JSON)"
+            <label>{say(t("Actions (JSON)", "操作（JSON）"))}
                 <textarea data-testid="draft-actions" rows="10" class="mono" prop:value=move || actions.get()
                     on:input=move |ev| actions.set(event_target_value(&ev))></textarea>
             </label>
@@ -127,11 +129,11 @@ fn DraftBody(draft: api::DraftView) -> impl IntoView {
                 let tables = api::chain_tables().await.map_err(|e| e.to_string())?;
                 let account = me.identity.as_ref().map(|i| i.account.clone()).ok_or("sign in first")?;
                 let account = account.parse().map_err(|_| "bad account id".to_owned())?;
-                let valid_until = me.height.saturating_add((tables.max_tx_ttl / 2).max(1));
-                let tx_hex = signer
-                    .submit_with_approval(&reviewed.proposal, &me.chain, account, valid_until)
-                    .map_err(|e| e.to_string())?;
-                let (hash, _receipt) = send(tx_hex).await?;
+                let validity = Validity::for_chain(Height(me.height), tables.max_tx_ttl);
+                let tx = signer
+                    .submit_with_approval(&me.chain, &account, reviewed.proposal.clone(), validity)
+                    .map_err(|e| e.text(lang.get_untracked()))?;
+                let (hash, _receipt) = send(tx.hex).await?;
                 api::mark_draft_submitted(draft_id, hash).await.map_err(|e| e.to_string())?;
                 Ok::<_, String>(reviewed.digest)
             }
@@ -144,7 +146,7 @@ fn DraftBody(draft: api::DraftView) -> impl IntoView {
         });
     };
     view! {
-        <p>"status: "<span data-testid="draft-status">{draft.status.clone()}</span>" · "{draft.author.clone()}</p>
+        <p>{say(t("Status: ", "状态："))}<span data-testid="draft-status">{draft.status.clone()}</span>" · "{draft.author.clone()}</p>
         <Review proposal_hex=draft.proposal_hex.clone() expected_id=draft.proposal_id.clone() reviewed />
         <section class="card">
             <h2>{move || Msg::DryRun.text(lang.get())}</h2>

@@ -4,14 +4,35 @@ use governance_contracts::types::Action;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::api;
+use crate::{
+    api,
+    app::use_lang,
+    i18n::{Lang, Text, t},
+};
+
+/// The button that turns a form into a draft.
+pub const DRAFT: Text = t("Draft", "起草");
+
+/// "`what` is too long, or holds too many", in `lang`.
+pub fn too_long(what: Text, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{}: too long, or too many", what.en),
+        Lang::ZhCn => format!("{}：过长或数量过多", what.zh),
+    }
+}
+
+/// A text in the current language, as a reactive view.
+pub fn say(text: Text) -> impl Fn() -> &'static str + Clone + Send + Sync + 'static {
+    let lang = use_lang();
+    move || text.get(lang.get())
+}
 
 /// A labelled text input bound to `value`, found by `testid`.
 #[component]
-pub fn Field(label: &'static str, testid: &'static str, value: RwSignal<String>) -> impl IntoView {
+pub fn Field(label: Text, testid: &'static str, value: RwSignal<String>) -> impl IntoView {
     view! {
         <label>
-            {label}
+            {say(label)}
             <input
                 data-testid=testid
                 prop:value=move || value.get()
@@ -21,15 +42,25 @@ pub fn Field(label: &'static str, testid: &'static str, value: RwSignal<String>)
     }
 }
 
-/// Reads a field, trimmed, refusing an empty one with a message naming it.
-pub fn required(value: RwSignal<String>, what: &str) -> Result<String, String> {
+/// Reads a field, trimmed, refusing an empty one with a message (in `lang`) naming it.
+pub fn required(value: RwSignal<String>, what: Text, lang: Lang) -> Result<String, String> {
     let text = value.get_untracked().trim().to_owned();
-    if text.is_empty() { Err(format!("{what} is required")) } else { Ok(text) }
+    if !text.is_empty() {
+        return Ok(text);
+    }
+    Err(match lang {
+        Lang::En => format!("{} is required", what.en),
+        Lang::ZhCn => format!("请填写{}", what.zh),
+    })
 }
 
-/// Parses a field into `T`, with a message naming it.
-pub fn parsed<T: std::str::FromStr>(value: RwSignal<String>, what: &str) -> Result<T, String> {
-    required(value, what)?.parse().map_err(|_| format!("{what} is not valid"))
+/// Parses a field into `T`, with a message (in `lang`) naming it.
+pub fn parsed<T: std::str::FromStr>(value: RwSignal<String>, what: Text, lang: Lang) -> Result<T, String> {
+    let text = required(value, what, lang)?;
+    text.parse().map_err(|_| match lang {
+        Lang::En => format!("{}: `{text}` is not valid", what.en),
+        Lang::ZhCn => format!("{}：`{text}` 无效", what.zh),
+    })
 }
 
 /// Sends `actions` to the server as a new draft titled `title` and opens it; errors land in `error`.

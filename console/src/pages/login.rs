@@ -10,7 +10,8 @@ use leptos_router::hooks::use_navigate;
 use crate::{
     api,
     app::{KeyRing, MeResource, use_lang},
-    i18n::Msg,
+    i18n::{Msg, t},
+    pages::forms::say,
     signer::Signer,
 };
 
@@ -35,7 +36,10 @@ pub fn Login() -> impl IntoView {
             };
             let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
             leptos::task::spawn_local(async move {
-                match read_file(&file).await.and_then(|text| Signer::from_pem(&text).map_err(|e| e.to_string())) {
+                match read_file(&file)
+                    .await
+                    .and_then(|text| Signer::from_pem(&text).map_err(|e| e.text(lang.get_untracked())))
+                {
                     Ok(signer) => {
                         error.set(None);
                         keys.set(Some(Arc::new(signer)));
@@ -82,6 +86,7 @@ pub fn Login() -> impl IntoView {
             </button>
             <p class="error" data-testid="login-error">{move || error.get()}</p>
         </section>
+        <crate::pages::keys::KeepKey />
         <CliSignIn />
     }
 }
@@ -124,21 +129,21 @@ fn CliSignIn() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"Sign in with the command line / 使用命令行签名登录"</h2>
+            <h2>{say(t("Sign in with the command line", "使用命令行签名登录"))}</h2>
             <div class="row">
-                <label>"Public key (ed25519:…)"
+                <label>{say(t("Public key (ed25519:…)", "公钥（ed25519:…）"))}
                     <input data-testid="cli-public-key" prop:value=move || public_key.get() on:input=move |ev| public_key.set(event_target_value(&ev)) />
                 </label>
-                <button class="secondary" data-testid="cli-get-challenge" on:click=get_challenge>"Get a challenge"</button>
+                <button class="secondary" data-testid="cli-get-challenge" on:click=get_challenge>{say(t("Get a challenge", "获取登录挑战"))}</button>
             </div>
             {move || challenge.get().map(|hex| view! {
-                <p>"On the machine that holds the key, run:"</p>
+                <p>{say(t("On the machine that holds the key, run:", "在持有私钥的机器上运行："))}</p>
                 <pre class="mono" data-testid="cli-command">{format!("synod login sign --genesis genesis.json --key KEY.pem {hex}")}</pre>
                 <div class="row">
-                    <label>"Signature it printed"
+                    <label>{say(t("Signature it printed", "它输出的签名"))}
                         <input data-testid="cli-signature" prop:value=move || signature.get() on:input=move |ev| signature.set(event_target_value(&ev)) />
                     </label>
-                    <button data-testid="cli-sign-in" on:click=finish.clone()>"Sign in"</button>
+                    <button data-testid="cli-sign-in" on:click=finish.clone()>{say(t("Sign in", "登录"))}</button>
                 </div>
             })}
             <p class="error" data-testid="cli-login-error">{move || error.get()}</p>

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bundle;
 pub mod draft;
 pub mod forms;
+pub mod keys;
 pub mod login;
 pub mod members;
 pub mod nodes;

@@ -4,7 +4,7 @@
 
 use governance_contracts::{
     crypto::PublicKey,
-    ids::{NodeId, Weight},
+    ids::{Height, NodeId, Weight},
     types::{Action, Payload, SignedTransaction},
 };
 use leptos::prelude::*;
@@ -12,11 +12,14 @@ use leptos::prelude::*;
 use crate::{
     api,
     app::{ChainVersion, KeyRing, MeResource, use_lang},
-    i18n::Msg,
+    i18n::{Lang, Msg, Text, t},
     pages::{
-        forms::{Field, FormError, create_draft, parsed, required, show},
+        forms::{Field, FormError, create_draft, parsed, required, say, show, too_long},
         proposal::send,
+        review::ReviewBody,
     },
+    signer::Validity,
+    wysiwys,
 };
 
 /// The nodes page.
@@ -31,7 +34,10 @@ pub fn Nodes() -> impl IntoView {
             {move || Suspend::new(async move {
                 let l = lang.try_get_untracked().unwrap_or_default();
                 show(tables.await.map(|t| view! {
-                    <p data-testid="fault-tolerance">"The chain now tolerates "{t.fault_tolerance}" faulty sealer(s) by weight."</p>
+                    <p data-testid="fault-tolerance">{match l {
+                        Lang::En => format!("The chain now tolerates {} faulty sealer weight.", t.fault_tolerance),
+                        Lang::ZhCn => format!("本链当前可容忍的故障出块权重：{}。", t.fault_tolerance),
+                    }}</p>
                     <table data-testid="nodes"><tbody>
                         <tr><th>{Msg::Node.text(l)}</th><th>{Msg::Kind.text(l)}</th><th>{Msg::Owner.text(l)}</th><th>{Msg::Weight.text(l)}</th>
                             <th>{Msg::Key.text(l)}</th><th>{Msg::Address.text(l)}</th><th>{Msg::Readiness.text(l)}</th><th>{Msg::Connected.text(l)}</th></tr>
@@ -39,7 +45,7 @@ pub fn Nodes() -> impl IntoView {
                             <tr data-testid=format!("node-{}", n.id)>
                                 <td><code>{n.id.clone()}</code></td><td>{n.kind}</td><td>{n.owner}</td><td>{n.weight}</td>
                                 <td><code data-testid=format!("node-key-{}", n.id)>{n.key}</code></td><td><code>{n.address}</code></td>
-                                <td>{n.attested.map(|h| format!("height {h}")).unwrap_or_else(|| "—".to_owned())}</td>
+                                <td>{n.attested.map(|h| format!("{} {h}", Msg::Height.text(l))).unwrap_or_else(|| "—".to_owned())}</td>
                                 <td>{if n.connected { "●" } else { "○" }}</td>
                             </tr>
                         }).collect_view()}
@@ -47,7 +53,7 @@ pub fn Nodes() -> impl IntoView {
                     {(!t.evidence.is_empty()).then(|| view! {
                         <h2>{Msg::Evidence.text(l)}</h2>
                         <ul data-testid="evidence">{t.evidence.into_iter().map(|(h, node)| view! {
-                            <li>"height "{h}": "<code>{node.clone()}</code>" signed two different votes. "
+                            <li>{Msg::Height.text(l)}" "{h}": "<code>{node.clone()}</code>" "{t_equivocated(l)}" "
                                 <SuspendSealer node />
                             </li>
                         }).collect_view()}</ul>
@@ -69,9 +75,20 @@ fn SuspendSealer(node: String) -> impl IntoView {
         <button data-testid=format!("evidence-draft-{node}") on:click=move |_| {
             let action = id.parse::<NodeId>().map(|node| vec![Action::DemoteNode { node, override_fault_tolerance: false }]).map_err(|_| "bad node id".to_owned());
             create_draft(format!("Demote equivocating sealer {id}"), action, error);
-        }>"Draft its demotion"</button>
+        }>{say(t("Draft its demotion", "起草将其降级的提案"))}</button>
         <FormError testid="evidence-error" error />
     }
+}
+
+const NODE_ID: Text = t("Node id", "节点编号");
+const OWNER: Text = t("Owner member", "所属成员机构");
+const PUBLIC_KEY: Text = t("Public key (ed25519:…)", "公钥（ed25519:…）");
+const ADDRESS: Text = t("Address host:port", "地址 host:port");
+const WEIGHT: Text = t("Weight", "权重");
+const CURRENT_ADDRESS: Text = t("Current address", "当前地址");
+
+fn t_equivocated(lang: Lang) -> &'static str {
+    t("signed two different votes at the same height and round.", "在同一高度和轮次签署了两个不同的投票。").get(lang)
 }
 
 #[component]
@@ -85,35 +102,37 @@ fn NodeForms() -> impl IntoView {
         RwSignal::new(String::new()),
     );
     let error = RwSignal::new(None);
+    let lang = use_lang();
     let draft = move |kind: &'static str| {
+        let l = lang.get_untracked();
         let actions = (|| -> Result<Vec<Action>, String> {
-            let node = parsed::<NodeId>(node, "the node id")?;
-            let address_of = |value: RwSignal<String>, what: &str| {
-                governance_contracts::codec::BoundedString::try_new(required(value, what)?)
-                    .map_err(|_| format!("{what} is too long"))
+            let node = parsed::<NodeId>(node, NODE_ID, l)?;
+            let address_of = |value: RwSignal<String>, what: Text| {
+                governance_contracts::codec::BoundedString::try_new(required(value, what, l)?)
+                    .map_err(|_| too_long(what, l))
             };
             Ok(vec![match kind {
                 "admit" => Action::AdmitNode {
                     node,
-                    owner: parsed(owner, "the owner member")?,
-                    key: parsed::<PublicKey>(key, "the node's public key")?,
-                    address: address_of(address, "the address")?,
+                    owner: parsed(owner, OWNER, l)?,
+                    key: parsed::<PublicKey>(key, PUBLIC_KEY, l)?,
+                    address: address_of(address, ADDRESS)?,
                 },
                 "promote" => Action::PromoteNode {
                     node,
-                    weight: Weight(parsed(weight, "the weight")?),
+                    weight: Weight(parsed(weight, WEIGHT, l)?),
                     override_fault_tolerance: false,
                 },
                 "demote" => Action::DemoteNode { node, override_fault_tolerance: false },
                 "remove" => Action::RemoveNode { node, override_fault_tolerance: false },
                 "address" => Action::SetNodeAddress {
                     node,
-                    expected: address_of(expected, "the current address")?,
-                    address: address_of(address, "the new address")?,
+                    expected: address_of(expected, CURRENT_ADDRESS)?,
+                    address: address_of(address, ADDRESS)?,
                 },
                 _ => Action::RevokeNodeKey {
                     node,
-                    key: parsed::<PublicKey>(key, "the key to revoke")?,
+                    key: parsed::<PublicKey>(key, PUBLIC_KEY, l)?,
                     override_fault_tolerance: false,
                 },
             }])
@@ -123,23 +142,26 @@ fn NodeForms() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"Change nodes / 变更节点"</h2>
-            <p>"Sealer changes are checked before anyone signs: the draft shows the sealer set and fault tolerance before and after, and readiness."</p>
+            <h2>{say(t("Change nodes", "变更节点"))}</h2>
+            <p>{say(t(
+                "Sealer changes are checked before anyone signs: the draft shows the sealer set and fault tolerance before and after, and readiness.",
+                "出块节点的变更在任何人签名前先做预检：草案会显示变更前后的出块节点集合、容错能力和就绪状态。",
+            ))}</p>
             <div class="row">
-                <Field label="Node id" testid="node-id" value=node />
-                <Field label="Owner member" testid="node-owner" value=owner />
-                <Field label="Public key" testid="node-key" value=key />
-                <Field label="Address host:port" testid="node-address" value=address />
-                <Field label="Weight" testid="node-weight" value=weight />
-                <Field label="Current address" testid="node-address-expected" value=expected />
+                <Field label=NODE_ID testid="node-id" value=node />
+                <Field label=OWNER testid="node-owner" value=owner />
+                <Field label=PUBLIC_KEY testid="node-key" value=key />
+                <Field label=ADDRESS testid="node-address" value=address />
+                <Field label=WEIGHT testid="node-weight" value=weight />
+                <Field label=CURRENT_ADDRESS testid="node-address-expected" value=expected />
             </div>
             <div class="row">
-                <button data-testid="admit-node-draft" on:click=move |_| draft("admit")>"Admit observer"</button>
-                <button data-testid="promote-node-draft" on:click=move |_| draft("promote")>"Promote to sealer"</button>
-                <button data-testid="demote-node-draft" class="secondary" on:click=move |_| draft("demote")>"Demote"</button>
-                <button data-testid="remove-node-draft" class="secondary" on:click=move |_| draft("remove")>"Remove"</button>
-                <button data-testid="address-node-draft" class="secondary" on:click=move |_| draft("address")>"Change address"</button>
-                <button data-testid="revoke-key-draft" class="secondary" on:click=move |_| draft("revoke")>"Revoke key at once (emergency)"</button>
+                <button data-testid="admit-node-draft" on:click=move |_| draft("admit")>{say(t("Admit observer", "接入观察节点"))}</button>
+                <button data-testid="promote-node-draft" on:click=move |_| draft("promote")>{say(t("Promote to sealer", "升为出块节点"))}</button>
+                <button data-testid="demote-node-draft" class="secondary" on:click=move |_| draft("demote")>{say(t("Demote", "降为观察节点"))}</button>
+                <button data-testid="remove-node-draft" class="secondary" on:click=move |_| draft("remove")>{say(t("Remove", "移除"))}</button>
+                <button data-testid="address-node-draft" class="secondary" on:click=move |_| draft("address")>{say(t("Change address", "变更地址"))}</button>
+                <button data-testid="revoke-key-draft" class="secondary" on:click=move |_| draft("revoke")>{say(t("Revoke key at once (emergency)", "立即吊销密钥（紧急）"))}</button>
             </div>
             <FormError testid="node-error" error />
         </section>
@@ -147,11 +169,44 @@ fn NodeForms() -> impl IntoView {
 }
 
 /// The operator's key-rotation wizard.
+/// A rotation request as this page reviewed it: the node's signed submission, what it does and the proposal it
+/// carries in words, against the chain as the console last saw it.
+#[derive(Clone, PartialEq)]
+struct RotationReview {
+    tx: SignedTransaction,
+    summary: wysiwys::TransactionReview,
+    proposal: wysiwys::ProposalReview,
+}
+
+/// Reads, checks and reviews an uploaded rotation request in `lang`.
+#[cfg(feature = "hydrate")]
+async fn review_request(text: String, lang: Lang) -> Result<RotationReview, String> {
+    let tx = check_request(&text, lang)?;
+    let me = api::whoami().await.map_err(|e| e.to_string())?;
+    let snapshot = api::chain_snapshot().await.map_err(|e| e.to_string())?;
+    let Payload::SubmitProposal { proposal, .. } = &tx.tx.payload else {
+        return Err("a rotation request submits a proposal".to_owned());
+    };
+    let summary = wysiwys::transaction_review(&tx, &me.chain, lang);
+    if !summary.signature_valid {
+        return Err(match lang {
+            Lang::En => {
+                "the request's signature does not verify for this chain: it was not made by this node for this chain"
+                    .to_owned()
+            }
+            Lang::ZhCn => "请求的签名对本链无效：它不是该节点为本链生成的".to_owned(),
+        });
+    }
+    let proposal = wysiwys::ProposalReview::new(proposal, &me.chain, &snapshot, lang);
+    Ok(RotationReview { tx, summary, proposal })
+}
+
 #[component]
 fn Rotation() -> impl IntoView {
+    let lang = use_lang();
     let keys = expect_context::<KeyRing>().0;
     let me = expect_context::<MeResource>().0;
-    let request = RwSignal::new(None::<SignedTransaction>);
+    let request = RwSignal::new(None::<RotationReview>);
     let error = RwSignal::new(None::<String>);
     let result = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -170,17 +225,23 @@ fn Rotation() -> impl IntoView {
                 return;
             };
             leptos::task::spawn_local(async move {
-                if file.size() > 1_048_576.0 {
+                request.set(None);
+                result.set(None);
+                #[allow(
+                    clippy::cast_precision_loss,
+                    reason = "a bound compared with the browser's file size, a double"
+                )]
+                if file.size() > wysiwys::MAX_INPUT_CHARS as f64 {
                     return error.set(Some("this file is too large to be a rotation request".to_owned()));
                 }
                 let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
                     Ok(t) => t.as_string().unwrap_or_default(),
                     Err(_) => return error.set(Some("cannot read the file".to_owned())),
                 };
-                match check_request(&text) {
-                    Ok(tx) => {
+                match review_request(text, lang.get_untracked()).await {
+                    Ok(review) => {
                         error.set(None);
-                        request.set(Some(tx));
+                        request.set(Some(review));
                     }
                     Err(e) => error.set(Some(e)),
                 }
@@ -188,22 +249,19 @@ fn Rotation() -> impl IntoView {
         }
     };
     let authorise = move |_| {
-        let Some(tx) = request.get_untracked() else { return };
+        let Some(review) = request.get_untracked() else { return };
         let Some(signer) = keys.get_untracked() else {
-            return error.set(Some("load your operator key first".to_owned()));
+            return error.set(Some(Msg::KeyNotLoaded.text(lang.get_untracked()).to_owned()));
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
             let outcome = async {
+                let l = lang.get_untracked();
                 let me = me.await.map_err(|e| e.to_string())?;
                 let tables = api::chain_tables().await.map_err(|e| e.to_string())?;
-                let Payload::SubmitProposal { proposal, .. } = &tx.tx.payload else {
+                let Payload::SubmitProposal { proposal, .. } = &review.tx.tx.payload else {
                     return Err("not a rotation request".to_owned());
                 };
-                let proposal = proposal.clone();
-                if !tx.key.verify(&tx.tx.signing_digest(&me.chain), &tx.signature) {
-                    return Err("the request's signature does not verify for this chain".to_owned());
-                }
                 let account: governance_contracts::ids::AccountId = me
                     .identity
                     .as_ref()
@@ -211,21 +269,17 @@ fn Rotation() -> impl IntoView {
                     .account
                     .parse()
                     .map_err(|_| "bad account".to_owned())?;
-                let hex = hex::encode(governance_contracts::codec::encode(&tx));
                 // The node's own request first (a repeat of one already on chain is refused and harmless)...
-                if let Err(e) = send(hex).await
+                if let Err(e) = send(wysiwys::canonical_hex(&review.tx)).await
                     && !e.contains("duplicate")
                     && !e.contains("already")
                 {
                     return Err(e);
                 }
                 // ...then the operator's approval.
-                let valid_until = me.height.saturating_add((tables.max_tx_ttl / 2).max(1));
-                let approval = signer.approve_proposal(&proposal, &me.chain, account.clone());
-                let approve = signer
-                    .approve(proposal.id(&me.chain), vec![approval], &me.chain, account, valid_until)
-                    .map_err(|e| e.to_string())?;
-                send(approve).await.map(|(_, receipt)| receipt)
+                let validity = Validity::for_chain(Height(me.height), tables.max_tx_ttl);
+                let approve = signer.approve_own(&me.chain, &account, proposal, validity).map_err(|e| e.text(l))?;
+                send(approve.hex).await.map(|(_, receipt)| receipt)
             }
             .await;
             busy.set(false);
@@ -237,15 +291,22 @@ fn Rotation() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"Rotate a node's key / 节点密钥轮换"</h2>
-            <p>"On the node, run "<code>"synod key rotate --home DIR"</code>", then upload the "<code>"rotation-request.json"</code>" it wrote. The request is checked here; authorising relays it and signs your approval."</p>
+            <h2>{move || Msg::RotateNodeKey.text(lang.get())}</h2>
+            <p>{move || Msg::RotateNodeKeyHelp.text(lang.get())}</p>
             <input type="file" accept=".json,application/json" data-testid="rotation-file" on:change=on_file />
-            {move || request.get().map(|tx| {
-                let words = crate::wysiwys::describe_transaction(&tx.tx);
+            {move || request.get().map(|review| {
+                let RotationReview { summary, proposal, .. } = review;
                 view! {
                     <div data-testid="rotation-review">
-                        <ul>{words.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
-                        <button data-testid="rotation-authorise" disabled=move || !ready.get() || busy.get() on:click=authorise>"Authorise rotation"</button>
+                        <p><strong>{summary.headline}</strong></p>
+                        <ul>{summary.details.into_iter().map(|w| view! { <li class="mono">{w}</li> }).collect_view()}</ul>
+                        <ul>{summary.checks.into_iter().map(|c| view! {
+                            <li class=if c.ok { "ok" } else { "bad" }>{c.text}</li>
+                        }).collect_view()}</ul>
+                        <ReviewBody review=proposal />
+                        <button data-testid="rotation-authorise" disabled=move || !ready.get() || busy.get() on:click=authorise>
+                            {move || Msg::AuthoriseRotation.text(lang.get())}
+                        </button>
                     </div>
                 }
             })}
@@ -255,10 +316,10 @@ fn Rotation() -> impl IntoView {
     }
 }
 
-/// Checks an uploaded rotation request: a node's own proposal whose actions all rotate that node's key.
-pub fn check_request(text: &str) -> Result<SignedTransaction, String> {
-    let tx: SignedTransaction =
-        serde_json::from_str(text).map_err(|e| format!("this is not a rotation request: {e}"))?;
+/// Checks an uploaded rotation request (the JSON `synod key rotate` writes, or canonical hex): a node's own
+/// proposal whose actions all rotate that node's key.
+pub fn check_request(text: &str, lang: Lang) -> Result<SignedTransaction, String> {
+    let tx = wysiwys::parse_transaction_text(text).map_err(|e| e.text(lang))?;
     let governance_contracts::types::Principal::Node(node) = &tx.tx.sender else {
         return Err("a rotation request is sent by the node itself".to_owned());
     };

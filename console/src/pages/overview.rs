@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use crate::{
     api::{self, NodeRow, Tables},
     app::{ChainVersion, use_lang},
-    i18n::Msg,
+    i18n::{Lang, Msg},
     pages::forms::show,
 };
 
@@ -37,7 +37,10 @@ pub fn Overview() -> impl IntoView {
                             <div class="card"><p>{Msg::LastBlock.text(l)}</p><h2 data-testid="last-block-time">{format_time(t.last_block_time_ms)}</h2></div>
                             <div class="card"><p>{Msg::Sealers.text(l)}" / "{Msg::Observers.text(l)}</p>
                                 <h2 data-testid="node-counts">{sealers}" / "{observers}</h2>
-                                <p>"tolerates "{t.fault_tolerance}" faulty"</p></div>
+                                <p>{match l {
+                                    Lang::En => format!("tolerates {} faulty sealer weight", t.fault_tolerance),
+                                    Lang::ZhCn => format!("可容忍故障出块权重 {}", t.fault_tolerance),
+                                }}</p></div>
                         </div>
                         <h2>{Msg::NetworkPicture.text(l)}</h2>
                         <NetworkPicture nodes=t.nodes.clone() />
@@ -62,7 +65,7 @@ pub fn Overview() -> impl IntoView {
                     <ul data-testid="recent-events">
                         {x.recent.into_iter().map(|r| view! { <li>{format_time(u64::try_from(r.at_ms).unwrap_or(0))}" "<code>{r.kind}</code>" "{r.actor}" "<code>{r.subject}</code></li> }).collect_view()}
                     </ul>
-                    <h2>"Nodes this console reads from"</h2>
+                    <h2>{match l { Lang::En => "Nodes this console reads from", Lang::ZhCn => "本控制台读取的节点" }}</h2>
                     <ul data-testid="node-health">
                         {x.node_health.into_iter().map(|(url, ok, what)| view! { <li class=if ok { "ok" } else { "bad" }><code>{url}</code>" "{what}</li> }).collect_view()}
                     </ul>

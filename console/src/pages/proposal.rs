@@ -3,19 +3,19 @@
 
 use std::sync::Arc;
 
-use governance_contracts::ids::{AccountId, ProposalId};
+use governance_contracts::ids::{AccountId, Height, ProposalId};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{self, ProposalInfo, TallyView},
     app::{ChainVersion, KeyRing, MeResource, use_lang},
-    i18n::{Lang, Msg},
+    i18n::{Lang, Msg, t},
     pages::{
-        forms::{FormError, show},
+        forms::{FormError, say, show},
         review::{Review, Reviewed},
     },
-    signer::Signer,
+    signer::{Signer, Validity},
 };
 
 /// Relays a signed transaction (canonical hex) and waits for its receipt: `(tx hash, receipt in words)`.
@@ -57,10 +57,10 @@ pub fn ProposalPage() -> impl IntoView {
     }
 }
 
-/// Builds one signed transaction (canonical hex) from the loaded key, the chain, the signer's account and the
-/// `valid_until` height.
+/// Builds one signed transaction (canonical hex) from the loaded key, the chain, the signer's account and how long
+/// the transaction stays valid.
 type Build = Arc<
-    dyn Fn(&Signer, &governance_contracts::domain::ChainIdentity, AccountId, u64) -> Result<String, String>
+    dyn Fn(&Signer, &governance_contracts::domain::ChainIdentity, &AccountId, Validity) -> Result<String, String>
         + Send
         + Sync,
 >;
@@ -166,8 +166,8 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
                     .account
                     .parse()
                     .map_err(|_| "bad account id".to_owned())?;
-                let valid_until = me.height.saturating_add((tables.max_tx_ttl / 2).max(1));
-                let hex = build(&signer, &me.chain, account, valid_until)?;
+                let validity = Validity::for_chain(Height(me.height), tables.max_tx_ttl);
+                let hex = build(&signer, &me.chain, &account, validity)?;
                 send(hex).await
             }
             .await;
@@ -188,10 +188,12 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
                 error.set(Some("the proposal has not been reviewed here: nothing to sign".to_owned()));
                 return;
             };
-            act(Arc::new(move |signer, chain, account, valid_until| {
-                let approval = signer.approve_proposal(&reviewed.proposal, chain, account.clone());
-                let id = reviewed.proposal.id(chain);
-                signer.approve(id, vec![approval], chain, account, valid_until).map_err(|e| e.to_string())
+            act(Arc::new(move |signer, chain, account, validity| {
+                let lang = lang.try_get_untracked().unwrap_or_default();
+                signer
+                    .approve_own(chain, account, &reviewed.proposal, validity)
+                    .map(|t| t.hex)
+                    .map_err(|e| e.text(lang))
             }));
         }
     };
@@ -203,8 +205,9 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
         let id_for = id_for.clone();
         move |_| {
             let id_for = id_for.clone();
-            act(Arc::new(move |signer, chain, account, valid_until| {
-                signer.execute(id_for()?, chain, account, valid_until).map_err(|e| e.to_string())
+            act(Arc::new(move |signer, chain, account, validity| {
+                let lang = lang.try_get_untracked().unwrap_or_default();
+                signer.execute(chain, account, id_for()?, validity).map(|t| t.hex).map_err(|e| e.text(lang))
             }));
         }
     };
@@ -212,8 +215,9 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
         let id_for = id_for.clone();
         move |_| {
             let id_for = id_for.clone();
-            act(Arc::new(move |signer, chain, account, valid_until| {
-                signer.cancel(id_for()?, chain, account, valid_until).map_err(|e| e.to_string())
+            act(Arc::new(move |signer, chain, account, validity| {
+                let lang = lang.try_get_untracked().unwrap_or_default();
+                signer.cancel(chain, account, id_for()?, validity).map(|t| t.hex).map_err(|e| e.text(lang))
             }));
         }
     };
@@ -240,18 +244,19 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
                         Ok(t) => t.as_string().unwrap_or_default(),
                         Err(_) => return error.set(Some("cannot read the file".to_owned())),
                     };
+                    let l = lang.try_get_untracked().unwrap_or_default();
                     let approval: governance_contracts::types::Approval =
                         match crate::signer::parse_offline_approval(&text) {
                             Ok(a) => a,
-                            Err(e) => return error.set(Some(e.to_string())),
+                            Err(e) => return error.set(Some(e.text(l))),
                         };
-                    act(Arc::new(move |signer, chain, account, valid_until| {
-                        crate::signer::verify_approval(&approval, &reviewed.proposal, chain)
-                            .map_err(|e| e.to_string())?;
+                    act(Arc::new(move |signer, chain, account, validity| {
+                        crate::signer::verify_approval(&approval, &reviewed.proposal, chain).map_err(|e| e.text(l))?;
                         let id = reviewed.proposal.id(chain);
                         signer
-                            .approve(id, vec![approval.clone()], chain, account, valid_until)
-                            .map_err(|e| e.to_string())
+                            .approve(chain, account, id, vec![approval.clone()], validity)
+                            .map(|t| t.hex)
+                            .map_err(|e| e.text(l))
                     }));
                 });
             }
@@ -288,7 +293,7 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
                     view! { <button data-testid="approve" disabled=move || !ready.get() || busy.get() || reviewed.get().is_none() on:click=approve>{Msg::Approve.text(l)}</button> }.into_any()
                 }}
                 <button data-testid="cancel" class="secondary" disabled=move || !ready.get() || busy.get() on:click=cancel>{Msg::Cancel.text(l)}</button>
-                <label>"Upload an approval signed offline (synod proposal sign)"
+                <label>{say(t("Upload an approval signed offline (synod proposal sign)", "上传离线签署的批准（synod proposal sign）"))}
                     <input type="file" data-testid="upload-approval" on:change=upload />
                 </label>
             </div>
@@ -297,7 +302,7 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
             <button data-testid="apply" disabled=move || !ready.get() || busy.get() on:click=execute>{Msg::Apply.text(l)}</button>
         })}
         <section class="card">
-            <h2>"History"</h2>
+            <h2>{say(t("History", "历史"))}</h2>
             <ul>{detail.history.iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view()}</ul>
         </section>
     }

@@ -38,7 +38,7 @@ pub fn Review(proposal_hex: String, expected_id: String, reviewed: RwSignal<Opti
                 show(async {
                 let me = me.await.map_err(|e| e.to_string())?;
                 let snapshot = snapshot.await.map_err(|e| e.to_string())?;
-                let proposal = wysiwys::decode_proposal(&hex.get_value()).map_err(|e| e.to_string())?;
+                let proposal = wysiwys::decode_proposal(&hex.get_value()).map_err(|e| e.text(l))?;
                 let review = wysiwys::ProposalReview::new(&proposal, &me.chain, &snapshot, l);
                 let digest = review.digest.clone();
                 let matches = digest == expected.get_value();
@@ -47,48 +47,79 @@ pub fn Review(proposal_hex: String, expected_id: String, reviewed: RwSignal<Opti
                 } else {
                     reviewed.set(None);
                 }
-                let command = wysiwys::second_device_command(&digest);
+                let file_json = wysiwys::proposal_file_json(&proposal);
                 Ok::<_, String>(view! {
                     <section class="card review" data-testid="review">
-                        <h2 data-testid="review-title">{proposal.title.to_string()}</h2>
-                        <p>{proposal.description.to_string()}</p>
-                        <ol>
-                            {review.actions.into_iter().map(|action| view! {
-                                <li data-testid="review-action">
-                                    <p><strong>{action.headline}</strong></p>
-                                    <table class="change"><tbody>
-                                        {action.changes.into_iter().map(|c| view! {
-                                            <tr>
-                                                <th>{c.what}</th>
-                                                <td class="before">{c.before}</td>
-                                                <td>"→"</td>
-                                                <td class="after">{c.after}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody></table>
-                                    <ul>
-                                        {action.checks.into_iter().map(|c| view! {
-                                            <li class=if c.ok { "ok" } else { "bad" } data-testid="review-check">
-                                                {if c.ok { "✓ " } else { "✗ " }}{c.text}
-                                            </li>
-                                        }).collect_view()}
-                                    </ul>
-                                </li>
-                            }).collect_view()}
-                        </ol>
+                        <h2 data-testid="review-title">{review.title.clone()}</h2>
+                        <p>{review.description.clone()}</p>
+                        <ReviewBody review=review.clone() />
                         <p>{Msg::Digest.text(l)}</p>
                         <p class="digest mono" data-testid="digest">{digest.clone()}</p>
                         {(!matches).then(|| view! {
-                            <p class="bad" data-testid="digest-mismatch">
-                                "The digest computed here differs from the id the server gave: do not sign. / 本地计算的摘要与服务器给出的编号不一致：请勿签名。"
-                            </p>
+                            <p class="bad" data-testid="digest-mismatch">{Msg::DigestMismatch.text(l)}</p>
                         })}
                         <p>{Msg::CheckOnSecondDevice.text(l)}</p>
-                        <pre class="mono" data-testid="second-device">{command}</pre>
+                        <pre class="mono" data-testid="second-device">{review.second_device_command.clone()}"\n# "{review.second_device_line.clone()}</pre>
+                        <details data-testid="proposal-file">
+                            <summary>{Msg::ProposalFile.text(l)}" "<code>{review.file_name.clone()}</code></summary>
+                            <pre class="mono">{file_json}</pre>
+                        </details>
                     </section>
                 })
                 }.await)
             })}
         </Suspense>
+    }
+}
+
+/// A reviewed proposal's proposer, expiry, actions (each with its before → after, the approval it needs and its
+/// checks), the sealer pre-flight and the checks about the proposal as a whole.
+#[component]
+pub fn ReviewBody(review: wysiwys::ProposalReview) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.try_get_untracked().unwrap_or_default();
+    let checks = |checks: Vec<wysiwys::Check>| {
+        view! {
+            <ul class="checks">
+                {checks.into_iter().map(|c| view! {
+                    <li class=if c.ok { "ok" } else { "bad" } data-testid="review-check">{c.text}</li>
+                }).collect_view()}
+            </ul>
+        }
+    };
+    let changes = |changes: Vec<wysiwys::Change>| {
+        view! {
+            <table class="change"><tbody>
+                {changes.into_iter().map(|c| view! {
+                    <tr>
+                        <th>{c.what}</th>
+                        <td class="before">{c.before}</td>
+                        <td>"→"</td>
+                        <td class="after">{c.after}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody></table>
+        }
+    };
+    view! {
+        <p data-testid="review-proposer">{Msg::Proposer.text(l)}": "{review.proposer}" · "{Msg::ExpiresAt.text(l)}" "{review.expires_at.0}</p>
+        {checks(review.checks)}
+        <ol>
+            {review.actions.into_iter().map(|action| view! {
+                <li data-testid="review-action">
+                    <p><strong>{action.headline}</strong></p>
+                    {changes(action.changes)}
+                    <ul class="needs">{action.needs.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+                    {checks(action.checks)}
+                </li>
+            }).collect_view()}
+        </ol>
+        {review.sealers.map(|preflight| view! {
+            <section data-testid="sealer-preflight">
+                <h3>{Msg::SealerPreflight.text(l)}</h3>
+                {changes(preflight.changes)}
+                {checks(preflight.checks)}
+            </section>
+        })}
     }
 }

@@ -156,8 +156,9 @@ pub async fn mark_submitted(id: i64, tx_hash: &str) -> Result<(), ServerFnError>
 /// Dry-runs a proposal on the node.
 pub async fn dry_run(proposal_hex: &str) -> Result<DryRunView, ServerFnError> {
     let state = AppState::get()?;
-    require_session(&state)?;
-    let proposal = crate::wysiwys::decode_proposal(proposal_hex).map_err(|e| ServerFnError::new(e.to_string()))?;
+    let (session, _) = require_session(&state)?;
+    let lang = session.lang;
+    let proposal = crate::wysiwys::decode_proposal(proposal_hex).map_err(|e| ServerFnError::new(e.text(lang)))?;
     let run = state.node.dry_run(&proposal).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     let applies = matches!(run.receipt.outcome, governance_contracts::types::Outcome::Applied)
         && !run.receipt.events.iter().any(|e| matches!(e, governance_contracts::types::Event::ProposalFailed { .. }));
@@ -173,13 +174,7 @@ pub async fn dry_run(proposal_hex: &str) -> Result<DryRunView, ServerFnError> {
     let requirements = run
         .requirements
         .iter()
-        .map(|r| {
-            format!(
-                "{}: {}",
-                serde_json::to_string(&r.kind).unwrap_or_default(),
-                serde_json::to_string(&r.rule).unwrap_or_default()
-            )
-        })
+        .map(|r| format!("{}: {}", crate::wysiwys::kind_name(r.kind), crate::wysiwys::rule_words(lang, &r.rule)))
         .collect();
     Ok(DryRunView { applies, outcome, requirements })
 }

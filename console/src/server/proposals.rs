@@ -90,14 +90,19 @@ pub async fn list(status: &str, kind: &str, text: &str, after: &str) -> Result<P
     Ok(ProposalPage { rows: page.items.into_iter().map(row).collect(), next: page.next.map(|k| k.to_string()) })
 }
 
-fn rule_words(rule: &governance_contracts::types::Rule) -> String {
-    serde_json::to_string(rule).unwrap_or_default()
+/// A receipt's outcome in a few words: `applied`, or `rejected: <the named reason>`.
+fn outcome_words(outcome: &governance_contracts::types::Outcome) -> String {
+    match outcome {
+        governance_contracts::types::Outcome::Applied => "applied".to_owned(),
+        governance_contracts::types::Outcome::Rejected { reason } => format!("rejected: {reason}"),
+    }
 }
 
 /// One proposal, live from the node.
 pub async fn detail(id: &str) -> Result<ProposalInfo, ServerFnError> {
     let state = AppState::get()?;
     let id: ProposalId = id.parse().map_err(|_| ServerFnError::new("that is not a proposal id (sha256:…)"))?;
+    let lang = current_session().map(|session| session.lang).unwrap_or_default();
     let answer = state
         .node
         .proposal(&id)
@@ -117,8 +122,8 @@ pub async fn detail(id: &str) -> Result<ProposalInfo, ServerFnError> {
         .unwrap_or_default()
         .into_iter()
         .map(|t| TallyView {
-            kind: serde_json::to_value(t.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-            rule: rule_words(&t.rule),
+            kind: crate::wysiwys::kind_name(t.kind),
+            rule: crate::wysiwys::rule_words(lang, &t.rule),
             met: t.met,
             approved_weight: t.approved_weight,
             active_weight: t.active_weight,
@@ -138,14 +143,7 @@ pub async fn detail(id: &str) -> Result<ProposalInfo, ServerFnError> {
     let history = answer
         .receipts
         .iter()
-        .map(|r| {
-            format!(
-                "height {} · {} · {}",
-                r.height,
-                r.hash,
-                serde_json::to_string(&r.receipt.outcome).unwrap_or_default()
-            )
-        })
+        .map(|r| format!("height {} · {} · {}", r.height, r.hash, outcome_words(&r.receipt.outcome)))
         .collect();
     if let Some(mirror) = mirror_of(&answer, height) {
         state.db.upsert_proposal(&mirror).await.ok();
