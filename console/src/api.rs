@@ -460,3 +460,29 @@ pub struct Extras {
 pub async fn overview_extras() -> Result<Extras, ServerFnError> {
     crate::server::proposals::overview_extras().await
 }
+
+/// A webhook as the page lists it.
+pub type WebhookView = crate::model::WebhookInfo;
+
+/// This console's webhooks (governors only).
+#[server]
+pub async fn webhooks() -> Result<Vec<WebhookView>, ServerFnError> {
+    let hooks = crate::server::webhooks::list().await?;
+    Ok(hooks
+        .into_iter()
+        .map(|h| WebhookView { id: h.id, url: h.url, events: h.events.join(", "), member: h.member })
+        .collect())
+}
+
+/// Registers a webhook for `events` (comma-separated: `needs_approval`, `expires_soon`) watching the signed-in
+/// governor's member.
+#[server]
+pub async fn add_webhook(url: String, events: String) -> Result<i64, ServerFnError> {
+    Ok(crate::server::webhooks::add(&url, &events).await?.id)
+}
+
+/// Removes a webhook.
+#[server]
+pub async fn remove_webhook(id: i64) -> Result<bool, ServerFnError> {
+    crate::server::webhooks::remove(id).await
+}

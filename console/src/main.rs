@@ -16,6 +16,7 @@ use console::server::{
     node::NodeClient,
     router::router,
     state::{AppState, Inner},
+    webhooks,
 };
 
 #[tokio::main]
@@ -47,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
         },
     );
     indexer::spawn(state.clone());
+    webhooks::spawn(state.clone(), args.expiry_warning_blocks)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -495,6 +495,19 @@ impl crate::wysiwys::ChainView for ChainSnapshot {
     }
 }
 
+/// A webhook as the page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookInfo {
+    /// Its number.
+    pub id: i64,
+    /// Where notices go.
+    pub url: String,
+    /// The events it receives, comma-separated.
+    pub events: String,
+    /// The member whose approvals it watches.
+    pub member: String,
+}
+
 #[cfg(test)]
 mod tests {
     use governance_contracts::codec::{BoundedString, BoundedVec};

@@ -16,10 +16,11 @@ use console::api::{AuditRows, DraftView, LoginOffer, Me};
 use console::model::{Account, AccountRole, ChainSnapshot, Member, Node, Role, RoleGrant};
 use console::server::auth::{SESSION_COOKIE, login_limiter};
 use console::server::bundle::{Bundle, FileHashes};
-use console::server::db::Db;
+use console::server::db::{Db, MirroredProposal, ProposalState};
 use console::server::node::NodeClient;
 use console::server::router::router;
 use console::server::state::{AppState, Inner};
+use console::server::webhooks::{self, Notice};
 use console::signer::{Signer, Validity};
 use governance_contracts::codec;
 use governance_contracts::contracts::roles::builtin_roles;
@@ -704,4 +705,119 @@ async fn sign_ins_and_drafts_are_audited_and_exported() {
     for row in &audit.rows {
         assert!(export.body.contains(&row.hash), "the export lacks row {} of the trail", row.seq);
     }
+}
+
+// ---- Webhooks ----
+
+/// A registered webhook receives `needs_approval` for each open proposal its member has not approved and
+/// `expires_soon` once few blocks remain, nothing for a proposal one of its member's governors approved, and each
+/// notice once: a second pass sends nothing new.
+#[tokio::test]
+async fn webhooks_announce_each_unapproved_proposal_once() {
+    let console = console().await;
+    let received = Arc::new(std::sync::Mutex::new(Vec::<Notice>::new()));
+    let receiver = Router::new().route(
+        "/hook",
+        axum::routing::post({
+            let received = Arc::clone(&received);
+            move |axum::Json(notice): axum::Json<Notice>| async move {
+                received.lock().expect("the receiver's list").push(notice);
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let address = listener.local_addr().expect("its address");
+    tokio::spawn(async move { axum::serve(listener, receiver).await.ok() });
+    let events = vec!["needs_approval".to_owned(), "expires_soon".to_owned()];
+    console.state.db.add_webhook(&format!("http://{address}/hook"), &events, "m0", 1).await.expect("the hook is added");
+    // Open proposals: m0 has not approved 1 (far from expiry) nor 2 (5 blocks left); m0's governor approved 3.
+    for (n, expires_at, approvers) in [
+        (1_u64, HEIGHT + 1_000, vec!["m1-gov"]),
+        (2, HEIGHT + 5, vec![]),
+        (3, HEIGHT + 1_000, vec!["m0-gov", "m1-gov"]),
+    ] {
+        let proposal = MirroredProposal {
+            id: format!("{n:064x}"),
+            title: format!("proposal {n}"),
+            status: ProposalState::Open,
+            proposer: "m1-gov".to_owned(),
+            kinds: vec!["admit_member".to_owned()],
+            submitted_height: n,
+            expires_at,
+            approved_weight: 1,
+            required_weight: 3,
+            updated_height: HEIGHT,
+            detail: serde_json::to_string(&approvers).expect("a list"),
+        };
+        console.state.db.upsert_proposal(&proposal).await.expect("the proposal is mirrored");
+    }
+    let client = webhooks::client().expect("a client");
+
+    let acknowledged = webhooks::dispatch_once(&console.state, &client, 10).await.expect("a pass");
+    assert_eq!(acknowledged, 3, "two needs-approval notices and one expires-soon notice");
+    let mut got: Vec<(String, String, u64)> = received
+        .lock()
+        .expect("the list")
+        .iter()
+        .map(|n| (n.event.clone(), n.proposal.clone(), n.blocks_left))
+        .collect();
+    got.sort();
+    let id = |n: u64| format!("sha256:{n:064x}");
+    assert_eq!(
+        got,
+        vec![
+            ("expires_soon".to_owned(), id(2), 5),
+            ("needs_approval".to_owned(), id(1), 1_000),
+            ("needs_approval".to_owned(), id(2), 5),
+        ]
+    );
+    let first = received.lock().expect("the list").first().cloned().expect("a notice");
+    assert_eq!(first.member, "m0");
+    assert!(first.url.starts_with(&format!("{ORIGIN}/proposals/sha256:")), "{}", first.url);
+
+    assert_eq!(webhooks::dispatch_once(&console.state, &client, 10).await.expect("a second pass"), 0);
+    assert_eq!(received.lock().expect("the list").len(), 3, "a notice was sent twice");
+}
+
+/// A receiver that refuses a notice gets it again on the next pass, at most five times in all.
+#[tokio::test]
+async fn a_refused_webhook_notice_is_retried_a_bounded_number_of_times() {
+    let console = console().await;
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let receiver = Router::new().route(
+        "/hook",
+        axum::routing::post({
+            let calls = Arc::clone(&calls);
+            move || async move {
+                calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let address = listener.local_addr().expect("its address");
+    tokio::spawn(async move { axum::serve(listener, receiver).await.ok() });
+    let events = vec!["needs_approval".to_owned()];
+    console.state.db.add_webhook(&format!("http://{address}/hook"), &events, "m0", 1).await.expect("the hook is added");
+    let proposal = MirroredProposal {
+        id: format!("{:064x}", 7),
+        title: "proposal 7".to_owned(),
+        status: ProposalState::Open,
+        proposer: "m1-gov".to_owned(),
+        kinds: vec!["freeze_account".to_owned()],
+        submitted_height: 7,
+        expires_at: HEIGHT + 100,
+        approved_weight: 1,
+        required_weight: 3,
+        updated_height: HEIGHT,
+        detail: "[]".to_owned(),
+    };
+    console.state.db.upsert_proposal(&proposal).await.expect("the proposal is mirrored");
+    let client = webhooks::client().expect("a client");
+    for _ in 0..8 {
+        assert_eq!(webhooks::dispatch_once(&console.state, &client, 10).await.expect("a pass"), 0);
+    }
+    let attempts = usize::try_from(webhooks::MAX_ATTEMPTS).expect("a small number");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), attempts);
 }

@@ -9,8 +9,8 @@
 use console::i18n::Lang;
 use console::server::audit::{self, AuditFilter, AuditKind, BreakKind, ChainBreak, NewEntry};
 use console::server::db::{
-    Challenge, Cursor, Db, DraftFilter, DraftStatus, MirroredProposal, NewDraft, NewSession, Page, PageRequest,
-    ProposalFilter, ProposalKey, ProposalState, StoreError, seed, seed_proposal_id,
+    Challenge, Cursor, Db, Delivery, DraftFilter, DraftStatus, MirroredProposal, NewDraft, NewSession, Page,
+    PageRequest, ProposalFilter, ProposalKey, ProposalState, StoreError, seed, seed_proposal_id,
 };
 use serde_json::json;
 
@@ -381,19 +381,33 @@ async fn sessions_expire_and_store_only_the_hash() {
     assert!(db.valid_session("third", 3_000).await.expect("kept").is_some());
 }
 
-/// Webhooks are added, listed and removed; a duplicate URL or a URL that is not HTTP is refused.
+/// Webhooks are added, listed and removed with what they were sent; a duplicate URL or a URL that is not HTTP is
+/// refused.
 #[tokio::test]
 async fn webhooks_round_trip() {
     let (_dir, db) = fresh().await;
     let events = vec!["needs_approval".to_owned(), "expires_soon".to_owned()];
-    let hook = db.add_webhook("https://hooks.example/synod", &events, 10).await.expect("add");
+    let hook = db.add_webhook("https://hooks.example/synod", &events, "m0", 10).await.expect("add");
     assert_eq!(db.list_webhooks().await.expect("list"), vec![hook.clone()]);
-    assert!(matches!(db.add_webhook("https://hooks.example/synod", &events, 11).await, Err(StoreError::Conflict(_))));
-    assert!(matches!(db.add_webhook("file:///etc/passwd", &events, 11).await, Err(StoreError::Invalid { .. })));
-    assert!(matches!(db.add_webhook("https://x.example", &[], 11).await, Err(StoreError::Invalid { .. })));
+    assert!(matches!(
+        db.add_webhook("https://hooks.example/synod", &events, "m0", 11).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(db.add_webhook("file:///etc/passwd", &events, "m0", 11).await, Err(StoreError::Invalid { .. })));
+    assert!(matches!(db.add_webhook("https://x.example", &[], "m0", 11).await, Err(StoreError::Invalid { .. })));
+    assert_eq!(db.delivery(hook.id, "needs_approval", "ab").await.expect("none yet"), None);
+    db.record_delivery(hook.id, "needs_approval", "ab", false, 12).await.expect("a failed attempt");
+    db.record_delivery(hook.id, "needs_approval", "ab", true, 13).await.expect("an acknowledged one");
+    db.record_delivery(hook.id, "needs_approval", "ab", false, 14).await.expect("a later failure");
+    assert_eq!(
+        db.delivery(hook.id, "needs_approval", "ab").await.expect("recorded"),
+        Some(Delivery { attempts: 3, delivered: true }),
+        "attempts count up and an acknowledgement is never taken back"
+    );
     assert!(db.remove_webhook(hook.id).await.expect("remove"));
     assert!(!db.remove_webhook(hook.id).await.expect("remove again"));
     assert!(db.list_webhooks().await.expect("list").is_empty());
+    assert_eq!(db.delivery(hook.id, "needs_approval", "ab").await.expect("gone"), None, "deliveries go with the hook");
 }
 
 /// Appends `n` varied entries, at times 1000, 2000, ...

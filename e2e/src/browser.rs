@@ -100,7 +100,7 @@ impl Drop for Driver {
     }
 }
 
-fn deadline(timeout: Duration) -> Instant {
+pub(crate) fn deadline(timeout: Duration) -> Instant {
     Instant::now().checked_add(timeout).unwrap_or_else(Instant::now)
 }
 

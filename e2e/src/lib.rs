@@ -15,6 +15,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod browser;
+pub mod webhook;
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;

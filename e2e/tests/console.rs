@@ -24,8 +24,9 @@ fn start(name: &str) -> anyhow::Result<Harness> {
 
 /// Three administrators of three organisations admit a new member through the console, each in their own browser
 /// session (two of them on different organisations' consoles): the first drafts and signs, the next two approve
-/// after the console decoded the proposal and computed its digest in their browser; the last approval applies it,
-/// and the pages already open show the new member without a reload.
+/// after the console decoded the proposal and computed its digest in their browser (the second unlocking a key kept
+/// under a passphrase after a page load, the third told by a webhook that the proposal needs their organisation);
+/// the last approval applies it, and the pages already open show the new member without a reload.
 #[test]
 fn administrators_admit_a_member_from_their_own_browsers() -> anyhow::Result<()> {
     let mut harness = start("console_admit_member")?;
@@ -67,9 +68,16 @@ fn administrators_admit_a_member_from_their_own_browsers() -> anyhow::Result<()>
     admin2.click("approve")?;
     admin2.wait_text("action-result", "included", SOON)?;
 
-    // The third finds it among the proposals needing their approval; theirs applies it.
+    // The third registers a webhook for their organisation, which is told the proposal needs its approval; they
+    // find it among the proposals needing their approval, and theirs applies it.
     let admin3 = driver.browser("admin3")?;
     admin3.sign_in(&org1, &harness.key("org3-admin"), "org3-admin")?;
+    let receiver = e2e::webhook::Receiver::start()?;
+    admin3.fill("webhook-url", &receiver.url())?;
+    admin3.click("webhook-add")?;
+    admin3.wait_text("webhook-list", &receiver.url(), SOON)?;
+    let notice = receiver.wait_for(SOON, |n| n["event"] == "needs_approval" && n["proposal"] == digest.as_str())?;
+    assert_eq!(notice["member"], "org3", "the notice is for another member: {notice}");
     admin3.click("needs-approval-link")?;
     assert_eq!(admin3.wait_text("digest", "sha256:", SOON)?, digest);
     admin3.click("approve")?;

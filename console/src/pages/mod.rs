@@ -13,3 +13,4 @@ pub mod overview;
 pub mod proposal;
 pub mod proposals;
 pub mod review;
+pub mod webhooks;

@@ -72,6 +72,7 @@ pub fn Overview() -> impl IntoView {
                 }))
             })}
         </Transition>
+        <crate::pages::webhooks::Webhooks />
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Args {
     /// and the CSRF check are bound to it. Defaults to `http://<listen>`.
     #[arg(long, value_name = "URL")]
     pub public_origin: Option<String>,
+    /// Webhooks announce `expires_soon` once an unapproved proposal has at most this many blocks left.
+    #[arg(long, value_name = "BLOCKS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub expiry_warning_blocks: u64,
 }
 
 impl Args {

@@ -1167,15 +1167,27 @@ pub struct Webhook {
     pub url: String,
     /// The events it wants (e.g. `needs_approval`, `expires_soon`).
     pub events: Vec<String>,
+    /// The member whose approvals it watches.
+    pub member: String,
     /// When it was added.
     pub created_ms: i64,
 }
 
+/// What a webhook was told about one proposal so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// How many times the notice was sent.
+    pub attempts: i64,
+    /// Whether the receiver acknowledged it (answered 2xx).
+    pub delivered: bool,
+}
+
 impl Db {
-    /// Adds a webhook for `url` (which must be `http://` or `https://`); refused when the URL is already registered
-    /// or [`MAX_WEBHOOKS`] exist.
-    pub async fn add_webhook(&self, url: &str, events: &[String], now_ms: i64) -> Result<Webhook> {
+    /// Adds a webhook for `url` (which must be `http://` or `https://`) watching `member`'s approvals; refused when
+    /// the URL is already registered or [`MAX_WEBHOOKS`] exist.
+    pub async fn add_webhook(&self, url: &str, events: &[String], member: &str, now_ms: i64) -> Result<Webhook> {
         check_text("webhook URL", url, MAX_URL_LEN)?;
+        check_text("webhook member", member, MAX_NAME_LEN)?;
         if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
             return Err(StoreError::Invalid {
                 field: "webhook URL",
@@ -1197,33 +1209,83 @@ impl Db {
             return Err(StoreError::Conflict(format!("a webhook for {url} already exists")));
         }
         let (id,): (i64,) =
-            sqlx::query_as("INSERT INTO webhooks (url, events, created_ms) VALUES (?, ?, ?) RETURNING id")
+            sqlx::query_as("INSERT INTO webhooks (url, events, member, created_ms) VALUES (?, ?, ?, ?) RETURNING id")
                 .bind(url)
                 .bind(events_text)
+                .bind(member)
                 .bind(now_ms)
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
-        Ok(Webhook { id, url: url.to_owned(), events, created_ms: now_ms })
+        Ok(Webhook { id, url: url.to_owned(), events, member: member.to_owned(), created_ms: now_ms })
     }
 
     /// Every webhook (at most [`MAX_WEBHOOKS`]), oldest first.
     pub async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
-        let rows: Vec<(i64, String, String, i64)> =
-            sqlx::query_as("SELECT id, url, events, created_ms FROM webhooks ORDER BY id LIMIT ?")
+        let rows: Vec<(i64, String, String, String, i64)> =
+            sqlx::query_as("SELECT id, url, events, member, created_ms FROM webhooks ORDER BY id LIMIT ?")
                 .bind(i64::from(MAX_WEBHOOKS))
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, url, events, created_ms)| Webhook { id, url, events: split_list(&events), created_ms })
+            .map(|(id, url, events, member, created_ms)| Webhook {
+                id,
+                url,
+                events: split_list(&events),
+                member,
+                created_ms,
+            })
             .collect())
     }
 
-    /// Removes a webhook; returns whether it existed.
+    /// Removes a webhook and what it was sent; returns whether it existed.
     pub async fn remove_webhook(&self, id: i64) -> Result<bool> {
-        let result = sqlx::query("DELETE FROM webhooks WHERE id = ?").bind(id).execute(&self.pool).await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = ?").bind(id).execute(&mut *tx).await?;
+        let result = sqlx::query("DELETE FROM webhooks WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(result.rows_affected() > 0)
+    }
+
+    /// What webhook `webhook` was told about `proposal` under `event`, if anything.
+    pub async fn delivery(&self, webhook: i64, event: &str, proposal: &str) -> Result<Option<Delivery>> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT attempts, delivered FROM webhook_deliveries WHERE webhook_id = ? AND event = ? AND proposal_id = ?",
+        )
+        .bind(webhook)
+        .bind(event)
+        .bind(proposal)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(attempts, delivered)| Delivery { attempts, delivered: delivered != 0 }))
+    }
+
+    /// Records one attempt to tell webhook `webhook` about `proposal` under `event`, and whether it was acknowledged.
+    pub async fn record_delivery(
+        &self,
+        webhook: i64,
+        event: &str,
+        proposal: &str,
+        delivered: bool,
+        now_ms: i64,
+    ) -> Result<()> {
+        check_text("webhook event", event, MAX_KIND_LEN)?;
+        check_text("proposal id", proposal, MAX_HEX_ID_LEN)?;
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (webhook_id, event, proposal_id, attempts, delivered, last_ms) \
+             VALUES (?, ?, ?, 1, ?, ?) \
+             ON CONFLICT (webhook_id, event, proposal_id) DO UPDATE SET \
+             attempts = attempts + 1, delivered = MAX(delivered, excluded.delivered), last_ms = excluded.last_ms",
+        )
+        .bind(webhook)
+        .bind(event)
+        .bind(proposal)
+        .bind(i64::from(delivered))
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }
 

@@ -19,3 +19,4 @@ pub mod router;
 pub mod security;
 pub mod state;
 pub mod views;
+pub mod webhooks;
