@@ -80,19 +80,10 @@ impl Workspace {
         });
 
         let built = self.bundle()?;
-        self.cargo(&[
-            "build",
-            "--profile",
-            "test",
-            "-p",
-            "synod",
-            "--bin",
-            "synod",
-            "-p",
-            "console",
-            "--bin",
-            "synod-console",
-        ])?;
+        // One package at a time: built together, `synod` and `synod-console` unify their dependencies' features
+        // differently from the test build, and RocksDB's C++ would be compiled a second time.
+        self.cargo(&["build", "--profile", "test", "-p", "synod", "--bin", "synod"])?;
+        self.cargo(&["build", "--profile", "test", "-p", "console", "--bin", "synod-console"])?;
         let bin_dir = self.target_dir()?.join("debug");
         let dir = self.root.join(&args.dir);
         let mut children: Vec<Supervised> = Vec::new();
