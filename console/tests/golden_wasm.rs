@@ -81,3 +81,17 @@ fn pem_key_loads_and_signs_in_wasm() {
     let signature = signer.sign_login(&challenge, &chain);
     assert!(console::signer::verify_login(&challenge, &chain, &signer.public_key(), &signature));
 }
+
+/// In wasm, a key sealed under a passphrase opens with it and yields the same key, and a wrong passphrase is
+/// refused.
+#[wasm_bindgen_test]
+fn a_key_sealed_under_a_passphrase_opens_in_wasm() {
+    use console::keystore::{self, KeystoreError, NONCE_BYTES, SALT_BYTES};
+    let signer = Signer::from_secret(SecretKey::from_seed([5; 32]));
+    let chain = TestChain::with_members(1).chain;
+    let sealed =
+        keystore::seal(&signer, &chain, "a long enough passphrase", [3; SALT_BYTES], [4; NONCE_BYTES]).expect("seals");
+    let opened = keystore::open(&sealed, &chain, "a long enough passphrase").expect("opens");
+    assert_eq!(opened.public_key(), signer.public_key());
+    assert_eq!(keystore::open(&sealed, &chain, "another passphrase!").err(), Some(KeystoreError::WrongPassphrase));
+}

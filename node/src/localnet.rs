@@ -407,7 +407,7 @@ pub fn up(args: UpArgs) -> anyhow::Result<std::process::ExitCode> {
     println!("genesis hash {}", chain.genesis_hash);
     let mut children = Vec::new();
     for node in &network.nodes {
-        children.push((node.clone(), spawn_node(&exe, node, &[])?));
+        children.push((node.clone(), spawn_node(&exe, node, &[(crate::runtime::service::STOP_WITH_PARENT_ENV, "1")])?));
     }
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot build the tokio runtime")?;

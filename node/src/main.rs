@@ -324,6 +324,7 @@ fn done(result: anyhow::Result<()>) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> anyhow::Result<ExitCode> {
+    synod::runtime::unblock_stop_signals()?;
     match Cli::parse().command {
         Command::Sim { seeds, seed_start, nodes, height, faults } => sim(seeds, seed_start, nodes, height, faults),
         Command::Bench(args) => synod::bench::run(&args).map(|()| ExitCode::SUCCESS),

@@ -17,7 +17,7 @@ use std::{
 };
 
 use anyhow::{Context, Result, anyhow, bail};
-use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::{Workspace, now};
@@ -65,16 +65,17 @@ struct Supervised {
 impl Workspace {
     /// Runs `cargo xtask up` until ctrl-c or SIGTERM.
     pub fn up(&self, args: &UpArgs) -> Result<()> {
-        // Block SIGINT and SIGTERM before any thread exists, so that every thread inherits the mask and the signals
-        // wait for the watcher below instead of ending the process. Children start with an empty mask (the standard
-        // library resets it), so each handles ctrl-c its own way.
-        let mut signals = SigSet::empty();
-        signals.add(Signal::SIGINT);
-        signals.add(Signal::SIGTERM);
-        signals.thread_block().context("cannot block SIGINT and SIGTERM")?;
+        // SIGINT and SIGTERM are caught by handlers (never blocked: a blocked signal stays blocked in every child
+        // started afterwards, and `synod up`, its nodes and the consoles would then ignore the SIGTERM that stops
+        // them) and reported to the supervision loop.
+        let mut signals =
+            signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])
+                .context("cannot catch SIGINT and SIGTERM")?;
         let (stop_tx, stop_rx) = mpsc::channel();
         std::thread::spawn(move || {
-            if let Ok(signal) = signals.wait() {
+            if let Some(signal) = signals.forever().next()
+                && let Ok(signal) = Signal::try_from(signal)
+            {
                 let _ = stop_tx.send(signal);
             }
         });

@@ -105,6 +105,20 @@ pub(crate) fn init_logging() {
         .try_init();
 }
 
+/// Unblocks SIGINT and SIGTERM in this thread, before any other starts (threads inherit the mask). A supervisor
+/// that blocks them for its own handling passes its mask on to the processes it starts; a node that kept it would
+/// never see the SIGTERM that stops it.
+pub fn unblock_stop_signals() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut stop = nix::sys::signal::SigSet::empty();
+        stop.add(nix::sys::signal::Signal::SIGINT);
+        stop.add(nix::sys::signal::Signal::SIGTERM);
+        stop.thread_unblock().context("cannot unblock SIGINT and SIGTERM")?;
+    }
+    Ok(())
+}
+
 /// Completes on SIGTERM or ctrl-c (SIGINT).
 pub(crate) async fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]

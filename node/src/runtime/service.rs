@@ -103,6 +103,7 @@ fn current_key(store: &NodeStore, node: &NodeId, keys: &[SecretKey]) -> anyhow::
 /// `synod node --home DIR`.
 pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
+    stop_with_parent()?;
     let unknown = failpoint::unknown_names();
     if !unknown.is_empty() {
         bail!("{}: unknown failpoints {unknown:?} (known: {:?})", failpoint::ENV, failpoint::ALL);
@@ -185,4 +186,29 @@ pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     // The transport's tasks end with the runtime.
     runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(exit_code(result))
+}
+
+/// The environment variable `synod up` sets on the nodes it starts: such a node asks the kernel for SIGTERM when
+/// `synod up` ends, however it ends (killed outright included), so no node outlives the network that started it.
+pub const STOP_WITH_PARENT_ENV: &str = "SYNOD_STOP_WITH_PARENT";
+
+/// Arranges, when [`STOP_WITH_PARENT_ENV`] is set, to receive SIGTERM when the parent process ends; stops at once
+/// if the parent is already gone.
+#[cfg(target_os = "linux")]
+fn stop_with_parent() -> anyhow::Result<()> {
+    if std::env::var_os(STOP_WITH_PARENT_ENV).is_none() {
+        return Ok(());
+    }
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
+        .context("cannot ask to be stopped with the process that started this node")?;
+    // The parent may have ended before the request: then this process was re-parented already.
+    if nix::unistd::getppid() == nix::unistd::Pid::from_raw(1) {
+        bail!("the process that started this node has already ended");
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stop_with_parent() -> anyhow::Result<()> {
+    Ok(())
 }
