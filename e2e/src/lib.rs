@@ -15,6 +15,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod browser;
+pub mod proxy;
 pub mod webhook;
 
 use std::collections::BTreeMap;
@@ -79,6 +80,8 @@ pub struct Harness {
     starts: BTreeMap<String, u32>,
     agent: ureq::Agent,
     consoles: Vec<Running>,
+    /// The proxy each node dials each peer through, by (dialler, peer), once [`Harness::proxy_links`] ran.
+    links: BTreeMap<(String, String), proxy::LinkProxy>,
 }
 
 impl Harness {
@@ -115,6 +118,7 @@ impl Harness {
             starts: BTreeMap::new(),
             agent,
             consoles: Vec::new(),
+            links: BTreeMap::new(),
         })
     }
 
@@ -181,6 +185,77 @@ impl Harness {
         Ok(home)
     }
 
+    /// Routes every link between the network's nodes through a proxy of its own (one per direction: each node's
+    /// dial override for each peer, in its `config.toml`), so that [`Self::cut`] and [`Self::heal`] can break and
+    /// restore any link. Call before starting the nodes.
+    pub fn proxy_links(&mut self) -> anyhow::Result<()> {
+        let nodes = self.network.nodes.clone();
+        for dialler in &nodes {
+            let mut config = synod::runtime::config::NodeConfig::load(&dialler.home)?;
+            for peer in nodes.iter().filter(|peer| peer.id != dialler.id) {
+                let proxy = proxy::LinkProxy::start(peer.p2p)?;
+                config.p2p.dial.insert(peer.id.as_str().to_owned(), proxy.address().to_string());
+                self.links.insert((dialler.id.as_str().to_owned(), peer.id.as_str().to_owned()), proxy);
+            }
+            config.save(&dialler.home)?;
+        }
+        Ok(())
+    }
+
+    /// The proxies of the link between `a` and `b`, both directions.
+    fn link(&self, a: &str, b: &str) -> anyhow::Result<[&proxy::LinkProxy; 2]> {
+        let one = |from: &str, to: &str| {
+            self.links
+                .get(&(from.to_owned(), to.to_owned()))
+                .ok_or_else(|| anyhow!("no proxied link {from} → {to}: call proxy_links before starting the nodes"))
+        };
+        Ok([one(a, b)?, one(b, a)?])
+    }
+
+    /// Cuts the link between nodes `a` and `b`: its connections close and neither can reach the other until
+    /// [`Self::heal`].
+    pub fn cut(&self, a: &str, b: &str) -> anyhow::Result<()> {
+        self.link(a, b)?.iter().for_each(|proxy| proxy.cut());
+        Ok(())
+    }
+
+    /// Restores the link between nodes `a` and `b`.
+    pub fn heal(&self, a: &str, b: &str) -> anyhow::Result<()> {
+        self.link(a, b)?.iter().for_each(|proxy| proxy.heal());
+        Ok(())
+    }
+
+    /// Cuts every link between a node of `left` and a node of `right`.
+    pub fn partition(&self, left: &[&str], right: &[&str]) -> anyhow::Result<()> {
+        for a in left {
+            for b in right {
+                self.cut(a, b)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Heals every link between the network's nodes.
+    pub fn heal_all(&self) {
+        self.links.values().for_each(proxy::LinkProxy::heal);
+    }
+
+    /// Checks that every running node holds the same block hash at every height from 1 to `up_to`: no fork.
+    pub fn assert_one_chain(&mut self, up_to: u64) -> anyhow::Result<()> {
+        let ids: Vec<String> = self.node_ids().into_iter().filter(|id| self.running.contains_key(id)).collect();
+        for height in 1..=up_to {
+            let mut hashes = BTreeMap::new();
+            for id in &ids {
+                hashes.insert(id.clone(), self.block_hash(id, height)?);
+            }
+            let first = hashes.values().next().cloned().unwrap_or_default();
+            if hashes.values().any(|hash| *hash != first) {
+                bail!("the nodes disagree at height {height}: {hashes:?}");
+            }
+        }
+        Ok(())
+    }
+
     /// Runs the `synod` CLI with `args` in the test's directory, as an administrator would; returns its standard
     /// output, or fails with its standard error when it exits unsuccessfully.
     pub fn synod(&self, args: &[&str]) -> anyhow::Result<String> {
@@ -237,6 +312,23 @@ impl Harness {
         running.child.kill().with_context(|| format!("cannot kill {id}"))?;
         running.child.wait().with_context(|| format!("cannot reap {id}"))?;
         Ok(())
+    }
+
+    /// Pauses node `id` (SIGSTOP): the process holds its connections and state but does nothing until
+    /// [`Self::resume`].
+    pub fn pause(&self, id: &str) -> anyhow::Result<()> {
+        self.signal(id, Signal::SIGSTOP)
+    }
+
+    /// Resumes a paused node (SIGCONT).
+    pub fn resume(&self, id: &str) -> anyhow::Result<()> {
+        self.signal(id, Signal::SIGCONT)
+    }
+
+    fn signal(&self, id: &str, signal: Signal) -> anyhow::Result<()> {
+        let running = self.running.get(id).ok_or_else(|| anyhow!("node {id} is not running"))?;
+        let pid = Pid::from_raw(i32::try_from(running.child.id()).context("pid out of range")?);
+        kill(pid, signal).with_context(|| format!("cannot send {signal} to {id}"))
     }
 
     /// Stops node `id` with SIGTERM and waits for it to exit (killing it if it takes over 10 s); returns whether it
