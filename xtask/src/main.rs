@@ -68,8 +68,8 @@ enum Task {
         skip: Vec<Phase>,
     },
     /// Run Synod: a local network of 4 sealers and an observer on loopback, each its own process, with demo keys
-    /// (`synod up`), and one web console per demo organisation; builds the bundle, `synod` and `synod-console`
-    /// first (test profile, sharing the test build). Ctrl-C stops everything.
+    /// (`synod up`), and one web console per demo organisation; builds the bundle and the test build (which makes
+    /// `synod` and `synod-console`) first. Ctrl-C stops everything.
     Up(up::UpArgs),
     /// Build the console's browser bundle into `<target>/site/pkg/` with its manifest `bundle.json` (the
     /// `--site` directory of `synod-console`).

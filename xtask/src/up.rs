@@ -81,10 +81,10 @@ impl Workspace {
         });
 
         let built = self.bundle()?;
-        // One package at a time: built together, `synod` and `synod-console` unify their dependencies' features
-        // differently from the test build, and RocksDB's C++ would be compiled a second time.
-        self.cargo(&["build", "--profile", "test", "-p", "synod", "--bin", "synod"])?;
-        self.cargo(&["build", "--profile", "test", "-p", "console", "--bin", "synod-console"])?;
+        // The test build makes both binaries (the integration tests start them). Building them any other way
+        // (`-p synod -p console`, or one package at a time) unifies the dependencies' features differently and
+        // compiles RocksDB's C++ again; this way `cargo xtask up` and `cargo xtask test` share one build.
+        self.cargo(&["test", "--workspace", "--no-run"])?;
         let bin_dir = self.target_dir()?.join("debug");
         let dir = self.root.join(&args.dir);
         let mut children: Vec<Supervised> = Vec::new();
