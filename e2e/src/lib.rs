@@ -15,6 +15,8 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod browser;
+pub mod cli;
+pub mod load;
 pub mod proxy;
 pub mod webhook;
 
@@ -464,6 +466,14 @@ impl Harness {
         Ok(())
     }
 
+    /// Waits until each of the nodes `ids` has committed `height`.
+    pub fn wait_all_height_of(&mut self, ids: &[&str], height: u64, timeout: Duration) -> anyhow::Result<()> {
+        for id in ids {
+            self.wait_height(id, height, timeout)?;
+        }
+        Ok(())
+    }
+
     /// The hash of block `height` as node `id` serves it.
     pub fn block_hash(&self, id: &str, height: u64) -> anyhow::Result<String> {
         match self.get(id, &format!("/v1/blocks/{height}"))? {
@@ -473,6 +483,39 @@ impl Harness {
                 .ok_or_else(|| anyhow!("{id}: block {height} has no hash: {block}")),
             (code, body) => bail!("{id}: /v1/blocks/{height} answered {code}: {body}"),
         }
+    }
+}
+
+impl Harness {
+    /// Starts a steady load of `rate` transactions per second (see [`load`]) sent to every node of the network in
+    /// turn, signed with the demo organisations' keys.
+    pub fn start_load(&self, rate: u32) -> anyhow::Result<load::Load> {
+        let nodes = self.network.nodes.iter().map(LocalNode::url).collect();
+        let organisations = self.network.genesis.members.len();
+        load::Load::start(self.network.genesis.identity(), nodes, &self.dir.join("keys"), organisations, rate)
+    }
+
+    /// Checks that every running node holds each transaction the load acknowledged, in the block it was
+    /// acknowledged in: no acknowledged transaction was lost.
+    pub fn assert_acknowledged_kept(&self, report: &load::LoadReport) -> anyhow::Result<()> {
+        let mut by_height: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+        for (hash, height) in &report.acknowledged {
+            by_height.entry(*height).or_default().push(hash);
+        }
+        for id in self.running.keys() {
+            for (height, hashes) in &by_height {
+                let (code, body) = self.get(id, &format!("/v1/blocks/{height}"))?;
+                if code != 200 {
+                    bail!("{id} lost block {height}, which held acknowledged transactions: {code} {body}");
+                }
+                let held =
+                    load::block_receipts(&body).ok_or_else(|| anyhow!("{id}: block {height} has no receipts"))?;
+                if let Some(lost) = hashes.iter().find(|hash| !held.iter().any(|h| h == *hash)) {
+                    bail!("{id}'s block {height} lacks acknowledged transaction {lost}");
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1,11 +1,14 @@
-//! Network faults on real processes: every link between the nodes runs through a proxy the test can cut and heal
-//! (`Harness::proxy_links`). After each fault heals, every node holds the same chain.
+//! Faults on real processes under steady load: every link between the nodes runs through a proxy the test can cut
+//! and heal (`Harness::proxy_links`), and a load generator (`e2e::load`) sends governance and role-checked
+//! transactions to every node in turn throughout. After each fault heals, every node holds the same chain and every
+//! transaction the load saw acknowledged (its receipt finalised) is in that chain on every node.
 
 #![allow(clippy::arithmetic_side_effects, clippy::disallowed_methods)]
 
 use std::time::{Duration, Instant};
 
 use e2e::Harness;
+use e2e::load::Load;
 
 /// Blocks every 250 ms.
 const BLOCK_INTERVAL_MS: u64 = 250;
@@ -16,13 +19,34 @@ const SOON: Duration = Duration::from_secs(60);
 const RESUME_BOUND: Duration = Duration::from_secs(30);
 /// How long a stalled network is watched to show that it does not progress.
 const STALL_WATCH: Duration = Duration::from_secs(5);
+/// Transactions per second the load offers.
+const LOAD_RATE: u32 = 20;
+/// How long after its acceptance a transaction may take to be acknowledged once the load stops.
+const SETTLE: Duration = Duration::from_secs(10);
 
-fn network(name: &str) -> anyhow::Result<Harness> {
+/// Four sealers with proxied links, started, at height 3, under load.
+fn network(name: &str) -> anyhow::Result<(Harness, Load)> {
     let mut harness = Harness::new(name, 4, 0, BLOCK_INTERVAL_MS)?;
     harness.proxy_links()?;
     harness.start_all()?;
     harness.wait_all_height(3, SOON)?;
-    Ok(harness)
+    let load = harness.start_load(LOAD_RATE)?;
+    Ok((harness, load))
+}
+
+/// Stops the load and checks what every fault test ends with: the nodes hold one chain up to a common height, the
+/// load saw transactions acknowledged, and none of them is missing on any node.
+fn settle(harness: &mut Harness, load: Load) -> anyhow::Result<()> {
+    let report = load.stop(SETTLE)?;
+    println!("{}", report.summary());
+    for refusal in report.refusals.iter().take(3) {
+        println!("  refused: {refusal}");
+    }
+    anyhow::ensure!(!report.acknowledged.is_empty(), "the load saw nothing acknowledged: {report:?}");
+    let end = report.followed_to.max(harness.height("n1")?);
+    harness.wait_all_height(end, SOON)?;
+    harness.assert_one_chain(end)?;
+    harness.assert_acknowledged_kept(&report)
 }
 
 /// The highest height any of `ids` has reached.
@@ -38,7 +62,7 @@ fn highest(harness: &Harness, ids: &[&str]) -> anyhow::Result<u64> {
 /// links heal it catches up, and all four hold the same chain.
 #[test]
 fn a_sealer_cut_off_falls_behind_and_catches_up_when_healed() -> anyhow::Result<()> {
-    let mut harness = network("faults_cut_one_sealer")?;
+    let (mut harness, load) = network("faults_cut_one_sealer")?;
     for peer in ["n1", "n2", "n3"] {
         harness.cut("n4", peer)?;
     }
@@ -50,16 +74,15 @@ fn a_sealer_cut_off_falls_behind_and_catches_up_when_healed() -> anyhow::Result<
     harness.heal_all();
     let target = harness.height("n1")? + 2;
     harness.wait_all_height(target, SOON)?;
-    harness.assert_one_chain(target)?;
     assert!(harness.is_running("n4"), "n4 stopped");
-    Ok(())
+    settle(&mut harness, load)
 }
 
 /// Split 2 + 2, neither half holds more than two thirds of the weight: no node finalises a block while split (no
 /// progress, and so no fork); once healed, progress resumes within the stated bound and all four hold one chain.
 #[test]
 fn a_two_two_partition_halts_without_forking_and_resumes_when_healed() -> anyhow::Result<()> {
-    let mut harness = network("faults_partition_two_two")?;
+    let (mut harness, load) = network("faults_partition_two_two")?;
     harness.partition(&["n1", "n2"], &["n3", "n4"])?;
     // A block already voted on may still land just after the cut: wait until the split network has settled.
     let all = ["n1", "n2", "n3", "n4"];
@@ -80,16 +103,15 @@ fn a_two_two_partition_halts_without_forking_and_resumes_when_healed() -> anyhow
     harness.heal_all();
     harness.wait_all_height(last + 3, RESUME_BOUND)?;
     let resumed_in = healed_at.elapsed();
-    harness.assert_one_chain(last + 3)?;
     println!("progress resumed {resumed_in:?} after the partition healed (bound {RESUME_BOUND:?})");
-    Ok(())
+    settle(&mut harness, load)
 }
 
 /// Each sealer in turn is killed with SIGKILL while the other three keep finalising, then restarted: it replays its
 /// write-ahead log, catches up, and all four hold one chain at the end.
 #[test]
 fn each_sealer_killed_in_turn_restarts_and_catches_up() -> anyhow::Result<()> {
-    let mut harness = network("faults_kill_each_sealer")?;
+    let (mut harness, load) = network("faults_kill_each_sealer")?;
     let sealers = ["n1", "n2", "n3", "n4"];
     for victim in sealers {
         let witness = sealers.iter().copied().find(|id| *id != victim).unwrap_or("n1");
@@ -100,22 +122,58 @@ fn each_sealer_killed_in_turn_restarts_and_catches_up() -> anyhow::Result<()> {
         let target = harness.height(witness)? + 2;
         harness.wait_all_height(target, SOON)?;
     }
-    let end = harness.height("n1")?;
-    harness.assert_one_chain(end)?;
-    Ok(())
+    settle(&mut harness, load)
 }
 
 /// A sealer paused with SIGSTOP (alive, connections open, silent) does not stop the other three; resumed, it catches
 /// up and agrees with them.
 #[test]
 fn a_paused_sealer_resumes_and_catches_up() -> anyhow::Result<()> {
-    let mut harness = network("faults_pause_sealer")?;
+    let (mut harness, load) = network("faults_pause_sealer")?;
     harness.pause("n2")?;
     let paused_at = harness.height("n1")?;
     harness.wait_height("n1", paused_at + 6, SOON)?;
     harness.resume("n2")?;
     let target = harness.height("n1")? + 2;
     harness.wait_all_height(target, SOON)?;
-    harness.assert_one_chain(target)?;
-    Ok(())
+    settle(&mut harness, load)
+}
+
+/// Five sealers under load; the committee removes one by proposal (signed offline with the CLI, as administrators
+/// do): every other node disconnects it at that height, the four left keep finalising the load, and nothing
+/// acknowledged is lost.
+#[test]
+fn a_sealer_removed_by_proposal_under_load_is_cut_off_and_the_rest_finalise() -> anyhow::Result<()> {
+    let mut harness = Harness::new("faults_remove_sealer_under_load", 5, 0, BLOCK_INTERVAL_MS)?;
+    harness.start_all()?;
+    harness.wait_all_height(3, SOON)?;
+    let load = harness.start_load(LOAD_RATE)?;
+    harness.wait_until("the load to be acknowledged", SOON, &[], |_| Ok(load.acknowledged() > 10))?;
+
+    // Four of five organisations' weight (more than two thirds) remove n5.
+    e2e::cli::propose(&harness, "remove-n5", &["remove-node", "--node", "n5"], &["org1", "org2", "org3", "org4"])?;
+    let stayers = ["n1", "n2", "n3", "n4"];
+    harness.wait_until("every other node to drop n5", SOON, &stayers, |h| {
+        for id in stayers {
+            let peers = h.status(id)?["peers"].as_array().cloned().unwrap_or_default();
+            if peers.iter().any(|peer| peer["node_id"] == "n5") {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })?;
+    let removed_at = harness.height("n5")?;
+    let acknowledged = load.acknowledged();
+    let target = harness.height("n1")? + 8;
+    harness.wait_all_height_of(&stayers, target, SOON)?;
+    harness.wait_until(
+        "the load to go on being acknowledged",
+        SOON,
+        &[],
+        |_| Ok(load.acknowledged() > acknowledged),
+    )?;
+    assert!(harness.height("n5")? <= removed_at + 1, "n5 kept receiving blocks after its removal");
+
+    harness.stop("n5")?;
+    settle(&mut harness, load)
 }
