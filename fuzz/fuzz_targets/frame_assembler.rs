@@ -1,0 +1,4 @@
+//! libFuzzer entry point for `fuzz_targets::frame_assembler` (see that function for what it checks).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_targets::frame_assembler(data));
