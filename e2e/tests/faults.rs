@@ -177,3 +177,68 @@ fn a_sealer_removed_by_proposal_under_load_is_cut_off_and_the_rest_finalise() ->
     harness.stop("n5")?;
     settle(&mut harness, load)
 }
+
+/// A sealer that equivocates from inside its own process (`SYNOD_EQUIVOCATE=1`, a test-only build feature: a
+/// conflicting vote before each of its votes, a second proposal after each of its own, all under its own key) runs
+/// with three honest sealers under load: they keep finalising, record evidence naming it with both conflicting
+/// messages, the console shows the evidence to an administrator with a ready draft to demote it, every node holds
+/// one chain, and nothing acknowledged is lost.
+#[test]
+fn an_equivocating_sealer_is_recorded_as_evidence_and_safety_holds() -> anyhow::Result<()> {
+    let mut harness = Harness::new("faults_equivocating_sealer", 4, 0, BLOCK_INTERVAL_MS)?;
+    for id in ["n1", "n2", "n3"] {
+        harness.start(id)?;
+    }
+    harness.start_with_env("n4", &[(synod::byzantine::ENV, "1")])?;
+    harness.wait_all_height(3, SOON)?;
+    let load = harness.start_load(LOAD_RATE)?;
+
+    // Every honest sealer records n4's conflicting votes; its conflicting proposals (made only in the rounds it
+    // proposes) are recorded too.
+    let honest = ["n1", "n2", "n3"];
+    let recorded = |h: &Harness, id: &str, kind: &str| -> anyhow::Result<bool> {
+        let (code, body) = h.get(id, "/v1/evidence?limit=100")?;
+        let list = body["evidence"].as_array().cloned().unwrap_or_default();
+        Ok(code == 200
+            && list
+                .iter()
+                .any(|e| e["offender"] == "n4" && e["kind"] == kind && !e["first"].is_null() && !e["second"].is_null()))
+    };
+    harness.wait_until("every honest sealer to record n4's conflicting votes", SOON, &honest, |h| {
+        for id in honest {
+            if !recorded(h, id, "votes")? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })?;
+    harness.wait_until("an honest sealer to record n4's conflicting proposals", SOON, &honest, |h| {
+        for id in honest {
+            if recorded(h, id, "proposals")? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    })?;
+    assert!(harness.log("n4").contains("equivocating"), "n4 did not say it equivocated");
+    let (_, evidence) = harness.get("n1", "/v1/evidence?limit=100")?;
+    assert!(
+        evidence["evidence"].as_array().is_some_and(|list| list.iter().all(|e| e["offender"] == "n4")),
+        "evidence names an honest sealer: {evidence}"
+    );
+
+    // An administrator sees the evidence in the console and drafts the offender's demotion from it.
+    let console = harness.start_console("org1", &["n1", "n2"])?;
+    let driver = e2e::browser::Driver::start(harness.dir())?;
+    let admin = driver.browser("admin1")?;
+    admin.sign_in(&console, &harness.key("org1-admin"), "org1-admin")?;
+    admin.click("nav-nodes")?;
+    admin.wait_text("evidence", "n4", SOON)?;
+    admin.click("evidence-draft-n4")?;
+    admin.wait_text("digest", "sha256:", SOON)?;
+    assert!(admin.page_text().contains("n4"), "the demotion draft does not name n4");
+
+    let at = harness.height("n1")?;
+    harness.wait_all_height(at + 5, SOON)?;
+    settle(&mut harness, load)
+}

@@ -16,6 +16,7 @@
 //! - [`failpoint`]: named points where a crash test freezes a real process to SIGKILL it.
 
 pub mod bench;
+pub mod byzantine;
 pub mod cli;
 pub mod client;
 pub mod consensus;

@@ -45,8 +45,8 @@ use malachite_core_consensus::{
     SignedConsensusMsg, State, ThresholdParams, ValuePayload, VoteExtensionError, process,
 };
 use malachite_core_types::{
-    LinearTimeouts, PolkaCertificate, Round, RoundCertificate, Timeout, ValidatorSet as _, Validity, ValueOrigin,
-    VoteExtensionPolicy,
+    LinearTimeouts, NilOrVal, PolkaCertificate, Round, RoundCertificate, Timeout, ValidatorSet as _, Validity,
+    ValueOrigin, VoteExtensionPolicy,
 };
 
 use super::context::{
@@ -663,7 +663,12 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
             Effect::StartRound(_, _, _, _, r) => r.resume_with(()),
             Effect::PublishConsensusMsg(message, r) => {
                 match message {
-                    SignedConsensusMsg::Vote(vote) => self.broadcast(NetMessage::Vote(vote)),
+                    SignedConsensusMsg::Vote(vote) => {
+                        if crate::byzantine::armed() {
+                            self.equivocate_vote(&vote)?;
+                        }
+                        self.broadcast(NetMessage::Vote(vote));
+                    }
                     SignedConsensusMsg::Proposal(proposal) => {
                         let hash = proposal.value.0;
                         let block =
@@ -672,7 +677,11 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
                             });
                         let (round, valid_round, proposer) =
                             (proposal.round, proposal.pol_round, proposal.proposer.clone());
+                        let conflict = crate::byzantine::armed().then(|| proposal.message.clone());
                         self.broadcast(NetMessage::Proposal(proposal));
+                        if let Some(conflict) = conflict {
+                            self.equivocate_proposal(conflict)?;
+                        }
                         match block {
                             Some(block) => self.broadcast(NetMessage::Block(Box::new(ProposedBlock {
                                 round,
@@ -792,6 +801,34 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
 
     fn broadcast(&mut self, message: NetMessage) {
         self.outputs.push(Output::Broadcast(message));
+    }
+
+    /// A block hash no block has: what an equivocating sealer votes for or proposes besides its real choice.
+    fn phantom_block(&self, height: ids::Height, round: Round) -> BlockHash {
+        let round = round.as_i64().to_be_bytes();
+        BlockHash(Digest::sha256(&[b"synod equivocation", &height.to_be_bytes(), &round]))
+    }
+
+    /// Broadcasts a vote conflicting with `vote` (see [`crate::byzantine`]).
+    fn equivocate_vote(&mut self, vote: &SignedVote) -> Result<(), HostError> {
+        let mut conflict = vote.message.clone();
+        conflict.value = match conflict.value {
+            NilOrVal::Val(_) => NilOrVal::Nil,
+            NilOrVal::Nil => NilOrVal::Val(self.phantom_block(conflict.height.0, conflict.round)),
+        };
+        let signed = sign_vote(&self.chain, self.key(), conflict).map_err(|e| HostError::Core(e.to_string()))?;
+        tracing::warn!(node = %self.node, "equivocating: a conflicting vote");
+        self.broadcast(NetMessage::Vote(signed));
+        Ok(())
+    }
+
+    /// Broadcasts a second proposal for the height and round of `proposal`, for a block that does not exist.
+    fn equivocate_proposal(&mut self, mut proposal: super::context::Proposal) -> Result<(), HostError> {
+        proposal.value = Value(self.phantom_block(proposal.height.0, proposal.round));
+        let signed = sign_proposal(&self.chain, self.key(), proposal).map_err(|e| HostError::Core(e.to_string()))?;
+        tracing::warn!(node = %self.node, "equivocating: a conflicting proposal");
+        self.broadcast(NetMessage::Proposal(signed));
+        Ok(())
     }
 
     /// The key the current validator set lists for this node, else the first key.

@@ -146,6 +146,7 @@ pub(crate) async fn shutdown_signal() -> anyhow::Result<impl std::future::Future
 /// `fatal: REASON` on standard error and gives a failing exit code.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     init_logging();
+    crate::byzantine::check_environment().map_err(|e| anyhow!(e))?;
     let unknown = failpoint::unknown_names();
     if !unknown.is_empty() {
         bail!(

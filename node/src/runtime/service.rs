@@ -104,6 +104,7 @@ fn current_key(store: &NodeStore, node: &NodeId, keys: &[SecretKey]) -> anyhow::
 pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     stop_with_parent()?;
+    crate::byzantine::check_environment().map_err(|e| anyhow!(e))?;
     let unknown = failpoint::unknown_names();
     if !unknown.is_empty() {
         bail!("{}: unknown failpoints {unknown:?} (known: {:?})", failpoint::ENV, failpoint::ALL);
