@@ -21,78 +21,127 @@ pub fn path(harness: &Harness, name: &str) -> String {
 /// it offline, submits it with their approvals through node `n1` and waits until the proposal has executed.
 /// Returns the proposal's file.
 pub fn propose(harness: &Harness, name: &str, kind: &[&str], approvers: &[&str]) -> anyhow::Result<String> {
+    let accounts: Vec<String> = approvers.iter().map(|org| format!("{org}-admin")).collect();
+    let accounts: Vec<&str> = accounts.iter().map(String::as_str).collect();
+    let drafted = draft(harness, name, "org1-admin", kind)?;
+    let tx = drafted.submission(harness, &accounts)?;
+    submit_and_wait(harness, &tx)?;
+    wait_executed(harness, &drafted.id)?;
+    Ok(drafted.file)
+}
+
+/// A proposal drafted with the CLI: its file and id.
+pub struct Drafted {
+    /// The proposal file.
+    pub file: String,
+    /// The proposal id (`sha256:…`).
+    pub id: String,
+    /// The proposing account (it sends the submission).
+    pub proposer: String,
+    name: String,
+}
+
+/// Drafts proposal `name` of `kind` (a `synod proposal draft` subcommand and its flags, or `--actions FILE`) proposed
+/// by `proposer`, open for 1,000 blocks.
+pub fn draft(harness: &Harness, name: &str, proposer: &str, kind: &[&str]) -> anyhow::Result<Drafted> {
     let genesis = path(harness, "genesis.json");
-    let height = harness.height("n1")?;
-    let expires = height.saturating_add(1_000).to_string();
-    let valid_until = height.saturating_add(200).to_string();
-    let proposal = path(harness, &format!("{name}.proposal.json"));
-    let mut draft = vec!["proposal", "draft"];
-    draft.extend_from_slice(kind);
-    draft.extend_from_slice(&[
-        "--proposer",
-        "org1-admin",
-        "--expires-at",
-        &expires,
-        "--genesis",
-        &genesis,
-        "--out",
-        &proposal,
-    ]);
-    harness.synod(&draft)?;
-    let shown = harness.synod(&["proposal", "show", &proposal, "--genesis", &genesis, "--json"])?;
+    let expires = harness.height("n1")?.saturating_add(1_000).to_string();
+    let file = path(harness, &format!("{name}.proposal.json"));
+    let mut args = vec!["proposal", "draft"];
+    args.extend_from_slice(kind);
+    args.extend_from_slice(&["--proposer", proposer, "--expires-at", &expires, "--genesis", &genesis, "--out", &file]);
+    harness.synod(&args)?;
+    let shown = harness.synod(&["proposal", "show", &file, "--genesis", &genesis, "--json"])?;
     let shown: serde_json::Value = serde_json::from_str(&shown).context("proposal show --json")?;
     let id = shown["proposal_id"].as_str().ok_or_else(|| anyhow!("proposal show printed no id: {shown}"))?.to_owned();
-    let mut approvals = Vec::new();
-    for org in approvers {
-        let approval = path(harness, &format!("{name}.{org}.approval.json"));
-        let key = path(harness, &format!("keys/{org}-admin.pem"));
-        let account = format!("{org}-admin");
+    Ok(Drafted { file, id, proposer: proposer.to_owned(), name: name.to_owned() })
+}
+
+impl Drafted {
+    /// `account` signs its approval offline with its demo key; returns the approval file.
+    pub fn sign(&self, harness: &Harness, account: &str) -> anyhow::Result<String> {
+        self.sign_into(harness, account, &format!("{}.{account}.approval.json", self.name))
+    }
+
+    /// `account` signs its approval offline into the file `name` in the test directory.
+    fn sign_into(&self, harness: &Harness, account: &str, name: &str) -> anyhow::Result<String> {
+        let genesis = path(harness, "genesis.json");
+        let approval = path(harness, name);
+        let key = path(harness, &format!("keys/{account}.pem"));
         harness.synod(&[
             "proposal",
             "sign",
-            &proposal,
+            &self.file,
             "--key",
             &key,
             "--account",
-            &account,
+            account,
             "--genesis",
             &genesis,
             "--out",
             &approval,
         ])?;
-        approvals.push(approval);
+        Ok(approval)
     }
-    let tx = path(harness, &format!("{name}.tx.json"));
-    let key = path(harness, "keys/org1-admin.pem");
-    let mut build = vec!["tx", "build", "submit", "--proposal", &proposal];
-    for approval in &approvals {
-        build.extend_from_slice(&["--approval", approval]);
+
+    /// The proposer's signed transaction submitting the proposal with the approvals of `approvers` (accounts),
+    /// valid for 200 blocks; returns its file.
+    pub fn submission(&self, harness: &Harness, approvers: &[&str]) -> anyhow::Result<String> {
+        let approvals =
+            approvers.iter().map(|account| self.sign(harness, account)).collect::<anyhow::Result<Vec<_>>>()?;
+        let mut args = vec!["submit", "--proposal", self.file.as_str()];
+        for approval in &approvals {
+            args.extend_from_slice(&["--approval", approval]);
+        }
+        self.build(harness, &self.proposer, &format!("{}.tx.json", self.name), &args)
     }
-    build.extend_from_slice(&[
-        "--key",
-        &key,
-        "--sender",
-        "org1-admin",
-        "--valid-until",
-        &valid_until,
-        "--genesis",
-        &genesis,
-        "--out",
-        &tx,
-    ]);
-    harness.synod(&build)?;
-    submit_and_wait(harness, &tx)?;
-    wait_executed(harness, &id)?;
-    Ok(proposal)
+
+    /// `account`'s signed transaction approving the proposal, valid for 200 blocks; returns its file.
+    pub fn approval_tx(&self, harness: &Harness, account: &str) -> anyhow::Result<String> {
+        let approval = self.sign_into(harness, account, &format!("{}.{account}.approve.approval.json", self.name))?;
+        let args = ["approve", "--proposal", self.file.as_str(), "--approval", approval.as_str()];
+        self.build(harness, account, &format!("{}.{account}.tx.json", self.name), &args)
+    }
+
+    /// Runs `synod tx build ARGS` as `sender` with its demo key; returns the transaction file `name`.
+    fn build(&self, harness: &Harness, sender: &str, name: &str, args: &[&str]) -> anyhow::Result<String> {
+        let genesis = path(harness, "genesis.json");
+        let valid_until = harness.height("n1")?.saturating_add(200).to_string();
+        let key = path(harness, &format!("keys/{sender}.pem"));
+        let tx = path(harness, name);
+        let mut all = vec!["tx", "build"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[
+            "--key",
+            &key,
+            "--sender",
+            sender,
+            "--valid-until",
+            &valid_until,
+            "--genesis",
+            &genesis,
+            "--out",
+            &tx,
+        ]);
+        harness.synod(&all)?;
+        Ok(tx)
+    }
+}
+
+/// Submits the signed transaction file `tx` to node `node` with the CLI: `Ok` with its hash when the node took it,
+/// `Err` with the CLI's message (the node's named reason) when it refused.
+pub fn submit_to(harness: &Harness, node: &str, tx: &str) -> anyhow::Result<String> {
+    let url = harness.node(node)?.url();
+    let submitted = harness.synod(&["tx", "submit", tx, "--node", &url, "--json"])?;
+    let submitted: serde_json::Value = serde_json::from_str(&submitted).context("tx submit --json")?;
+    submitted["tx_hash"].as_str().map(str::to_owned).ok_or_else(|| anyhow!("tx submit printed no hash: {submitted}"))
 }
 
 /// Submits a signed transaction file through `n1` with the CLI and waits for its receipt.
 pub fn submit_and_wait(harness: &Harness, tx: &str) -> anyhow::Result<()> {
+    let hash = submit_to(harness, "n1", tx)?;
     let url = harness.node("n1")?.url();
-    let submitted = harness.synod(&["tx", "submit", tx, "--node", &url, "--json"])?;
-    let submitted: serde_json::Value = serde_json::from_str(&submitted).context("tx submit --json")?;
-    let hash = submitted["tx_hash"].as_str().ok_or_else(|| anyhow!("tx submit printed no hash: {submitted}"))?;
-    harness.synod(&["tx", "wait", hash, "--node", &url, "--timeout", "60s"])?;
+    harness.synod(&["tx", "wait", &hash, "--node", &url, "--timeout", "60s"])?;
     Ok(())
 }
 

@@ -1,0 +1,234 @@
+//! User stories scripted with the `synod` CLI on a live network, as compliance staff and alliance administrators
+//! script them: proposals drafted and signed offline, transactions built offline and submitted to nodes, and the
+//! outcome read back from every node's API.
+
+#![allow(clippy::arithmetic_side_effects, clippy::disallowed_methods)]
+
+use std::time::Duration;
+
+use anyhow::{anyhow, ensure};
+use e2e::Harness;
+use e2e::cli::{Drafted, draft, path, submit_and_wait, submit_to, wait_executed};
+use serde_json::Value;
+
+/// Blocks every 250 ms.
+const BLOCK_INTERVAL_MS: u64 = 250;
+/// How long any one wait may take.
+const SOON: Duration = Duration::from_secs(60);
+/// Every node of the stories' network.
+const NODES: [&str; 4] = ["n1", "n2", "n3", "n4"];
+
+fn network(name: &str) -> anyhow::Result<Harness> {
+    let mut harness = Harness::new(name, 4, 0, BLOCK_INTERVAL_MS)?;
+    harness.start_all()?;
+    harness.wait_all_height(2, SOON)?;
+    Ok(harness)
+}
+
+/// Drafts, submits with the approvals of `approvers` and waits until the proposal executed.
+fn enact(harness: &Harness, name: &str, proposer: &str, kind: &[&str], approvers: &[&str]) -> anyhow::Result<Drafted> {
+    let drafted = draft(harness, name, proposer, kind)?;
+    submit_and_wait(harness, &drafted.submission(harness, approvers)?)?;
+    wait_executed(harness, &drafted.id)?;
+    Ok(drafted)
+}
+
+/// `account`'s grant of `role` as node `node` lists it in `/v1/roles`, if any.
+fn grant(harness: &Harness, node: &str, account: &str, role: &str) -> anyhow::Result<Option<Value>> {
+    let (code, body) = harness.get(node, "/v1/roles")?;
+    ensure!(code == 200, "{node}: /v1/roles answered {code}: {body}");
+    Ok(body["grants"]
+        .as_array()
+        .and_then(|grants| grants.iter().find(|g| g["account"] == account && g["role"] == role).cloned()))
+}
+
+/// Whether every node shows `account`'s grant of `role` as active (`Some(true)`), lapsed (`Some(false)`) or absent
+/// (`None`), all alike.
+fn grant_state_everywhere(harness: &Harness, account: &str, role: &str, want: Option<bool>) -> anyhow::Result<bool> {
+    for node in NODES {
+        let state = grant(harness, node, account, role)?.map(|g| g["active"] == true);
+        if state != want {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Submitting `tx` is refused by every node, each naming `reason`.
+fn refused_everywhere(harness: &Harness, tx: &str, reason: &str, what: &str) -> anyhow::Result<()> {
+    for node in NODES {
+        match submit_to(harness, node, tx) {
+            Ok(hash) => anyhow::bail!("{what}: {node} took it ({hash})"),
+            Err(e) => {
+                let message = format!("{e:#}");
+                ensure!(message.contains(reason), "{what}: {node} refused it without naming {reason}: {message}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A compliance officer grants the delegable role with an expiry and the grant lapses at that height on every
+/// node; renewed, it is revoked; the officer freezes an account and every node refuses that account's transactions
+/// naming the freeze; the officer cannot grant a committee-only role, and once the committee freezes the officer,
+/// the officer cannot unfreeze themselves.
+#[test]
+fn compliance_staff_grant_lapse_revoke_and_freeze_within_the_committees_limits() -> anyhow::Result<()> {
+    let mut harness = network("story_compliance")?;
+    let officer = "org1-compliance";
+    let role = synod::localnet::DEMO_DELEGABLE_ROLE;
+
+    // Granted until a height a few blocks ahead: active everywhere, then lapsed everywhere once that height passed.
+    let until = harness.height("n1")? + 16;
+    let until_text = until.to_string();
+    enact(
+        &harness,
+        "grant",
+        officer,
+        &["grant-role", "--account", "org2-ops", "--role", role, "--until", &until_text],
+        &[officer],
+    )?;
+    harness.wait_until("the grant to be active on every node", SOON, &NODES, |h| {
+        grant_state_everywhere(h, "org2-ops", role, Some(true))
+    })?;
+    harness.wait_all_height(until + 1, SOON)?;
+    harness.wait_until("the grant to lapse on every node", SOON, &NODES, |h| {
+        Ok(grant_state_everywhere(h, "org2-ops", role, Some(false))?
+            || grant_state_everywhere(h, "org2-ops", role, None)?)
+    })?;
+
+    // Renewed (the lapsed grant is what the renewal expects, if the chain still lists it), then revoked.
+    let renew_until = (harness.height("n1")? + 500).to_string();
+    let mut renew = vec!["grant-role", "--account", "org2-ops", "--role", role, "--until", &renew_until];
+    let expected =
+        grant(&harness, "n1", "org2-ops", role)?.and_then(|g| g["expires_at"].as_u64()).map(|h| h.to_string());
+    if let Some(expected) = &expected {
+        renew.extend_from_slice(&["--expected", expected]);
+    }
+    enact(&harness, "renew", officer, &renew, &[officer])?;
+    harness.wait_until("the renewed grant on every node", SOON, &NODES, |h| {
+        grant_state_everywhere(h, "org2-ops", role, Some(true))
+    })?;
+    enact(&harness, "revoke", officer, &["revoke-role", "--account", "org2-ops", "--role", role], &[officer])?;
+    harness.wait_until("the revocation on every node", SOON, &NODES, |h| {
+        grant_state_everywhere(h, "org2-ops", role, None)
+    })?;
+
+    // A frozen account's transactions are refused by every node, naming the freeze.
+    enact(&harness, "freeze", officer, &["freeze", "--account", "org2-ops"], &[officer])?;
+    let address = format!("127.0.0.1:{}", e2e::free_ports(1)?[0]);
+    let (_, n2) = harness.get("n1", "/v1/nodes/n2")?;
+    let current = n2["address"].as_str().ok_or_else(|| anyhow!("n2 has no address: {n2}"))?.to_owned();
+    let frozen = draft(
+        &harness,
+        "frozen-ops",
+        "org2-ops",
+        &["set-address", "--node", "n2", "--expected", &current, "--address", &address],
+    )?;
+    let frozen_tx = frozen.submission(&harness, &["org2-ops"])?;
+    harness.wait_until("the freeze on every node", SOON, &NODES, |h| {
+        Ok(NODES.iter().all(|node| h.get(node, "/v1/accounts/org2-ops").is_ok_and(|(_, a)| a["frozen"] == true)))
+    })?;
+    refused_everywhere(&harness, &frozen_tx, "frozen", "a frozen account's transaction")?;
+
+    // A committee-only role is out of the officer's reach: the proposal is refused when submitted.
+    let operator = draft(
+        &harness,
+        "grant-operator",
+        officer,
+        &["grant-role", "--account", "org2-ops", "--role", "operator", "--until", &renew_until],
+    )?;
+    let operator_tx = operator.submission(&harness, &[officer])?;
+    let refusal = submit_to(&harness, "n1", &operator_tx)
+        .err()
+        .ok_or_else(|| anyhow!("n1 took the officer's grant of operator"))?;
+    let refusal = format!("{refusal:#}");
+    ensure!(
+        refusal.contains("not_eligible") || refusal.contains("not eligible"),
+        "the operator grant was refused for another reason: {refusal}"
+    );
+
+    // The committee freezes the officer (a privileged account); the officer cannot unfreeze themselves.
+    enact(
+        &harness,
+        "freeze-officer",
+        "org1-admin",
+        &["freeze", "--account", officer],
+        &["org1-admin", "org2-admin", "org3-admin"],
+    )?;
+    let unfreeze = draft(&harness, "unfreeze-self", officer, &["unfreeze", "--account", officer])?;
+    let unfreeze_tx = unfreeze.submission(&harness, &[officer])?;
+    refused_everywhere(&harness, &unfreeze_tx, "frozen", "the frozen officer unfreezing themselves")?;
+    Ok(())
+}
+
+/// A member suspended by the committee stops counting: an approval its governor gave before the suspension drops
+/// out of the tally (approved and active weight both shrink), and one its governor gives afterwards is recorded on
+/// chain but never counts.
+#[test]
+fn a_suspended_members_approvals_stop_counting() -> anyhow::Result<()> {
+    let harness = network("story_suspension")?;
+    // A committee proposal with two of four members' approvals: short of two thirds, it waits.
+    let pending = draft(
+        &harness,
+        "define-role",
+        "org1-admin",
+        &[
+            "--actions",
+            &write_actions(
+                &harness,
+                "define-role",
+                r#"[{"action":"define_role","role":"story-role","definition":{"scope":"alliance","delegable":false,"max_grant_blocks":100}}]"#,
+            )?,
+        ],
+    )?;
+    submit_and_wait(&harness, &pending.submission(&harness, &["org1-admin", "org4-admin"])?)?;
+    let counts = tally(&harness, &pending.id)?;
+    ensure!(counts["approved_weight"] == 2 && counts["active_weight"] == 4, "before the suspension: {counts}");
+
+    // The committee suspends org4 (its own weight excluded from the vote).
+    let actions = write_actions(&harness, "suspend", r#"[{"action":"suspend_member","member":"org4"}]"#)?;
+    enact(
+        &harness,
+        "suspend-org4",
+        "org1-admin",
+        &["--actions", &actions],
+        &["org1-admin", "org2-admin", "org3-admin"],
+    )?;
+
+    let counts = tally(&harness, &pending.id)?;
+    ensure!(counts["approved_weight"] == 1 && counts["active_weight"] == 3, "after the suspension: {counts}");
+    let counted = counts["counted"].as_array().cloned().unwrap_or_default();
+    ensure!(!counted.iter().any(|a| a == "org4-admin"), "org4-admin's approval still counts: {counts}");
+
+    // org4's governor can no longer approve anything.
+    let roles = write_actions(
+        &harness,
+        "define-role-2",
+        r#"[{"action":"define_role","role":"story-role-2","definition":{"scope":"alliance","delegable":false,"max_grant_blocks":100}}]"#,
+    )?;
+    let fresh = draft(&harness, "define-role-2", "org1-admin", &["--actions", &roles])?;
+    submit_and_wait(&harness, &fresh.submission(&harness, &["org1-admin"])?)?;
+    submit_and_wait(&harness, &fresh.approval_tx(&harness, "org4-admin")?)?;
+    let counts = tally(&harness, &fresh.id)?;
+    let counted = counts["counted"].as_array().cloned().unwrap_or_default();
+    ensure!(
+        counts["approved_weight"] == 1 && !counted.iter().any(|a| a == "org4-admin"),
+        "a suspended member's new approval counts: {counts}"
+    );
+    Ok(())
+}
+
+/// Writes the JSON list of actions `json` to `<name>.actions.json` in the test directory; returns its path.
+fn write_actions(harness: &Harness, name: &str, json: &str) -> anyhow::Result<String> {
+    let file = path(harness, &format!("{name}.actions.json"));
+    std::fs::write(&file, json)?;
+    Ok(file)
+}
+
+/// The first requirement's tally of proposal `id` on `n1`.
+fn tally(harness: &Harness, id: &str) -> anyhow::Result<Value> {
+    let (code, body) = harness.get("n1", &format!("/v1/proposals/{id}"))?;
+    ensure!(code == 200, "/v1/proposals/{id}: {code} {body}");
+    body["tally"][0].as_object().map(|t| Value::Object(t.clone())).ok_or_else(|| anyhow!("no tally in {body}"))
+}
