@@ -232,3 +232,91 @@ fn tally(harness: &Harness, id: &str) -> anyhow::Result<Value> {
     ensure!(code == 200, "/v1/proposals/{id}: {code} {body}");
     body["tally"][0].as_object().map(|t| Value::Object(t.clone())).ok_or_else(|| anyhow!("no tally in {body}"))
 }
+
+/// A governor's key changes in the middle of a vote: the approval they gave before a routine rotation still counts
+/// after it; once that old key is reported compromised, every approval made with it stops counting, and the old
+/// key can no longer sign for the account.
+#[test]
+fn approvals_survive_a_routine_rotation_and_stop_counting_once_the_key_is_compromised() -> anyhow::Result<()> {
+    let harness = network("story_rotation_mid_vote")?;
+    let genesis = path(&harness, "genesis.json");
+    let actions = write_actions(
+        &harness,
+        "define-role",
+        r#"[{"action":"define_role","role":"mid-vote-role","definition":{"scope":"alliance","delegable":false,"max_grant_blocks":100}}]"#,
+    )?;
+    let pending = draft(&harness, "define-role", "org1-admin", &["--actions", &actions])?;
+    submit_and_wait(&harness, &pending.submission(&harness, &["org1-admin", "org2-admin"])?)?;
+    let counts = tally(&harness, &pending.id)?;
+    ensure!(counts["approved_weight"] == 2, "two approvals before the rotation: {counts}");
+
+    // org2's governor rotates their key routinely: the approval made with the old key still counts.
+    let old_key = path(&harness, "keys/org2-admin.pem");
+    let new_key = path(&harness, "org2-admin-new.pem");
+    harness.synod(&["keygen", "--out", &new_key])?;
+    let valid_until = (harness.height("n1")? + 200).to_string();
+    let rotate = path(&harness, "rotate.tx.json");
+    harness.synod(&[
+        "tx",
+        "build",
+        "rotate-account-key",
+        "--key",
+        &old_key,
+        "--new-key",
+        &new_key,
+        "--sender",
+        "org2-admin",
+        "--valid-until",
+        &valid_until,
+        "--genesis",
+        &genesis,
+        "--out",
+        &rotate,
+    ])?;
+    submit_and_wait(&harness, &rotate)?;
+    let counts = tally(&harness, &pending.id)?;
+    let counted = counts["counted"].as_array().cloned().unwrap_or_default();
+    ensure!(
+        counts["approved_weight"] == 2 && counted.iter().any(|a| a == "org2-admin"),
+        "a routine rotation dropped an approval: {counts}"
+    );
+
+    // The old key leaked: org2's governor marks it compromised with the new key. Its approval stops counting.
+    let valid_until = (harness.height("n1")? + 200).to_string();
+    let compromised = path(&harness, "compromised.tx.json");
+    harness.synod(&[
+        "tx",
+        "build",
+        "mark-key-compromised",
+        "--account",
+        "org2-admin",
+        "--leaked",
+        &old_key,
+        "--key",
+        &new_key,
+        "--sender",
+        "org2-admin",
+        "--valid-until",
+        &valid_until,
+        "--genesis",
+        &genesis,
+        "--out",
+        &compromised,
+    ])?;
+    submit_and_wait(&harness, &compromised)?;
+    let counts = tally(&harness, &pending.id)?;
+    let counted = counts["counted"].as_array().cloned().unwrap_or_default();
+    ensure!(
+        counts["approved_weight"] == 1 && !counted.iter().any(|a| a == "org2-admin"),
+        "an approval made with a compromised key still counts: {counts}"
+    );
+
+    // The old key cannot sign for the account any more.
+    let fresh = draft(&harness, "after-leak", "org2-admin", &["--actions", &actions])?;
+    let stale = fresh.submission(&harness, &["org2-admin"])?;
+    match submit_to(&harness, "n1", &stale) {
+        Ok(hash) => anyhow::bail!("n1 took a transaction signed with a compromised key ({hash})"),
+        Err(e) => ensure!(format!("{e:#}").contains("rejected"), "refused for another reason: {e:#}"),
+    }
+    Ok(())
+}
