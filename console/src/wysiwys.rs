@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use governance_contracts::codec::{self, BoundedVec, MAX_DECODE_BYTES};
+use governance_contracts::contracts::policy;
 use governance_contracts::crypto::PublicKey;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{AccountId, Height, MAX_WEIGHT, MemberId, NodeId, ProposalId, RoleId, TxHash, Weight};
@@ -885,8 +886,6 @@ impl<'a> Reviewer<'a> {
     /// The policy kinds an action needs, as the contracts derive them: from the state before the proposal
     /// applies (so a role defined by the same proposal is not yet delegable).
     fn kinds(&self, action: &Action) -> Vec<ActionKind> {
-        use Action as A;
-        use ActionKind as K;
         let view = self.view;
         let privileged = |account: &AccountId| {
             let governor = view
@@ -896,41 +895,11 @@ impl<'a> Reviewer<'a> {
             let compliance = view.grant(account, &RoleId::compliance()).is_some_and(|g| g.expires_at >= self.next);
             governor || compliance
         };
-        let delegable = |role: &RoleId| view.role(role).is_some_and(|d| d.delegable);
-        let kind = match action {
-            A::AdmitMember { .. } => K::AdmitMember,
-            A::SetMemberWeight { .. } => K::SetMemberWeight,
-            A::SuspendMember { .. } => K::SuspendMember,
-            A::ReinstateMember { .. } => K::ReinstateMember,
-            A::ExpelMember { .. } => K::ExpelMember,
-            A::ReplaceGovernors { .. } => K::ReplaceGovernors,
-            A::CreateAccount { .. } => K::CreateAccount,
-            A::FreezeAccount { account } if privileged(account) => K::FreezePrivilegedAccount,
-            A::FreezeAccount { .. } => K::FreezeAccount,
-            A::UnfreezeAccount { account } if privileged(account) => K::UnfreezePrivilegedAccount,
-            A::UnfreezeAccount { .. } => K::UnfreezeAccount,
-            A::ReplaceAccountKey { .. } => K::ReplaceAccountKey,
-            A::DefineRole { .. } => K::DefineRole,
-            A::GrantRole { role, .. } if delegable(role) => K::GrantDelegableRole,
-            A::GrantRole { .. } => K::GrantRole,
-            A::RevokeRole { role, .. } if delegable(role) => K::RevokeDelegableRole,
-            A::RevokeRole { .. } => K::RevokeRole,
-            A::AdmitNode { .. } => K::AdmitNode,
-            A::PromoteNode { .. } | A::DemoteNode { .. } | A::SetNodeWeight { .. } => K::ChangeSealers,
-            A::RemoveNode { .. } => K::RemoveNode,
-            A::RotateNodeKey { .. } => K::RotateNodeKey,
-            A::SetNodeAddress { .. } => K::SetNodeAddress,
-            A::RevokeNodeKey { .. } => K::RevokeNodeKey,
-            A::ReplaceNodeKey { .. } => K::ReplaceNodeKey,
-            A::SetPolicyRule { .. } => K::SetPolicy,
-            A::SetParams { .. } => K::SetParams,
-            A::CancelProposal { .. } => K::CancelProposal,
-        };
-        let mut kinds = vec![kind];
-        if overrides(action) {
-            kinds.push(K::SealerOverride);
+        let delegable = |role: &RoleId| Ok::<_, std::convert::Infallible>(view.role(role).is_some_and(|d| d.delegable));
+        match policy::kinds_with(action, |account| Ok(privileged(account)), delegable) {
+            Ok(kinds) => kinds,
+            Err(never) => match never {},
         }
-        kinds
     }
 
     fn action(&mut self, number: usize, action: &Action) -> ActionReview {
@@ -1104,16 +1073,7 @@ impl<'a> Reviewer<'a> {
                 self.created.nodes.insert(node.clone(), number);
                 self.created.keys.insert(*key);
                 if !taken {
-                    let record = NodeRecord {
-                        owner: owner.clone(),
-                        kind: NodeKind::Observer,
-                        weight: Weight(0),
-                        address: address.clone(),
-                        key: Some(*key),
-                        key_history: vec![*key],
-                        attested_at: None,
-                        admitted_at: self.next,
-                    };
+                    let record = NodeRecord::admitted(owner.clone(), *key, address.clone(), self.next);
                     self.working.nodes.insert(node.clone(), Some(record));
                 }
                 self.t(T::AdmitNode, &[node, owner])
@@ -1557,7 +1517,7 @@ impl<'a> Reviewer<'a> {
                 weight(&start).abs_diff(weight(&end))
             })
             .fold(0, u64::saturating_add);
-        let overridden = proposal.actions.iter().any(overrides);
+        let overridden = proposal.actions.iter().any(policy::overrides_fault_tolerance);
         let (f_before, f_after) = (before.fault_tolerance, after.fault_tolerance);
         let changes = vec![
             self.change(self.t(T::WhatSealers, &[]), before.words(self.lang), after.words(self.lang)),
@@ -1595,17 +1555,6 @@ impl<'a> Reviewer<'a> {
 }
 
 /// Whether an action carries `override_fault_tolerance`.
-fn overrides(action: &Action) -> bool {
-    matches!(
-        action,
-        Action::PromoteNode { override_fault_tolerance: true, .. }
-            | Action::DemoteNode { override_fault_tolerance: true, .. }
-            | Action::SetNodeWeight { override_fault_tolerance: true, .. }
-            | Action::RemoveNode { override_fault_tolerance: true, .. }
-            | Action::RevokeNodeKey { override_fault_tolerance: true, .. }
-    )
-}
-
 /// Each chain parameter's name with its value before and after.
 fn param_rows(before: &ChainParams, after: &ChainParams) -> Vec<(&'static str, String, String)> {
     vec![

@@ -80,16 +80,7 @@ pub fn admit_node(
         return reject(Rejection::MemberNotActive { member: owner.clone() });
     }
     accounts::register_key(scope, ctx, key, Principal::Node(id.clone()))?;
-    let record = NodeRecord {
-        owner: owner.clone(),
-        kind: NodeKind::Observer,
-        weight: Weight(0),
-        address: address.clone(),
-        key: Some(*key),
-        key_history: vec![*key],
-        attested_at: None,
-        admitted_at: ctx.height,
-    };
+    let record = NodeRecord::admitted(owner.clone(), *key, address.clone(), ctx.height);
     NODES.put(&mut scope.state, id, &record);
     scope.emit(Event::NodeAdmitted { node: id.clone(), owner: owner.clone(), key: *key });
     Ok(())

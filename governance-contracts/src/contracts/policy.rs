@@ -93,15 +93,24 @@ fn is_privileged(store: &dyn Store, ctx: &BlockContext, account: &AccountId) -> 
     Ok(committee::is_governor(store, account)? || roles::holds_role(store, account, &RoleId::compliance(), ctx.height)?)
 }
 
-fn role_kind(store: &dyn Store, role: &RoleId, delegable: ActionKind, committee: ActionKind) -> Result<ActionKind> {
-    Ok(match ROLES.get(store, role)? {
-        Some(def) if def.delegable => delegable,
-        _ => committee,
-    })
-}
-
 /// The kinds an action needs, looked up in the state before it applies.
 pub fn kinds_for(store: &dyn Store, ctx: &BlockContext, action: &Action) -> Result<Vec<ActionKind>> {
+    kinds_with(
+        action,
+        |account| is_privileged(store, ctx, account),
+        |role| Ok(ROLES.get(store, role)?.is_some_and(|def| def.delegable)),
+    )
+}
+
+/// The kinds an action needs, given whether an account is privileged (a governor, or holding the compliance role)
+/// and whether a role is delegable, both in the state before the action applies. The contracts answer those from
+/// their store ([`kinds_for`]); a console reviewing a proposal answers them from its snapshot of the chain, so the
+/// rule the signer is shown is the rule the chain applies.
+pub fn kinds_with<E>(
+    action: &Action,
+    privileged: impl Fn(&AccountId) -> std::result::Result<bool, E>,
+    delegable: impl Fn(&RoleId) -> std::result::Result<bool, E>,
+) -> std::result::Result<Vec<ActionKind>, E> {
     use Action as A;
     use ActionKind as K;
     let kind = match action {
@@ -112,24 +121,16 @@ pub fn kinds_for(store: &dyn Store, ctx: &BlockContext, action: &Action) -> Resu
         A::ExpelMember { .. } => K::ExpelMember,
         A::ReplaceGovernors { .. } => K::ReplaceGovernors,
         A::CreateAccount { .. } => K::CreateAccount,
-        A::FreezeAccount { account } => {
-            if is_privileged(store, ctx, account)? {
-                K::FreezePrivilegedAccount
-            } else {
-                K::FreezeAccount
-            }
-        }
-        A::UnfreezeAccount { account } => {
-            if is_privileged(store, ctx, account)? {
-                K::UnfreezePrivilegedAccount
-            } else {
-                K::UnfreezeAccount
-            }
-        }
+        A::FreezeAccount { account } if privileged(account)? => K::FreezePrivilegedAccount,
+        A::FreezeAccount { .. } => K::FreezeAccount,
+        A::UnfreezeAccount { account } if privileged(account)? => K::UnfreezePrivilegedAccount,
+        A::UnfreezeAccount { .. } => K::UnfreezeAccount,
         A::ReplaceAccountKey { .. } => K::ReplaceAccountKey,
         A::DefineRole { .. } => K::DefineRole,
-        A::GrantRole { role, .. } => role_kind(store, role, K::GrantDelegableRole, K::GrantRole)?,
-        A::RevokeRole { role, .. } => role_kind(store, role, K::RevokeDelegableRole, K::RevokeRole)?,
+        A::GrantRole { role, .. } if delegable(role)? => K::GrantDelegableRole,
+        A::GrantRole { .. } => K::GrantRole,
+        A::RevokeRole { role, .. } if delegable(role)? => K::RevokeDelegableRole,
+        A::RevokeRole { .. } => K::RevokeRole,
         A::AdmitNode { .. } => K::AdmitNode,
         A::PromoteNode { .. } | A::DemoteNode { .. } | A::SetNodeWeight { .. } => K::ChangeSealers,
         A::RemoveNode { .. } => K::RemoveNode,

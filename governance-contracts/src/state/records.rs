@@ -38,6 +38,23 @@ pub struct MemberRecord {
     pub admitted_at: Height,
 }
 
+impl NodeRecord {
+    /// A node as `AdmitNode` creates it at `height`: an observer of `owner` with weight zero, its one key, not yet
+    /// attested.
+    pub fn admitted(owner: MemberId, key: PublicKey, address: NetworkAddress, height: Height) -> Self {
+        Self {
+            owner,
+            kind: NodeKind::Observer,
+            weight: Weight(0),
+            address,
+            key: Some(key),
+            key_history: vec![key],
+            attested_at: None,
+            admitted_at: height,
+        }
+    }
+}
+
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct AccountRecord {
