@@ -200,15 +200,13 @@ pub async fn add(url: &str, events: &str) -> Result<Webhook, leptos::prelude::Se
         .await
         .map_err(|e| leptos::prelude::ServerFnError::new(e.to_string()))?;
     let detail = serde_json::json!({ "webhook": hook.id, "url": hook.url, "events": hook.events, "added": true });
-    crate::server::auth::record(
-        &state,
-        &identity.account,
-        crate::server::audit::AuditKind::Settings,
-        "webhooks",
-        detail,
-    )
-    .await;
+    record_change(&state, &identity.account, detail).await;
     Ok(hook)
+}
+
+/// Writes a change to the webhooks into the audit trail.
+async fn record_change(state: &AppState, account: &str, detail: serde_json::Value) {
+    crate::server::auth::record(state, account, crate::server::audit::AuditKind::Settings, "webhooks", detail).await;
 }
 
 /// Removes webhook `id`.
@@ -217,13 +215,6 @@ pub async fn remove(id: i64) -> Result<bool, leptos::prelude::ServerFnError> {
     let identity = governor(&state)?;
     let removed = state.db.remove_webhook(id).await.map_err(|e| leptos::prelude::ServerFnError::new(e.to_string()))?;
     let detail = serde_json::json!({ "webhook": id, "removed": removed });
-    crate::server::auth::record(
-        &state,
-        &identity.account,
-        crate::server::audit::AuditKind::Settings,
-        "webhooks",
-        detail,
-    )
-    .await;
+    record_change(&state, &identity.account, detail).await;
     Ok(removed)
 }
