@@ -105,27 +105,32 @@ impl Drafted {
 
     /// Runs `synod tx build ARGS` as `sender` with its demo key; returns the transaction file `name`.
     fn build(&self, harness: &Harness, sender: &str, name: &str, args: &[&str]) -> anyhow::Result<String> {
-        let genesis = path(harness, "genesis.json");
-        let valid_until = harness.height("n1")?.saturating_add(200).to_string();
-        let key = path(harness, &format!("keys/{sender}.pem"));
-        let tx = path(harness, name);
-        let mut all = vec!["tx", "build"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&[
-            "--key",
-            &key,
-            "--sender",
-            sender,
-            "--valid-until",
-            &valid_until,
-            "--genesis",
-            &genesis,
-            "--out",
-            &tx,
-        ]);
-        harness.synod(&all)?;
-        Ok(tx)
+        build_tx(harness, sender, &path(harness, &format!("keys/{sender}.pem")), name, args)
     }
+}
+
+/// Runs `synod tx build ARGS` (a kind and its flags) as `sender` signing with the key file `key`, valid for 200
+/// blocks; returns the transaction file `name` in the test directory.
+pub fn build_tx(harness: &Harness, sender: &str, key: &str, name: &str, args: &[&str]) -> anyhow::Result<String> {
+    let genesis = path(harness, "genesis.json");
+    let valid_until = harness.height("n1")?.saturating_add(200).to_string();
+    let tx = path(harness, name);
+    let mut all = vec!["tx", "build"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&[
+        "--key",
+        key,
+        "--sender",
+        sender,
+        "--valid-until",
+        &valid_until,
+        "--genesis",
+        &genesis,
+        "--out",
+        &tx,
+    ]);
+    harness.synod(&all)?;
+    Ok(tx)
 }
 
 /// Submits the signed transaction file `tx` to node `node` with the CLI: `Ok` with its hash when the node took it,

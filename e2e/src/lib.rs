@@ -18,6 +18,7 @@ pub mod browser;
 pub mod cli;
 pub mod load;
 pub mod proxy;
+pub mod sign;
 pub mod webhook;
 
 use std::collections::BTreeMap;

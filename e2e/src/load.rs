@@ -32,14 +32,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
-use governance_contracts::codec::{BoundedString, BoundedVec, encode};
-use governance_contracts::crypto::SecretKey;
+use governance_contracts::codec::encode;
 use governance_contracts::domain::ChainIdentity;
-use governance_contracts::ids::{AccountId, Height, RoleId};
-use governance_contracts::types::{
-    Action, Payload, Principal, Proposal, RoleDefinition, RoleScope, SignedTransaction, Transaction,
-};
+use governance_contracts::ids::{AccountId, Height};
+use governance_contracts::types::{Action, Proposal, SignedTransaction};
 use serde_json::Value;
+
+use crate::sign::{self, Signer};
 
 /// How long a submission may take before the node counts as unreachable for it.
 const SEND_TIMEOUT: Duration = Duration::from_secs(1);
@@ -58,8 +57,8 @@ const KEPT_REFUSALS: usize = 20;
 
 /// One demo organisation's signing accounts.
 struct Organisation {
-    admin: (AccountId, SecretKey),
-    compliance: (AccountId, SecretKey),
+    admin: Signer,
+    compliance: Signer,
     operator: AccountId,
 }
 
@@ -151,16 +150,13 @@ impl Load {
         if nodes.is_empty() || organisations < 2 || rate == 0 {
             bail!("a load needs nodes, at least two organisations and a rate");
         }
-        let account = |name: &str| AccountId::new(name).map_err(|e| anyhow!("account {name}: {e}"));
-        let keyed = |name: &str| -> anyhow::Result<(AccountId, SecretKey)> {
-            Ok((account(name)?, synod::runtime::load_key(&keys.join(format!("{name}.pem")))?))
-        };
         let mut orgs = Vec::new();
         for n in 1..=organisations {
+            let operator = format!("org{n}-ops");
             orgs.push(Organisation {
-                admin: keyed(&format!("org{n}-admin"))?,
-                compliance: keyed(&format!("org{n}-compliance"))?,
-                operator: account(&format!("org{n}-ops"))?,
+                admin: sign::demo_account(keys, &format!("org{n}-admin"))?,
+                compliance: sign::demo_account(keys, &format!("org{n}-compliance"))?,
+                operator: AccountId::new(operator.as_str()).map_err(|e| anyhow!("account {operator}: {e}"))?,
             });
         }
         let stop_sender = Arc::new(AtomicBool::new(false));
@@ -301,10 +297,8 @@ impl Sender {
                 } else {
                     Action::UnfreezeAccount { account: org.operator.clone() }
                 };
-                let proposal = self.proposal(&org.compliance.0, action, height, i)?;
-                let approval = proposal.approve(&self.chain, org.compliance.0.clone(), &org.compliance.1);
-                let payload = Payload::SubmitProposal { proposal, approvals: BoundedVec::try_new(vec![approval])? };
-                Ok((self.sign(&org.compliance, valid_until, payload), None))
+                let proposal = sign::proposal(&org.compliance.0, action, height.plus(PROPOSAL_TTL), i)?;
+                Ok((sign::submission(&self.chain, &org.compliance, &proposal, valid_until)?, None))
             }
             3 => match self.approval(valid_until)? {
                 Some(tx) => Ok((tx, None)),
@@ -322,15 +316,10 @@ impl Sender {
         height: Height,
     ) -> anyhow::Result<(SignedTransaction, Option<(Proposal, usize)>)> {
         let admin = &self.orgs[org].admin;
-        let action = Action::DefineRole {
-            role: RoleId::new(format!("load-role-{i}")).map_err(|e| anyhow!("role id: {e}"))?,
-            definition: RoleDefinition { scope: RoleScope::Alliance, delegable: false, max_grant_blocks: 1_000 },
-        };
-        let proposal = self.proposal(&admin.0, action, height, i)?;
-        let approval = proposal.approve(&self.chain, admin.0.clone(), &admin.1);
-        let payload =
-            Payload::SubmitProposal { proposal: proposal.clone(), approvals: BoundedVec::try_new(vec![approval])? };
-        Ok((self.sign(admin, height.plus(TX_TTL), payload), Some((proposal, org))))
+        let proposal =
+            sign::proposal(&admin.0, sign::define_role(&format!("load-role-{i}"))?, height.plus(PROPOSAL_TTL), i)?;
+        let tx = sign::submission(&self.chain, admin, &proposal, height.plus(TX_TTL))?;
+        Ok((tx, Some((proposal, org))))
     }
 
     /// The next approval of an open load proposal by an organisation that has not approved it, if one is open.
@@ -339,36 +328,12 @@ impl Sender {
         let Some(open) = shared.open.first_mut() else { return Ok(None) };
         open.approvals = open.approvals.saturating_add(1);
         let approver = &self.orgs[open.proposer.saturating_add(open.approvals) % self.orgs.len()].admin;
-        let approval = open.proposal.approve(&self.chain, approver.0.clone(), &approver.1);
-        let payload = Payload::Approve {
-            proposal: open.proposal.id(&self.chain),
-            approvals: BoundedVec::try_new(vec![approval])?,
-        };
+        let tx = sign::approval(&self.chain, approver, &open.proposal, &self.chain, valid_until)?;
         // Two approvals besides the proposer's carry three of the organisations' weight.
         if open.approvals >= 2 || open.approvals.saturating_add(1) >= self.orgs.len() {
             shared.open.remove(0);
         }
-        Ok(Some(self.sign(approver, valid_until, payload)))
-    }
-
-    fn proposal(&self, proposer: &AccountId, action: Action, height: Height, salt: u64) -> anyhow::Result<Proposal> {
-        Ok(Proposal {
-            proposer: Principal::Account(proposer.clone()),
-            title: BoundedString::try_new("e2e load")?,
-            description: BoundedString::default(),
-            actions: BoundedVec::try_new(vec![action])?,
-            expires_at: height.plus(PROPOSAL_TTL),
-            salt,
-        })
-    }
-
-    fn sign(
-        &self,
-        (account, key): &(AccountId, SecretKey),
-        valid_until: Height,
-        payload: Payload,
-    ) -> SignedTransaction {
-        Transaction { sender: Principal::Account(account.clone()), valid_until, payload }.sign(&self.chain, key)
+        Ok(Some(tx))
     }
 
     fn post(&self, node: &str, tx: &SignedTransaction) -> Posted {

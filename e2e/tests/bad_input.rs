@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail, ensure};
 use e2e::Harness;
-use governance_contracts::codec::{BoundedString, BoundedVec, Name, encode};
+use e2e::sign::{self, Signer};
+use governance_contracts::codec::{Name, encode};
 use governance_contracts::crypto::SecretKey;
 use governance_contracts::domain::ChainIdentity;
-use governance_contracts::ids::{AccountId, Height, RoleId};
-use governance_contracts::types::{
-    Action, Payload, Principal, Proposal, RoleDefinition, RoleScope, SignedTransaction, Transaction,
-};
+use governance_contracts::ids::Height;
+use governance_contracts::types::{Proposal, SignedTransaction};
 use serde_json::Value;
 
 /// Blocks every 250 ms.
@@ -32,63 +31,14 @@ fn network(name: &str) -> anyhow::Result<Harness> {
     Ok(harness)
 }
 
-/// Signs transactions on the test network's chain.
-struct Signer {
-    chain: ChainIdentity,
+/// Demo account `account` of the test network, with its key.
+fn demo(harness: &Harness, account: &str) -> anyhow::Result<Signer> {
+    sign::demo_account(&harness.dir().join("keys"), account)
 }
 
-impl Signer {
-    fn new(harness: &Harness) -> Self {
-        Self { chain: harness.network().genesis.identity() }
-    }
-
-    fn key(harness: &Harness, account: &str) -> anyhow::Result<(AccountId, SecretKey)> {
-        let id = AccountId::new(account).map_err(|e| anyhow!("account {account}: {e}"))?;
-        Ok((id, synod::runtime::load_key(&harness.key(account))?))
-    }
-
-    /// `proposer`'s proposal to define role `role`, open until `expires_at`.
-    fn proposal(proposer: &AccountId, role: &str, expires_at: Height) -> anyhow::Result<Proposal> {
-        let action = Action::DefineRole {
-            role: RoleId::new(role).map_err(|e| anyhow!("role {role}: {e}"))?,
-            definition: RoleDefinition { scope: RoleScope::Alliance, delegable: false, max_grant_blocks: 100 },
-        };
-        Ok(Proposal {
-            proposer: Principal::Account(proposer.clone()),
-            title: BoundedString::try_new("bad input")?,
-            description: BoundedString::default(),
-            actions: BoundedVec::try_new(vec![action])?,
-            expires_at,
-            salt: 0,
-        })
-    }
-
-    /// `(account, key)` submits `proposal` with its own approval, valid until `valid_until`.
-    fn submit(
-        &self,
-        (account, key): &(AccountId, SecretKey),
-        proposal: &Proposal,
-        valid_until: Height,
-    ) -> anyhow::Result<SignedTransaction> {
-        let approval = proposal.approve(&self.chain, account.clone(), key);
-        let payload =
-            Payload::SubmitProposal { proposal: proposal.clone(), approvals: BoundedVec::try_new(vec![approval])? };
-        Ok(Transaction { sender: Principal::Account(account.clone()), valid_until, payload }.sign(&self.chain, key))
-    }
-
-    /// `(account, key)` approves `proposal` with an approval signed for `approval_chain`.
-    fn approve(
-        &self,
-        (account, key): &(AccountId, SecretKey),
-        proposal: &Proposal,
-        approval_chain: &ChainIdentity,
-        valid_until: Height,
-    ) -> anyhow::Result<SignedTransaction> {
-        let approval = proposal.approve(approval_chain, account.clone(), key);
-        let payload =
-            Payload::Approve { proposal: proposal.id(&self.chain), approvals: BoundedVec::try_new(vec![approval])? };
-        Ok(Transaction { sender: Principal::Account(account.clone()), valid_until, payload }.sign(&self.chain, key))
-    }
+/// `proposer`'s proposal to define role `role`, open until `expires_at`.
+fn role_proposal(proposer: &Signer, role: &str, expires_at: Height) -> anyhow::Result<Proposal> {
+    sign::proposal(&proposer.0, sign::define_role(role)?, expires_at, 0)
 }
 
 /// POSTs canonical bytes to `/v1/transactions` on `node`.
@@ -108,10 +58,10 @@ fn assert_error(answer: (u16, Value), status: u16, code: &str, rejection: Option
 }
 
 /// Submits `tx` to `n1` and waits until its receipt is finalised; returns its block's height.
-fn submit_and_wait(harness: &mut Harness, signer: &Signer, tx: &SignedTransaction) -> anyhow::Result<u64> {
+fn submit_and_wait(harness: &mut Harness, chain: &ChainIdentity, tx: &SignedTransaction) -> anyhow::Result<u64> {
     let (code, body) = post_bytes(harness, "n1", &encode(tx))?;
     ensure!(code == 200, "a good transaction was refused: {code} {body}");
-    let hash = tx.tx.hash(&signer.chain).to_string();
+    let hash = tx.tx.hash(chain).to_string();
     let mut height = 0;
     harness.wait_until("the transaction's receipt", SOON, &["n1"], |h| {
         let (code, body) = h.get("n1", &format!("/v1/transactions/{hash}"))?;
@@ -128,17 +78,17 @@ fn submit_and_wait(harness: &mut Harness, signer: &Signer, tx: &SignedTransactio
 #[test]
 fn the_api_refuses_bad_requests_by_name_and_loses_nothing() -> anyhow::Result<()> {
     let mut harness = network("bad_input_api")?;
-    let signer = Signer::new(&harness);
-    let admin1 = Signer::key(&harness, "org1-admin")?;
-    let admin2 = Signer::key(&harness, "org2-admin")?;
+    let chain = harness.network().genesis.identity();
+    let admin1 = demo(&harness, "org1-admin")?;
+    let admin2 = demo(&harness, "org2-admin")?;
     let height = Height(harness.height("n1")?);
 
     // Something on chain before the bad input: an open proposal and a transaction valid for a few blocks only.
-    let open = Signer::proposal(&admin1.0, "bad-input-open", height.plus(1_000))?;
-    let short_lived = signer.submit(&admin1, &open, height.plus(12))?;
-    let included_at = submit_and_wait(&mut harness, &signer, &short_lived)?;
-    let soon_expired = Signer::proposal(&admin1.0, "bad-input-expiring", height.plus(20))?;
-    submit_and_wait(&mut harness, &signer, &signer.submit(&admin1, &soon_expired, height.plus(20))?)?;
+    let open = role_proposal(&admin1, "bad-input-open", height.plus(1_000))?;
+    let short_lived = sign::submission(&chain, &admin1, &open, height.plus(12))?;
+    let included_at = submit_and_wait(&mut harness, &chain, &short_lived)?;
+    let soon_expired = role_proposal(&admin1, "bad-input-expiring", height.plus(20))?;
+    submit_and_wait(&mut harness, &chain, &sign::submission(&chain, &admin1, &soon_expired, height.plus(20))?)?;
 
     // Bodies.
     assert_error(post_bytes(&harness, "n1", b"\x00\x01garbage")?, 400, "malformed", None, "garbage bytes");
@@ -163,8 +113,8 @@ fn the_api_refuses_bad_requests_by_name_and_loses_nothing() -> anyhow::Result<()
     assert_error(post_bytes(&harness, "n1", &truncated)?, 400, "malformed", None, "a truncated transaction");
 
     // Signatures.
-    let fresh = Signer::proposal(&admin1.0, "bad-input-fresh", height.plus(1_000))?;
-    let good = signer.submit(&admin1, &fresh, height.plus(400))?;
+    let fresh = role_proposal(&admin1, "bad-input-fresh", height.plus(1_000))?;
+    let good = sign::submission(&chain, &admin1, &fresh, height.plus(400))?;
     let mut forged = encode(&good);
     if let Some(last) = forged.last_mut() {
         *last ^= 0x01;
@@ -172,9 +122,9 @@ fn the_api_refuses_bad_requests_by_name_and_loses_nothing() -> anyhow::Result<()
     assert_error(post_bytes(&harness, "n1", &forged)?, 422, "rejected", Some("bad_signature"), "a bad signature");
     let elsewhere = ChainIdentity {
         chain_id: Name::new("another-chain").map_err(|e| anyhow!("chain id: {e}"))?,
-        genesis_hash: signer.chain.genesis_hash,
+        genesis_hash: chain.genesis_hash,
     };
-    let other_chain = Signer { chain: elsewhere.clone() }.submit(&admin1, &fresh, height.plus(400))?;
+    let other_chain = sign::submission(&elsewhere, &admin1, &fresh, height.plus(400))?;
     assert_error(
         post_bytes(&harness, "n1", &encode(&other_chain))?,
         422,
@@ -182,7 +132,7 @@ fn the_api_refuses_bad_requests_by_name_and_loses_nothing() -> anyhow::Result<()
         Some("bad_signature"),
         "a transaction signed for another chain id",
     );
-    let foreign_approval = signer.approve(&admin2, &open, &elsewhere, height.plus(400))?;
+    let foreign_approval = sign::approval(&chain, &admin2, &open, &elsewhere, height.plus(400))?;
     assert_error(
         post_bytes(&harness, "n1", &encode(&foreign_approval))?,
         422,
@@ -209,7 +159,7 @@ fn the_api_refuses_bad_requests_by_name_and_loses_nothing() -> anyhow::Result<()
     );
     // The chain forgets a proposal once it has expired, so a late approval is refused as expired in the block
     // right after the expiry and as unknown from then on.
-    let late = signer.approve(&admin2, &soon_expired, &signer.chain, Height(harness.height("n1")?).plus(100))?;
+    let late = sign::approval(&chain, &admin2, &soon_expired, &chain, Height(harness.height("n1")?).plus(100))?;
     let (code, body) = post_bytes(&harness, "n1", &encode(&late))?;
     assert_eq!(code, 422, "an approval of an expired proposal: {body}");
     assert!(
@@ -227,13 +177,13 @@ fn the_api_refuses_bad_requests_by_name_and_loses_nothing() -> anyhow::Result<()
     let now = harness.height("n1")?;
     harness.wait_all_height(now + 3, SOON)?;
     let (code, block) = harness.get("n2", &format!("/v1/blocks/{included_at}"))?;
-    let hash = short_lived.tx.hash(&signer.chain).to_string();
+    let hash = short_lived.tx.hash(&chain).to_string();
     ensure!(code == 200, "block {included_at} is gone: {block}");
     ensure!(
         e2e::load::block_receipts(&block).is_some_and(|hashes| hashes.contains(&hash)),
         "block {included_at} lost its transaction"
     );
-    submit_and_wait(&mut harness, &signer, &good)?;
+    submit_and_wait(&mut harness, &chain, &good)?;
     let end = harness.height("n1")?;
     harness.wait_all_height(end, SOON)?;
     harness.assert_one_chain(end)
