@@ -263,9 +263,22 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
         self.host
     }
 
-    /// Milliseconds of the monotonic clock since the runtime was created.
+    /// Whole milliseconds of the monotonic clock since the runtime was created (rounded down: a timer is due only
+    /// once this reaches its deadline).
     fn now_ms(&self) -> u64 {
         u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The deadline `after_ms` from now, on the same clock as [`Self::now_ms`]. The current millisecond is rounded
+    /// up, so a timer never fires before `after_ms` has fully passed (rounded down, a timer asked for at 10.9 ms
+    /// could fire at 70.0 ms for a 60 ms wait, and the next block would come 1 ms inside the chain's interval).
+    fn deadline_ms(&self, after_ms: u64) -> u64 {
+        let elapsed = self.origin.elapsed();
+        let mut now = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        if elapsed.subsec_nanos() % 1_000_000 != 0 {
+            now = now.saturating_add(1);
+        }
+        now.saturating_add(after_ms)
     }
 
     /// Fires every timer due now, one at a time (a fired timer's outputs may cancel or replace the others).
@@ -288,7 +301,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                 }
                 Output::Send { to, message } => self.transport.send(&to, message),
                 Output::Schedule { timer, after_ms } => {
-                    let due = self.now_ms().saturating_add(after_ms);
+                    let due = self.deadline_ms(after_ms);
                     self.timers.schedule(timer, due);
                 }
                 Output::Cancel(timer) => self.timers.cancel(timer),
