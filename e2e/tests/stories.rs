@@ -18,8 +18,14 @@ const SOON: Duration = Duration::from_secs(60);
 /// Every node of the stories' network.
 const NODES: [&str; 4] = ["n1", "n2", "n3", "n4"];
 
+/// The stories' network: four organisations with a sealer each, started, at height 2.
 fn network(name: &str) -> anyhow::Result<Harness> {
-    let mut harness = Harness::new(name, 4, 0, BLOCK_INTERVAL_MS)?;
+    network_of(name, 4)
+}
+
+/// `organisations` organisations with a sealer each, started, at height 2.
+fn network_of(name: &str, organisations: usize) -> anyhow::Result<Harness> {
+    let mut harness = Harness::new(name, organisations, 0, BLOCK_INTERVAL_MS)?;
     harness.start_all()?;
     harness.wait_all_height(2, SOON)?;
     Ok(harness)
@@ -54,9 +60,14 @@ fn grant_state_everywhere(harness: &Harness, account: &str, role: &str, want: Op
     Ok(true)
 }
 
-/// Submitting `tx` is refused by every node, each naming `reason`.
+/// Submitting `tx` is refused by every node of [`NODES`], each naming `reason`.
 fn refused_everywhere(harness: &Harness, tx: &str, reason: &str, what: &str) -> anyhow::Result<()> {
-    for node in NODES {
+    refused_by(harness, &NODES, tx, reason, what)
+}
+
+/// Submitting `tx` is refused by every node of `nodes`, each naming `reason`.
+fn refused_by(harness: &Harness, nodes: &[&str], tx: &str, reason: &str, what: &str) -> anyhow::Result<()> {
+    for &node in nodes {
         match submit_to(harness, node, tx) {
             Ok(hash) => anyhow::bail!("{what}: {node} took it ({hash})"),
             Err(e) => {
@@ -276,5 +287,95 @@ fn approvals_survive_a_routine_rotation_and_stop_counting_once_the_key_is_compro
         Ok(hash) => anyhow::bail!("n1 took a transaction signed with a compromised key ({hash})"),
         Err(e) => ensure!(format!("{e:#}").contains("rejected"), "refused for another reason: {e:#}"),
     }
+    Ok(())
+}
+
+/// The height of the last transaction about proposal `id` (the one that executed it, once it executed).
+fn executed_at(harness: &Harness, id: &str) -> anyhow::Result<u64> {
+    let (code, body) = harness.get("n1", &format!("/v1/proposals/{id}"))?;
+    ensure!(code == 200, "/v1/proposals/{id}: {code} {body}");
+    body["receipts"]
+        .as_array()
+        .and_then(|receipts| receipts.iter().filter_map(|r| r["height"].as_u64()).max())
+        .ok_or_else(|| anyhow!("no receipt for {id}: {body}"))
+}
+
+/// Administrators expel a member that runs a sealer, staged so that sealer safety holds: the dry run shows the
+/// expulsion would change the sealer set, so the committee first demotes the member's sealer to observer, after
+/// which the same expulsion leaves the sealers alone. Every remaining node disconnects the member's node at the
+/// expulsion's height and the chain goes on without it; the node receives no block after that height, the member
+/// has no governors left, and its governor's transactions are refused as frozen by every node.
+#[test]
+fn an_expelled_members_node_is_disconnected_at_the_expulsion_height() -> anyhow::Result<()> {
+    const REMAINING: [&str; 4] = ["n1", "n2", "n3", "n4"];
+    const COMMITTEE: [&str; 4] = ["org1-admin", "org2-admin", "org3-admin", "org4-admin"];
+    let mut harness = network_of("story_expulsion", 5)?;
+
+    // The expulsion's dry run: it removes n5 and, with n5 a sealer, changes the sealer set in the same block.
+    let expel = draft(&harness, "expel-org5", "org1-admin", &["expel-member", "--member", "org5"])?;
+    let proposal = std::fs::read(&expel.file)?;
+    let dry_run = |h: &Harness| -> anyhow::Result<String> {
+        let (code, run) = h.post("n1", "/v1/proposals/dry-run", "application/json", &proposal)?;
+        ensure!(code == 200 && run["receipt"]["outcome"]["status"] == "applied", "dry run: {code} {run}");
+        Ok(run["receipt"]["events"].to_string())
+    };
+    let events = dry_run(&harness)?;
+    ensure!(
+        events.contains("node_removed") && events.contains("sealer_set_changed"),
+        "the dry run does not show n5 leaving the sealers: {events}"
+    );
+
+    // Stage one: n5 becomes an observer (five sealers become four; the fault tolerance of one holds). The
+    // expulsion no longer touches the sealer set.
+    enact(&harness, "demote-n5", "org1-admin", &["demote", "--node", "n5"], &COMMITTEE)?;
+    harness.wait_until("n5 to be an observer", SOON, &["n5"], |h| Ok(h.status("n5")?["kind"] == "observer"))?;
+    let events = dry_run(&harness)?;
+    ensure!(events.contains("node_removed") && !events.contains("sealer_set_changed"), "after the demotion: {events}");
+
+    // Stage two: the expulsion drafted first now executes.
+    submit_and_wait(&harness, &expel.submission(&harness, &COMMITTEE)?)?;
+    wait_executed(&harness, &expel.id)?;
+    let expelled_at = executed_at(&harness, &expel.id)?;
+
+    // Every remaining node drops n5 at that height, and says why.
+    harness.wait_until("every node to drop n5", SOON, &REMAINING, |h| {
+        for id in REMAINING {
+            let peers = h.status(id)?["peers"].as_array().cloned().unwrap_or_default();
+            if peers.iter().any(|p| p["node_id"] == "n5") {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })?;
+    for id in REMAINING {
+        let log = harness.log(id);
+        let line = log
+            .lines()
+            .find(|l| l.contains("peer no longer admitted") && l.contains("peer=n5"))
+            .ok_or_else(|| anyhow!("{id} logged no disconnection of n5"))?;
+        ensure!(line.contains(&format!("height={expelled_at} ")), "{id} dropped n5 at another height: {line}");
+    }
+
+    // The chain goes on without it; n5 holds nothing after the expulsion.
+    let target = harness.height("n1")?.saturating_add(8);
+    harness.wait_all_height_of(&REMAINING, target, SOON)?;
+    let n5_height = harness.height("n5")?;
+    ensure!(n5_height <= expelled_at, "n5 reached height {n5_height} after its expulsion at {expelled_at}");
+    harness.assert_one_chain(n5_height)?;
+
+    // The member is expelled with no governors, and its governor's transactions are refused as frozen.
+    let (_, member) = harness.get("n1", "/v1/members/org5")?;
+    ensure!(
+        member["status"] == "expelled" && member["governors"].as_array().is_some_and(Vec::is_empty),
+        "org5 after its expulsion: {member}"
+    );
+    let by_org5 = draft(&harness, "by-org5", "org5-admin", &["suspend-member", "--member", "org1"])?;
+    refused_by(
+        &harness,
+        &REMAINING,
+        &by_org5.submission(&harness, &["org5-admin"])?,
+        "frozen",
+        "the expelled governor",
+    )?;
     Ok(())
 }

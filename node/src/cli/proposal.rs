@@ -192,6 +192,25 @@ pub enum ActionArg {
         #[arg(long)]
         account: String,
     },
+    /// Suspend a member: its approvals stop counting until it is reinstated.
+    SuspendMember {
+        /// The member.
+        #[arg(long)]
+        member: String,
+    },
+    /// Reinstate a suspended member.
+    ReinstateMember {
+        /// The member.
+        #[arg(long)]
+        member: String,
+    },
+    /// Expel a member: its governors and grants are revoked, its accounts frozen and its nodes removed (demote its
+    /// sealers first).
+    ExpelMember {
+        /// The member.
+        #[arg(long)]
+        member: String,
+    },
     /// Change a member's voting weight.
     SetMemberWeight {
         /// The member.
@@ -223,6 +242,10 @@ pub enum ActionArg {
 
 fn node(text: &str) -> anyhow::Result<NodeId> {
     parse_id("--node", text, NodeId::new)
+}
+
+fn member(text: &str) -> anyhow::Result<MemberId> {
+    parse_id("--member", text, MemberId::new)
 }
 
 fn account(text: &str) -> anyhow::Result<AccountId> {
@@ -284,6 +307,9 @@ pub fn actions_of(kind: &ActionArg) -> anyhow::Result<Vec<Action>> {
         }
         ActionArg::Freeze { account: id } => one(Action::FreezeAccount { account: account(id)? }),
         ActionArg::Unfreeze { account: id } => one(Action::UnfreezeAccount { account: account(id)? }),
+        ActionArg::SuspendMember { member: id } => one(Action::SuspendMember { member: member(id)? }),
+        ActionArg::ReinstateMember { member: id } => one(Action::ReinstateMember { member: member(id)? }),
+        ActionArg::ExpelMember { member: id } => one(Action::ExpelMember { member: member(id)? }),
         ActionArg::SetMemberWeight { member, expected, weight } => one(Action::SetMemberWeight {
             member: parse_id("--member", member, MemberId::new)?,
             expected: Weight(*expected),
@@ -483,4 +509,25 @@ pub fn sign(args: &SignArgs) -> anyhow::Result<()> {
             args.out.display()
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The member-status kinds draft exactly their one action, and a malformed member id is refused naming the flag.
+    #[test]
+    fn member_status_kinds_draft_their_action() {
+        let org = MemberId::new("org4").unwrap();
+        let cases = [
+            (ActionArg::SuspendMember { member: "org4".into() }, Action::SuspendMember { member: org.clone() }),
+            (ActionArg::ReinstateMember { member: "org4".into() }, Action::ReinstateMember { member: org.clone() }),
+            (ActionArg::ExpelMember { member: "org4".into() }, Action::ExpelMember { member: org }),
+        ];
+        for (kind, action) in cases {
+            assert_eq!(actions_of(&kind).unwrap(), vec![action]);
+        }
+        let error = actions_of(&ActionArg::ExpelMember { member: "Org 4!".into() }).unwrap_err();
+        assert!(format!("{error:#}").contains("--member"), "{error:#}");
+    }
 }
