@@ -9,8 +9,9 @@ use leptos::prelude::*;
 use console::server::{
     auth,
     bundle::Bundle,
-    config::{Args, load_genesis},
+    config::{Cli, Command, load_genesis},
     db::Db,
+    export_check,
     follower::Follower,
     indexer,
     node::NodeClient,
@@ -24,7 +25,25 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let args = Args::parse();
+    let cli = Cli::parse();
+    let args = match (cli.command, cli.serve) {
+        (Some(Command::VerifyExport { genesis, export, json }), _) => {
+            let report = export_check::check_file(&genesis, &export)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+            return Ok(());
+        }
+        (None, Some(args)) => args,
+        (None, None) => {
+            use clap::CommandFactory as _;
+            Cli::command()
+                .error(clap::error::ErrorKind::MissingRequiredArgument, "serving needs --genesis, --node and --db")
+                .exit()
+        }
+    };
     let (genesis, chain) = load_genesis(&args.genesis)?;
     let bundle = Bundle::load(&args.site)?;
     let db = Db::open(&args.db).await.with_context(|| format!("cannot open the database {}", args.db.display()))?;

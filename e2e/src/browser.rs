@@ -221,6 +221,24 @@ impl Browser<'_> {
         self.block(element.text())
     }
 
+    /// Downloads what link `id` points at, as clicking it would: fetched from the page with its cookies. Returns the
+    /// body; fails on any status but 200, with the body.
+    pub fn download(&self, id: &str) -> anyhow::Result<String> {
+        let link = self.wait(id, Duration::from_secs(20))?;
+        let href = self.block(link.attr("href"))?.ok_or_else(|| anyhow!("{}: [{id}] has no href", self.name))?;
+        let script = "const [href, done] = arguments; \
+                      fetch(href, { credentials: 'same-origin' }) \
+                        .then(async (r) => done([r.status, await r.text()])) \
+                        .catch((e) => done([0, String(e)]));";
+        let answer = self.block(self.client()?.execute_async(script, vec![serde_json::json!(href)]))?;
+        let status = answer.get(0).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let body = answer.get(1).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        if status != 200 {
+            bail!("{}: downloading {href} from [{id}] answered {status}: {body}", self.name);
+        }
+        Ok(body)
+    }
+
     /// Waits until the page has hydrated: the overview's probe counts clicks only once the WebAssembly runs.
     pub fn wait_hydrated(&self) -> anyhow::Result<()> {
         let end = deadline(Duration::from_secs(30));

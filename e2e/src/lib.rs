@@ -401,6 +401,21 @@ impl Harness {
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
     }
 
+    /// A metric's value in node `id`'s `/metrics` text (`name`, or the counter `name_total`), summed over its labels
+    /// (0 when absent).
+    pub fn metric(&self, id: &str, name: &str) -> anyhow::Result<u64> {
+        let (code, text) = self.get_text(id, "/metrics")?;
+        if code != 200 {
+            bail!("{id}: /metrics answered {code}");
+        }
+        let counter = format!("{name}_total");
+        Ok(text
+            .lines()
+            .filter(|line| line.split(['{', ' ']).next().is_some_and(|n| n == name || n == counter))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum())
+    }
+
     /// Node `id`'s `/v1/status`.
     pub fn status(&self, id: &str) -> anyhow::Result<Value> {
         match self.get(id, "/v1/status")? {

@@ -205,17 +205,6 @@ fn assert_closed(stream: &mut TcpStream, what: &str) -> anyhow::Result<()> {
     }
 }
 
-/// A counter's value in a node's `/metrics` text (0 when absent).
-fn metric(harness: &Harness, node: &str, name: &str) -> anyhow::Result<u64> {
-    let (code, text) = harness.get_text(node, "/metrics")?;
-    ensure!(code == 200, "{node}: /metrics answered {code}");
-    Ok(text
-        .lines()
-        .filter(|line| line.starts_with(name))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum())
-}
-
 /// Garbage and truncated bytes sent to a sealer's p2p port, before any handshake and inside an authenticated
 /// session (as an admitted node: garbage frames, a frame declared larger than the limit, a frame cut off): each
 /// closes only that connection, the node counts it, keeps finalising with its peers, and the admitted node whose key
@@ -238,7 +227,7 @@ fn garbage_and_truncated_p2p_traffic_closes_only_that_connection() -> anyhow::Re
     assert_closed(&mut stream, "a truncated handshake message")?;
 
     // Inside a session, as n4.
-    let before = metric(&harness, "n1", "synod_p2p_garbage_disconnects")?;
+    let before = harness.metric("n1", "synod_p2p_garbage_disconnects")?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let chain = harness.network().genesis.identity();
     let key = synod::runtime::load_key(&synod::runtime::config::key_path(&harness.node("n4")?.home, 0))?;
@@ -266,7 +255,7 @@ fn garbage_and_truncated_p2p_traffic_closes_only_that_connection() -> anyhow::Re
     })?;
     // The status the metrics are read from is published as the node goes, so wait for it to show all three.
     harness.wait_until("n1 to count the three sessions it dropped for malformed data", SOON, &["n1"], |h| {
-        Ok(metric(h, "n1", "synod_p2p_garbage_disconnects")? >= before + 3)
+        Ok(h.metric("n1", "synod_p2p_garbage_disconnects")? >= before + 3)
     })?;
 
     // n1 kept running and finalising with n2 and n3; n4 comes back and catches up; one chain.

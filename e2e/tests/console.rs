@@ -1,14 +1,17 @@
 //! The console's user stories in a real browser (Debian's headless Chromium) against a real local network and real
 //! `synod-console` processes: administrators admitting a member in their own browser sessions, a compliance
-//! officer granting and freezing within the limits the committee set, and an operator authorising a node key
-//! rotation while the chain keeps finalising.
+//! officer granting and freezing within the limits the committee set, an operator authorising a node key
+//! rotation while the chain keeps finalising, and a regulator following from an observer and re-verifying an
+//! exported audit trail offline.
 
 #![allow(clippy::arithmetic_side_effects, clippy::disallowed_methods)]
 
 use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, anyhow, ensure};
+use e2e::cli::{draft, submit_and_wait, wait_executed};
 use e2e::{Harness, browser::Driver};
+use serde_json::Value;
 
 /// Blocks every 250 ms: fast tests, and still a real network.
 const BLOCK_INTERVAL_MS: u64 = 250;
@@ -169,4 +172,107 @@ fn an_operator_authorises_a_node_key_rotation_and_the_node_keeps_sealing() -> an
     let log = harness.log("n1");
     assert!(log.contains("picked up a new node key"), "n1 did not pick up its new key:\n{}", e2e::tail(&log, 40));
     Ok(())
+}
+
+/// A regulator follows the chain from their own observer, started after the committee had already suspended a
+/// member: the observer catches up by syncing, checking each block's certificate itself (none refused), and holds
+/// the sealers' chain. On a console reading from that observer alone, the auditor signs in read-only, finds the
+/// committee's decision and their own sign-in in the audit trail, and exports it from the Audit page; the export
+/// re-verifies offline from the genesis alone (`synod-console verify-export`, and each member's proof with
+/// `synod verify-proof`), and the same export with one row altered, or with a proof's record altered, does not.
+#[test]
+fn a_regulator_follows_from_an_observer_and_an_exported_audit_trail_verifies_offline() -> anyhow::Result<()> {
+    const SEALERS: [&str; 4] = ["n1", "n2", "n3", "n4"];
+    let mut harness = Harness::new("console_regulator", 4, 1, BLOCK_INTERVAL_MS)?;
+    for id in SEALERS {
+        harness.start(id)?;
+    }
+    harness.wait_all_height_of(&SEALERS, 2, SOON)?;
+
+    // The committee suspends org4 (CLI, offline signatures) before the regulator's observer runs.
+    let suspend = draft(&harness, "suspend-org4", "org1-admin", &["suspend-member", "--member", "org4"])?;
+    submit_and_wait(&harness, &suspend.submission(&harness, &["org1-admin", "org2-admin", "org3-admin"])?)?;
+    wait_executed(&harness, &suspend.id)?;
+
+    // The observer (obs1) starts behind and syncs: every block it commits came with a certificate it checked.
+    let behind = harness.height("n1")?;
+    harness.start("obs1")?;
+    harness.wait_height("obs1", behind, SOON)?;
+    let synced = harness.metric("obs1", "synod_synced_heights")?;
+    ensure!(synced >= 1, "obs1 reached height {behind} without syncing a height");
+    for refused in ["synod_rejected_synced", "synod_rejected_blocks", "synod_bad_signatures"] {
+        ensure!(harness.metric("obs1", refused)? == 0, "obs1 counted {refused}");
+    }
+    harness.assert_one_chain(behind)?;
+
+    // The auditor, on a console that reads from the observer only, signs in read-only.
+    let console = harness.start_console("regulator", &["obs1"])?;
+    let driver = Driver::start(harness.dir())?;
+    let auditor = driver.browser("auditor")?;
+    auditor.sign_in(&console, &harness.key("auditor"), "auditor")?;
+    auditor.wait_text("who", "read-only", SOON)?;
+    auditor.click("nav-audit")?;
+    auditor.wait_text("audit", "proposal_applied", SOON)?;
+    auditor.wait_text("audit", "sign_in", SOON)?;
+
+    // The export, as the Audit page's JSON link gives it, checks out offline from the genesis.
+    let exported = auditor.download("export-json")?;
+    let export_file = harness.dir().join("synod-audit.json");
+    std::fs::write(&export_file, &exported)?;
+    let genesis = synod::localnet::genesis_path(harness.dir()).display().to_string();
+    let export_path = export_file.display().to_string();
+    let report = console_cli(&["verify-export", "--genesis", &genesis, &export_path])?;
+    ensure!(report.contains("every hash and link holds") && report.contains("proof of member org4"), "{report}");
+
+    let export: Value = serde_json::from_str(&exported)?;
+    let proofs = export["proofs"].as_array().cloned().unwrap_or_default();
+    ensure!(proofs.len() == 4, "a proof for each of the four members: {export}");
+    for proof in &proofs {
+        let file = harness.dir().join(format!("proof-{}.json", proof["id"].as_str().unwrap_or("unknown")));
+        std::fs::write(&file, proof["bundle"].to_string())?;
+        let verified = harness.synod(&["verify-proof", "--genesis", &genesis, &file.display().to_string()])?;
+        ensure!(verified.contains(&format!("verified member {}", proof["id"].as_str().unwrap_or("?"))), "{verified}");
+    }
+    let org4_file = harness.dir().join("proof-org4.json").display().to_string();
+    let org4 = harness.synod(&["verify-proof", "--genesis", &genesis, &org4_file])?;
+    ensure!(org4.contains("suspended"), "the proof of org4 does not show its suspension: {org4}");
+
+    // Altered, it does not.
+    let mut altered: Value = export.clone();
+    let rows = altered["audit"]["rows"].as_array_mut().ok_or_else(|| anyhow!("no rows in the export"))?;
+    let first = rows.first_mut().ok_or_else(|| anyhow!("no rows in the export"))?;
+    first["actor"] = Value::from("someone-else");
+    let altered_file = harness.dir().join("synod-audit-altered.json");
+    std::fs::write(&altered_file, altered.to_string())?;
+    let refused = console_cli(&["verify-export", "--genesis", &genesis, &altered_file.display().to_string()]);
+    ensure!(
+        refused.as_ref().is_err_and(|e| format!("{e:#}").contains("audit row 1")),
+        "an altered row passed: {refused:?}"
+    );
+    // org4's proof with one byte of its record changed (its name's first letter).
+    let mut forged: Value = export;
+    let entry = forged["proofs"]
+        .as_array_mut()
+        .and_then(|proofs| proofs.iter_mut().find(|p| p["id"] == "org4"))
+        .ok_or_else(|| anyhow!("no proof of org4 in the export"))?;
+    let byte = &mut entry["bundle"]["state_proof"]["value"][4];
+    let letter = byte.as_u64().ok_or_else(|| anyhow!("org4's proof has no record value"))?;
+    *byte = Value::from(letter ^ 1);
+    let forged_file = harness.dir().join("synod-audit-forged.json");
+    std::fs::write(&forged_file, forged.to_string())?;
+    let refused = console_cli(&["verify-export", "--genesis", &genesis, &forged_file.display().to_string()]);
+    ensure!(
+        refused.as_ref().is_err_and(|e| format!("{e:#}").contains("does not verify")),
+        "a forged proof passed: {refused:?}"
+    );
+    Ok(())
+}
+
+/// Runs `synod-console ARGS` (the offline commands); returns its standard output, or fails with its standard error.
+fn console_cli(args: &[&str]) -> anyhow::Result<String> {
+    let output = std::process::Command::new(e2e::console_bin()?).args(args).output()?;
+    if !output.status.success() {
+        anyhow::bail!("synod-console {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -186,12 +186,11 @@ fn a_suspended_members_approvals_stop_counting() -> anyhow::Result<()> {
     ensure!(counts["approved_weight"] == 2 && counts["active_weight"] == 4, "before the suspension: {counts}");
 
     // The committee suspends org4 (its own weight excluded from the vote).
-    let actions = write_actions(&harness, "suspend", r#"[{"action":"suspend_member","member":"org4"}]"#)?;
     enact(
         &harness,
         "suspend-org4",
         "org1-admin",
-        &["--actions", &actions],
+        &["suspend-member", "--member", "org4"],
         &["org1-admin", "org2-admin", "org3-admin"],
     )?;
 

@@ -3,15 +3,44 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use governance_contracts::{domain::ChainIdentity, types::Genesis};
 
 /// The largest genesis file the console reads.
 const MAX_GENESIS_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Serves Synod's web console for one member organisation.
+/// Serves Synod's web console for one member organisation, or checks one of its audit exports offline.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "synod-console", version, about)]
+#[command(name = "synod-console", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Something other than serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Serving (the default).
+    #[command(flatten)]
+    pub serve: Option<Args>,
+}
+
+/// What `synod-console` does besides serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Check an audit export (`/audit/export.json`) offline against the genesis: the chain it names, the hash
+    /// chain of its rows, and every proof bundle it carries. Needs no node and no database.
+    VerifyExport {
+        /// The chain's genesis file: the root of trust.
+        #[arg(long, value_name = "FILE")]
+        genesis: PathBuf,
+        /// The export.
+        #[arg(value_name = "EXPORT.json")]
+        export: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How the console is served.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The chain's genesis file: the chain id and genesis hash are pinned from it, never learned from a node.
     #[arg(long, value_name = "FILE")]

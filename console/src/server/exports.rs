@@ -32,6 +32,9 @@ pub struct ExportQuery {
     subject: String,
 }
 
+/// The `format` of a JSON export, which `synod-console verify-export` reads.
+pub const EXPORT_FORMAT: &str = "synod-console-audit/v1";
+
 /// `/audit/export.csv` and `/audit/export.json`.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/audit/export.csv", get(csv)).route("/audit/export.json", get(json))
@@ -92,10 +95,11 @@ async fn json(
     }
     let rows = export.rows.len();
     let body = serde_json::json!({
-        "format": "synod-console-audit/v1",
+        "format": EXPORT_FORMAT,
         "chain": state.chain,
-        "verify": "Each row's hash chains to the previous row's (see `hash_rule`). Each entry of `proofs` is a proof \
-                   bundle: save its `bundle` to a file and run `synod verify-proof --genesis genesis.json FILE`.",
+        "verify": "Check it all offline with `synod-console verify-export --genesis genesis.json THIS_FILE`. Each row's \
+                   hash chains to the previous row's (see `hash_rule`). Each entry of `proofs` is a proof bundle: \
+                   save its `bundle` to a file and `synod verify-proof --genesis genesis.json FILE` checks it too.",
         "audit": export,
         "proofs": proofs,
     });

@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod config;
 pub mod db;
 pub mod drafts;
+pub mod export_check;
 pub mod exports;
 pub mod follower;
 pub mod indexer;

@@ -275,7 +275,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
     fn deadline_ms(&self, after_ms: u64) -> u64 {
         let elapsed = self.origin.elapsed();
         let mut now = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        if elapsed.subsec_nanos() % 1_000_000 != 0 {
+        if !elapsed.subsec_nanos().is_multiple_of(1_000_000) {
             now = now.saturating_add(1);
         }
         now.saturating_add(after_ms)
