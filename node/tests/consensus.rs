@@ -1,10 +1,12 @@
 //! The consensus host on its own: it proposes a block when it is the round's proposer, accepts an honest block
-//! from a peer, and refuses (prevotes nil on) a block whose header does not match re-execution.
+//! from a peer, refuses (prevotes nil on) a block whose header does not match re-execution, and counts only votes
+//! signed with the key the sealer set lists now.
 
 use governance_contracts::crypto::Digest;
 use governance_contracts::testkit::{genesis, node, secret};
+use governance_contracts::types::Genesis;
 use malachite_core_types::{NilOrVal, VoteType};
-use synod::consensus::context::{Address, Proposal, sign_proposal};
+use synod::consensus::context::{Address, Proposal, Vote, sign_proposal, sign_vote};
 use synod::consensus::host::{Clock, Host, HostConfig, NetMessage, Output, ProposedBlock};
 use synod::consensus::store::MemoryBlockStore;
 
@@ -17,7 +19,10 @@ impl Clock for FixedClock {
 }
 
 fn host(name: &str) -> Host<MemoryBlockStore, FixedClock> {
-    let genesis = genesis(4);
+    host_on(genesis(4), name)
+}
+
+fn host_on(genesis: Genesis, name: &str) -> Host<MemoryBlockStore, FixedClock> {
     let store = MemoryBlockStore::from_genesis(&genesis).expect("testkit genesis applies");
     let time = genesis.genesis_time_ms.saturating_add(1_000);
     let config = HostConfig { genesis, node: node(name), keys: vec![secret(name)], timeouts: Default::default() };
@@ -159,4 +164,53 @@ fn block_from_the_future_gets_a_nil_prevote() {
     let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).unwrap();
     assert_eq!(sealer.rejected_blocks(), 1);
     assert_eq!(prevote_of(&outputs), Some(NilOrVal::Nil));
+}
+
+/// Once a sealer's key has rotated, the set lists only its new key: a prevote signed with the key it had before is
+/// dropped and counted as a bad signature, and does not count toward a quorum (n0 holds two of the three prevotes
+/// it needs and does not precommit); the same prevote signed with the new key completes the quorum and n0
+/// precommits the block.
+#[test]
+fn a_vote_signed_with_a_rotated_out_key_is_ignored() {
+    let mut rotated = genesis(4);
+    let mut nodes = rotated.nodes.into_inner();
+    let n2 = nodes.iter_mut().find(|n| n.node == node("n2")).expect("n2 is a sealer");
+    n2.key = secret("n2-next").public_key();
+    rotated.nodes = nodes.try_into().expect("as many nodes as before");
+    let chain = rotated.identity();
+
+    let mut proposer = host_on(rotated.clone(), "n1");
+    let sent = broadcasts(&proposer.start().expect("n1 starts"));
+    let mut sealer = host_on(rotated, "n0");
+    sealer.start().expect("n0 starts");
+    let mut outputs = Vec::new();
+    for message in sent.into_iter().filter(|m| matches!(m, NetMessage::Proposal(_) | NetMessage::Block(_))) {
+        outputs = sealer.on_message(&node("n1"), message).expect("n0 takes n1's proposal and block");
+    }
+    let Some(NilOrVal::Val(hash)) = prevote_of(&outputs) else { panic!("n0 did not prevote the block") };
+    let prevote = |voter: &str| Vote {
+        height: synod::consensus::context::Height(governance_contracts::ids::Height(1)),
+        round: malachite_core_types::Round::new(0),
+        vote_type: VoteType::Prevote,
+        value: NilOrVal::Val(hash),
+        voter: Address(node(voter)),
+    };
+    let precommits = |outputs: &[Output]| {
+        broadcasts(outputs)
+            .iter()
+            .filter(|m| matches!(m, NetMessage::Vote(v) if v.vote_type == VoteType::Precommit))
+            .count()
+    };
+
+    let by_n1 = sign_vote(&chain, &secret("n1"), prevote("n1")).unwrap();
+    assert_eq!(precommits(&sealer.on_message(&node("n1"), NetMessage::Vote(by_n1)).unwrap()), 0);
+    let with_old_key = sign_vote(&chain, &secret("n2"), prevote("n2")).unwrap();
+    let outputs = sealer.on_message(&node("n2"), NetMessage::Vote(with_old_key)).unwrap();
+    assert_eq!(sealer.counters().bad_signatures, 1, "the old key's prevote was not refused");
+    assert_eq!(precommits(&outputs), 0, "n0 precommitted on a prevote signed with a rotated-out key");
+
+    let with_new_key = sign_vote(&chain, &secret("n2-next"), prevote("n2")).unwrap();
+    let outputs = sealer.on_message(&node("n2"), NetMessage::Vote(with_new_key)).unwrap();
+    assert_eq!(sealer.counters().bad_signatures, 1);
+    assert_eq!(precommits(&outputs), 1, "the new key's prevote did not complete the quorum");
 }
