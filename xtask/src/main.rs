@@ -30,8 +30,9 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Debian packages the test command needs, installed by the `setup` phase when missing: `clang` and `libclang-dev`
 /// for the node's RocksDB build (its bindgen loads libclang at build time); `chromium` and `chromium-driver` for the
-/// console's browser tests (Debian's builds of the same release: nothing downloads a browser of its own).
-const SYSTEM_PACKAGES: &[&str] = &["clang", "libclang-dev", "chromium", "chromium-driver"];
+/// console's browser tests (Debian's builds of the same release: nothing downloads a browser of its own); `nodejs`
+/// for the `wasm-test` phase, whose runner executes the wasm32 tests under Node.js.
+const SYSTEM_PACKAGES: &[&str] = &["clang", "libclang-dev", "chromium", "chromium-driver", "nodejs"];
 
 /// The console's wasm-side tests, run by the `wasm-test` phase once they exist.
 const CONSOLE_WASM_TESTS: &str = "console/tests/golden_wasm.rs";
