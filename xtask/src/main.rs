@@ -34,6 +34,9 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// for the `wasm-test` phase, whose runner executes the wasm32 tests under Node.js.
 const SYSTEM_PACKAGES: &[&str] = &["clang", "libclang-dev", "chromium", "chromium-driver", "nodejs"];
 
+/// The cargo-nextest release installed when none is on the `PATH` (the `test` phase runs the suite with it).
+const NEXTEST_VERSION: &str = "0.9.143";
+
 /// The console's wasm-side tests, run by the `wasm-test` phase once they exist.
 const CONSOLE_WASM_TESTS: &str = "console/tests/golden_wasm.rs";
 
@@ -259,14 +262,15 @@ impl Workspace {
                 // The e2e tests start `synod` and `synod-console`: cargo builds both for their own packages'
                 // integration tests in this same run. A separate `cargo build -p ...` first would unify features
                 // differently and build RocksDB's C++ a second time.
-                if self.has_nextest() {
-                    self.cargo(&["nextest", "run", "--workspace"])?;
-                    // nextest does not run doctests.
-                    self.cargo(&["test", "--workspace", "--doc"])?;
-                } else {
-                    println!("cargo-nextest is not installed: using cargo test");
-                    self.cargo(&["test", "--workspace"])?;
+                // nextest runs the multi-process tests one at a time (`.config/nextest.toml`); `cargo test` would
+                // run a binary's tests side by side, so nextest is installed when missing rather than done without.
+                let mut nextest = self.cargo_command(&["nextest", "run", "--workspace"]);
+                if let Some(bin) = self.ensure_nextest()? {
+                    nextest.env("PATH", with_on_path(&bin)?);
                 }
+                run(nextest)?;
+                // nextest does not run doctests.
+                self.cargo(&["test", "--workspace", "--doc"])?;
             }
             Phase::Sim => {
                 // The `synod` the test build made (a no-op build after the `test` phase): `cargo run -p synod` would
@@ -371,6 +375,23 @@ impl Workspace {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|status| status.success())
+    }
+
+    /// `None` when `cargo nextest` works as found; otherwise the directory holding `cargo-nextest` at
+    /// [`NEXTEST_VERSION`], installed into `<target>/tools` with `cargo install --locked` when missing.
+    fn ensure_nextest(&self) -> Result<Option<PathBuf>> {
+        if self.has_nextest() {
+            return Ok(None);
+        }
+        let root = self.target_dir()?.join("tools");
+        let bin = root.join("bin");
+        if !bin.join("cargo-nextest").is_file() {
+            println!("cargo-nextest is not installed: installing {NEXTEST_VERSION} into {}", root.display());
+            let version = format!("={NEXTEST_VERSION}");
+            let root_arg = root.to_string_lossy().into_owned();
+            self.cargo(&["install", "cargo-nextest", "--version", &version, "--locked", "--root", &root_arg])?;
+        }
+        Ok(Some(bin))
     }
 
     /// Fails when governance-contracts' normal or build dependency tree, for any target, holds a forbidden crate.
@@ -488,6 +509,13 @@ fn apt_get(sudo: bool, args: &[&str]) -> Command {
     // CI runs with no stdin: never ask a question.
     command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
     command
+}
+
+/// The `PATH` with `dir` in front.
+fn with_on_path(dir: &Path) -> Result<OsString> {
+    let mut paths = vec![dir.to_path_buf()];
+    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    env::join_paths(paths).context("a directory on the PATH holds the separator")
 }
 
 /// Runs a command with inherited stdio and fails unless it exits successfully.
