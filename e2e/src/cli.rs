@@ -103,6 +103,30 @@ impl Drafted {
         self.build(harness, account, &format!("{}.{account}.tx.json", self.name), &args)
     }
 
+    /// When the proposal waits in the queue for its rule's delay: waits until the chain reaches the height it is
+    /// ready at, then `account` sends the transaction that executes it, and this waits until it has executed. Does
+    /// nothing for a proposal that is not queued.
+    pub fn execute_when_ready(&self, harness: &Harness, account: &str) -> anyhow::Result<()> {
+        let (_, proposal) = harness.get("n1", &format!("/v1/proposals/{}", self.id))?;
+        if proposal["status"]["status"] != "queued" {
+            return Ok(());
+        }
+        let ready_at = proposal["status"]["ready_at"]
+            .as_u64()
+            .ok_or_else(|| anyhow!("queued proposal {} has no ready_at: {proposal}", self.id))?;
+        let started = Instant::now();
+        while harness.height("n1")? < ready_at {
+            if started.elapsed() > SOON {
+                bail!("the chain did not reach height {ready_at}, where proposal {} is ready", self.id);
+            }
+            std::thread::sleep(POLL);
+        }
+        let args = ["execute", "--proposal", self.file.as_str()];
+        let tx = self.build(harness, account, &format!("{}.{account}.execute.tx.json", self.name), &args)?;
+        submit_and_wait(harness, &tx)?;
+        wait_executed(harness, &self.id)
+    }
+
     /// Runs `synod tx build ARGS` as `sender` with its demo key; returns the transaction file `name`.
     fn build(&self, harness: &Harness, sender: &str, name: &str, args: &[&str]) -> anyhow::Result<String> {
         build_tx(harness, sender, &path(harness, &format!("keys/{sender}.pem")), name, args)

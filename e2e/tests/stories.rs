@@ -31,10 +31,12 @@ fn network_of(name: &str, organisations: usize) -> anyhow::Result<Harness> {
     Ok(harness)
 }
 
-/// Drafts, submits with the approvals of `approvers` and waits until the proposal executed.
+/// Drafts, submits with the approvals of `approvers` and waits until the proposal executed (the proposer executing
+/// it once ready when its rule makes it wait).
 fn enact(harness: &Harness, name: &str, proposer: &str, kind: &[&str], approvers: &[&str]) -> anyhow::Result<Drafted> {
     let drafted = draft(harness, name, proposer, kind)?;
     submit_and_wait(harness, &drafted.submission(harness, approvers)?)?;
+    drafted.execute_when_ready(harness, proposer)?;
     wait_executed(harness, &drafted.id)?;
     Ok(drafted)
 }
@@ -289,6 +291,28 @@ fn approvals_survive_a_routine_rotation_and_stop_counting_once_the_key_is_compro
     Ok(())
 }
 
+/// Every node of `nodes` drops `peer` and logs its disconnection at `height`.
+fn dropped_at(harness: &mut Harness, nodes: &[&str], peer: &str, height: u64) -> anyhow::Result<()> {
+    harness.wait_until(&format!("every node to drop {peer}"), SOON, nodes, |h| {
+        for &id in nodes {
+            let peers = h.status(id)?["peers"].as_array().cloned().unwrap_or_default();
+            if peers.iter().any(|p| p["node_id"] == peer) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })?;
+    for &id in nodes {
+        let log = harness.log(id);
+        let line = log
+            .lines()
+            .find(|l| l.contains("peer no longer admitted") && l.contains(&format!("peer={peer} ")))
+            .ok_or_else(|| anyhow!("{id} logged no disconnection of {peer}"))?;
+        ensure!(line.contains(&format!("height={height} ")), "{id} dropped {peer} at another height: {line}");
+    }
+    Ok(())
+}
+
 /// The height of the last transaction about proposal `id` (the one that executed it, once it executed).
 fn executed_at(harness: &Harness, id: &str) -> anyhow::Result<u64> {
     let (code, body) = harness.get("n1", &format!("/v1/proposals/{id}"))?;
@@ -336,24 +360,7 @@ fn an_expelled_members_node_is_disconnected_at_the_expulsion_height() -> anyhow:
     wait_executed(&harness, &expel.id)?;
     let expelled_at = executed_at(&harness, &expel.id)?;
 
-    // Every remaining node drops n5 at that height, and says why.
-    harness.wait_until("every node to drop n5", SOON, &REMAINING, |h| {
-        for id in REMAINING {
-            let peers = h.status(id)?["peers"].as_array().cloned().unwrap_or_default();
-            if peers.iter().any(|p| p["node_id"] == "n5") {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    })?;
-    for id in REMAINING {
-        let log = harness.log(id);
-        let line = log
-            .lines()
-            .find(|l| l.contains("peer no longer admitted") && l.contains("peer=n5"))
-            .ok_or_else(|| anyhow!("{id} logged no disconnection of n5"))?;
-        ensure!(line.contains(&format!("height={expelled_at} ")), "{id} dropped n5 at another height: {line}");
-    }
+    dropped_at(&mut harness, &REMAINING, "n5", expelled_at)?;
 
     // The chain goes on without it; n5 holds nothing after the expulsion.
     let target = harness.height("n1")?.saturating_add(8);
@@ -376,5 +383,64 @@ fn an_expelled_members_node_is_disconnected_at_the_expulsion_height() -> anyhow:
         "frozen",
         "the expelled governor",
     )?;
+    Ok(())
+}
+
+/// A node's key leaks and the committee revokes it (three quarters of the weight; the emergency rule's short delay,
+/// then executed): every other node disconnects the node at the revocation's height and refuses the leaked key at the handshake from then on, and the four remaining sealers
+/// keep finalising without the node's votes. The committee then gives the node a new key by proposal (the new key,
+/// made on the node's machine, signs its own proof of possession); the node, restarted with the new key beside
+/// the leaked one, presents the new key, is admitted again and catches up as an observer that holds the chain.
+#[test]
+fn a_leaked_node_key_is_revoked_and_the_node_returns_with_a_new_key() -> anyhow::Result<()> {
+    const OTHERS: [&str; 4] = ["n1", "n2", "n3", "n4"];
+    const COMMITTEE: [&str; 4] = ["org1-admin", "org2-admin", "org3-admin", "org4-admin"];
+    let mut harness = network_of("story_node_key_leak", 5)?;
+    let node_record = |h: &Harness| -> anyhow::Result<Value> {
+        let (code, record) = h.get("n1", "/v1/nodes/n5")?;
+        ensure!(code == 200, "/v1/nodes/n5: {code} {record}");
+        Ok(record)
+    };
+    let leaked = node_record(&harness)?["key"].as_str().ok_or_else(|| anyhow!("n5 has no key"))?.to_owned();
+
+    // Revoked: n5 is demoted and dropped by every node at the height the revocation executes.
+    let revoke =
+        enact(&harness, "revoke-n5", "org1-admin", &["revoke-node-key", "--node", "n5", "--key", &leaked], &COMMITTEE)?;
+    let revoked_at = executed_at(&harness, &revoke.id)?;
+    dropped_at(&mut harness, &OTHERS, "n5", revoked_at)?;
+    let record = node_record(&harness)?;
+    ensure!(record["kind"] == "observer" && record["key"].is_null(), "n5 after the revocation: {record}");
+
+    // The four sealers go on without it; n5, still running with the leaked key, is refused at every handshake.
+    let target = harness.height("n1")?.saturating_add(8);
+    harness.wait_all_height_of(&OTHERS, target, SOON)?;
+    let stuck = harness.height("n5")?;
+    ensure!(stuck <= revoked_at, "n5 reached height {stuck} after its key was revoked at {revoked_at}");
+    harness.wait_until("the leaked key to be refused at the handshake", SOON, &["n1"], |h| {
+        Ok(h.log("n1").lines().any(|l| l.contains("peer refused at the handshake") && l.contains("reason=revoked_key")))
+    })?;
+
+    // On n5's machine, its operator makes a new key in the node's home; the committee gives it to n5.
+    let home = harness.node("n5")?.home.clone();
+    let new_key = home.join("keys").join("node-1.pem").display().to_string();
+    harness.synod(&["keygen", "--out", &new_key])?;
+    let new_public = harness.synod(&["key", "show", &new_key])?.trim().to_owned();
+    enact(
+        &harness,
+        "replace-n5",
+        "org1-admin",
+        &["replace-node-key", "--node", "n5", "--new-key", &new_key],
+        &COMMITTEE,
+    )?;
+    let record = node_record(&harness)?;
+    ensure!(record["key"] == new_public.as_str(), "the chain does not list n5's new key: {record}");
+
+    // Restarted, n5 presents the new key (at once if its store reached the revocation; after peers close its
+    // handshakes otherwise), is admitted and catches up.
+    harness.kill("n5")?;
+    harness.start("n5")?;
+    let head = harness.height("n1")?;
+    harness.wait_height("n5", head, SOON)?;
+    harness.assert_one_chain(head)?;
     Ok(())
 }

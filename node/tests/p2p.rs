@@ -557,3 +557,23 @@ async fn a_rotated_key_reconnects_with_the_new_key() {
     n1.send(&node("n0"), NetMessage::SyncRequest(SyncRequest { from: Height(9), to: Height(10) }));
     assert_eq!(receive(&mut n0).await.0, node("n1"));
 }
+
+/// A node whose store predates the replacement of its revoked key proves the revoked key first; every peer closes
+/// those handshakes, and after a few in a row it presents the other key its home holds, which governance now
+/// admits, and connects.
+#[tokio::test]
+async fn a_node_whose_key_was_replaced_while_it_was_away_connects_with_its_other_key() {
+    let table = Table::new(&["n0"]);
+    table.refuse("n1", Refusal::Revoked(Height(7)));
+    table.keys.lock().unwrap().insert(secret("n1-next").public_key(), Ok(node("n1")));
+    let n0 = start("n0", &table).await;
+    let mut returning = config("n1");
+    returning.other_keys = vec![secret("n1-next")];
+    let n1 = start_with(returning, &table).await;
+
+    let with_new_key =
+        |p2p: &P2p| p2p.peers().iter().any(|p| p.node == node("n1") && p.key == secret("n1-next").public_key());
+    wait_for("n1 to connect with its other key", || with_new_key(&n0)).await;
+    assert!(refusals(&n0, RefusalKind::RevokedKey) >= u64::from(synod::p2p::UNANSWERED_BEFORE_NEXT_KEY));
+    assert!(n1.counters().handshake_failures >= u64::from(synod::p2p::UNANSWERED_BEFORE_NEXT_KEY));
+}

@@ -13,7 +13,7 @@ use governance_contracts::crypto::Digest;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, ProposalId, RoleId, Weight};
 use governance_contracts::types::{
-    Action, Approval, Genesis, MAX_ACTIONS, NewAccount, Payload, Principal, Proposal, SignedTransaction,
+    Action, Approval, Genesis, KeyProofBody, MAX_ACTIONS, NewAccount, Payload, Principal, Proposal, SignedTransaction,
 };
 use serde::Serialize;
 
@@ -144,6 +144,32 @@ pub enum ActionArg {
         #[arg(long)]
         override_fault_tolerance: bool,
     },
+    /// Emergency: revoke a node's key at once (it leaked). Every node disconnects whoever presents it; a sealer is
+    /// demoted. The node comes back with `replace-node-key`.
+    RevokeNodeKey {
+        /// The node.
+        #[arg(long)]
+        node: String,
+        /// The key being revoked: the node's key now (`ed25519:<hex>` or a PEM key file).
+        #[arg(long, value_name = "PUBKEY_OR_PEM")]
+        key: String,
+        /// Accept a sealer change beyond the fault-tolerance budget.
+        #[arg(long)]
+        override_fault_tolerance: bool,
+    },
+    /// Give a node a new key by governance (after a revocation): run where the new key is, since the new key signs
+    /// its proof of possession for this chain (needs `--genesis`).
+    ReplaceNodeKey {
+        /// The node.
+        #[arg(long)]
+        node: String,
+        /// The new private key (PKCS#8 PEM); only its public key and its signature go into the proposal.
+        #[arg(long, value_name = "FILE.pem")]
+        new_key: PathBuf,
+        /// The key being replaced, if the node still has one (none after a revocation).
+        #[arg(long, value_name = "PUBKEY_OR_PEM")]
+        old_key: Option<String>,
+    },
     /// Change where peers dial a node.
     SetAddress {
         /// The node.
@@ -252,8 +278,9 @@ fn account(text: &str) -> anyhow::Result<AccountId> {
     parse_id("--account", text, AccountId::new)
 }
 
-/// The actions a kind's flags describe.
-pub fn actions_of(kind: &ActionArg) -> anyhow::Result<Vec<Action>> {
+/// The actions a kind's flags describe, in a proposal for `chain` (when the genesis was given) that expires at
+/// `expires_at` (a key proof made here expires with it).
+pub fn actions_of(kind: &ActionArg, chain: Option<&ChainIdentity>, expires_at: Height) -> anyhow::Result<Vec<Action>> {
     let one = |action| Ok(vec![action]);
     match kind {
         ActionArg::AdmitMember { org, weight } => {
@@ -290,6 +317,25 @@ pub fn actions_of(kind: &ActionArg) -> anyhow::Result<Vec<Action>> {
         }
         ActionArg::RemoveNode { node: id, override_fault_tolerance } => {
             one(Action::RemoveNode { node: node(id)?, override_fault_tolerance: *override_fault_tolerance })
+        }
+        ActionArg::RevokeNodeKey { node: id, key, override_fault_tolerance } => one(Action::RevokeNodeKey {
+            node: node(id)?,
+            key: files::parse_public_key(key).context("--key")?,
+            override_fault_tolerance: *override_fault_tolerance,
+        }),
+        ActionArg::ReplaceNodeKey { node: id, new_key, old_key } => {
+            let chain = chain.ok_or_else(|| {
+                anyhow!("replace-node-key needs --genesis: the new key signs its proof of possession for that chain")
+            })?;
+            let node = node(id)?;
+            let new = files::load_secret_key(new_key)?;
+            let old_key = old_key.as_deref().map(files::parse_public_key).transpose().context("--old-key")?;
+            if old_key == Some(new.public_key()) {
+                bail!("--new-key {} is the key being replaced", new_key.display());
+            }
+            let body =
+                KeyProofBody { subject: Principal::Node(node.clone()), old_key, new_key: new.public_key(), expires_at };
+            one(Action::ReplaceNodeKey { node, proof: body.sign(chain, &new) })
         }
         ActionArg::SetAddress { node: id, expected, address } => one(Action::SetNodeAddress {
             node: node(id)?,
@@ -348,7 +394,8 @@ pub fn draft_proposal(args: &DraftArgs) -> anyhow::Result<Proposal> {
         None => Vec::new(),
     };
     if let Some(kind) = &args.kind {
-        actions.extend(actions_of(kind)?);
+        let chain = args.genesis.as_deref().map(chain_of).transpose()?.map(|(_, chain)| chain);
+        actions.extend(actions_of(kind, chain.as_ref(), expires_at)?);
     }
     if actions.is_empty() {
         bail!("no action: give --actions FILE or a kind (see `synod proposal draft --help`)");
@@ -525,9 +572,29 @@ mod tests {
             (ActionArg::ExpelMember { member: "org4".into() }, Action::ExpelMember { member: org }),
         ];
         for (kind, action) in cases {
-            assert_eq!(actions_of(&kind).unwrap(), vec![action]);
+            assert_eq!(actions_of(&kind, None, Height(100)).unwrap(), vec![action]);
         }
-        let error = actions_of(&ActionArg::ExpelMember { member: "Org 4!".into() }).unwrap_err();
+        let error = actions_of(&ActionArg::ExpelMember { member: "Org 4!".into() }, None, Height(100)).unwrap_err();
         assert!(format!("{error:#}").contains("--member"), "{error:#}");
+    }
+
+    /// A replacement key's proof is signed by the new key for the genesis' chain, names the node and the key it
+    /// replaces, and expires with the proposal; without the genesis it is refused, saying why.
+    #[test]
+    fn replace_node_key_proves_the_new_key_for_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let new_key = dir.path().join("new.pem");
+        let secret = governance_contracts::testkit::secret("n5-next");
+        crate::localnet::write_key(&new_key, &secret).unwrap();
+        let chain = governance_contracts::testkit::genesis(1).identity();
+        let kind = ActionArg::ReplaceNodeKey { node: "n5".into(), new_key, old_key: None };
+        let actions = actions_of(&kind, Some(&chain), Height(90)).unwrap();
+        let [Action::ReplaceNodeKey { node: id, proof }] = actions.as_slice() else { panic!("{actions:?}") };
+        assert_eq!(id, &node("n5").unwrap());
+        assert_eq!(proof.body.new_key, secret.public_key());
+        assert_eq!((proof.body.old_key, proof.body.expires_at), (None, Height(90)));
+        assert!(proof.verifies(&chain));
+        let error = actions_of(&kind, None, Height(90)).unwrap_err();
+        assert!(format!("{error:#}").contains("needs --genesis"), "{error:#}");
     }
 }

@@ -143,6 +143,10 @@ pub enum HandshakeError {
     /// The peer closed the connection before the handshake completed.
     #[error("the peer closed the connection during the handshake")]
     Closed,
+    /// The listening peer closed the connection after reading our statement, without its own: it refused our
+    /// node key (an admitted listener never says why, so an unadmitted dialler learns nothing).
+    #[error("the peer closed the connection after our statement: it did not admit our key")]
+    Unanswered,
 }
 
 fn noise(e: snow::Error) -> HandshakeError {
@@ -407,7 +411,12 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<Established<S>, HandshakeError> {
     let mut link = noise_initiator(io, me.transport, max_frame).await?;
     send_statement(&mut link, me).await?;
-    let (peer, peer_key) = receive_statement(&mut link, me, admission, Some(expected), max_frame).await?;
+    let (peer, peer_key) = match receive_statement(&mut link, me, admission, Some(expected), max_frame).await {
+        Err(HandshakeError::Closed | HandshakeError::Frame(FrameError::Truncated | FrameError::Io(_))) => {
+            return Err(HandshakeError::Unanswered);
+        }
+        other => other?,
+    };
     Ok(Established { peer, peer_key, reader: link.reader, writer: link.writer })
 }
 

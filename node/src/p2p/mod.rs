@@ -133,6 +133,10 @@ impl P2pLimits {
     }
 }
 
+/// Dials in a row whose peer closed after this node's statement before it presents another of its keys
+/// ([`P2pConfig::other_keys`]); any handshake that succeeds starts the count again.
+pub const UNANSWERED_BEFORE_NEXT_KEY: u32 = 3;
+
 /// What [`P2p::start`] needs.
 #[derive(Debug, Clone)]
 pub struct P2pConfig {
@@ -142,6 +146,10 @@ pub struct P2pConfig {
     pub node: NodeId,
     /// This node's current key (signs its handshake statements).
     pub key: SecretKey,
+    /// Other keys this node holds, tried in turn when peers keep closing the handshake after this node's
+    /// statement ([`UNANSWERED_BEFORE_NEXT_KEY`] times in a row with no handshake succeeding): the node's store
+    /// may predate a change of its key (a replacement after a revocation), so the key it believes current is not.
+    pub other_keys: Vec<SecretKey>,
     /// Where to listen (port 0 picks a free port; see [`P2p::local_addr`]).
     pub listen: SocketAddr,
     /// Addresses that replace the governance-recorded address of a peer (from the node's configuration).
@@ -153,7 +161,15 @@ pub struct P2pConfig {
 impl P2pConfig {
     /// A configuration with no dial overrides and the default limits.
     pub fn new(chain: ChainIdentity, node: NodeId, key: SecretKey, listen: SocketAddr) -> Self {
-        Self { chain, node, key, listen, dial_overrides: BTreeMap::new(), limits: P2pLimits::default() }
+        Self {
+            chain,
+            node,
+            key,
+            other_keys: Vec::new(),
+            listen,
+            dial_overrides: BTreeMap::new(),
+            limits: P2pLimits::default(),
+        }
     }
 }
 
@@ -279,6 +295,7 @@ impl P2p {
             config.chain,
             config.node,
             config.key,
+            config.other_keys,
             transport,
             config.limits,
             admission,

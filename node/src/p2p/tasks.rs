@@ -55,6 +55,10 @@ impl Drop for Connection {
 
 struct State {
     key: SecretKey,
+    /// The node's other keys, next to try first.
+    other_keys: Vec<SecretKey>,
+    /// Dials in a row whose peer closed after our statement, since the last handshake that succeeded.
+    unanswered: u32,
     peers: BTreeMap<NodeId, Connection>,
     next_id: u64,
     counters: P2pCounters,
@@ -96,10 +100,15 @@ impl From<FrameError> for Ended {
 }
 
 impl Shared {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each is a distinct part of the transport, taken apart from its config"
+    )]
     pub(super) fn new(
         chain: ChainIdentity,
         node: NodeId,
         key: SecretKey,
+        other_keys: Vec<SecretKey>,
         transport: TransportKey,
         limits: P2pLimits,
         admission: Arc<dyn Admission>,
@@ -115,6 +124,8 @@ impl Shared {
             changed: watch::Sender::new(0),
             state: Mutex::new(State {
                 key,
+                other_keys,
+                unanswered: 0,
                 peers: BTreeMap::new(),
                 next_id: 0,
                 counters: P2pCounters::default(),
@@ -133,8 +144,34 @@ impl Shared {
     }
 
     pub(super) fn set_key(&self, key: SecretKey) {
-        tracing::info!(node = %self.node, key = %key.public_key(), "p2p handshakes now sign with the new key");
-        self.lock().key = key;
+        let mut state = self.lock();
+        let previous = std::mem::replace(&mut state.key, key);
+        let current = state.key.public_key();
+        state.other_keys.retain(|k| k.public_key() != current);
+        if previous.public_key() != current {
+            tracing::info!(node = %self.node, key = %current, "p2p handshakes now sign with the new key");
+            state.other_keys.push(previous);
+        }
+        state.unanswered = 0;
+    }
+
+    /// A dial's peer closed after our statement: after [`super::UNANSWERED_BEFORE_NEXT_KEY`] in a row, the next of
+    /// the node's other keys signs its statements (the current one goes last in turn).
+    fn unanswered(&self) {
+        let mut state = self.lock();
+        state.unanswered = state.unanswered.saturating_add(1);
+        if state.unanswered < super::UNANSWERED_BEFORE_NEXT_KEY || state.other_keys.is_empty() {
+            return;
+        }
+        let next = state.other_keys.remove(0);
+        let previous = std::mem::replace(&mut state.key, next);
+        state.other_keys.push(previous);
+        state.unanswered = 0;
+        tracing::warn!(
+            node = %self.node,
+            key = %state.key.public_key(),
+            "peers keep closing the handshake after this node's statement: presenting another of its keys"
+        );
     }
 
     pub(super) fn peers(&self) -> Vec<PeerInfo> {
@@ -226,6 +263,7 @@ impl Shared {
         if state.closed {
             return;
         }
+        state.unanswered = 0;
         if let Some(existing) = state.peers.get(&peer).map(|c| c.info.direction) {
             bump(&mut state.counters.duplicate_connections);
             if !replaces(&self.node, &peer, existing, direction) {
@@ -316,6 +354,9 @@ impl Shared {
             Ok(Err(e)) => {
                 let reason = e.to_string();
                 self.handshake_failed(&reason, remote, Direction::Outbound);
+                if matches!(e, HandshakeError::Unanswered) {
+                    self.unanswered();
+                }
                 Err(reason)
             }
             Err(_) => {

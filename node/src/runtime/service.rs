@@ -147,7 +147,11 @@ pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     let result = runtime.block_on(async {
         let shutdown = shutdown_signal().await?;
         let admission = Arc::new(ChainAdmission { store: reader.clone(), me: node.clone() });
+        // Should the store predate a change of this node's key, peers refuse the key it lists: the others are
+        // tried in turn, newest first.
+        let other_keys = keys.iter().rev().filter(|k| k.public_key() != handshake_key.public_key()).cloned().collect();
         let mut p2p_config = P2pConfig::new(chain.clone(), node.clone(), handshake_key, config.p2p.listen);
+        p2p_config.other_keys = other_keys;
         p2p_config.dial_overrides = config.dial_overrides();
         let p2p = P2p::start(p2p_config, admission).await.context("cannot start the p2p transport")?;
         let (api, end) =
