@@ -381,12 +381,15 @@ pub enum Refusal {
 pub fn may_connect(store: &dyn Store, key: &PublicKey) -> Result<Result<NodeId, Refusal>, StoreError> {
     let Some(record) = KEYS.get(store, key)? else { return Ok(Err(Refusal::UnknownKey)) };
     let Principal::Node(node) = record.owner else { return Ok(Err(Refusal::NotANodeKey)) };
+    let node_record = NODES.get(store, &node)?;
     match record.status {
+        // A node's key also retires when the node is removed (by itself or with its expelled owner): say so.
+        KeyStatus::Retired { .. } if node_record.is_none() => return Ok(Err(Refusal::Removed(node))),
         KeyStatus::Retired { at } => return Ok(Err(Refusal::Retired(at))),
         KeyStatus::Revoked { at } => return Ok(Err(Refusal::Revoked(at))),
         KeyStatus::Current => {}
     }
-    let Some(node_record) = NODES.get(store, &node)? else { return Ok(Err(Refusal::Removed(node))) };
+    let Some(node_record) = node_record else { return Ok(Err(Refusal::Removed(node))) };
     let owner: Option<MemberRecord> = MEMBERS.get(store, &node_record.owner)?;
     if owner.is_none_or(|m| m.status == MemberStatus::Expelled) {
         return Ok(Err(Refusal::OwnerExpelled(node)));

@@ -122,6 +122,23 @@ fn node_key_rotation_by_node_and_operator() {
     assert_eq!(set.get(&node("n1")).unwrap().key, public("n1-next"));
 }
 
+/// A removed node's key is refused at the handshake naming the removal, not merely as a retired key, while a key
+/// rotated away is still refused as retired.
+#[test]
+fn a_removed_nodes_key_is_refused_as_removed() {
+    use governance_contracts::execution::{Refusal, may_connect};
+    let mut chain = TestChain::with_members(5);
+    let governors = gov_refs(5);
+    let (_, receipt) = chain.propose(
+        &governors[0],
+        vec![Action::RemoveNode { node: node("n4"), override_fault_tolerance: false }],
+        &refs(&governors[..4]),
+    );
+    assert!(TestChain::executed(&receipt), "{receipt:?}");
+    assert_eq!(may_connect(&chain.store, &public("n4")).unwrap(), Err(Refusal::Removed(node("n4"))));
+    assert_eq!(may_connect(&chain.store, &public("n1")).unwrap(), Ok(node("n1")));
+}
+
 /// An operator of another member cannot approve a node's rotation: the proposal stays unexecuted.
 #[test]
 fn node_key_rotation_needs_the_owners_operator() {

@@ -194,15 +194,12 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
         }
     }
 
-    /// After a committed block: tell the transport (it re-checks its peers), publish the block's event, pick up a
-    /// rotated key, attest readiness when due, log sync progress, and publish the status.
+    /// After a committed block: tell the transport (it re-checks its peers), pick up a rotated key, attest
+    /// readiness when due, log sync progress, publish the status and then the block's event (so the status a
+    /// subscriber reads on the event already shows the block).
     fn after_commit(&mut self, decided: &DecidedBlock) {
         let height = decided.block.header.height;
         self.transport.on_committed(height);
-        if let Some(api) = &self.api {
-            // No subscriber is fine.
-            let _ = api.events.send(ChainEvent::from_committed(&self.chain, &decided.block, &decided.receipts));
-        }
         let record = node_record(self.host.storage().state(), self.host.node());
         let listed = record.as_ref().and_then(|r| r.key);
         for key in self.duties.pick_up_keys(listed.as_ref(), self.host.keys()) {
@@ -251,6 +248,11 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
             }
         }
         self.publish_status();
+        // Last: a subscriber told of the block finds `/v1/status` already at its height.
+        if let Some(api) = &self.api {
+            // No subscriber is fine.
+            let _ = api.events.send(ChainEvent::from_committed(&self.chain, &decided.block, &decided.receipts));
+        }
     }
 
     /// The host (for inspection after [`Self::run`] returned).
