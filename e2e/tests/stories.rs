@@ -369,7 +369,10 @@ fn an_expelled_members_node_is_disconnected_at_the_expulsion_height() -> anyhow:
     ensure!(n5_height <= expelled_at, "n5 reached height {n5_height} after its expulsion at {expelled_at}");
     harness.assert_one_chain(n5_height)?;
 
-    // The member is expelled with no governors, and its governor's transactions are refused as frozen.
+    // Its node is gone from the chain; the member is expelled with no governors, and its governor's transactions are
+    // refused as frozen.
+    let (code, record) = harness.get("n1", "/v1/nodes/n5")?;
+    ensure!(code == 404, "n5 is still on the chain after its owner's expulsion: {code} {record}");
     let (_, member) = harness.get("n1", "/v1/members/org5")?;
     ensure!(
         member["status"] == "expelled" && member["governors"].as_array().is_some_and(Vec::is_empty),

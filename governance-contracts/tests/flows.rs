@@ -122,8 +122,8 @@ fn node_key_rotation_by_node_and_operator() {
     assert_eq!(set.get(&node("n1")).unwrap().key, public("n1-next"));
 }
 
-/// A removed node's key is refused at the handshake naming the removal, not merely as a retired key, while a key
-/// rotated away is still refused as retired.
+/// A removed node's key is refused at the handshake naming the removal, not merely as a retired key, whether the
+/// committee removed the node or expelled its owner; the other nodes stay admitted.
 #[test]
 fn a_removed_nodes_key_is_refused_as_removed() {
     use governance_contracts::execution::{Refusal, may_connect};
@@ -137,6 +137,19 @@ fn a_removed_nodes_key_is_refused_as_removed() {
     assert!(TestChain::executed(&receipt), "{receipt:?}");
     assert_eq!(may_connect(&chain.store, &public("n4")).unwrap(), Err(Refusal::Removed(node("n4"))));
     assert_eq!(may_connect(&chain.store, &public("n1")).unwrap(), Ok(node("n1")));
+
+    // An expelled member's node (demoted first) is removed with it.
+    let mut chain = TestChain::with_members(5);
+    let (_, receipt) = chain.propose(
+        &governors[0],
+        vec![Action::DemoteNode { node: node("n3"), override_fault_tolerance: false }],
+        &refs(&governors[..4]),
+    );
+    assert!(TestChain::executed(&receipt), "{receipt:?}");
+    let (_, receipt) =
+        chain.propose(&governors[0], vec![Action::ExpelMember { member: member("m3") }], &refs(&governors[..3]));
+    assert!(TestChain::executed(&receipt), "{receipt:?}");
+    assert_eq!(may_connect(&chain.store, &public("n3")).unwrap(), Err(Refusal::Removed(node("n3"))));
 }
 
 /// An operator of another member cannot approve a node's rotation: the proposal stays unexecuted.
