@@ -242,13 +242,7 @@ fn a_regulator_follows_from_an_observer_and_an_exported_audit_trail_verifies_off
     let rows = altered["audit"]["rows"].as_array_mut().ok_or_else(|| anyhow!("no rows in the export"))?;
     let first = rows.first_mut().ok_or_else(|| anyhow!("no rows in the export"))?;
     first["actor"] = Value::from("someone-else");
-    let altered_file = harness.dir().join("synod-audit-altered.json");
-    std::fs::write(&altered_file, altered.to_string())?;
-    let refused = console_cli(&["verify-export", "--genesis", &genesis, &altered_file.display().to_string()]);
-    ensure!(
-        refused.as_ref().is_err_and(|e| format!("{e:#}").contains("audit row 1")),
-        "an altered row passed: {refused:?}"
-    );
+    refused_offline(&harness, &genesis, "synod-audit-altered.json", &altered, "audit row 1")?;
     // org4's proof with one byte of its record changed (its name's first letter).
     let mut forged: Value = export;
     let entry = forged["proofs"]
@@ -258,13 +252,17 @@ fn a_regulator_follows_from_an_observer_and_an_exported_audit_trail_verifies_off
     let byte = &mut entry["bundle"]["state_proof"]["value"][4];
     let letter = byte.as_u64().ok_or_else(|| anyhow!("org4's proof has no record value"))?;
     *byte = Value::from(letter ^ 1);
-    let forged_file = harness.dir().join("synod-audit-forged.json");
-    std::fs::write(&forged_file, forged.to_string())?;
-    let refused = console_cli(&["verify-export", "--genesis", &genesis, &forged_file.display().to_string()]);
-    ensure!(
-        refused.as_ref().is_err_and(|e| format!("{e:#}").contains("does not verify")),
-        "a forged proof passed: {refused:?}"
-    );
+    refused_offline(&harness, &genesis, "synod-audit-forged.json", &forged, "does not verify")?;
+    Ok(())
+}
+
+/// Writes the altered export `export` to `name` and checks that `synod-console verify-export` refuses it, saying
+/// `because`.
+fn refused_offline(harness: &Harness, genesis: &str, name: &str, export: &Value, because: &str) -> anyhow::Result<()> {
+    let file = harness.dir().join(name);
+    std::fs::write(&file, export.to_string())?;
+    let refused = console_cli(&["verify-export", "--genesis", genesis, &file.display().to_string()]);
+    ensure!(refused.as_ref().is_err_and(|e| format!("{e:#}").contains(because)), "{name} passed: {refused:?}");
     Ok(())
 }
 

@@ -182,9 +182,7 @@ fn compliance_staff_grant_lapse_revoke_and_freeze_within_the_committees_limits()
 fn a_suspended_members_approvals_stop_counting() -> anyhow::Result<()> {
     let harness = network("story_suspension")?;
     // A committee proposal with two of four members' approvals: short of two thirds, it waits.
-    let pending = define_role(&harness, "define-role", "story-role")?;
-    submit_and_wait(&harness, &pending.submission(&harness, &["org1-admin", "org4-admin"])?)?;
-    let counts = tally(&harness, &pending.id)?;
+    let (pending, counts) = open_vote(&harness, "story-role", &["org1-admin", "org4-admin"])?;
     ensure!(counts["approved_weight"] == 2 && counts["active_weight"] == 4, "before the suspension: {counts}");
 
     // The committee suspends org4 (its own weight excluded from the vote).
@@ -229,6 +227,15 @@ fn define_role(harness: &Harness, name: &str, role: &str) -> anyhow::Result<Draf
     draft(harness, name, "org1-admin", &["--actions", &actions])
 }
 
+/// A committee vote left open: `org1-admin`'s proposal `define-role` defining `role`, submitted with the approvals
+/// of `approvers` (short of the threshold); returns it with its tally.
+fn open_vote(harness: &Harness, role: &str, approvers: &[&str]) -> anyhow::Result<(Drafted, Value)> {
+    let pending = define_role(harness, "define-role", role)?;
+    submit_and_wait(harness, &pending.submission(harness, approvers)?)?;
+    let counts = tally(harness, &pending.id)?;
+    Ok((pending, counts))
+}
+
 /// Whether `tally` counts `account`'s approval.
 fn counts_approval(tally: &Value, account: &str) -> bool {
     tally["counted"].as_array().is_some_and(|counted| counted.iter().any(|a| a == account))
@@ -247,9 +254,7 @@ fn tally(harness: &Harness, id: &str) -> anyhow::Result<Value> {
 #[test]
 fn approvals_survive_a_routine_rotation_and_stop_counting_once_the_key_is_compromised() -> anyhow::Result<()> {
     let harness = network("story_rotation_mid_vote")?;
-    let pending = define_role(&harness, "define-role", "mid-vote-role")?;
-    submit_and_wait(&harness, &pending.submission(&harness, &["org1-admin", "org2-admin"])?)?;
-    let counts = tally(&harness, &pending.id)?;
+    let (pending, counts) = open_vote(&harness, "mid-vote-role", &["org1-admin", "org2-admin"])?;
     ensure!(counts["approved_weight"] == 2, "two approvals before the rotation: {counts}");
 
     // org2's governor rotates their key routinely: the approval made with the old key still counts.

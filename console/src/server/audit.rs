@@ -410,6 +410,18 @@ pub enum BreakKind {
     Malformed,
 }
 
+impl std::fmt::Display for BreakKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::HashMismatch => "its hash is not the hash of its fields (a field was changed)",
+            Self::LinkMismatch => "it does not link to the row before it (a row was changed, removed or inserted)",
+            Self::Missing => "it is missing",
+            Self::HeadMismatch => "it is not the head",
+            Self::Malformed => "a hash in it is not 32 bytes of hex",
+        })
+    }
+}
+
 /// The first place the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainBreak {

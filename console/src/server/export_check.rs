@@ -63,8 +63,6 @@ pub struct CheckedProof {
     pub kind: String,
     /// Its id.
     pub id: String,
-    /// The record as the proof names it.
-    pub record: String,
     /// The height it was proven at.
     pub height: u64,
 }
@@ -90,16 +88,6 @@ impl std::fmt::Display for ExportReport {
     }
 }
 
-fn break_words(kind: &BreakKind) -> &'static str {
-    match kind {
-        BreakKind::HashMismatch => "its hash is not the hash of its fields (a field was changed)",
-        BreakKind::LinkMismatch => "it does not link to the row before it (a row was changed, removed or inserted)",
-        BreakKind::Missing => "it is missing",
-        BreakKind::HeadMismatch => "it is not the head",
-        BreakKind::Malformed => "a hash in it is not 32 bytes of hex",
-    }
-}
-
 /// Checks the export text `text` against `genesis`.
 pub fn check(genesis: &Genesis, text: &str) -> anyhow::Result<ExportReport> {
     let export: ExportFile = serde_json::from_str(text).context("not a console audit export")?;
@@ -118,24 +106,20 @@ pub fn check(genesis: &Genesis, text: &str) -> anyhow::Result<ExportReport> {
     }
     let rows = &export.audit.rows;
     if let Some(at) = audit::verify_rows(rows) {
-        bail!("audit row {}: {}", at.seq, break_words(&at.kind));
+        bail!("audit row {}: {}", at.seq, at.kind);
     }
     let last = rows.last();
     if export.audit.filter == AuditFilter::default() {
         // Unfiltered, the export must be the whole trail: from seq 1, without gaps, up to the head.
         for (expected, row) in (1u64..).zip(rows) {
             if row.seq != expected {
-                bail!("audit row {expected}: {} from an unfiltered export", break_words(&BreakKind::Missing));
+                bail!("audit row {expected}: {} from an unfiltered export", BreakKind::Missing);
             }
         }
         if let Some(head) = &export.audit.head
             && last.is_none_or(|last| last.seq != head.seq)
         {
-            bail!(
-                "audit row {}: {} from an unfiltered export (the head at export time)",
-                head.seq,
-                break_words(&BreakKind::Missing)
-            );
+            bail!("audit row {}: {} from an unfiltered export (the head at export time)", head.seq, BreakKind::Missing);
         }
     }
     let reaches_head = match (&export.audit.head, last) {
@@ -163,7 +147,7 @@ pub fn check(genesis: &Genesis, text: &str) -> anyhow::Result<ExportReport> {
                 if record != format!("{} {}", entry.kind, entry.id) {
                     bail!("proof of {} {}: it proves another record, {record}", entry.kind, entry.id);
                 }
-                report.proofs.push(CheckedProof { kind: entry.kind, id: entry.id, record, height: verified.height.0 });
+                report.proofs.push(CheckedProof { kind: entry.kind, id: entry.id, height: verified.height.0 });
             }
             (None, Some(why)) => report.missing_proofs.push((entry.kind, entry.id, why)),
             (None, None) => bail!("proof of {} {}: neither a bundle nor a reason", entry.kind, entry.id),
