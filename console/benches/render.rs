@@ -38,7 +38,7 @@ use console::{
         db::{self, Db, NewDraft, NewSession},
         node::NodeClient,
         router,
-        state::{AppState, Inner},
+        state::{Access, AppState, Inner},
     },
 };
 use governance_contracts::{
@@ -336,15 +336,23 @@ impl Bench {
                 live,
                 bundle,
                 login_limiter: auth::login_limiter(),
+                access: Access::default(),
             },
         );
         let mut token = [0_u8; 32];
         getrandom::fill(&mut token).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
         let token = hex::encode(token);
         let created_ms = auth::now_ms();
+        let signing_key = state
+            .snapshot()
+            .account(&account_id(GOVERNOR))
+            .and_then(|holder| holder.record.key)
+            .map(|key| key.to_string())
+            .ok_or_else(|| anyhow::anyhow!("{GOVERNOR} has no key in the snapshot"))?;
         db.create_session(&NewSession {
             token: &token,
             account: GOVERNOR,
+            signing_key: &signing_key,
             member: Some("m0"),
             created_ms,
             expires_ms: created_ms.saturating_add(24 * 3_600 * 1_000),

@@ -237,6 +237,7 @@ pub struct Tables {
 #[server]
 pub async fn chain_tables() -> Result<Tables, ServerFnError> {
     let state = crate::server::state::AppState::get()?;
+    crate::server::actions::require_reader(&state)?;
     Ok(crate::server::views::tables(&state.snapshot()))
 }
 
@@ -244,6 +245,7 @@ pub async fn chain_tables() -> Result<Tables, ServerFnError> {
 #[server]
 pub async fn accounts(query: String, limit: u32) -> Result<Vec<AccountRow>, ServerFnError> {
     let state = crate::server::state::AppState::get()?;
+    crate::server::actions::require_reader(&state)?;
     if query.len() > 128 {
         return Err(ServerFnError::new("the search text is too long"));
     }
@@ -254,7 +256,10 @@ pub async fn accounts(query: String, limit: u32) -> Result<Vec<AccountRow>, Serv
 #[server]
 pub async fn chain_snapshot() -> Result<crate::model::ChainSnapshot, ServerFnError> {
     let state = crate::server::state::AppState::get()?;
-    Ok((*state.snapshot()).clone())
+    match crate::server::actions::require_reader(&state)? {
+        Some(_) => Ok((*state.snapshot()).clone()),
+        None => Ok(crate::server::views::for_visitor(&state.snapshot())),
+    }
 }
 
 /// A draft proposal kept in this console's workspace.
@@ -464,7 +469,7 @@ pub async fn overview_extras() -> Result<Extras, ServerFnError> {
 /// A webhook as the page lists it.
 pub type WebhookView = crate::model::WebhookInfo;
 
-/// This console's webhooks (governors only).
+/// The webhooks of the signed-in governor's member (governors only; another member's are never listed).
 #[server]
 pub async fn webhooks() -> Result<Vec<WebhookView>, ServerFnError> {
     let hooks = crate::server::webhooks::list().await?;
@@ -481,7 +486,7 @@ pub async fn add_webhook(url: String, events: String) -> Result<i64, ServerFnErr
     Ok(crate::server::webhooks::add(&url, &events).await?.id)
 }
 
-/// Removes a webhook.
+/// Removes one of the signed-in governor's member's webhooks; `false` when the member has no webhook `id`.
 #[server]
 pub async fn remove_webhook(id: i64) -> Result<bool, ServerFnError> {
     crate::server::webhooks::remove(id).await

@@ -64,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
             live,
             bundle,
             login_limiter: auth::login_limiter(),
+            access: args.access(),
         },
     );
     indexer::spawn(state.clone());
@@ -71,7 +72,15 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    tracing::info!(listen = %args.listen, origin = %origin, chain = %chain.chain_id, "synod-console listening");
+    tracing::info!(
+        listen = %args.listen,
+        origin = %origin,
+        chain = %chain.chain_id,
+        public_read = args.public_read,
+        trusted_proxies = ?args.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        webhook_allow = ?args.webhook_allow.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "synod-console listening"
+    );
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot install the SIGTERM handler")?;
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())

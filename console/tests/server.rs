@@ -1,7 +1,7 @@
 //! The console's HTTP server driven in-process: every request goes through `server::router::router` (sessions,
 //! the cross-site check, the security headers, the server functions and the pages) with a real SQLite file in a
-//! temporary directory and a chain snapshot built here from the testkit genesis. No node is needed: the node URL
-//! points at a closed port, and no case below reaches it.
+//! temporary directory and a chain snapshot built here from the testkit genesis (published again by cases that
+//! change the chain). No node is needed: the node URL points at a closed port, and no case below reaches it.
 
 #![cfg(feature = "ssr")]
 
@@ -14,12 +14,13 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, Response, StatusCode, header};
 use console::api::{AuditRows, DraftView, LoginOffer, Me};
 use console::model::{Account, AccountRole, ChainSnapshot, Member, Node, Role, RoleGrant};
-use console::server::auth::{SESSION_COOKIE, login_limiter};
+use console::server::auth::{REFUSALS_RECORDED_BURST, SESSION_COOKIE, login_limiter};
 use console::server::bundle::{Bundle, FileHashes};
 use console::server::db::{Db, MirroredProposal, ProposalState};
+use console::server::net::{Cidr, TargetPolicy};
 use console::server::node::NodeClient;
 use console::server::router::router;
-use console::server::state::{AppState, Inner};
+use console::server::state::{Access, AppState, Inner};
 use console::server::webhooks::{self, Notice};
 use console::signer::{Signer, Validity};
 use governance_contracts::codec;
@@ -45,11 +46,13 @@ const DELEGABLE_ROLE: &str = "kyc-reviewer";
 /// An account of member `m0` that holds no role and governs nothing.
 const NO_ROLE: &str = "m0-clerk";
 
-/// A console served in-process, with its state and the directory holding its database.
+/// A console served in-process, with its state, the sender of its chain snapshots and the directory holding its
+/// database and site.
 struct Console {
     app: Router,
     state: AppState,
-    _dir: TempDir,
+    publish: watch::Sender<Arc<ChainSnapshot>>,
+    dir: TempDir,
 }
 
 /// The chain as the console would see it: the testkit genesis of four members at height [`HEIGHT`], plus an
@@ -136,11 +139,16 @@ fn role(text: &str) -> RoleId {
 
 /// A console at `origin` with a fresh database, the [`snapshot`] published, and placeholder bundle bytes.
 async fn console_at(origin: &str) -> Console {
+    console_with(origin, Access::default()).await
+}
+
+/// A console at `origin` serving with the access decisions `access`, as [`console_at`].
+async fn console_with(origin: &str, access: Access) -> Console {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = Db::open(&dir.path().join("console.db")).await.expect("the database opens");
     let genesis = testkit::genesis(4);
     let chain = genesis.identity();
-    let (_publish, snapshot_rx) = watch::channel(Arc::new(snapshot()));
+    let (publish, snapshot_rx) = watch::channel(Arc::new(snapshot()));
     let (live, _) = broadcast::channel(16);
     let bundle = Bundle {
         js: FileHashes::of("/pkg/console.js", b"placeholder glue"),
@@ -160,9 +168,20 @@ async fn console_at(origin: &str) -> Console {
             live,
             bundle,
             login_limiter: login_limiter(),
+            access,
         },
     );
-    Console { app: router(state.clone()), state, _dir: dir }
+    Console { app: router(state.clone()), state, publish, dir }
+}
+
+/// The access decisions of a console whose webhooks may deliver to loopback, where the cases' receivers listen.
+fn loopback_webhooks() -> Access {
+    let allow = vec![cidr("127.0.0.1"), cidr("::1")];
+    Access { webhooks: TargetPolicy { allow }, ..Access::default() }
+}
+
+fn cidr(text: &str) -> Cidr {
+    text.parse().expect("a network")
 }
 
 async fn console() -> Console {
@@ -231,6 +250,8 @@ struct Call<'a> {
     cookie: Option<&'a str>,
     from: Sent<'a>,
     ip: IpAddr,
+    /// An `X-Forwarded-For` header, if any.
+    forwarded: Option<&'a str>,
 }
 
 impl Console {
@@ -243,6 +264,9 @@ impl Console {
         }
         if let Some(cookie) = call.cookie {
             request = request.header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"));
+        }
+        if let Some(forwarded) = call.forwarded {
+            request = request.header("x-forwarded-for", forwarded);
         }
         let body = call
             .form
@@ -263,12 +287,22 @@ impl Console {
     /// Calls server function `F` from the console's own origin.
     async fn call<F: ServerFn>(&self, form: &[(&str, &str)], cookie: Option<&str>, ip: IpAddr) -> Reply {
         let origin = self.state.origin.clone();
-        self.send(Call { method: Method::POST, path: F::PATH, form, cookie, from: Sent::Origin(&origin), ip }).await
+        let from = Sent::Origin(&origin);
+        self.send(Call { method: Method::POST, path: F::PATH, form, cookie, from, ip, forwarded: None }).await
     }
 
     /// A GET of `path`.
     async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
-        self.send(Call { method: Method::GET, path, form: &[], cookie, from: Sent::Nowhere, ip: ip(200) }).await
+        self.send(Call {
+            method: Method::GET,
+            path,
+            form: &[],
+            cookie,
+            from: Sent::Nowhere,
+            ip: ip(200),
+            forwarded: None,
+        })
+        .await
     }
 
     /// Asks for a challenge for `label`'s testkit key and decodes it.
@@ -496,6 +530,7 @@ async fn writes_from_other_sites_are_refused() {
         cookie: None,
         from,
         ip: ip(1),
+        forwarded: None,
     };
     let evil = console.send(post(Sent::Origin("http://evil.example"))).await;
     assert_eq!(evil.status, StatusCode::FORBIDDEN, "{}", evil.body);
@@ -714,7 +749,7 @@ async fn sign_ins_and_drafts_are_audited_and_exported() {
 /// notice once: a second pass sends nothing new.
 #[tokio::test]
 async fn webhooks_announce_each_unapproved_proposal_once() {
-    let console = console().await;
+    let console = console_with(ORIGIN, loopback_webhooks()).await;
     let received = Arc::new(std::sync::Mutex::new(Vec::<Notice>::new()));
     let receiver = Router::new().route(
         "/hook",
@@ -752,7 +787,7 @@ async fn webhooks_announce_each_unapproved_proposal_once() {
         };
         console.state.db.upsert_proposal(&proposal).await.expect("the proposal is mirrored");
     }
-    let client = webhooks::client().expect("a client");
+    let client = webhooks::client(&console.state.access.webhooks).expect("a client");
 
     let acknowledged = webhooks::dispatch_once(&console.state, &client, 10).await.expect("a pass");
     assert_eq!(acknowledged, 3, "two needs-approval notices and one expires-soon notice");
@@ -783,7 +818,7 @@ async fn webhooks_announce_each_unapproved_proposal_once() {
 /// A receiver that refuses a notice gets it again on the next pass, at most five times in all.
 #[tokio::test]
 async fn a_refused_webhook_notice_is_retried_a_bounded_number_of_times() {
-    let console = console().await;
+    let console = console_with(ORIGIN, loopback_webhooks()).await;
     let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let receiver = Router::new().route(
         "/hook",
@@ -814,10 +849,413 @@ async fn a_refused_webhook_notice_is_retried_a_bounded_number_of_times() {
         detail: "[]".to_owned(),
     };
     console.state.db.upsert_proposal(&proposal).await.expect("the proposal is mirrored");
-    let client = webhooks::client().expect("a client");
+    let client = webhooks::client(&console.state.access.webhooks).expect("a client");
     for _ in 0..8 {
         assert_eq!(webhooks::dispatch_once(&console.state, &client, 10).await.expect("a pass"), 0);
     }
     let attempts = usize::try_from(webhooks::MAX_ATTEMPTS).expect("a small number");
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), attempts);
+}
+
+// ---- 8. Authority: who may read, write and be recorded ----
+
+/// The audit trail as `cookie`'s account sees it, filtered by `actor` and `kind` (empty = any).
+async fn audit_rows(console: &Console, cookie: &str, actor: &str, kind: &str) -> AuditRows {
+    console
+        .call::<console::api::AuditPage>(
+            &[("actor", actor), ("kind", kind), ("subject", ""), ("before", "0")],
+            Some(cookie),
+            ip(240),
+        )
+        .await
+        .json()
+}
+
+/// `cookie`'s member's webhooks as the Webhooks page lists them.
+async fn listed_webhooks(console: &Console, cookie: &str) -> Vec<console::api::WebhookView> {
+    console.call::<console::api::Webhooks>(&[], Some(cookie), ip(241)).await.json()
+}
+
+/// Registers `url` for `needs_approval` as `cookie`'s governor.
+async fn add_webhook(console: &Console, cookie: &str, url: &str) -> Reply {
+    console.call::<console::api::AddWebhook>(&[("url", url), ("events", "needs_approval")], Some(cookie), ip(242)).await
+}
+
+/// A webhook belongs to its member: another member's governor neither lists nor removes it (the removal changes
+/// nothing and says so), while its own member's governor does both.
+#[tokio::test]
+async fn a_webhook_is_listed_and_removed_only_by_its_own_member() {
+    let console = console().await;
+    let m0 = console.sign_in("m0-gov", ip(1)).await;
+    let m1 = console.sign_in("m1-gov", ip(2)).await;
+    let id: i64 = add_webhook(&console, &m0, "http://93.184.215.14/m0-hook").await.json();
+    let _: i64 = add_webhook(&console, &m1, "http://93.184.215.14/m1-hook").await.json();
+
+    let seen_by_m1 = listed_webhooks(&console, &m1).await;
+    assert!(seen_by_m1.iter().all(|h| h.member == "m1"), "m1's governor sees another member's webhook: {seen_by_m1:?}");
+    assert_eq!(seen_by_m1.len(), 1);
+    let removed: bool =
+        console.call::<console::api::RemoveWebhook>(&[("id", &id.to_string())], Some(&m1), ip(2)).await.json();
+    assert!(!removed, "m1's governor removed m0's webhook");
+    let seen_by_m0 = listed_webhooks(&console, &m0).await;
+    assert_eq!(seen_by_m0.iter().map(|h| h.id).collect::<Vec<_>>(), vec![id], "m0's webhook is gone or m1's shows");
+
+    let removed: bool =
+        console.call::<console::api::RemoveWebhook>(&[("id", &id.to_string())], Some(&m0), ip(1)).await.json();
+    assert!(removed);
+    assert!(listed_webhooks(&console, &m0).await.is_empty());
+}
+
+/// A webhook may not target loopback, private, link-local, shared or unspecified addresses, however written, nor a
+/// name that resolves to one; a public address passes, and an address the operator allowed (`--webhook-allow`)
+/// passes too.
+#[tokio::test]
+async fn a_webhook_cannot_target_internal_addresses_unless_the_operator_allows_them() {
+    let console = console().await;
+    let cookie = console.sign_in("m0-gov", ip(1)).await;
+    for internal in [
+        "http://127.0.0.1:9/hook",
+        "http://127.1/hook",
+        "http://0x7f.0.0.1/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://0.0.0.0/hook",
+        "http://10.1.2.3/hook",
+        "http://172.16.0.1/hook",
+        "http://192.168.0.1/hook",
+        "http://100.64.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]/hook",
+        "http://[fd00::1]/hook",
+        "http://localhost:9/hook",
+    ] {
+        add_webhook(&console, &cookie, internal).await.refused_with("not a public address");
+    }
+    add_webhook(&console, &cookie, "http://user:secret@93.184.215.14/hook").await.refused_with("credentials");
+    assert!(listed_webhooks(&console, &cookie).await.is_empty(), "a refused webhook was stored");
+    let _: i64 = add_webhook(&console, &cookie, "https://93.184.215.14/hook").await.json();
+
+    let allowed = console_with(ORIGIN, loopback_webhooks()).await;
+    let cookie = allowed.sign_in("m0-gov", ip(1)).await;
+    let _: i64 = add_webhook(&allowed, &cookie, "http://127.0.0.1:9/hook").await.json();
+    let _: i64 = add_webhook(&allowed, &cookie, "http://localhost:9/hook").await.json();
+    add_webhook(&allowed, &cookie, "http://10.1.2.3/hook").await.refused_with("not a public address");
+}
+
+/// Delivery checks the address it connects to, not the one seen at registration: a stored webhook whose name now
+/// resolves to loopback (as after DNS rebinding), or whose URL names loopback, receives nothing and the attempt
+/// counts as failed; with loopback allowed by the operator the same webhooks are delivered to.
+#[tokio::test]
+async fn delivery_refuses_a_target_that_resolves_to_an_internal_address() {
+    let received = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let receiver = Router::new().route(
+        "/hook",
+        axum::routing::post({
+            let received = Arc::clone(&received);
+            move || async move {
+                received.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let port = listener.local_addr().expect("its address").port();
+    tokio::spawn(async move { axum::serve(listener, receiver).await.ok() });
+    let open = MirroredProposal {
+        id: format!("{:064x}", 9),
+        title: "proposal 9".to_owned(),
+        status: ProposalState::Open,
+        proposer: "m1-gov".to_owned(),
+        kinds: vec!["admit_member".to_owned()],
+        submitted_height: 9,
+        expires_at: HEIGHT + 100,
+        approved_weight: 1,
+        required_weight: 3,
+        updated_height: HEIGHT,
+        detail: "[]".to_owned(),
+    };
+    let events = vec!["needs_approval".to_owned()];
+    for (access, delivered) in [(Access::default(), 0), (loopback_webhooks(), 2)] {
+        let console = console_with(ORIGIN, access).await;
+        for url in [format!("http://localhost:{port}/hook"), format!("http://127.0.0.1:{port}/hook")] {
+            console.state.db.add_webhook(&url, &events, "m0", 1).await.expect("stored as if registered earlier");
+        }
+        console.state.db.upsert_proposal(&open).await.expect("the proposal is mirrored");
+        let client = webhooks::client(&console.state.access.webhooks).expect("a client");
+        let acknowledged = webhooks::dispatch_once(&console.state, &client, 10).await.expect("a pass");
+        assert_eq!(acknowledged, delivered);
+        assert_eq!(received.swap(0, std::sync::atomic::Ordering::SeqCst), delivered, "the receiver's count");
+        for hook in console.state.db.list_webhooks().await.expect("the hooks") {
+            let attempt = console.state.db.delivery(hook.id, "needs_approval", &open.id).await.expect("read");
+            assert_eq!(attempt.map(|a| a.attempts), Some(1), "{} was not attempted once", hook.url);
+        }
+    }
+}
+
+/// Marking a draft submitted is a write: a read-only auditor and another account (of the same member or another)
+/// are refused and the draft stays a draft; its author's mark is stored and audited.
+#[tokio::test]
+async fn only_a_drafts_author_marks_it_submitted_and_the_mark_is_audited() {
+    let console = console().await;
+    let author = console.sign_in("m0-gov", ip(1)).await;
+    let freeze = actions_json(&[Action::FreezeAccount { account: testkit::account("m1-ops") }]);
+    let id: i64 = console.draft(&author, "Freeze m1-ops", &freeze).await.json();
+    let id_text = id.to_string();
+    let hash = format!("sha256:{}", "ab".repeat(32));
+    let mark = |cookie: String, ip: IpAddr| {
+        let console = &console;
+        let form = [("id", id_text.clone()), ("tx_hash", hash.clone())];
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            console.call::<console::api::MarkDraftSubmitted>(&form, Some(&cookie), ip).await
+        }
+    };
+    for (label, why) in [
+        ("m0-auditor", "your account may only read"),
+        ("m0-compliance", "only its author"),
+        ("m1-gov", "only its author"),
+    ] {
+        let cookie = console.sign_in(label, ip(2)).await;
+        mark(cookie, ip(2)).await.refused_with(why);
+        assert_eq!(console.drafts(&author).await.len(), 1, "{label} took the draft out of the open drafts");
+    }
+    console
+        .call::<console::api::MarkDraftSubmitted>(&[("id", &id_text), ("tx_hash", &hash)], None, ip(3))
+        .await
+        .refused_with("sign in first");
+
+    let _: () = mark(author.clone(), ip(1)).await.json();
+    assert!(console.drafts(&author).await.is_empty(), "the author's mark did not take");
+    let rows = audit_rows(&console, &author, "", "draft_submitted").await.rows;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].actor, "m0-gov");
+    assert!(rows[0].detail.contains(&hash), "{}", rows[0].detail);
+}
+
+/// Without a session the chain's tables, accounts, snapshot, proposals and the node URLs are refused, while the
+/// sign-in page, the overview's shell and the bundle still load; with `--public-read` a visitor reads the chain
+/// but still not the node URLs, which a signed-in user sees.
+#[tokio::test]
+async fn chain_data_needs_a_session_unless_the_console_serves_public_reads() {
+    let mut chain = snapshot();
+    chain.node_health = vec![console::model::NodeHealth {
+        url: "http://10.9.8.7:7070".to_owned(),
+        ok: true,
+        height: Some(Height(HEIGHT)),
+        error: None,
+    }];
+    for access in [Access::default(), Access { public_read: true, ..Access::default() }] {
+        let public = access.public_read;
+        let console = console_with(ORIGIN, access).await;
+        console.publish.send_replace(Arc::new(chain.clone()));
+        let pkg = console.dir.path().join("pkg");
+        std::fs::create_dir_all(&pkg).expect("the site's pkg directory");
+        std::fs::write(pkg.join("console.js"), b"placeholder glue").expect("the glue");
+        std::fs::write(pkg.join("console_bg.wasm"), b"placeholder wasm").expect("the wasm");
+
+        let proposal = format!("sha256:{}", "00".repeat(32));
+        let reads = [
+            (console::api::ChainTables::PATH, vec![]),
+            (console::api::Accounts::PATH, vec![("query", ""), ("limit", "10")]),
+            (console::api::ChainSnapshot::PATH, vec![]),
+            (console::api::ListProposals::PATH, vec![("status", ""), ("kind", ""), ("text", ""), ("after", "")]),
+            (console::api::OverviewExtras::PATH, vec![]),
+        ];
+        for (path, form) in &reads {
+            let origin = console.state.origin.clone();
+            let call = Call {
+                method: Method::POST,
+                path,
+                form,
+                cookie: None,
+                from: Sent::Origin(&origin),
+                ip: ip(9),
+                forwarded: None,
+            };
+            let reply = console.send(call).await;
+            if public {
+                assert_eq!(
+                    reply.status,
+                    StatusCode::OK,
+                    "{path} refused a visitor of a public console: {}",
+                    reply.body
+                );
+                assert!(!reply.body.contains("10.9.8.7"), "{path} shows a visitor the node URL: {}", reply.body);
+            } else {
+                reply.refused_with("sign in first");
+            }
+        }
+        if !public {
+            console
+                .call::<console::api::ProposalDetail>(&[("id", &proposal)], None, ip(9))
+                .await
+                .refused_with("sign in first");
+        }
+        for page in ["/login", "/", "/pkg/console.js", "/pkg/console_bg.wasm", "/assets/console.css"] {
+            let reply = console.get(page, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{page} does not load without a session: {}", reply.body);
+        }
+
+        let cookie = console.sign_in("m0-auditor", ip(10)).await;
+        let _: console::api::Tables =
+            console.call::<console::api::ChainTables>(&[], Some(&cookie), ip(10)).await.json();
+        let extras: console::api::Extras =
+            console.call::<console::api::OverviewExtras>(&[], Some(&cookie), ip(10)).await.json();
+        assert_eq!(extras.node_health.len(), 1, "a signed-in auditor does not see the node's health");
+    }
+}
+
+/// The live stream tells a visitor of a console without public reads only that a block came, never what it held;
+/// a signed-in session hears the block's height and proposals.
+#[tokio::test]
+async fn the_live_stream_tells_only_readers_what_a_block_held() {
+    use futures_util::StreamExt as _;
+    let console = console().await;
+    let cookie = console.sign_in("m0-gov", ip(1)).await;
+    let proposal = ProposalId(Digest::sha256(&[b"a touched proposal"]));
+    for (who, cookie) in [("a visitor", None), ("a governor", Some(cookie.as_str()))] {
+        let mut request = Request::builder().uri("/live");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"));
+        }
+        let mut request = request.body(Body::empty()).expect("a request");
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::new(ip(5), 40_000)));
+        let response = console.app.clone().oneshot(request).await.expect("the router answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut body = response.into_body().into_data_stream();
+        let event = console::model::LiveEvent {
+            height: Height(HEIGHT + 1),
+            hash: governance_contracts::ids::BlockHash(Digest::sha256(&[b"block"])),
+            time_ms: 1,
+            proposals_touched: vec![proposal],
+            receipts: Vec::new(),
+            events: Vec::new(),
+        };
+        console.state.live.send(event).expect("the stream listens");
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+            .await
+            .expect("an event within 5 s")
+            .expect("a frame")
+            .expect("the frame reads");
+        let text = String::from_utf8_lossy(&frame).into_owned();
+        assert!(text.contains("event: block"), "{who}: {text}");
+        let told = text.contains(&proposal.to_string()) || text.contains(&(HEIGHT + 1).to_string());
+        assert_eq!(told, cookie.is_some(), "{who} was told {text:?}");
+    }
+}
+
+/// A session ends once the chain's current key for its account is another (rotated, or replaced after a
+/// compromise) and the end is audited; putting the old key back does not revive it. A compromise that leaves the
+/// account without a key ends its sessions too.
+#[tokio::test]
+async fn a_session_ends_when_its_accounts_key_changes_on_chain() {
+    let console = console().await;
+    let governor = console.sign_in("m0-gov", ip(1)).await;
+    let other = console.sign_in("m0-compliance", ip(2)).await;
+    let witness = console.sign_in("m1-gov", ip(3)).await;
+    assert!(console.whoami(Some(&governor)).await.identity.is_some());
+
+    let with_key = |label: &str, key: Option<governance_contracts::crypto::PublicKey>| {
+        let mut chain = snapshot();
+        for holder in chain.accounts.iter_mut().filter(|a| a.id == testkit::account(label)) {
+            holder.record.key = key;
+        }
+        Arc::new(chain)
+    };
+    console.publish.send_replace(with_key("m0-gov", Some(testkit::public("m0-gov-replacement"))));
+    assert!(console.whoami(Some(&governor)).await.identity.is_none(), "the session outlived its key");
+    let freeze = actions_json(&[Action::FreezeAccount { account: testkit::account("m1-ops") }]);
+    console.draft(&governor, "Freeze", &freeze).await.refused_with("sign in first");
+    assert!(console.whoami(Some(&other)).await.identity.is_some(), "another account's session ended");
+
+    console.publish.send_replace(Arc::new(snapshot()));
+    assert!(console.whoami(Some(&governor)).await.identity.is_none(), "the ended session came back with the key");
+
+    console.publish.send_replace(with_key("m0-compliance", None));
+    assert!(console.whoami(Some(&other)).await.identity.is_none(), "a session outlived its revoked key");
+
+    console.publish.send_replace(Arc::new(snapshot()));
+    let ended = audit_rows(&console, &witness, "", "session_ended").await.rows;
+    let mut actors: Vec<&str> = ended.iter().map(|r| r.actor.as_str()).collect();
+    actors.sort_unstable();
+    assert_eq!(actors, vec!["m0-compliance", "m0-gov"], "{ended:?}");
+}
+
+/// A refused sign-in names no account as its actor: it is recorded as `anonymous` from the client's address, the
+/// account the challenge named only as unverified detail; and one client writes at most a few such rows.
+#[tokio::test]
+async fn refused_sign_ins_are_recorded_as_anonymous_and_bounded_per_client() {
+    let console = console().await;
+    let attacker = ip(66);
+    let mut refusals = 0;
+    loop {
+        let key = testkit::public("m0-gov").to_string();
+        let offer = console.call::<console::api::BeginLogin>(&[("public_key", &key)], None, attacker).await;
+        if offer.status != StatusCode::OK {
+            offer.refused_with("too many sign-in attempts");
+            break;
+        }
+        let hex = offer.json::<LoginOffer>().challenge_hex;
+        let reply = console.finish(&hex, "m1-gov", None, attacker).await;
+        if reply.body.contains("too many sign-in attempts") {
+            break;
+        }
+        reply.refused_with("the signature does not match");
+        refusals += 1;
+    }
+    assert!(refusals > REFUSALS_RECORDED_BURST, "only {refusals} refusals before the rate limit");
+
+    let auditor = console.sign_in("m0-auditor", ip(67)).await;
+    let named = audit_rows(&console, &auditor, "m0-gov", "").await.rows;
+    assert!(named.is_empty(), "an unauthenticated client wrote rows naming m0-gov: {named:?}");
+    let refused = audit_rows(&console, &auditor, "", "sign_in_refused").await.rows;
+    assert_eq!(refused.len(), usize::try_from(REFUSALS_RECORDED_BURST).expect("small"), "{refused:?}");
+    for row in &refused {
+        assert_eq!(row.actor, "anonymous");
+        assert_eq!(row.subject, attacker.to_string());
+        assert!(row.detail.contains("unverified_account"), "{}", row.detail);
+    }
+}
+
+/// Behind a reverse proxy named with `--trusted-proxy`, the sign-in limit counts each client by the address the
+/// proxy forwarded (the right-most untrusted one, whatever the client wrote to its left), so one client's attempts
+/// do not lock out another; a peer that is not a trusted proxy is counted by its own address, whatever it forwards.
+#[tokio::test]
+async fn the_sign_in_limit_counts_clients_behind_a_trusted_proxy_separately() {
+    let access = Access { trusted_proxies: vec![cidr("10.0.0.1")], ..Access::default() };
+    let console = console_with(ORIGIN, access).await;
+    let key = testkit::public("m0-gov").to_string();
+    let form = [("public_key", key.as_str())];
+    let origin = console.state.origin.clone();
+    let begin = |peer: IpAddr, forwarded: &'static str| {
+        let console = &console;
+        let origin = origin.clone();
+        async move {
+            let call = Call {
+                method: Method::POST,
+                path: console::api::BeginLogin::PATH,
+                form: &form,
+                cookie: None,
+                from: Sent::Origin(&origin),
+                ip: peer,
+                forwarded: Some(forwarded),
+            };
+            console.send(call).await
+        }
+    };
+    let proxy = ip(1);
+    for attempt in 1..=10 {
+        let reply = begin(proxy, "198.51.100.7").await;
+        assert_eq!(reply.status, StatusCode::OK, "attempt {attempt} was refused: {}", reply.body);
+    }
+    begin(proxy, "198.51.100.7").await.refused_with("too many sign-in attempts");
+    begin(proxy, "6.6.6.6, 198.51.100.7").await.refused_with("too many sign-in attempts");
+    let other = begin(proxy, "198.51.100.8").await;
+    assert_eq!(other.status, StatusCode::OK, "another client behind the proxy was locked out: {}", other.body);
+
+    let stranger = ip(2);
+    for _ in 1..=10 {
+        let _: LoginOffer = begin(stranger, "198.51.100.20").await.json();
+    }
+    begin(stranger, "198.51.100.21").await.refused_with("too many sign-in attempts");
 }

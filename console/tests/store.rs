@@ -351,6 +351,7 @@ async fn sessions_expire_and_store_only_the_hash() {
     let new = NewSession {
         token,
         account: "org1-admin",
+        signing_key: "ed25519:00",
         member: Some("org1"),
         created_ms: 1_000,
         expires_ms: 5_000,
@@ -381,8 +382,8 @@ async fn sessions_expire_and_store_only_the_hash() {
     assert!(db.valid_session("third", 3_000).await.expect("kept").is_some());
 }
 
-/// Webhooks are added, listed and removed with what they were sent; a duplicate URL or a URL that is not HTTP is
-/// refused.
+/// Webhooks are added, listed (all, or one member's) and removed by their own member only, with what they were
+/// sent; a duplicate URL or a URL that is not HTTP is refused.
 #[tokio::test]
 async fn webhooks_round_trip() {
     let (_dir, db) = fresh().await;
@@ -404,9 +405,14 @@ async fn webhooks_round_trip() {
         Some(Delivery { attempts: 3, delivered: true }),
         "attempts count up and an acknowledgement is never taken back"
     );
-    assert!(db.remove_webhook(hook.id).await.expect("remove"));
-    assert!(!db.remove_webhook(hook.id).await.expect("remove again"));
-    assert!(db.list_webhooks().await.expect("list").is_empty());
+    let other = db.add_webhook("https://hooks.example/m1", &events, "m1", 15).await.expect("add m1's");
+    assert_eq!(db.list_member_webhooks("m0").await.expect("m0's"), vec![hook.clone()]);
+    assert_eq!(db.list_member_webhooks("m1").await.expect("m1's"), vec![other.clone()]);
+    assert!(!db.remove_webhook(hook.id, "m1").await.expect("m1 removes m0's"), "another member removed it");
+    assert_eq!(db.delivery(hook.id, "needs_approval", "ab").await.expect("kept").map(|d| d.attempts), Some(3));
+    assert!(db.remove_webhook(hook.id, "m0").await.expect("remove"));
+    assert!(!db.remove_webhook(hook.id, "m0").await.expect("remove again"));
+    assert_eq!(db.list_webhooks().await.expect("list"), vec![other]);
     assert_eq!(db.delivery(hook.id, "needs_approval", "ab").await.expect("gone"), None, "deliveries go with the hook");
 }
 

@@ -27,6 +27,16 @@ pub fn require_session(state: &AppState) -> Result<(Session, crate::api::Identit
     Ok((session, identity))
 }
 
+/// The reader of the chain's data: the signed-in session and its identity, or `None` for a visitor when the
+/// console serves public reads (`--public-read`); otherwise an error telling the user to sign in.
+pub fn require_reader(state: &AppState) -> Result<Option<(Session, crate::api::Identity)>, ServerFnError> {
+    match require_session(state) {
+        Ok(reader) => Ok(Some(reader)),
+        Err(_) if state.access.public_read => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 /// Who may relay `tx`: its own sender, or an operator of a node's owner relaying the node's key rotation request.
 fn may_relay(state: &AppState, identity: &crate::api::Identity, tx: &SignedTransaction) -> Result<(), String> {
     match &tx.tx.sender {

@@ -61,8 +61,14 @@ pub enum AuditKind {
     SignIn,
     /// An account signed out.
     SignOut,
+    /// A sign-in was refused (recorded as `anonymous`, with the client's address as the subject).
+    SignInRefused,
+    /// A session ended because the account's key on chain is no longer the one that signed in.
+    SessionEnded,
     /// A draft was created.
     DraftCreated,
+    /// A draft was marked submitted by its author.
+    DraftSubmitted,
     /// A draft was abandoned.
     DraftAbandoned,
     /// An approval was signed in the browser.
@@ -83,10 +89,13 @@ pub enum AuditKind {
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 14] = [
         Self::SignIn,
         Self::SignOut,
+        Self::SignInRefused,
+        Self::SessionEnded,
         Self::DraftCreated,
+        Self::DraftSubmitted,
         Self::DraftAbandoned,
         Self::ApprovalSigned,
         Self::ApprovalUploaded,
@@ -102,7 +111,10 @@ impl AuditKind {
         match self {
             Self::SignIn => "sign_in",
             Self::SignOut => "sign_out",
+            Self::SignInRefused => "sign_in_refused",
+            Self::SessionEnded => "session_ended",
             Self::DraftCreated => "draft_created",
+            Self::DraftSubmitted => "draft_submitted",
             Self::DraftAbandoned => "draft_abandoned",
             Self::ApprovalSigned => "approval_signed",
             Self::ApprovalUploaded => "approval_uploaded",

@@ -6,8 +6,22 @@
 //! fresh session id (any session the browser carried is deleted first, so a planted id is useless). The cookie is
 //! HttpOnly and SameSite=Strict, and Secure when the console is served over TLS; the database keeps only the id's
 //! SHA-256. Every request resolves its session again and every server function re-reads the roles from the chain.
+//!
+//! A session remembers the key that signed in. When the chain's current key for the account is another (rotated,
+//! replaced after a compromise, or revoked), the next request ends the session and writes `session_ended` to the
+//! audit trail: whoever held the old key is signed out with it.
+//!
+//! Sign-in attempts are limited per client ([`LoginLimiter`]), the client being the address [`client_address`]
+//! settles on (the TCP peer, or behind a trusted proxy the address the proxy forwarded). A refused signature is
+//! recorded as `sign_in_refused` by `anonymous` with the client's address: the account the challenge named is only
+//! an unverified detail, never the actor, and each client writes at most a few such rows.
 
-use std::{net::IpAddr, num::NonZeroU32, sync::Arc};
+use std::{
+    net::{IpAddr, SocketAddr},
+    num::NonZeroU32,
+    sync::Arc,
+    time::Duration,
+};
 
 use axum::{
     body::Body,
@@ -30,6 +44,7 @@ use crate::{
     server::{
         audit::{self, AuditKind},
         db::{Challenge, NewSession},
+        net,
         state::AppState,
     },
 };
@@ -43,14 +58,59 @@ const CHALLENGE_TTL_MS: i64 = 120_000;
 /// How long a session lasts.
 const SESSION_TTL_MS: i64 = 8 * 3600 * 1000;
 
-/// Sign-in attempts allowed per client address: a burst of 10, then one every 6 seconds.
+/// A limiter keyed by client (see [`net::rate_key`]).
 pub type RateLimiter = governor::DefaultKeyedRateLimiter<IpAddr>;
 
-/// The login limiter.
-pub fn login_limiter() -> RateLimiter {
-    let quota = governor::Quota::per_minute(NonZeroU32::new(10).expect("non-zero"))
+/// The actor refused sign-ins are recorded under: nobody proved who they are.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// The sign-in limits, per client: attempts (a burst of 10, then one every 6 seconds), and how many refused
+/// sign-ins are written to the audit trail (a burst of [`REFUSALS_RECORDED_BURST`], then one every 10 minutes;
+/// and at most 100 at once, then one every 10 seconds, over all clients together). A refusal beyond those is
+/// still refused and logged, but adds no row.
+pub struct LoginLimiter {
+    /// Sign-in attempts per client.
+    pub attempts: RateLimiter,
+    /// Refused sign-ins recorded per client.
+    pub refusals_recorded: RateLimiter,
+    /// Refused sign-ins recorded over all clients.
+    pub refusals_recorded_total: governor::DefaultDirectRateLimiter,
+}
+
+/// How many refused sign-ins one client may have recorded in a burst.
+pub const REFUSALS_RECORDED_BURST: u32 = 3;
+
+/// The login limits.
+pub fn login_limiter() -> LoginLimiter {
+    let attempts = governor::Quota::per_minute(NonZeroU32::new(10).expect("non-zero"))
         .allow_burst(NonZeroU32::new(10).expect("non-zero"));
-    governor::RateLimiter::keyed(quota)
+    let refusals = governor::Quota::with_period(Duration::from_secs(600))
+        .expect("a non-zero period")
+        .allow_burst(NonZeroU32::new(REFUSALS_RECORDED_BURST).expect("non-zero"));
+    let total = governor::Quota::with_period(Duration::from_secs(10))
+        .expect("a non-zero period")
+        .allow_burst(NonZeroU32::new(100).expect("non-zero"));
+    LoginLimiter {
+        attempts: governor::RateLimiter::keyed(attempts),
+        refusals_recorded: governor::RateLimiter::keyed(refusals),
+        refusals_recorded_total: governor::RateLimiter::direct(total),
+    }
+}
+
+/// The address a request came from, as [`client_address`] settled it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+/// Settles which address the request came from ([`net::client_address`]: `X-Forwarded-For` is believed only
+/// from the trusted proxies) and keeps it as a [`ClientAddress`] extension.
+pub async fn client_address(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |connect| connect.0.ip());
+    let client = net::client_address(peer, request.headers(), &state.access.trusted_proxies);
+    request.extensions_mut().insert(ClientAddress(client));
+    next.run(request).await
 }
 
 /// A signed-in session, resolved for each request.
@@ -60,6 +120,8 @@ pub struct Session {
     pub token: String,
     /// The account signed in.
     pub account: String,
+    /// The key that signed in.
+    pub signing_key: String,
     /// The user's language.
     pub lang: Lang,
 }
@@ -91,12 +153,57 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// Resolves the request's session cookie into a [`Session`] request extension.
+/// What the chain says of the key a session signed in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// It is still the account's current key.
+    Current,
+    /// The account's current key is another one, or it has none, or the account is gone.
+    Replaced,
+    /// Nothing is known of the chain yet (no node has answered since the console started).
+    Unknown,
+}
+
+/// Whether `key` is still `account`'s current key in the chain snapshot.
+pub fn check_session_key(state: &AppState, account: &str, key: &str) -> KeyCheck {
+    let snapshot = state.snapshot();
+    if snapshot.params.is_none() {
+        return KeyCheck::Unknown;
+    }
+    let current = account
+        .parse::<governance_contracts::ids::AccountId>()
+        .ok()
+        .and_then(|id| snapshot.account(&id).and_then(|holder| holder.record.key));
+    match current {
+        Some(current) if current.to_string() == key => KeyCheck::Current,
+        _ => KeyCheck::Replaced,
+    }
+}
+
+/// Resolves the request's session cookie into a [`Session`] request extension. A session whose key is no longer
+/// the account's current key on chain is ended here (deleted and audited); while nothing is known of the chain, a
+/// session is kept but not served.
 pub async fn resolve_session(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
     if let Some(value) = cookie(request.headers(), SESSION_COOKIE).map(str::to_owned)
         && let Ok(Some(row)) = state.db.valid_session(&value, now_ms()).await
     {
-        request.extensions_mut().insert(Session { token: value, account: row.account, lang: row.lang });
+        match check_session_key(&state, &row.account, &row.signing_key) {
+            KeyCheck::Current => {
+                let session =
+                    Session { token: value, account: row.account, signing_key: row.signing_key, lang: row.lang };
+                request.extensions_mut().insert(session);
+            }
+            KeyCheck::Unknown => {}
+            KeyCheck::Replaced => {
+                if let Ok(true) = state.db.delete_session(&value).await {
+                    let detail = serde_json::json!({
+                        "reason": "the key that signed in is no longer the account's current key on chain",
+                        "key": row.signing_key,
+                    });
+                    record(&state, &row.account, AuditKind::SessionEnded, &row.account, detail).await;
+                }
+            }
+        }
     }
     next.run(request).await
 }
@@ -129,16 +236,32 @@ fn cookie_attributes(state: &AppState) -> &'static str {
     }
 }
 
-fn client_ip() -> Option<IpAddr> {
-    parts().and_then(|p| p.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()))
+/// The address of the client being served ([`client_address`]).
+pub fn client_ip() -> IpAddr {
+    parts().and_then(|p| p.extensions.get::<ClientAddress>().map(|c| c.0)).unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
 fn rate_limited(state: &AppState) -> Result<(), ServerFnError> {
-    let ip = client_ip().unwrap_or(IpAddr::from([0, 0, 0, 0]));
     state
         .login_limiter
-        .check_key(&ip)
+        .attempts
+        .check_key(&net::rate_key(client_ip()))
         .map_err(|_| ServerFnError::new("too many sign-in attempts from this address: wait a minute and try again"))
+}
+
+/// Writes a refused sign-in to the audit trail as `anonymous` from the client's address, the account the
+/// challenge named only as an unverified detail; within the per-client and overall bounds of [`LoginLimiter`].
+async fn record_refusal(state: &AppState, claimed: &str, reason: &str) {
+    let client = client_ip();
+    tracing::warn!(%client, claimed, reason, "sign-in refused");
+    let limits = &state.login_limiter;
+    if limits.refusals_recorded.check_key(&net::rate_key(client)).is_err()
+        || limits.refusals_recorded_total.check().is_err()
+    {
+        return;
+    }
+    let detail = serde_json::json!({ "reason": reason, "unverified_account": claimed });
+    record(state, ANONYMOUS, AuditKind::SignInRefused, &client.to_string(), detail).await;
 }
 
 /// Issues a challenge for the account whose current key is `public_key`.
@@ -199,8 +322,7 @@ pub async fn finish_login(challenge_hex: &str, signature: &str) -> Result<Me, Se
     let holder = snapshot.account(&challenge.account).ok_or_else(|| refused("the account no longer exists"))?;
     let key = holder.record.key.ok_or_else(|| refused("the account has no current key"))?;
     if !key.verify(&challenge.signing_digest(&state.chain), &signature) {
-        let who = challenge.account.to_string();
-        record(&state, &who, AuditKind::SignIn, &who, serde_json::json!({ "refused": "bad signature" })).await;
+        record_refusal(&state, &challenge.account.to_string(), "bad signature").await;
         return Err(refused("the signature does not match the account's current key"));
     }
     let account = challenge.account.to_string();
@@ -215,9 +337,11 @@ pub async fn finish_login(challenge_hex: &str, signature: &str) -> Result<Me, Se
     let mut csrf = [0_u8; 16];
     getrandom::fill(&mut csrf).map_err(|e| ServerFnError::new(format!("no randomness: {e}")))?;
     let csrf = hex::encode(csrf);
+    let signing_key = key.to_string();
     let new = NewSession {
         token: &value,
         account: &account,
+        signing_key: &signing_key,
         member: Some(&identity.member),
         created_ms: now,
         expires_ms: now.saturating_add(SESSION_TTL_MS),
@@ -227,7 +351,7 @@ pub async fn finish_login(challenge_hex: &str, signature: &str) -> Result<Me, Se
     state.db.create_session(&new).await.map_err(|e| ServerFnError::new(format!("cannot store the session: {e}")))?;
     set_cookie(format!("{SESSION_COOKIE}={value}; Max-Age={}; {}", SESSION_TTL_MS / 1000, cookie_attributes(&state)));
     record(&state, &account, AuditKind::SignIn, &account, serde_json::json!({ "read_only": identity.read_only })).await;
-    let session = Session { token: value, account, lang };
+    let session = Session { token: value, account, signing_key, lang };
     Ok(state.me(Some(&session)))
 }
 
@@ -274,7 +398,7 @@ mod tests {
     /// still gets in.
     #[test]
     fn sign_in_attempts_are_limited_per_address() {
-        let limiter = login_limiter();
+        let limiter = login_limiter().attempts;
         let a = IpAddr::from([10, 0, 0, 1]);
         let allowed = (0..20).filter(|_| limiter.check_key(&a).is_ok()).count();
         assert_eq!(allowed, 10);

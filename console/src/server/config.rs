@@ -6,6 +6,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use governance_contracts::{domain::ChainIdentity, types::Genesis};
 
+use crate::server::{
+    net::{Cidr, TargetPolicy},
+    state::Access,
+};
+
 /// The largest genesis file the console reads.
 const MAX_GENESIS_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -64,12 +69,35 @@ pub struct Args {
     /// Webhooks announce `expires_soon` once an unapproved proposal has at most this many blocks left.
     #[arg(long, value_name = "BLOCKS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub expiry_warning_blocks: u64,
+    /// Let visitors who are not signed in read the chain's tables, accounts and proposals (read-only). Without it
+    /// every page's data needs a session; the workspace, audit trail, webhooks and node URLs always do.
+    #[arg(long)]
+    pub public_read: bool,
+    /// A reverse proxy in front of the console (an address or a CIDR network; repeat for several): only requests
+    /// from it have their client read from `X-Forwarded-For` (the right-most address that is not a trusted
+    /// proxy), for the sign-in rate limit and the audit trail. Without it the TCP peer is the client.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<Cidr>,
+    /// A network webhooks may deliver to although it is not public (an address or a CIDR network; repeat for
+    /// several), for receivers inside the organisation. Without it loopback, private, link-local and other
+    /// non-public addresses are refused, as written in the URL or as a name resolves at delivery.
+    #[arg(long = "webhook-allow", value_name = "CIDR")]
+    pub webhook_allow: Vec<Cidr>,
 }
 
 impl Args {
     /// The origin browsers reach this console at.
     pub fn origin(&self) -> String {
         self.public_origin.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+    }
+
+    /// The access decisions these flags make.
+    pub fn access(&self) -> Access {
+        Access {
+            public_read: self.public_read,
+            trusted_proxies: self.trusted_proxies.clone(),
+            webhooks: TargetPolicy { allow: self.webhook_allow.clone() },
+        }
     }
 }
 

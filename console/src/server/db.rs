@@ -52,6 +52,8 @@ pub const MAX_HEX_ID_LEN: usize = 128;
 pub const MAX_ORIGIN_LEN: usize = 512;
 /// The longest CSRF token.
 pub const MAX_CSRF_LEN: usize = 256;
+/// The longest public key text (`<suite>:<hex>`).
+pub const MAX_KEY_LEN: usize = 256;
 /// The most connections the pool opens (SQLite has one writer; readers share the WAL).
 const POOL_CONNECTIONS: u32 = 4;
 /// How long a statement waits for another writer before it fails.
@@ -947,6 +949,8 @@ pub struct NewSession<'a> {
     pub token: &'a str,
     /// The signed-in account.
     pub account: &'a str,
+    /// The key that signed in (`ed25519:<hex>`): the session ends once the account's current key is another.
+    pub signing_key: &'a str,
     /// The member the account belongs to, when it has one.
     pub member: Option<&'a str>,
     /// When it was created.
@@ -966,6 +970,8 @@ pub struct Session {
     pub id_hash: String,
     /// The signed-in account.
     pub account: String,
+    /// The key that signed in.
+    pub signing_key: String,
     /// Its member, when it has one.
     pub member: Option<String>,
     /// When it was created.
@@ -983,6 +989,7 @@ pub struct Session {
 struct SessionRow {
     id_hash: String,
     account: String,
+    signing_key: String,
     member: Option<String>,
     created_ms: i64,
     expires_ms: i64,
@@ -998,6 +1005,7 @@ impl TryFrom<SessionRow> for Session {
                 .ok_or_else(|| StoreError::Corrupt { field: "session language", reason: row.lang.clone() })?,
             id_hash: row.id_hash,
             account: row.account,
+            signing_key: row.signing_key,
             member: row.member,
             created_ms: row.created_ms,
             expires_ms: row.expires_ms,
@@ -1019,6 +1027,7 @@ impl Db {
     pub async fn create_session(&self, session: &NewSession<'_>) -> Result<Session> {
         check_text("session token", session.token, MAX_SESSION_TOKEN_LEN)?;
         check_name("account", session.account)?;
+        check_text("signing key", session.signing_key, MAX_KEY_LEN)?;
         if let Some(member) = session.member {
             check_name("member", member)?;
         }
@@ -1027,12 +1036,13 @@ impl Db {
             return Err(StoreError::Invalid { field: "session expiry", reason: "must be after its creation".into() });
         }
         let row: SessionRow = sqlx::query_as(
-            "INSERT INTO sessions (id_hash, account, member, created_ms, expires_ms, lang, csrf_token) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) \
-             RETURNING id_hash, account, member, created_ms, expires_ms, lang, csrf_token",
+            "INSERT INTO sessions (id_hash, account, signing_key, member, created_ms, expires_ms, lang, csrf_token) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             RETURNING id_hash, account, signing_key, member, created_ms, expires_ms, lang, csrf_token",
         )
         .bind(session_id_hash(session.token))
         .bind(session.account)
+        .bind(session.signing_key)
         .bind(session.member)
         .bind(session.created_ms)
         .bind(session.expires_ms)
@@ -1049,7 +1059,7 @@ impl Db {
             return Ok(None);
         }
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT id_hash, account, member, created_ms, expires_ms, lang, csrf_token FROM sessions \
+            "SELECT id_hash, account, signing_key, member, created_ms, expires_ms, lang, csrf_token FROM sessions \
              WHERE id_hash = ? AND expires_ms > ?",
         )
         .bind(session_id_hash(token))
@@ -1173,6 +1183,10 @@ pub struct Webhook {
     pub created_ms: i64,
 }
 
+fn webhook_of((id, url, events, member, created_ms): (i64, String, String, String, i64)) -> Webhook {
+    Webhook { id, url, events: split_list(&events), member, created_ms }
+}
+
 /// What a webhook was told about one proposal so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Delivery {
@@ -1220,30 +1234,42 @@ impl Db {
         Ok(Webhook { id, url: url.to_owned(), events, member: member.to_owned(), created_ms: now_ms })
     }
 
-    /// Every webhook (at most [`MAX_WEBHOOKS`]), oldest first.
+    /// Every webhook (at most [`MAX_WEBHOOKS`]), oldest first: the dispatcher's list.
     pub async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
         let rows: Vec<(i64, String, String, String, i64)> =
             sqlx::query_as("SELECT id, url, events, member, created_ms FROM webhooks ORDER BY id LIMIT ?")
                 .bind(i64::from(MAX_WEBHOOKS))
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, url, events, member, created_ms)| Webhook {
-                id,
-                url,
-                events: split_list(&events),
-                member,
-                created_ms,
-            })
-            .collect())
+        Ok(rows.into_iter().map(webhook_of).collect())
     }
 
-    /// Removes a webhook and what it was sent; returns whether it existed.
-    pub async fn remove_webhook(&self, id: i64) -> Result<bool> {
+    /// The webhooks of `member`, oldest first: what its governors see and manage.
+    pub async fn list_member_webhooks(&self, member: &str) -> Result<Vec<Webhook>> {
+        check_text("webhook member", member, MAX_NAME_LEN)?;
+        let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, url, events, member, created_ms FROM webhooks WHERE member = ? ORDER BY id LIMIT ?",
+        )
+        .bind(member)
+        .bind(i64::from(MAX_WEBHOOKS))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(webhook_of).collect())
+    }
+
+    /// Removes webhook `id` of `member` and what it was sent; returns whether `member` had it (another member's
+    /// webhook is left alone).
+    pub async fn remove_webhook(&self, id: i64, member: &str) -> Result<bool> {
+        check_text("webhook member", member, MAX_NAME_LEN)?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = ?").bind(id).execute(&mut *tx).await?;
-        let result = sqlx::query("DELETE FROM webhooks WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        let result = sqlx::query("DELETE FROM webhooks WHERE id = ? AND member = ?")
+            .bind(id)
+            .bind(member)
+            .execute(&mut *tx)
+            .await?;
+        if result.rows_affected() > 0 {
+            sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = ?").bind(id).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(result.rows_affected() > 0)
     }

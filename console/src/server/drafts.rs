@@ -144,12 +144,42 @@ pub async fn open() -> Result<Vec<DraftView>, ServerFnError> {
     Ok(page.items.into_iter().map(to_view).collect())
 }
 
-/// Marks a draft submitted.
+/// Marks a draft submitted: only its author may, with an account that may write (the proposal names the author
+/// as its proposer, so nobody else could have submitted it); the change is audited.
 pub async fn mark_submitted(id: i64, tx_hash: &str) -> Result<(), ServerFnError> {
     let state = AppState::get()?;
-    require_session(&state)?;
-    let hash = tx_hash.strip_prefix("sha256:").unwrap_or(tx_hash);
-    state.db.mark_draft_submitted(id, hash, now_ms()).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    let (session, identity) = require_session(&state)?;
+    if identity.read_only {
+        return Err(ServerFnError::new("your account may only read"));
+    }
+    let not_a_hash = || ServerFnError::new("that is not a transaction hash");
+    if tx_hash.len() > 80 {
+        return Err(not_a_hash());
+    }
+    let tagged = if tx_hash.starts_with("sha256:") { tx_hash.to_owned() } else { format!("sha256:{tx_hash}") };
+    let hash: governance_contracts::ids::TxHash = tagged.parse().map_err(|_| not_a_hash())?;
+    let draft = state
+        .db
+        .get_draft(id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?
+        .ok_or_else(|| ServerFnError::new(format!("there is no draft #{id}")))?;
+    if draft.author != session.account {
+        return Err(ServerFnError::new(format!(
+            "draft #{id} is {}'s: only its author marks it submitted",
+            draft.author
+        )));
+    }
+    let hex = hex::encode(hash.0.as_bytes());
+    state.db.mark_draft_submitted(id, &hex, now_ms()).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    record(
+        &state,
+        &session.account,
+        AuditKind::DraftSubmitted,
+        &format!("sha256:{}", draft.proposal_id),
+        serde_json::json!({ "draft": id, "tx": hash.to_string() }),
+    )
+    .await;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod exports;
 pub mod follower;
 pub mod indexer;
 pub mod live;
+pub mod net;
 pub mod node;
 pub mod proposals;
 pub mod router;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::{
     api::{AuditRowView, Extras, ProposalInfo, ProposalPage, ProposalRow, TallyView},
     server::{
-        actions::require_session,
+        actions::{require_reader, require_session},
         audit::{self, AuditEntry, AuditFilter},
         auth::current_session,
         db::{MirroredProposal, PageRequest, ProposalFilter, ProposalKey, ProposalState},
@@ -72,6 +72,7 @@ fn optional(text: &str) -> Option<String> {
 /// A page of the proposal list.
 pub async fn list(status: &str, kind: &str, text: &str, after: &str) -> Result<ProposalPage, ServerFnError> {
     let state = AppState::get()?;
+    require_reader(&state)?;
     let bad = |e: String| ServerFnError::new(e);
     let filter = ProposalFilter {
         status: optional(status)
@@ -101,6 +102,7 @@ fn outcome_words(outcome: &governance_contracts::types::Outcome) -> String {
 /// One proposal, live from the node.
 pub async fn detail(id: &str) -> Result<ProposalInfo, ServerFnError> {
     let state = AppState::get()?;
+    require_reader(&state)?;
     let id: ProposalId = id.parse().map_err(|_| ServerFnError::new("that is not a proposal id (sha256:…)"))?;
     let lang = current_session().map(|session| session.lang).unwrap_or_default();
     let answer = state
@@ -177,10 +179,13 @@ pub fn audit_row(e: AuditEntry) -> AuditRowView {
 /// Proposals needing my member's approval, recent events and node health.
 pub async fn overview_extras() -> Result<Extras, ServerFnError> {
     let state = AppState::get()?;
+    let reader = require_reader(&state)?;
     let snapshot = state.snapshot();
+    // The console's node URLs are its own infrastructure: only signed-in users see them.
     let node_health = snapshot
         .node_health
         .iter()
+        .filter(|_| reader.is_some())
         .map(|h| {
             let what = match (&h.height, &h.error) {
                 (_, Some(error)) => error.clone(),

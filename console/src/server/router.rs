@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn_with_state(state.clone(), auth::resolve_session))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::client_address))
         .layer(middleware::from_fn_with_state(origin, security::same_origin_writes))
         .layer(middleware::from_fn(security::headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))

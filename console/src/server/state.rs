@@ -12,9 +12,10 @@ use crate::{
     i18n::Lang,
     model::{ChainSnapshot, LiveEvent},
     server::{
-        auth::{RateLimiter, Session},
+        auth::{LoginLimiter, Session},
         bundle::Bundle,
         db::Db,
+        net::{Cidr, TargetPolicy},
         node::NodeClient,
     },
 };
@@ -45,8 +46,24 @@ pub struct Inner {
     pub live: broadcast::Sender<LiveEvent>,
     /// The browser bundle's hashes.
     pub bundle: Bundle,
-    /// Sign-in attempts per client address.
-    pub login_limiter: RateLimiter,
+    /// Sign-in attempts, and recorded refusals, per client address.
+    pub login_limiter: LoginLimiter,
+    /// What the operator decided about access.
+    pub access: Access,
+}
+
+/// What the operator decided about access (`synod-console` flags): anonymous reads, which proxies to believe,
+/// where webhooks may deliver. The default is the strict one: sign-in required, no proxy believed, webhooks to
+/// public addresses only.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// `--public-read`: visitors who are not signed in may read the chain's tables, accounts and proposals (never
+    /// the workspace, the audit trail, webhooks or node URLs).
+    pub public_read: bool,
+    /// `--trusted-proxy`: reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<Cidr>,
+    /// `--webhook-allow`: where webhooks may deliver besides public addresses.
+    pub webhooks: TargetPolicy,
 }
 
 impl std::ops::Deref for AppState {

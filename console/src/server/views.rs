@@ -9,6 +9,12 @@ fn enum_name<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
+/// The snapshot as a visitor who is not signed in reads it (`--public-read`): the chain's state, without the
+/// console's own node URLs and the errors that name them.
+pub fn for_visitor(snapshot: &ChainSnapshot) -> ChainSnapshot {
+    ChainSnapshot { node_health: Vec::new(), source: None, error: None, ..snapshot.clone() }
+}
+
 /// Members, nodes, roles, fault tolerance, the timeline and the parameters forms need.
 pub fn tables(snapshot: &ChainSnapshot) -> Tables {
     let connected: Vec<String> = snapshot
