@@ -545,6 +545,12 @@ impl Harness {
     /// SQLite file in the test's directory and the bundle from `cargo xtask bundle`; waits until it serves its
     /// first page and returns its base URL.
     pub fn start_console(&mut self, name: &str, nodes: &[&str]) -> anyhow::Result<String> {
+        self.start_console_with(name, nodes, &[])
+    }
+
+    /// [`Self::start_console`] with more of `synod-console`'s flags (`--webhook-allow 127.0.0.1`, `--public-read`,
+    /// ...).
+    pub fn start_console_with(&mut self, name: &str, nodes: &[&str], flags: &[&str]) -> anyhow::Result<String> {
         let site = site_dir()?;
         let bin = console_bin()?;
         let port = free_ports(1)?.first().copied().ok_or_else(|| anyhow!("no free port"))?;
@@ -567,6 +573,7 @@ impl Harness {
         for node in nodes {
             command.arg("--node").arg(format!("http://{}", self.node(node)?.api));
         }
+        command.args(flags);
         let child = command.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
         self.consoles.push(Running { child });
         let agent = self.agent.clone();

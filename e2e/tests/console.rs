@@ -33,7 +33,8 @@ fn start(name: &str) -> anyhow::Result<Harness> {
 #[test]
 fn administrators_admit_a_member_from_their_own_browsers() -> anyhow::Result<()> {
     let mut harness = start("console_admit_member")?;
-    let org1 = harness.start_console("org1", &["n1", "n2"])?;
+    // org1's console delivers webhooks to the test's receiver on loopback, which it refuses unless allowed.
+    let org1 = harness.start_console_with("org1", &["n1", "n2"], &["--webhook-allow", "127.0.0.1"])?;
     let org2 = harness.start_console("org2", &["n2", "n3"])?;
     let driver = Driver::start(harness.dir())?;
 
