@@ -370,8 +370,8 @@ pub struct TallyView {
     pub met: bool,
     /// Approving weight (weight rules).
     pub approved_weight: u64,
-    /// Active weight (weight rules).
-    pub active_weight: u64,
+    /// The weight of every member not expelled (weight rules): the denominator.
+    pub seated_weight: u64,
     /// The fraction needed (weight rules).
     pub fraction: Option<(u32, u32)>,
     /// Members who could still approve: (member, weight, governors).
@@ -393,6 +393,9 @@ pub struct ProposalInfo {
     pub expires_at: u64,
     /// The chain height now.
     pub height: u64,
+    /// Queued proposals: the height from which it may apply, its delay counted from the block in which its rules
+    /// were first met.
+    pub ready_at: Option<u64>,
     /// Approvals collected on chain: (approver, key).
     pub approvals: Vec<(String, String)>,
     /// Progress per requirement.

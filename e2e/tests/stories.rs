@@ -176,16 +176,16 @@ fn compliance_staff_grant_lapse_revoke_and_freeze_within_the_committees_limits()
 }
 
 /// A member suspended by the committee stops counting: an approval its governor gave before the suspension drops
-/// out of the tally (approved and active weight both shrink), and one its governor gives afterwards is recorded on
-/// chain but never counts.
+/// out of the tally (the approved weight shrinks while the seated weight, the denominator, keeps the suspended
+/// member's weight), and one its governor gives afterwards is recorded on chain but never counts.
 #[test]
 fn a_suspended_members_approvals_stop_counting() -> anyhow::Result<()> {
     let harness = network("story_suspension")?;
     // A committee proposal with two of four members' approvals: short of two thirds, it waits.
     let (pending, counts) = open_vote(&harness, "story-role", &["org1-admin", "org4-admin"])?;
-    ensure!(counts["approved_weight"] == 2 && counts["active_weight"] == 4, "before the suspension: {counts}");
+    ensure!(counts["approved_weight"] == 2 && counts["seated_weight"] == 4, "before the suspension: {counts}");
 
-    // The committee suspends org4 (its own weight excluded from the vote).
+    // The committee suspends org4 (its own approval would not count for its case).
     enact(
         &harness,
         "suspend-org4",
@@ -195,7 +195,7 @@ fn a_suspended_members_approvals_stop_counting() -> anyhow::Result<()> {
     )?;
 
     let counts = tally(&harness, &pending.id)?;
-    ensure!(counts["approved_weight"] == 1 && counts["active_weight"] == 3, "after the suspension: {counts}");
+    ensure!(counts["approved_weight"] == 1 && counts["seated_weight"] == 4, "after the suspension: {counts}");
     ensure!(!counts_approval(&counts, "org4-admin"), "org4-admin's approval still counts: {counts}");
 
     // An approval org4's governor gives now is recorded, and does not count either.

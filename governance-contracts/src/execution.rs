@@ -319,6 +319,12 @@ pub fn apply_block(
     }
     let next_validator_set = nodes::validator_set(&scope.state).map_err(storage)?;
     let mut overlay = scope.state;
+    // A broken invariant is a bug, never an input's fault: debug builds (every test, the simulation) stop at the
+    // first block that breaks one.
+    #[cfg(debug_assertions)]
+    if let Err(violation) = crate::invariants::check(&overlay) {
+        panic!("block {height} breaks an invariant: {violation}");
+    }
     let state_changes = effective_changes(store, overlay.changes())?;
     let state_root = root::commit(&mut overlay, &state_changes, height)?;
     Ok(BlockOutcome { changes: overlay.into_changes(), receipts, state_root, next_validator_set })

@@ -27,8 +27,8 @@ pub enum InvariantViolation {
     MissingPolicyRule { kind: ActionKind },
     #[error("the rule for {kind} cannot be met: {detail}")]
     UnreachableRule { kind: ActionKind, detail: String },
-    #[error("the set_policy rule is weaker than the rule for {kind}")]
-    PolicyRuleNotStrictest { kind: ActionKind },
+    #[error("the policy is out of shape: {detail}")]
+    PolicyOutOfShape { detail: String },
     #[error("key {key} is current for both {first:?} and {second:?}")]
     KeyOnTwoOwners { key: PublicKey, first: Principal, second: Principal },
     #[error("key {key} of {owner:?} is not registered to it as current")]
@@ -104,11 +104,9 @@ fn check_policy(store: &dyn Store) -> Result<(), InvariantViolation> {
             return Err(InvariantViolation::UnreachableRule { kind, detail: format!("role {role} is undefined") });
         }
     }
-    let strictest = &rules[&ActionKind::SetPolicy];
-    for (kind, rule) in &rules {
-        if !strictest.at_least_as_strict_as(rule) {
-            return Err(InvariantViolation::PolicyRuleNotStrictest { kind: *kind });
-        }
+    let listed: Vec<(ActionKind, crate::types::Rule)> = rules.into_iter().collect();
+    if let Some(what) = crate::types::policy_shape_violation(&listed) {
+        return Err(InvariantViolation::PolicyOutOfShape { detail: what });
     }
     Ok(())
 }

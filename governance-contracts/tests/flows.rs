@@ -31,7 +31,7 @@ fn admitting_a_member_needs_two_thirds() {
     let tally = governance_contracts::execution::tally(&chain.store, &id).unwrap().unwrap();
     let weight = tally.iter().find(|t| t.kind == governance_contracts::types::ActionKind::AdmitMember).unwrap();
     assert!(!weight.met);
-    assert_eq!((weight.approved_weight, weight.active_weight), (2, 4));
+    assert_eq!((weight.approved_weight, weight.seated_weight), (2, 4));
     let waiting: Vec<String> = weight.candidates.iter().map(|c| c.member.to_string()).collect();
     assert_eq!(waiting, ["m2", "m3"]);
     let proposal = PROPOSALS.get(&chain.store, &id).unwrap().unwrap().proposal;
@@ -48,18 +48,20 @@ fn admitting_a_member_needs_two_thirds() {
     assert!(ACCOUNTS.get(&chain.store, &account("newco-gov")).unwrap().is_some());
 }
 
-/// One compliance officer freezes an ordinary account at once, and the frozen account's transactions are refused.
+/// One compliance officer freezes an ordinary account of its own member at once, and the frozen account's
+/// transactions are refused.
 #[test]
 fn compliance_freezes_an_ordinary_account() {
     let mut chain = TestChain::with_members(4);
-    let (_, receipt) =
-        chain.propose("m0-compliance", vec![Action::FreezeAccount { account: account("m1-ops") }], &["m0-compliance"]);
+    let freeze = vec![Action::FreezeAccount { account: account("m0-auditor") }];
+    let (_, receipt) = chain.propose("m0-compliance", freeze, &["m0-compliance"]);
     assert!(TestChain::executed(&receipt), "{receipt:?}");
     let proposal = chain
-        .proposal(Principal::Account(account("m1-ops")), vec![Action::FreezeAccount { account: account("m2-ops") }]);
-    let tx = chain.account_tx("m1-ops", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() });
+        .proposal(Principal::Account(account("m0-auditor")), vec![Action::FreezeAccount { account: account("m2-ops") }]);
+    let tx = chain.account_tx("m0-auditor", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() });
     let receipt = chain.apply(tx);
-    assert_eq!(receipt.outcome, Outcome::Rejected { reason: Rejection::AccountFrozen { account: account("m1-ops") } });
+    let frozen = Rejection::AccountFrozen { account: account("m0-auditor") };
+    assert_eq!(receipt.outcome, Outcome::Rejected { reason: frozen });
 }
 
 /// Promoting an attested observer within the fault-tolerance budget makes it a sealer in the next validator set.
@@ -146,8 +148,9 @@ fn a_removed_nodes_key_is_refused_as_removed() {
         &refs(&governors[..4]),
     );
     assert!(TestChain::executed(&receipt), "{receipt:?}");
-    let (_, receipt) =
-        chain.propose(&governors[0], vec![Action::ExpelMember { member: member("m3") }], &refs(&governors[..3]));
+    // Expulsion asks 3/4 of the seated weight, the target's own approval left out: the four others.
+    let others: Vec<&str> = [0, 1, 2, 4].iter().map(|i| governors[*i].as_str()).collect();
+    let (_, receipt) = chain.propose(&governors[0], vec![Action::ExpelMember { member: member("m3") }], &others);
     assert!(TestChain::executed(&receipt), "{receipt:?}");
     assert_eq!(may_connect(&chain.store, &public("n3")).unwrap(), Err(Refusal::Removed(node("n3"))));
 }
@@ -200,18 +203,23 @@ fn approvals_survive_routine_rotation_but_not_compromise() {
     }
 }
 
-/// A suspended member's approvals stop counting and its weight leaves the denominator.
+/// A suspended member's approvals stop counting while its weight stays in the denominator: two of the three
+/// remaining members cannot pass a two-thirds rule (reinstating it), the suspended member's approval adds nothing,
+/// and all three remaining members can.
 #[test]
 fn suspended_members_approvals_stop_counting() {
     let mut chain = TestChain::with_members(4);
     let govs = gov_refs(3);
     let (_, receipt) = chain.propose("m0-gov", vec![Action::SuspendMember { member: member("m3") }], &refs(&govs));
     assert!(TestChain::executed(&receipt), "{receipt:?}");
-    // Three active members remain: m0 and m1 are 2/3 of them; m3's approval adds nothing.
-    let action = Action::SetMemberWeight { member: member("m2"), expected: Weight(1), weight: Weight(3) };
-    let (_, receipt) = chain.propose("m0-gov", vec![action.clone()], &["m0-gov", "m3-gov"]);
-    assert!(!TestChain::executed(&receipt), "{receipt:?}");
-    let (_, receipt) = chain.propose("m0-gov", vec![action], &["m0-gov", "m1-gov"]);
+    let reinstate = Action::ReinstateMember { member: member("m3") };
+    for approvers in [&["m0-gov", "m1-gov"][..], &["m0-gov", "m1-gov", "m3-gov"][..]] {
+        let (id, receipt) = chain.propose("m0-gov", vec![reinstate.clone()], approvers);
+        assert!(!TestChain::executed(&receipt), "{approvers:?}: {receipt:?}");
+        let tally = governance_contracts::execution::tally(&chain.store, &id).unwrap().unwrap();
+        assert_eq!((tally[0].approved_weight, tally[0].seated_weight), (2, 4), "{approvers:?}");
+    }
+    let (_, receipt) = chain.propose("m0-gov", vec![reinstate], &refs(&govs));
     assert!(TestChain::executed(&receipt), "{receipt:?}");
 }
 
@@ -254,7 +262,8 @@ fn expulsion_after_demotion() {
         "{receipt:?}"
     );
     let mut chain = TestChain::with_members(7);
-    let govs = gov_refs(5);
+    // Expulsion asks 3/4 of the seated weight (5.25 of 7), the target's own approval left out: the six others.
+    let govs = gov_refs(6);
     let (_, receipt) = chain.propose(
         "m0-gov",
         vec![Action::DemoteNode { node: node("n6"), override_fault_tolerance: false }],

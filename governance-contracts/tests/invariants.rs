@@ -116,20 +116,31 @@ fn unreachable_rule() {
     assert_eq!(check(&chain.store), Ok(()));
 }
 
-/// A rule stricter than the `SetPolicy` rule (higher fraction or longer delay) breaks `PolicyRuleNotStrictest`.
+/// A rule stricter than the `SetPolicy` rule (higher fraction or longer delay), or an electorate kind asking a lower
+/// fraction than another weight rule, puts the policy out of shape.
 #[test]
-fn policy_rule_not_strictest() {
+fn policy_out_of_shape() {
     let mut chain = valid_chain(4);
     let set_policy = POLICY.get(&chain.store, &ActionKind::SetPolicy).unwrap().unwrap();
     assert_eq!(set_policy, Rule::weight(3, 4, false, 100));
-    let expected = Err(InvariantViolation::PolicyRuleNotStrictest { kind: ActionKind::AdmitMember });
+    let out_of_shape = |detail: &str| Err(InvariantViolation::PolicyOutOfShape { detail: detail.to_owned() });
+    let weaker_policy = out_of_shape("the set_policy rule must stay at least as strict as the rule for AdmitMember");
     put(&mut chain.store, &POLICY, &ActionKind::AdmitMember, &Rule::weight(4, 5, false, 0));
-    assert_eq!(check(&chain.store), expected);
+    assert_eq!(check(&chain.store), weaker_policy);
     put(&mut chain.store, &POLICY, &ActionKind::AdmitMember, &Rule::weight(2, 3, false, 101));
-    assert_eq!(check(&chain.store), expected);
+    assert_eq!(check(&chain.store), weaker_policy);
     // Exactly as strict is fine.
     put(&mut chain.store, &POLICY, &ActionKind::AdmitMember, &Rule::weight(3, 4, false, 100));
     assert_eq!(check(&chain.store), Ok(()));
+    // Admitting members at 2/3 while re-weighting needs 3/4 would let a 2/3 coalition admit its way up.
+    put(&mut chain.store, &POLICY, &ActionKind::AdmitMember, &Rule::weight(2, 3, false, 0));
+    assert_eq!(
+        check(&chain.store),
+        out_of_shape("the rule for AdmitMember must ask at least the fraction the rule for SetMemberWeight asks")
+    );
+    put(&mut chain.store, &POLICY, &ActionKind::SetMemberWeight, &Rule::role(RoleId::compliance(), false));
+    put(&mut chain.store, &POLICY, &ActionKind::AdmitMember, &Rule::weight(3, 4, false, 0));
+    assert_eq!(check(&chain.store), out_of_shape("the rule for SetMemberWeight must be a weight rule"));
 }
 
 /// One key current for two accounts breaks `KeyOnTwoOwners`, naming both.
@@ -272,4 +283,16 @@ fn invalid_params() {
     assert_eq!(check(&chain.store), Err(InvariantViolation::InvalidParams("max_tx_ttl must be 1..=1000000".into())));
     delete(&mut chain.store, &PARAMS, &());
     assert_eq!(check(&chain.store), Err(InvariantViolation::InvalidParams("missing".to_string())));
+}
+
+/// In debug builds (every test and the simulation) applying a block checks every invariant at its end: a state
+/// that breaks one stops at the next block, naming the violation, instead of being committed.
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "breaks an invariant: the policy is out of shape")]
+fn every_applied_block_checks_the_invariants() {
+    let mut chain = valid_chain(4);
+    put(&mut chain.store, &POLICY, &ActionKind::AdmitMember, &Rule::weight(4, 5, false, 0));
+    let next = chain.height.plus(1);
+    let _ = governance_contracts::execution::apply_block(&chain.store, next, &[]);
 }

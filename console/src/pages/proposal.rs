@@ -89,7 +89,7 @@ pub fn forecast(tally: &TallyView, blocks_left: u64, lang: Lang) -> String {
         };
     };
     // Weight still needed: the least w with (approved + w)·den ≥ active·num.
-    let target = u128::from(tally.active_weight).saturating_mul(u128::from(num));
+    let target = u128::from(tally.seated_weight).saturating_mul(u128::from(num));
     let have = u128::from(tally.approved_weight).saturating_mul(u128::from(den));
     let missing = target.saturating_sub(have).div_ceil(u128::from(den.max(1)));
     let single: Vec<&str> =
@@ -117,7 +117,7 @@ pub fn forecast(tally: &TallyView, blocks_left: u64, lang: Lang) -> String {
             };
             format!(
                 "needs {missing} more weight ({num}/{den} of {}): {who}; expires in {blocks_left} blocks",
-                tally.active_weight
+                tally.seated_weight
             )
         }
         Lang::ZhCn => {
@@ -128,7 +128,7 @@ pub fn forecast(tally: &TallyView, blocks_left: u64, lang: Lang) -> String {
             } else {
                 format!("{} 中任意一个", single.join("、"))
             };
-            format!("还需权重 {missing}（{}的 {num}/{den}）：{who}；{blocks_left} 个区块后过期", tally.active_weight)
+            format!("还需权重 {missing}（{}的 {num}/{den}）：{who}；{blocks_left} 个区块后过期", tally.seated_weight)
         }
     }
 }
@@ -273,7 +273,7 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
                 view! {
                     <div data-testid="tally">
                         <p><code>{t.kind.clone()}</code>" — "{t.rule.clone()}</p>
-                        {t.fraction.map(|_| view! { <progress max=t.active_weight.to_string() value=t.approved_weight.to_string()></progress> })}
+                        {t.fraction.map(|_| view! { <progress max=t.seated_weight.to_string() value=t.approved_weight.to_string()></progress> })}
                         <p data-testid="forecast">{forecast(t, blocks_left, l)}</p>
                     </div>
                 }
@@ -297,6 +297,19 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
                     <input type="file" data-testid="upload-approval" on:change=upload />
                 </label>
             </div>
+        })}
+        {detail.ready_at.map(|ready_at| {
+            let left = ready_at.saturating_sub(detail.height);
+            let window = match l {
+                Lang::En => format!(
+                    "Approved and queued: it may apply from block {ready_at}, {left} blocks from now. Until then every \
+                     member can see it and react (revoke approvals, or have the committee cancel it)."
+                ),
+                Lang::ZhCn => format!(
+                    "已获批准并排队：自区块 {ready_at} 起可执行（还有 {left} 个区块）。在此之前所有成员都能看到并作出反应（撤回批准，或由委员会取消）。"
+                ),
+            };
+            view! { <p data-testid="delay-window" class="notice">{window}</p> }
         })}
         {queued.then(|| view! {
             <button data-testid="apply" disabled=move || !ready.get() || busy.get() on:click=execute>{Msg::Apply.text(l)}</button>

@@ -33,7 +33,7 @@ pub fn state_of(status: Option<&ProposalStatus>, expires_at: u64, height: u64) -
 /// The mirror row for a node's answer about a proposal.
 pub fn mirror_of(detail: &node::ProposalDetail, height: u64) -> Option<MirroredProposal> {
     let proposal = detail.proposal.as_ref()?;
-    let weight = detail.tally.as_ref().and_then(|t| t.iter().find(|r| r.active_weight > 0));
+    let weight = detail.tally.as_ref().and_then(|t| t.iter().find(|r| r.seated_weight > 0));
     Some(MirroredProposal {
         id: hex::encode(detail.id.0.as_bytes()),
         title: proposal.title.to_string(),
@@ -46,7 +46,7 @@ pub fn mirror_of(detail: &node::ProposalDetail, height: u64) -> Option<MirroredP
         submitted_height: detail.submitted_at.map_or(0, |h| h.0),
         expires_at: proposal.expires_at.0,
         approved_weight: weight.map_or(0, |w| w.approved_weight),
-        required_weight: weight.map_or(0, |w| w.active_weight),
+        required_weight: weight.map_or(0, |w| w.seated_weight),
         updated_height: height,
         detail: serde_json::to_string(&detail.approvals.iter().map(|a| a.approver.to_string()).collect::<Vec<_>>())
             .unwrap_or_default(),
@@ -128,7 +128,7 @@ pub async fn detail(id: &str) -> Result<ProposalInfo, ServerFnError> {
             rule: crate::wysiwys::rule_words(lang, &t.rule),
             met: t.met,
             approved_weight: t.approved_weight,
-            active_weight: t.active_weight,
+            seated_weight: t.seated_weight,
             fraction: match t.rule.requirement {
                 governance_contracts::types::Requirement::Weight { numerator, denominator, .. } => {
                     Some((numerator, denominator))
@@ -157,6 +157,10 @@ pub async fn detail(id: &str) -> Result<ProposalInfo, ServerFnError> {
         submitted_at: answer.submitted_at.map_or(0, |h| h.0),
         expires_at: answer.proposal.as_ref().map_or(0, |p| p.expires_at.0),
         height,
+        ready_at: match answer.status {
+            Some(ProposalStatus::Queued { ready_at }) => Some(ready_at.0),
+            _ => None,
+        },
         approvals: answer.approvals.iter().map(|a| (a.approver.to_string(), a.key.to_string())).collect(),
         tally,
         history,

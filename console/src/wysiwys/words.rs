@@ -124,13 +124,14 @@ words! {
     CancelProposal => "Cancel proposal {0}", "取消提案 {0}";
 
     // Approval rules.
-    RuleWeight => "at least {0}/{1} of active voting weight", "活跃投票权重的至少 {0}/{1}";
-    RuleWeightExcluding => "at least {0}/{1} of active voting weight, the target member left out",
-        "活跃投票权重的至少 {0}/{1}（不计目标成员）";
+    RuleWeight => "at least {0}/{1} of the voting weight of all members not expelled",
+        "全部未除名成员投票权重的至少 {0}/{1}";
+    RuleWeightExcluding => "at least {0}/{1} of the voting weight of all members not expelled; the target member's own approval does not count",
+        "全部未除名成员投票权重的至少 {0}/{1}（目标成员自身的批准不计入）";
     RuleRole => "one holder of role {0}", "一名角色 {0} 持有人";
     RuleRoleSameMember => "one holder of role {0} at the target member", "目标成员的一名角色 {0} 持有人";
     RuleTargetGovernor => "one governor of the target member", "目标成员的一名治理账户";
-    RuleDelay => "{0}, then {1} blocks of delay", "{0}，之后延迟 {1} 个区块";
+    RuleDelay => "{0}, then {1} blocks of delay from when it is met", "{0}，满足后再延迟 {1} 个区块";
     Needs => "{0}: {1}", "{0}：{1}";
 
     // Checks: compare-and-set expectations and facts the chain will check.

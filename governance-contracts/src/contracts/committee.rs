@@ -44,6 +44,12 @@ pub fn active_members(store: &dyn Store) -> Result<Vec<(MemberId, MemberRecord)>
     Ok(MEMBERS.all(store)?.into_iter().filter(|(_, m)| m.status == MemberStatus::Active).collect())
 }
 
+/// Every seated member (active or suspended: not expelled) with its record. Their weight is the
+/// denominator of every weight rule.
+pub fn seated_members(store: &dyn Store) -> Result<Vec<(MemberId, MemberRecord)>> {
+    Ok(MEMBERS.all(store)?.into_iter().filter(|(_, m)| m.status != MemberStatus::Expelled).collect())
+}
+
 /// Whether `account` is a governor of `member`.
 pub fn is_governor_of(store: &dyn Store, account: &AccountId, member: &MemberId) -> Result<bool> {
     Ok(MEMBERS.get(store, member)?.is_some_and(|m| m.governors.contains(account)))

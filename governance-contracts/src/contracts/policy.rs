@@ -3,16 +3,43 @@
 //! Rules:
 //! - Every [`ActionKind`] has an explicit rule, as data changeable by proposal; an action whose kind has no rule
 //!   is refused (`NoPolicyRule`), never allowed.
-//! - A rule is a threshold over active member weight in integer arithmetic (`denominator · approved ≥ numerator ·
-//!   active`, a member's weight counting once however many of its governors sign, optionally leaving out the
-//!   member the action targets), or one holder of a named role (optionally of the target's member), or one
-//!   governor of the target member; with an optional delay in blocks before execution.
-//! - A proposal needs the rule of every action it carries; its delay is the longest.
-//! - The rule for `SetPolicy` is the strictest of all (highest fraction, longest delay), and stays so.
+//! - A rule is a threshold over the weight of the **seated** members (active or suspended: every member not
+//!   expelled) in integer arithmetic (`denominator · approved ≥ numerator · seated`), where only governors of
+//!   active members approve and a member's weight counts once however many of its governors sign; or one holder
+//!   of a named role (optionally of the target's member); or one governor of the target member. A threshold may
+//!   leave the target's own approval out (`exclude_target`): the target's weight stays in the denominator, as a
+//!   member that did not approve. A rule may carry a delay in blocks, counted from the block in which the
+//!   proposal's approvals first met its rules.
+//! - A proposal needs the rule of every action it carries, each measured against the state before the proposal
+//!   applies; its delay is the longest.
+//! - The policy keeps its shape ([`crate::types::policy_shape_violation`]): the rule for `SetPolicy` is the
+//!   strictest of all (highest fraction, longest delay), and every electorate kind
+//!   ([`crate::types::ELECTORATE_KINDS`]: admitting, re-weighting and expelling members, replacing a member's
+//!   governors or an account's key, and the policy) asks at least every weight rule's fraction.
 //! - No rule names the `auditor` role: auditors read, they never approve.
 //!
+//! **The guarantee against coalitions.** Let a coalition hold the share `s` of the seated weight (counting every
+//! member whose governors it controls). Then no sequence of proposals over any number of blocks, approved by the
+//! coalition's governors alone, ever executes an action whose weight rule asks a fraction above `s`:
+//! - the coalition's approvals carry at most its own weight, and the denominator holds every seated member, so a
+//!   member suspended, frozen out or targeted still counts against a proposal it did not approve;
+//! - the denominator and the weights move only by electorate kinds (admission, re-weighting, expulsion), and a
+//!   member's vote moves to other hands only by electorate kinds (replacing its governors or an account's key);
+//!   they ask the highest fraction of any weight rule, so a coalition that could use them already meets every
+//!   rule, and one that cannot never raises its share.
+//!
+//! With the default policy: below 2/3 of the seated weight a coalition executes no weight action at all (it
+//! changes neither the validator set, nor a member's status, nor roles outside its role holders' reach); below
+//! 3/4 it cannot change the policy, the committee's membership or weights, another member's governors or keys, nor
+//! make an emergency sealer change. What a coalition of at least 2/3 can do against the others is suspend them,
+//! which silences their approvals without lowering the 3/4 the electorate kinds need.
+//!
+//! Liveness: a member that is gone (keys lost, unresponsive) is suspended by the others when they hold 2/3 of the
+//! seated weight without it, and expelled, or given new governors, when they hold 3/4; a member heavier than that
+//! vetoes its own removal, which is the same guarantee seen from the other side.
+//!
 //! Invariants: every kind has a rule; every threshold has `0 < numerator ≤ denominator`; every named role exists;
-//! the `SetPolicy` rule is the strictest.
+//! the policy keeps its shape.
 
 use std::collections::BTreeSet;
 
@@ -56,17 +83,13 @@ pub fn validate_rule(store: &dyn Store, rule: &Rule) -> Result<()> {
     Ok(())
 }
 
-/// Checks the `SetPolicy` rule is at least as strict as every other rule.
-pub fn check_policy_rule_strictest(store: &dyn Store) -> Result<()> {
-    let policy_rule = rule_for(store, ActionKind::SetPolicy)?;
-    for (kind, rule) in POLICY.all(store)? {
-        if !policy_rule.at_least_as_strict_as(&rule) {
-            return reject(Rejection::InvalidRule {
-                detail: detail(format!("the set_policy rule must stay at least as strict as the rule for {kind}")),
-            });
-        }
+/// Checks the policy keeps its shape ([`crate::types::policy_shape_violation`]): the `SetPolicy` rule is the
+/// strictest, and the electorate kinds ask at least every other weight rule's fraction.
+pub fn check_policy_shape(store: &dyn Store) -> Result<()> {
+    match crate::types::policy_shape_violation(&POLICY.all(store)?) {
+        Some(what) => reject(Rejection::InvalidRule { detail: detail(what) }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `SetPolicyRule`.
@@ -83,14 +106,30 @@ pub fn set_rule(
     }
     validate_rule(&scope.state, rule)?;
     POLICY.put(&mut scope.state, &kind, rule);
-    check_policy_rule_strictest(&scope.state)?;
+    check_policy_shape(&scope.state)?;
     scope.emit(Event::PolicyRuleChanged { kind });
     Ok(())
 }
 
-/// Whether `account` is a governor or holds `compliance` (freezing or unfreezing it needs the committee).
+/// The roles whose holders are privileged, as governors are: freezing or unfreezing them needs the committee's
+/// rule. `compliance`, so that no officer freezes another; `operator`, so that no officer freezes what a member
+/// needs to rotate its nodes' keys, whatever reach the committee gives ordinary freezes.
+pub fn privileged_roles() -> [RoleId; 2] {
+    [RoleId::compliance(), RoleId::operator()]
+}
+
+/// Whether `account` is a governor or holds a [`privileged_roles`] role (freezing or unfreezing it needs the
+/// committee).
 fn is_privileged(store: &dyn Store, ctx: &BlockContext, account: &AccountId) -> Result<bool> {
-    Ok(committee::is_governor(store, account)? || roles::holds_role(store, account, &RoleId::compliance(), ctx.height)?)
+    if committee::is_governor(store, account)? {
+        return Ok(true);
+    }
+    for role in privileged_roles() {
+        if roles::holds_role(store, account, &role, ctx.height)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The kinds an action needs, looked up in the state before it applies.
@@ -102,8 +141,8 @@ pub fn kinds_for(store: &dyn Store, ctx: &BlockContext, action: &Action) -> Resu
     )
 }
 
-/// The kinds an action needs, given whether an account is privileged (a governor, or holding the compliance role)
-/// and whether a role is delegable, both in the state before the action applies. The contracts answer those from
+/// The kinds an action needs, given whether an account is privileged (a governor, or holding a
+/// [`privileged_roles`] role) and whether a role is delegable, both in the state before the action applies. The contracts answer those from
 /// their store ([`kinds_for`]); a console reviewing a proposal answers them from its snapshot of the chain, so the
 /// rule the signer is shown is the rule the chain applies.
 pub fn kinds_with<E>(
@@ -215,6 +254,28 @@ pub struct CountedApproval {
     pub governor: bool,
 }
 
+/// The weight side of a weight rule: the approving members' weight and the weight of every seated member
+/// (active or suspended: every member not expelled). Only governors of active members approve (`approvals` holds
+/// the approvals that count, see `proposals::counted_approvals`); a member counts once however many of its
+/// governors sign; `silenced`, the target of an `exclude_target` rule, never approves its own case but stays in
+/// the seated weight.
+pub fn weight_tally(
+    store: &dyn Store,
+    approvals: &[CountedApproval],
+    silenced: Option<&MemberId>,
+) -> Result<(u64, u64)> {
+    let approving: BTreeSet<&MemberId> =
+        approvals.iter().filter(|a| a.governor && Some(&a.member) != silenced).map(|a| &a.member).collect();
+    let (mut approved, mut seated) = (0u64, 0u64);
+    for (id, member) in committee::seated_members(store)? {
+        seated = seated.saturating_add(member.weight.0);
+        if member.status == crate::types::MemberStatus::Active && approving.contains(&id) {
+            approved = approved.saturating_add(member.weight.0);
+        }
+    }
+    Ok((approved, seated))
+}
+
 /// Whether `approvals` meet `rule` for an action targeting `target`, at the context's height.
 pub fn requirement_met(
     store: &dyn Store,
@@ -225,21 +286,10 @@ pub fn requirement_met(
 ) -> Result<bool> {
     match &rule.requirement {
         Requirement::Weight { numerator, denominator, exclude_target } => {
-            let excluded = if *exclude_target { target } else { None };
-            let members = committee::active_members(store)?;
-            let approving: BTreeSet<&MemberId> = approvals.iter().filter(|a| a.governor).map(|a| &a.member).collect();
-            let (mut active, mut approved) = (0u128, 0u128);
-            for (id, member) in &members {
-                if Some(id) == excluded {
-                    continue;
-                }
-                active = active.saturating_add(u128::from(member.weight.0));
-                if approving.contains(id) {
-                    approved = approved.saturating_add(u128::from(member.weight.0));
-                }
-            }
+            let (approved, seated) = weight_tally(store, approvals, if *exclude_target { target } else { None })?;
             Ok(approved > 0
-                && approved.saturating_mul(u128::from(*denominator)) >= active.saturating_mul(u128::from(*numerator)))
+                && u128::from(approved).saturating_mul(u128::from(*denominator))
+                    >= u128::from(seated).saturating_mul(u128::from(*numerator)))
         }
         Requirement::Role { role, same_member } => {
             for approval in approvals {

@@ -12,7 +12,8 @@
 //!   sender's own. `CancelProposal` is for the proposer or a governor of the proposer's member, or the committee
 //!   by an action.
 //! - When the approvals meet the rules of all actions, the proposal applies in that same transaction, or is
-//!   queued until its delay passes and then applies on `ExecuteProposal`. Approvals are re-checked against the
+//!   queued until its delay, counted from the block in which the rules were first met, has passed, and then
+//!   applies on `ExecuteProposal` if the approvals that count then still meet them. Approvals are re-checked against the
 //!   state at execution: suspended members, frozen or removed governors and revoked keys do not count.
 //! - Actions apply atomically, in order, each compare-and-setting what it replaces; sealer safety is checked after
 //!   all of them. On any failure nothing of the proposal applies, it is marked failed and the receipt names why
@@ -255,8 +256,12 @@ pub fn try_execute(
         }
         reqs.push(req);
     }
-    let delay = reqs.iter().map(|r| r.rule.delay_blocks).max().unwrap_or(0);
-    let ready_at = record.submitted_at.plus(delay);
+    // The delay runs from the block in which the rules were first met, so every member sees a passing proposal
+    // for the whole delay before it can apply.
+    let ready_at = match record.status {
+        ProposalStatus::Queued { ready_at } => ready_at,
+        _ => ctx.height.plus(reqs.iter().map(|r| r.rule.delay_blocks).max().unwrap_or(0)),
+    };
     if ctx.height < ready_at {
         if record.status == ProposalStatus::Pending {
             record.status = ProposalStatus::Queued { ready_at };
@@ -495,7 +500,7 @@ pub struct Candidate {
 }
 
 /// How far a pending proposal is from meeting one of its requirements, for consoles to show progress and a
-/// forecast. Weights are after the rule's exclusions.
+/// forecast.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RequirementTally {
     /// The action kind the requirement is for.
@@ -508,8 +513,8 @@ pub struct RequirementTally {
     pub met: bool,
     /// Weight rules: the approving members' weight.
     pub approved_weight: u64,
-    /// Weight rules: the active members' weight.
-    pub active_weight: u64,
+    /// Weight rules: the weight of every seated (not expelled) member, suspended ones included: the denominator.
+    pub seated_weight: u64,
     /// The approvals that count for it.
     pub counted: Vec<AccountId>,
     /// Members whose governors' approval would still add to it (weight and target-governor rules), heaviest first.
@@ -524,25 +529,22 @@ pub fn tally(store: &dyn Store, ctx: &BlockContext, record: &ProposalRecord) -> 
         let usable: Vec<policy::CountedApproval> =
             counted.iter().filter(|a| Some(&a.account) != req.excluded.as_ref()).cloned().collect();
         let met = policy::requirement_met(store, ctx, &req.rule, req.target.as_ref(), &usable)?;
-        let approving: std::collections::BTreeSet<&MemberId> =
-            usable.iter().filter(|a| a.governor).map(|a| &a.member).collect();
-        let (mut approved_weight, mut active_weight, mut candidates) = (0_u64, 0_u64, Vec::new());
+        let (mut approved_weight, mut seated_weight, mut candidates) = (0_u64, 0_u64, Vec::new());
         match &req.rule.requirement {
             crate::types::Requirement::Weight { exclude_target, .. } => {
+                let silenced = if *exclude_target { req.target.as_ref() } else { None };
+                (approved_weight, seated_weight) = policy::weight_tally(store, &usable, silenced)?;
+                let approving: std::collections::BTreeSet<&MemberId> =
+                    usable.iter().filter(|a| a.governor).map(|a| &a.member).collect();
                 for (id, member) in committee::active_members(store)? {
-                    if *exclude_target && Some(&id) == req.target.as_ref() {
+                    if Some(&id) == silenced || approving.contains(&id) {
                         continue;
                     }
-                    active_weight = active_weight.saturating_add(member.weight.0);
-                    if approving.contains(&id) {
-                        approved_weight = approved_weight.saturating_add(member.weight.0);
-                    } else {
-                        candidates.push(Candidate {
-                            member: id,
-                            weight: member.weight,
-                            governors: member.governors.iter().cloned().collect(),
-                        });
-                    }
+                    candidates.push(Candidate {
+                        member: id,
+                        weight: member.weight,
+                        governors: member.governors.iter().cloned().collect(),
+                    });
                 }
                 candidates.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.member.cmp(&b.member)));
             }
@@ -566,7 +568,7 @@ pub fn tally(store: &dyn Store, ctx: &BlockContext, record: &ProposalRecord) -> 
             target: req.target,
             met,
             approved_weight,
-            active_weight,
+            seated_weight,
             counted: usable.iter().map(|a| a.account.clone()).collect(),
             candidates,
         });

@@ -24,9 +24,9 @@ pub enum ActionKind {
     ExpelMember,
     ReplaceGovernors,
     CreateAccount,
-    /// Freezing an account that is not a governor and holds no `compliance` role.
+    /// Freezing an account that is not a governor and holds neither `compliance` nor `operator`.
     FreezeAccount,
-    /// Freezing a governor or a `compliance` account.
+    /// Freezing a governor, a `compliance` or an `operator` account.
     FreezePrivilegedAccount,
     UnfreezeAccount,
     UnfreezePrivilegedAccount,
@@ -102,14 +102,17 @@ impl fmt::Display for ActionKind {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(tag = "requirement", rename_all = "snake_case")]
 pub enum Requirement {
-    /// Approving members' weight must reach `numerator / denominator` of the active members' weight:
-    /// `denominator · approved ≥ numerator · active`. A member counts once however many of its governors sign.
+    /// Approving members' weight must reach `numerator / denominator` of the weight of every seated member (active
+    /// or suspended: every member not expelled): `denominator · approved ≥ numerator · seated`. Only governors of
+    /// active members approve, and a member counts once however many of its governors sign. A suspended member
+    /// keeps its weight in the denominator, so suspending members never lowers what the others need.
     Weight {
         /// Fraction numerator.
         numerator: u32,
         /// Fraction denominator.
         denominator: u32,
-        /// Leave the member the action targets out of both sides (it cannot block or carry its own case).
+        /// The member the action targets cannot carry its own case: its approval does not count, while its weight
+        /// stays in the denominator (it counts as a member that did not approve).
         exclude_target: bool,
     },
     /// One holder of `role` (an unexpired grant on an unfrozen account of an active member).
@@ -128,12 +131,13 @@ pub enum Requirement {
 pub struct Rule {
     /// Whose approval is needed.
     pub requirement: Requirement,
-    /// Blocks that must pass after submission before the proposal may execute.
+    /// Blocks that must pass after the block in which the proposal's approvals first met its rules before it may
+    /// execute: the window in which the other members see a proposal that will pass and can react.
     pub delay_blocks: u64,
 }
 
 impl Rule {
-    /// `numerator/denominator` of active weight, optionally excluding the target, with a delay.
+    /// `numerator/denominator` of seated weight, optionally without the target's approval, with a delay.
     pub fn weight(numerator: u32, denominator: u32, exclude_target: bool, delay_blocks: u64) -> Self {
         Self { requirement: Requirement::Weight { numerator, denominator, exclude_target }, delay_blocks }
     }
@@ -143,30 +147,85 @@ impl Rule {
         Self { requirement: Requirement::Role { role, same_member }, delay_blocks: 0 }
     }
 
+    /// The weight fraction a rule asks, `(numerator, denominator)`; `None` for role and governor rules.
+    pub fn fraction(&self) -> Option<(u32, u32)> {
+        match self.requirement {
+            Requirement::Weight { numerator, denominator, .. } => Some((numerator, denominator)),
+            _ => None,
+        }
+    }
+
     /// Whether `self` asks at least as much as `other`: a weight fraction at least as high (role and governor
     /// rules count as the weakest) and a delay at least as long.
     pub fn at_least_as_strict_as(&self, other: &Rule) -> bool {
-        let fraction = |r: &Rule| match r.requirement {
-            Requirement::Weight { numerator, denominator, .. } => Some((u64::from(numerator), u64::from(denominator))),
-            _ => None,
-        };
-        let weight_ok = match (fraction(self), fraction(other)) {
-            (Some((a, b)), Some((c, d))) => {
-                u128::from(a).saturating_mul(u128::from(d)) >= u128::from(c).saturating_mul(u128::from(b))
-            }
-            (Some(_), None) => true,
+        let weight_ok = match (self.fraction(), other.fraction()) {
+            (Some(a), Some(b)) => fraction_at_least(a, b),
+            (Some(_), None) | (None, None) => true,
             (None, Some(_)) => false,
-            (None, None) => true,
         };
         weight_ok && self.delay_blocks >= other.delay_blocks
     }
 }
 
-/// The default policy a genesis gets when it names none. Membership, governors, policy, params, sealer changes and
-/// role definitions: ≥ 2/3 of active weight; policy changes and emergency key revocations: ≥ 3/4 and a delay;
-/// admitting a node (observer): ≥ 2/3; delegable roles and ordinary freezes: one `compliance` account; a node's
-/// routine key rotation and address change: an `operator` of its owner; creating an account: a governor of its
-/// member.
+/// The kinds that change who holds the committee's weight: admitting members, changing a member's weight,
+/// expelling, handing a member's vote to other accounts (its governors, an account's key) and the policy itself.
+/// Each must keep a weight rule at least as high as every other weight rule's fraction, so a coalition can never
+/// climb from a lower rule to a higher one by reshaping the committee first (see `contracts::policy`).
+pub const ELECTORATE_KINDS: [ActionKind; 6] = [
+    ActionKind::AdmitMember,
+    ActionKind::SetMemberWeight,
+    ActionKind::ExpelMember,
+    ActionKind::ReplaceGovernors,
+    ActionKind::ReplaceAccountKey,
+    ActionKind::SetPolicy,
+];
+
+/// How a policy breaks the shape every policy keeps, in words naming the kinds, or `None`: the `set_policy` rule is
+/// at least as strict as every rule (fraction and delay), and every electorate kind has a weight rule whose fraction
+/// is at least every other weight rule's. The contracts check it on every policy change, the genesis and the
+/// invariants use it too.
+pub fn policy_shape_violation(rules: &[(ActionKind, Rule)]) -> Option<String> {
+    let rule = |kind: ActionKind| rules.iter().find(|(k, _)| *k == kind).map(|(_, r)| r);
+    if let Some(policy_rule) = rule(ActionKind::SetPolicy) {
+        for (kind, other) in rules {
+            if !policy_rule.at_least_as_strict_as(other) {
+                return Some(format!("the set_policy rule must stay at least as strict as the rule for {kind}"));
+            }
+        }
+    }
+    for electorate in ELECTORATE_KINDS {
+        let Some(strong) = rule(electorate) else { continue };
+        let Some(strong_fraction) = strong.fraction() else {
+            return Some(format!("the rule for {electorate} must be a weight rule"));
+        };
+        for (kind, other) in rules {
+            if let Some(fraction) = other.fraction()
+                && !fraction_at_least(strong_fraction, fraction)
+            {
+                return Some(format!(
+                    "the rule for {electorate} must ask at least the fraction the rule for {kind} asks"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Whether `a/b ≥ c/d`, exactly.
+fn fraction_at_least((a, b): (u32, u32), (c, d): (u32, u32)) -> bool {
+    u64::from(a).saturating_mul(u64::from(d)) >= u64::from(c).saturating_mul(u64::from(b))
+}
+
+/// The default policy a genesis gets when it names none. Fractions are of the seated weight (suspended members
+/// included). The electorate kinds ([`ELECTORATE_KINDS`]), emergency key revocations and sealer changes beyond the
+/// fault-tolerance budget or concentrating a third of sealer weight in one member: ≥ 3/4, policy changes with a
+/// delay of 100 blocks, the emergency kinds with 10; suspending, expelling and replacing a member's governors do
+/// not count the target's own approval. Suspensions, reinstatements, roles, nodes, sealer changes, params and
+/// cancellations: ≥ 2/3. Delegable roles and ordinary freezes: one `compliance` account of the target's own
+/// member, so one member's officer never reaches another member's accounts (wider reach is the committee's to
+/// give, by a policy rule naming a role it defines); freezing a governor, a `compliance` or an `operator` account:
+/// the committee (≥ 2/3). A node's routine key rotation and address change: an `operator` of its owner; creating an
+/// account: a governor of its member.
 pub fn default_policy() -> Vec<(ActionKind, Rule)> {
     use ActionKind as K;
     const EMERGENCY_DELAY: u64 = 10;
@@ -175,13 +234,15 @@ pub fn default_policy() -> Vec<(ActionKind, Rule)> {
         .iter()
         .map(|&kind| {
             let rule = match kind {
-                K::SuspendMember | K::ExpelMember | K::ReplaceGovernors => Rule::weight(2, 3, true, 0),
+                K::SuspendMember => Rule::weight(2, 3, true, 0),
+                K::ExpelMember | K::ReplaceGovernors => Rule::weight(3, 4, true, 0),
+                K::AdmitMember | K::SetMemberWeight | K::ReplaceAccountKey => Rule::weight(3, 4, false, 0),
                 K::SetPolicy => Rule::weight(3, 4, false, POLICY_DELAY),
                 K::RevokeNodeKey | K::SealerOverride | K::SealerConcentration => {
                     Rule::weight(3, 4, false, EMERGENCY_DELAY)
                 }
                 K::FreezeAccount | K::UnfreezeAccount | K::GrantDelegableRole | K::RevokeDelegableRole => {
-                    Rule::role(RoleId::compliance(), false)
+                    Rule::role(RoleId::compliance(), true)
                 }
                 K::RotateNodeKey | K::SetNodeAddress => Rule::role(RoleId::operator(), true),
                 K::CreateAccount => Rule { requirement: Requirement::TargetGovernor, delay_blocks: 0 },
