@@ -11,7 +11,7 @@ use crate::ids::{AccountId, MemberId, NodeId, RoleId};
 use crate::state::records::KeyStatus;
 use crate::state::tables::{ACCOUNTS, GRANTS, KEYS, MEMBERS, NODES, PARAMS, POLICY, ROLES};
 use crate::state::{Store, StoreError};
-use crate::types::{ActionKind, MemberStatus, NodeKind, Principal, Requirement, RoleScope};
+use crate::types::{ActionKind, MemberStatus, NodeKind, Principal, Requirement, RoleScope, ValidatorSet};
 
 /// A broken invariant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +39,8 @@ pub enum InvariantViolation {
     EmptySealerSet,
     #[error("sealer {node} has no key or no weight")]
     InvalidSealer { node: NodeId },
+    #[error("the validator set is not strictly ascending by node id at {node}")]
+    ValidatorSetNotAscending { node: NodeId },
     #[error("total sealer weight {total} is too large")]
     SealerWeightOverflow { total: u64 },
     #[error("chain parameters out of range: {0}")]
@@ -67,6 +69,7 @@ pub fn check(store: &dyn Store) -> Result<(), InvariantViolation> {
     check_keys(store)?;
     check_roles(store)?;
     check_sealers(store)?;
+    check_validator_set(&crate::execution::validator_set(store)?)?;
     let params = PARAMS.get(store, &())?.ok_or_else(|| InvariantViolation::InvalidParams("missing".into()))?;
     params.validate().map_err(InvariantViolation::InvalidParams)?;
     Ok(())
@@ -167,4 +170,14 @@ fn check_sealers(store: &dyn Store) -> Result<(), InvariantViolation> {
         return Err(InvariantViolation::SealerWeightOverflow { total });
     }
     Ok(())
+}
+
+/// The validator set is strictly ascending by node id: the order consensus requires (it refuses any other) and
+/// the one [`ValidatorSet::get`]'s binary search assumes when certificates are checked. The set derived from state
+/// must always pass; a set in the state table's key order does not once ids differ in length.
+pub fn check_validator_set(set: &ValidatorSet) -> Result<(), InvariantViolation> {
+    match set.first_out_of_order() {
+        Some(node) => Err(InvariantViolation::ValidatorSetNotAscending { node: node.clone() }),
+        None => Ok(()),
+    }
 }

@@ -44,10 +44,58 @@ pub fn node(text: &str) -> NodeId {
     NodeId(name(text))
 }
 
+/// Node ids of mixed lengths and characters, as alliances name their machines: `count` distinct ids, each valid
+/// under the [`Name`] grammar (1 to 64 of `a-z 0-9 . _ -`, starting with a letter or digit), the first 24 picked
+/// by hand (one character to sixty-four, digits first, every separator), the rest `node.{i}`. Their canonical
+/// encodings, length first, sort differently from the ids, so a fixture built on them catches code that takes a
+/// table's key order for id order (`n0..n3` never does).
+pub fn mixed_node_ids(count: usize) -> Vec<String> {
+    (0..count).map(mixed_node_id).collect()
+}
+
+/// The `index`th id of [`mixed_node_ids`].
+pub fn mixed_node_id(index: usize) -> String {
+    const PICKED: [&str; 24] = [
+        "org-a-sealer-1",
+        "n7",
+        "beijing-2",
+        "n10",
+        "n2",
+        "z",
+        "sealer-with-a-much-longer-id-0017",
+        "0",
+        "a-b",
+        "a.b",
+        "a_b",
+        "9lives",
+        "n",
+        "n100",
+        "org-a-sealer-10",
+        "org-b.node_3",
+        "shanghai.dc-1",
+        "7",
+        "x-1.y_2",
+        "beijing-10",
+        "aa",
+        "hong-kong.exchange_primary.sealer-000000000000000000000000000001",
+        "zz",
+        "n1",
+    ];
+    PICKED.get(index).map_or_else(|| format!("node.{index}"), |id| (*id).to_owned())
+}
+
 /// A genesis with `members` members `m0..`, each of weight 1 with governor `m{i}-gov`, operator account
 /// `m{i}-ops` (role `operator`) and sealer `n{i}` of weight 1; plus `m0-compliance` (role `compliance`) and
 /// `m0-auditor` (role `auditor`). Every key is derived from its owner's id.
 pub fn genesis(members: usize) -> Genesis {
+    let ids: Vec<String> = (0..members).map(|i| format!("n{i}")).collect();
+    genesis_with_node_ids(&ids)
+}
+
+/// [`genesis`] with one member per id of `node_ids`, member `m{i}` owning sealer `node_ids[i]` (whose key is
+/// derived from that id).
+pub fn genesis_with_node_ids(node_ids: &[String]) -> Genesis {
+    let members = node_ids.len();
     let mut m = Vec::new();
     let mut accounts = Vec::new();
     let mut nodes = Vec::new();
@@ -66,11 +114,11 @@ pub fn genesis(members: usize) -> Genesis {
         let ops = format!("{id}-ops");
         accounts.push(GenesisAccount { account: account(&ops), member: member(&id), key: public(&ops) });
         grants.push(GenesisGrant { account: account(&ops), role: RoleId::operator(), expires_at: far });
-        let n = format!("n{i}");
+        let n = node_ids.get(i).map_or("", String::as_str);
         nodes.push(GenesisNode {
-            node: node(&n),
+            node: node(n),
             owner: member(&id),
-            key: public(&n),
+            key: public(n),
             address: BoundedString::try_new(format!("127.0.0.1:{}", 26_000usize.saturating_add(i))).expect("short"),
             kind: NodeKind::Sealer,
             weight: Weight(1),

@@ -334,3 +334,88 @@ fn policy_change_waits_for_its_delay() {
     assert!(TestChain::executed(&receipt), "{receipt:?}");
     assert_eq!(POLICY.get(&chain.store, &ActionKind::AdmitNode).unwrap(), Some(Rule::weight(3, 4, false, 0)));
 }
+
+/// Twenty-one observers with ids of mixed lengths and characters (`z`, `0`, `n10`, `beijing-2`, a 64-character
+/// id, ...), promoted one by one beside five founding sealers, make a validator set ascending by id, as consensus
+/// requires: `ValidatorSet::get` finds every sealer with its key, and a commit certificate signed by all
+/// twenty-six verifies. The nodes table's key order (length first) is not id order, so a set taken in that order
+/// fails each of these.
+#[test]
+fn sealers_with_mixed_ids_make_an_ascending_set_that_verifies_certificates() {
+    use governance_contracts::crypto::Digest;
+    use governance_contracts::ids::{BlockHash, Height, NodeId};
+    use governance_contracts::testkit::{genesis_with_node_ids, mixed_node_ids, secret};
+    use governance_contracts::types::{
+        BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, VoteKind, verify_certificate,
+    };
+
+    let ids = mixed_node_ids(26);
+    // The founders' ids have one length, so their table order and id order agree; the promotions break that.
+    let founders: Vec<&String> = ids.iter().filter(|id| id.len() == 2).collect();
+    assert_eq!(founders.len(), 5);
+    let mut genesis = genesis_with_node_ids(&ids);
+    let mut nodes = genesis.nodes.clone().into_inner();
+    for listed in nodes.iter_mut().filter(|n| n.node.as_str().len() != 2) {
+        listed.kind = NodeKind::Observer;
+        listed.weight = Weight(0);
+    }
+    genesis.nodes = BoundedVec::try_new(nodes).unwrap();
+    let mut chain = TestChain::new(genesis);
+    let governors = gov_refs(ids.len());
+    let promoted: Vec<&String> = ids.iter().filter(|id| id.len() != 2).collect();
+    let attestations =
+        promoted.iter().map(|id| chain.node_tx(id, Payload::AttestReadiness { synced_height: Height(0) })).collect();
+    for receipt in chain.apply_block(attestations).receipts {
+        applied(&receipt);
+    }
+    for id in &promoted {
+        let promote = Action::PromoteNode { node: node(id), weight: Weight(1), override_fault_tolerance: false };
+        let (_, receipt) = chain.propose(&governors[0], vec![promote], &refs(&governors));
+        assert!(TestChain::executed(&receipt), "promoting {id}: {receipt:?}");
+    }
+
+    let set = governance_contracts::execution::validator_set(&chain.store).unwrap();
+    let listed: Vec<&str> = set.validators.iter().map(|v| v.node.as_str()).collect();
+    let mut sorted: Vec<NodeId> = ids.iter().map(|id| node(id)).collect();
+    sorted.sort();
+    assert_eq!(listed, sorted.iter().map(NodeId::as_str).collect::<Vec<_>>(), "not in ascending id order");
+    assert_eq!(set.first_out_of_order(), None);
+    for id in &ids {
+        let found = set.get(&node(id)).unwrap_or_else(|| panic!("ValidatorSet::get misses {id}"));
+        assert_eq!(found.key, public(id), "{id}");
+    }
+
+    let header = BlockHeader {
+        height: Height(chain.height.0 + 1),
+        parent: BlockHash(Digest::ZERO),
+        state_root: Digest::ZERO,
+        transactions_root: Digest::ZERO,
+        receipts_root: Digest::ZERO,
+        validator_set_hash: set.hash(&chain.chain),
+        next_validator_set_hash: set.hash(&chain.chain),
+        proposer: node(&ids[0]),
+        time_ms: 1,
+    };
+    let block = header.hash(&chain.chain);
+    // Signatures in the fixture's order, not the set's: the verifier looks each signer up.
+    let signatures = ids
+        .iter()
+        .map(|id| {
+            let vote = ConsensusVote {
+                height: header.height,
+                round: 0,
+                kind: VoteKind::Precommit,
+                block: Some(block),
+                voter: node(id),
+            };
+            CommitSignature { node: node(id), signature: secret(id).sign(&vote.signing_digest(&chain.chain)) }
+        })
+        .collect();
+    let certificate = CommitCertificate {
+        height: header.height,
+        round: 0,
+        block,
+        signatures: BoundedVec::try_new(signatures).unwrap(),
+    };
+    assert_eq!(verify_certificate(&chain.chain, &header, &certificate, &set), Ok(()));
+}

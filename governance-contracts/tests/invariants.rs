@@ -4,14 +4,16 @@
 use borsh::BorshSerialize;
 use governance_contracts::codec::{BoundedVec, encode};
 use governance_contracts::error::{Rejection, detail};
+use governance_contracts::execution::validator_set;
 use governance_contracts::ids::{Height, RoleId, Weight};
-use governance_contracts::invariants::{InvariantViolation, check};
+use governance_contracts::invariants::{InvariantViolation, check, check_validator_set};
 use governance_contracts::state::records::{Grant, KeyStatus};
 use governance_contracts::state::tables::{ACCOUNTS, GRANTS, KEYS, MEMBERS, NODES, PARAMS, POLICY, ROLES};
 use governance_contracts::state::{MemoryStore, Table, TableKey};
-use governance_contracts::testkit::{TestChain, account, member, node, public};
+use governance_contracts::testkit::{TestChain, account, genesis_with_node_ids, member, mixed_node_ids, node, public};
 use governance_contracts::types::{
-    ActionKind, ChainParams, MemberStatus, NodeKind, Principal, RoleDefinition, RoleScope, Rule,
+    ActionKind, ChainParams, MemberStatus, NodeKind, Principal, RoleDefinition, RoleScope, Rule, Validator,
+    ValidatorSet,
 };
 
 /// A chain of `members` members with a few blocks applied, on which every invariant holds.
@@ -267,6 +269,40 @@ fn sealer_weight_overflow() {
     record.weight = Weight(limit.saturating_sub(3));
     put(&mut chain.store, &NODES, &node("n0"), &record);
     assert_eq!(check(&chain.store), Err(InvariantViolation::SealerWeightOverflow { total: limit }));
+}
+
+/// A validator set out of id order, or naming a sealer twice, breaks `ValidatorSetNotAscending`, and so does the set
+/// of a chain whose sealer ids differ in length (`z`, `n2`, `n10`, ...) taken in the nodes table's key order; the
+/// set the contracts derive from that chain keeps it. (State cannot be corrupted into an unsorted derived set, so
+/// the check is fed the sets directly.)
+#[test]
+fn validator_set_not_ascending() {
+    let mut chain = TestChain::new(genesis_with_node_ids(&mixed_node_ids(24)));
+    chain.apply_block(vec![]);
+    assert_eq!(check(&chain.store), Ok(()));
+    let set = validator_set(&chain.store).unwrap();
+    assert_eq!(check_validator_set(&set), Ok(()));
+    let not_ascending = |validators: Vec<Validator>| {
+        check_validator_set(&ValidatorSet { validators: BoundedVec::try_new(validators).unwrap() })
+    };
+
+    let mut swapped = set.validators.clone().into_inner();
+    swapped.swap(3, 4);
+    let expected = InvariantViolation::ValidatorSetNotAscending { node: swapped[4].node.clone() };
+    assert_eq!(not_ascending(swapped), Err(expected));
+
+    let mut repeated = set.validators.clone().into_inner();
+    repeated.insert(1, repeated[0].clone());
+    let expected = InvariantViolation::ValidatorSetNotAscending { node: repeated[0].node.clone() };
+    assert_eq!(not_ascending(repeated), Err(expected));
+
+    let table_order: Vec<Validator> = NODES
+        .all(&chain.store)
+        .unwrap()
+        .into_iter()
+        .filter_map(|(node, n)| Some(Validator { node, key: n.key?, weight: n.weight }))
+        .collect();
+    assert!(matches!(not_ascending(table_order), Err(InvariantViolation::ValidatorSetNotAscending { .. })));
 }
 
 /// Parameters out of range, or missing, break `InvalidParams`.

@@ -13,10 +13,12 @@
 //! - Routine key rotation is proposed by the node itself (its old key signs the transaction), proven by the new
 //!   key and approved by an `operator` of the owner. An emergency revocation removes the key at once (demoting a
 //!   sealer); `ReplaceNodeKey` gives it a new one.
-//! - [`validator_set`] is derived canonically from state: sealers sorted by id with their current keys.
+//! - [`validator_set`] is derived canonically from state: sealers in ascending [`NodeId`] order with their current
+//!   keys. The order is sorted, never the table's key order: keys are length-prefixed encodings, so the table
+//!   lists `z` before `n2` and `n2` before `n10`.
 //!
 //! Invariants: the sealer set is non-empty; every sealer has a key and a positive weight; total sealer weight
-//! stays far below `u64::MAX / 3`.
+//! stays far below `u64::MAX / 3`; the validator set is strictly ascending by id.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,14 +53,19 @@ pub fn sealer_weights(store: &dyn Store) -> Result<BTreeMap<NodeId, (MemberId, u
         .collect())
 }
 
-/// The validator set derived from state: sealers in id order with their current keys and weights.
+/// The validator set derived from state: sealers in ascending [`NodeId`] order (the order consensus requires and
+/// [`ValidatorSet::get`] searches) with their current keys and weights.
+///
+/// The table's own order is not id order: its keys are canonical encodings, length-prefixed, so `n10` comes after
+/// `n2` there and before it as an id. The set is sorted here, never taken in the table's order.
 pub fn validator_set(store: &dyn Store) -> Result<ValidatorSet> {
-    let validators: Vec<Validator> = NODES
+    let mut validators: Vec<Validator> = NODES
         .all(store)?
         .into_iter()
         .filter(|(_, n)| n.kind == NodeKind::Sealer)
         .filter_map(|(node, n)| n.key.map(|key| Validator { node, key, weight: n.weight }))
         .collect();
+    validators.sort_by(|a, b| a.node.cmp(&b.node));
     let validators = BoundedVec::try_new(validators)
         .map_err(|e| crate::state::StoreError::Corrupt { table: "nodes", detail: format!("sealer count {e}") })?;
     Ok(ValidatorSet { validators })

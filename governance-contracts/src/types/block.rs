@@ -112,7 +112,16 @@ impl ValidatorSet {
         fault_tolerance(self.total_weight())
     }
 
-    /// The validator with this id.
+    /// The first validator whose id is not strictly greater than the one before it (out of order, or repeated);
+    /// `None` when the set is in the canonical order, ascending by [`NodeId`], that [`Self::get`] searches.
+    pub fn first_out_of_order(&self) -> Option<&NodeId> {
+        self.validators.windows(2).find_map(|pair| match pair {
+            [before, after] if before.node >= after.node => Some(&after.node),
+            _ => None,
+        })
+    }
+
+    /// The validator with this id (a binary search: the set is ascending by id).
     pub fn get(&self, node: &NodeId) -> Option<&Validator> {
         self.validators.binary_search_by(|v| v.node.cmp(node)).ok().and_then(|i| self.validators.get(i))
     }
