@@ -160,6 +160,11 @@ pub enum Rejection {
     ProposalExpiresBeforeDelay { ready_at: Height, expires_at: Height },
     #[error("the sealer set is full ({max} sealers)")]
     TooManySealers { max: u32 },
+    // Appended so every earlier variant keeps its canonical tag.
+    #[error("node {node} was removed at height {removed_at}")]
+    NodeRemoved { node: NodeId, removed_at: Height },
+    #[error("node id {node} belonged to a node removed at height {removed_at}; a removed node's id is never reused")]
+    NodeIdRetired { node: NodeId, removed_at: Height },
 }
 
 /// An error from contract code: a rejection, or a storage failure that must stop the node.

@@ -9,7 +9,7 @@ use crate::crypto::PublicKey;
 use crate::error::Error;
 use crate::ids::{AccountId, MemberId, NodeId, RoleId};
 use crate::state::records::KeyStatus;
-use crate::state::tables::{ACCOUNTS, GRANTS, KEYS, MEMBERS, NODES, PARAMS, POLICY, ROLES};
+use crate::state::tables::{ACCOUNTS, GRANTS, KEYS, MEMBERS, NODES, PARAMS, POLICY, REMOVED_NODES, ROLES};
 use crate::state::{Store, StoreError};
 use crate::types::{ActionKind, MemberStatus, NodeKind, Principal, Requirement, RoleScope, ValidatorSet};
 
@@ -41,6 +41,8 @@ pub enum InvariantViolation {
     InvalidSealer { node: NodeId },
     #[error("the validator set is not strictly ascending by node id at {node}")]
     ValidatorSetNotAscending { node: NodeId },
+    #[error("node {node} is admitted under the id of a removed node")]
+    RemovedNodeReadmitted { node: NodeId },
     #[error("total sealer weight {total} is too large")]
     SealerWeightOverflow { total: u64 },
     #[error("chain parameters out of range: {0}")]
@@ -69,6 +71,7 @@ pub fn check(store: &dyn Store) -> Result<(), InvariantViolation> {
     check_keys(store)?;
     check_roles(store)?;
     check_sealers(store)?;
+    check_removed_nodes(store)?;
     check_validator_set(&crate::execution::validator_set(store)?)?;
     let params = PARAMS.get(store, &())?.ok_or_else(|| InvariantViolation::InvalidParams("missing".into()))?;
     params.validate().map_err(InvariantViolation::InvalidParams)?;
@@ -147,6 +150,16 @@ fn check_roles(store: &dyn Store) -> Result<(), InvariantViolation> {
         let member = MEMBERS.get(store, &record.member)?;
         if member.is_none_or(|m| m.status == MemberStatus::Expelled) {
             return Err(invalid("its member is expelled"));
+        }
+    }
+    Ok(())
+}
+
+/// A removed node's id is never admitted again.
+fn check_removed_nodes(store: &dyn Store) -> Result<(), InvariantViolation> {
+    for (node, _) in REMOVED_NODES.all(store)? {
+        if NODES.contains(store, &node)? {
+            return Err(InvariantViolation::RemovedNodeReadmitted { node });
         }
     }
     Ok(())

@@ -419,3 +419,59 @@ fn sealers_with_mixed_ids_make_an_ascending_set_that_verifies_certificates() {
     };
     assert_eq!(verify_certificate(&chain.chain, &header, &certificate, &set), Ok(()));
 }
+
+/// A removed node's id names no other machine, ever: the committee removes `n4` while a proposal to demote it is
+/// still collecting approvals; admitting another member's machine under `n4` with a fresh key is refused as
+/// `NodeIdRetired`, and once the old proposal gathers its approvals it acts on nothing (`NodeRemoved`). Were the
+/// id free again, the newcomer would inherit that proposal, and with it the removed node's evidence.
+#[test]
+fn a_removed_nodes_id_is_never_reused_and_its_proposals_act_on_nothing() {
+    use governance_contracts::state::records::ProposalStatus;
+    use governance_contracts::state::tables::REMOVED_NODES;
+
+    let mut chain = TestChain::with_members(6);
+    let governors = gov_refs(6);
+    let demote = Action::DemoteNode { node: node("n4"), override_fault_tolerance: false };
+    let (stale, receipt) = chain.propose(&governors[0], vec![demote], &refs(&governors[..1]));
+    applied(&receipt);
+    assert!(!TestChain::executed(&receipt), "{receipt:?}");
+
+    let remove = Action::RemoveNode { node: node("n4"), override_fault_tolerance: false };
+    let (_, receipt) = chain.propose(&governors[0], vec![remove], &refs(&governors));
+    assert!(TestChain::executed(&receipt), "{receipt:?}");
+    let removed_at = chain.height;
+    let tombstone = REMOVED_NODES.get(&chain.store, &node("n4")).unwrap().expect("the id is kept");
+    assert_eq!(
+        (tombstone.removed_at, tombstone.last.owner, tombstone.last.key),
+        (removed_at, member("m4"), Some(public("n4")))
+    );
+    assert_eq!(tombstone.last.key_history, vec![public("n4")]);
+
+    // Another member's machine, with a key never seen, under the removed id.
+    let newcomer = Action::AdmitNode {
+        node: node("n4"),
+        owner: member("m1"),
+        key: public("n4-another-machine"),
+        address: BoundedString::try_new("127.0.0.1:26998").unwrap(),
+    };
+    let (_, receipt) = chain.propose(&governors[0], vec![newcomer], &refs(&governors));
+    let retired = Rejection::NodeIdRetired { node: node("n4"), removed_at };
+    assert!(
+        receipt.events.iter().any(|e| matches!(e, Event::ProposalFailed { reason, .. } if *reason == retired)),
+        "{receipt:?}"
+    );
+    assert!(NODES.get(&chain.store, &node("n4")).unwrap().is_none());
+    let key = governance_contracts::state::tables::KEYS.get(&chain.store, &public("n4-another-machine")).unwrap();
+    assert_eq!(key, None, "nothing of the refused admission applied");
+
+    // The demotion drafted for the old n4 gathers its approvals and fails, acting on nothing.
+    let proposal = PROPOSALS.get(&chain.store, &stale).unwrap().unwrap().proposal;
+    let late: Vec<_> = governors[1..].iter().map(|g| chain.approval(&proposal, g)).collect();
+    let tx = chain
+        .account_tx(&governors[1], Payload::Approve { proposal: stale, approvals: BoundedVec::try_new(late).unwrap() });
+    let receipt = chain.apply(tx);
+    applied(&receipt);
+    let reason = Rejection::NodeRemoved { node: node("n4"), removed_at };
+    let status = PROPOSALS.get(&chain.store, &stale).unwrap().unwrap().status;
+    assert_eq!(status, ProposalStatus::Failed { at: chain.height, reason }, "{receipt:?}");
+}

@@ -7,8 +7,10 @@ use governance_contracts::error::{Rejection, detail};
 use governance_contracts::execution::validator_set;
 use governance_contracts::ids::{Height, RoleId, Weight};
 use governance_contracts::invariants::{InvariantViolation, check, check_validator_set};
-use governance_contracts::state::records::{Grant, KeyStatus};
-use governance_contracts::state::tables::{ACCOUNTS, GRANTS, KEYS, MEMBERS, NODES, PARAMS, POLICY, ROLES};
+use governance_contracts::state::records::{Grant, KeyStatus, RemovedNode};
+use governance_contracts::state::tables::{
+    ACCOUNTS, GRANTS, KEYS, MEMBERS, NODES, PARAMS, POLICY, REMOVED_NODES, ROLES,
+};
 use governance_contracts::state::{MemoryStore, Table, TableKey};
 use governance_contracts::testkit::{TestChain, account, genesis_with_node_ids, member, mixed_node_ids, node, public};
 use governance_contracts::types::{
@@ -303,6 +305,18 @@ fn validator_set_not_ascending() {
         .filter_map(|(node, n)| Some(Validator { node, key: n.key?, weight: n.weight }))
         .collect();
     assert!(matches!(not_ascending(table_order), Err(InvariantViolation::ValidatorSetNotAscending { .. })));
+}
+
+/// A node admitted under an id that the removed nodes' table keeps breaks `RemovedNodeReadmitted`.
+#[test]
+fn removed_node_readmitted() {
+    let mut chain = valid_chain(4);
+    let record = NODES.get(&chain.store, &node("n1")).unwrap().unwrap();
+    let tombstone = RemovedNode { last: record, removed_at: Height(1) };
+    put(&mut chain.store, &REMOVED_NODES, &node("n1"), &tombstone);
+    assert_eq!(check(&chain.store), Err(InvariantViolation::RemovedNodeReadmitted { node: node("n1") }));
+    delete(&mut chain.store, &REMOVED_NODES, &node("n1"));
+    assert_eq!(check(&chain.store), Ok(()));
 }
 
 /// Parameters out of range, or missing, break `InvalidParams`.

@@ -1311,3 +1311,105 @@ proptest! {
     #[test]
     fn state_proof_json_round_trips(value in state_proof()) { json_round_trips(&value)?; }
 }
+
+// --- removed node ids -----------------------------------------------------------------------------------------
+
+/// Ids of mixed lengths the node histories draw from (none of them a genesis node's).
+const NODE_POOL: [&str; 4] = ["z", "n10", "n22", "beijing-2"];
+
+/// One step of a node history over [`NODE_POOL`]: admit an id for a member with a key never used before, remove it,
+/// or have it attest readiness with the last key it held.
+#[derive(Debug, Clone)]
+enum NodeStep {
+    Admit { id: usize, owner: usize },
+    Remove { id: usize },
+    Attest { id: usize },
+}
+
+fn node_step() -> impl Strategy<Value = NodeStep> {
+    prop_oneof![
+        2 => (0..NODE_POOL.len(), 0usize..4).prop_map(|(id, owner)| NodeStep::Admit { id, owner }),
+        1 => (0..NODE_POOL.len()).prop_map(|id| NodeStep::Remove { id }),
+        1 => (0..NODE_POOL.len()).prop_map(|id| NodeStep::Attest { id }),
+    ]
+}
+
+/// The reason a committee proposal's execution failed, if it did.
+fn failure(receipt: &Receipt) -> Option<Rejection> {
+    receipt.events.iter().find_map(|e| match e {
+        Event::ProposalFailed { reason, .. } => Some(reason.clone()),
+        _ => None,
+    })
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    /// Random histories of admissions (any owner, always a fresh key), removals and attestations over four ids:
+    /// once removed, an id is never admitted again (`NodeIdRetired`) and nothing naming it applies, neither a
+    /// proposal's action nor its own transaction (`NodeRemoved`); ids never removed behave as before.
+    #[test]
+    fn a_removed_node_id_is_never_admitted_again(steps in vec(node_step(), 1..20)) {
+        let mut chain = TestChain::with_members(4);
+        let governors = TestChain::governors(4);
+        let governors: Vec<&str> = governors.iter().map(String::as_str).collect();
+        // Per id of the pool: its current key's label while admitted, and its removal height once removed.
+        let mut keys: BTreeMap<usize, String> = BTreeMap::new();
+        let mut removed: BTreeMap<usize, Height> = BTreeMap::new();
+        for (n, step) in steps.iter().enumerate() {
+            match *step {
+                NodeStep::Admit { id, owner } => {
+                    let node = testkit::node(NODE_POOL[id]);
+                    let label = format!("{}-key-{n}", NODE_POOL[id]);
+                    let admit = Action::AdmitNode {
+                        node: node.clone(),
+                        owner: testkit::member(&format!("m{owner}")),
+                        key: public(&label),
+                        address: BoundedString::try_new("10.0.0.1:26656").expect("short"),
+                    };
+                    let (_, receipt) = chain.propose(governors[0], vec![admit], &governors);
+                    let expected = match (removed.get(&id), keys.contains_key(&id)) {
+                        (Some(&removed_at), _) => Some(Rejection::NodeIdRetired { node, removed_at }),
+                        (None, true) => Some(Rejection::NodeExists { node }),
+                        (None, false) => None,
+                    };
+                    prop_assert_eq!(failure(&receipt), expected.clone(), "{:?}", receipt);
+                    if expected.is_none() {
+                        prop_assert!(TestChain::executed(&receipt), "{:?}", receipt);
+                        keys.insert(id, label);
+                    }
+                }
+                NodeStep::Remove { id } => {
+                    let node = testkit::node(NODE_POOL[id]);
+                    let remove = Action::RemoveNode { node: node.clone(), override_fault_tolerance: false };
+                    let (_, receipt) = chain.propose(governors[0], vec![remove], &governors);
+                    let expected = match (removed.get(&id), keys.contains_key(&id)) {
+                        (Some(&removed_at), _) => Some(Rejection::NodeRemoved { node, removed_at }),
+                        (None, true) => None,
+                        (None, false) => Some(Rejection::UnknownNode { node }),
+                    };
+                    prop_assert_eq!(failure(&receipt), expected.clone(), "{:?}", receipt);
+                    if expected.is_none() {
+                        prop_assert!(TestChain::executed(&receipt), "{:?}", receipt);
+                        removed.insert(id, chain.height);
+                    }
+                }
+                NodeStep::Attest { id } => {
+                    let node = testkit::node(NODE_POOL[id]);
+                    let label = keys.get(&id).cloned().unwrap_or_else(|| format!("{}-never", NODE_POOL[id]));
+                    let payload = Payload::AttestReadiness { synced_height: chain.height };
+                    let receipt = chain.apply(chain.tx_with_key(Principal::Node(node.clone()), &label, payload));
+                    let expected = match (removed.get(&id), keys.contains_key(&id)) {
+                        (Some(&removed_at), _) => Outcome::Rejected { reason: Rejection::NodeRemoved { node, removed_at } },
+                        (None, true) => Outcome::Applied,
+                        (None, false) => Outcome::Rejected { reason: Rejection::UnknownNode { node } },
+                    };
+                    prop_assert_eq!(&receipt.outcome, &expected, "{:?}", receipt);
+                }
+            }
+            for id in removed.keys() {
+                prop_assert!(NODES.get(&chain.store, &testkit::node(NODE_POOL[*id])).expect("readable").is_none());
+            }
+        }
+    }
+}

@@ -1205,3 +1205,57 @@ fn compliance_cannot_freeze_a_governor() {
     assert_executed(&chain.apply(approve_tx(&chain, "m0-gov", id, &["m0-gov", "m2-gov", "m3-gov"])));
     assert!(ACCOUNTS.get(&chain.store, &account("m1-gov")).unwrap().unwrap().frozen);
 }
+
+// --- removed nodes ------------------------------------------------------------------------------------------------
+
+/// Removes `n4` from a five-member chain with four governors' approval; returns the removal height.
+fn remove_n4(chain: &mut TestChain) -> Height {
+    let remove = Action::RemoveNode { node: node("n4"), override_fault_tolerance: false };
+    let (_, receipt) = chain.propose("m0-gov", vec![remove], &["m0-gov", "m1-gov", "m2-gov", "m3-gov"]);
+    assert_executed(&receipt);
+    chain.height
+}
+
+/// Admitting a node under a removed node's id is refused naming the removal, whoever owns it and whatever its key.
+#[test]
+fn node_id_retired() {
+    let mut chain = TestChain::with_members(5);
+    let removed_at = remove_n4(&mut chain);
+    for (owner, key) in [("m4", "n4-rebuilt"), ("m1", "n4-elsewhere")] {
+        let admit = Action::AdmitNode {
+            node: node("n4"),
+            owner: member(owner),
+            key: public(key),
+            address: text("127.0.0.1:26999"),
+        };
+        let (id, receipt) = chain.propose("m0-gov", vec![admit], &["m0-gov", "m1-gov", "m2-gov", "m3-gov"]);
+        assert_failed(&chain, &receipt, id, Rejection::NodeIdRetired { node: node("n4"), removed_at });
+        assert!(KEYS.get(&chain.store, &public(key)).unwrap().is_none(), "{key} must not be registered");
+    }
+}
+
+/// Whatever names a removed node is refused as `NodeRemoved`: each node action of a proposal, and the removed
+/// node's own transactions (signed with the key it held).
+#[test]
+fn node_removed() {
+    let mut chain = TestChain::with_members(5);
+    let removed_at = remove_n4(&mut chain);
+    let reason = Rejection::NodeRemoved { node: node("n4"), removed_at };
+    let actions = [
+        Action::PromoteNode { node: node("n4"), weight: Weight(1), override_fault_tolerance: false },
+        Action::DemoteNode { node: node("n4"), override_fault_tolerance: false },
+        Action::SetNodeWeight {
+            node: node("n4"),
+            expected: Weight(1),
+            weight: Weight(2),
+            override_fault_tolerance: false,
+        },
+        Action::RemoveNode { node: node("n4"), override_fault_tolerance: false },
+    ];
+    for action in actions {
+        let (id, receipt) = chain.propose("m0-gov", vec![action], &["m0-gov", "m1-gov", "m2-gov", "m3-gov"]);
+        assert_failed(&chain, &receipt, id, reason.clone());
+    }
+    let tx = chain.node_tx("n4", Payload::AttestReadiness { synced_height: chain.height });
+    assert_rejected(&chain.apply(tx), reason);
+}

@@ -13,12 +13,18 @@
 //! - Routine key rotation is proposed by the node itself (its old key signs the transaction), proven by the new
 //!   key and approved by an `operator` of the owner. An emergency revocation removes the key at once (demoting a
 //!   sealer); `ReplaceNodeKey` gives it a new one.
+//! - **A node id names one machine for the chain's whole life.** `RemoveNode` (alone, or with an expelled owner)
+//!   moves the node's last record to `REMOVED_NODES`; `AdmitNode` refuses that id for good (`NodeIdRetired`),
+//!   whatever the owner and key, and every action or transaction naming a removed node is refused as
+//!   `NodeRemoved`. A node's owner never changes, so what was drafted, signed or recorded about a node (a pending
+//!   proposal, equivocation evidence, the console's demotion draft) can only ever apply to that node.
 //! - [`validator_set`] is derived canonically from state: sealers in ascending [`NodeId`] order with their current
 //!   keys. The order is sorted, never the table's key order: keys are length-prefixed encodings, so the table
 //!   lists `z` before `n2` and `n2` before `n10`.
 //!
 //! Invariants: the sealer set is non-empty; every sealer has a key and a positive weight; total sealer weight
-//! stays far below `u64::MAX / 3`; the validator set is strictly ascending by id.
+//! stays far below `u64::MAX / 3`; the validator set is strictly ascending by id; no id is both admitted and
+//! removed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,17 +34,21 @@ use crate::crypto::PublicKey;
 use crate::error::{Rejection, Result, reject};
 use crate::ids::{Height, MemberId, NodeId, Weight};
 use crate::state::Store;
-use crate::state::records::NodeRecord;
-use crate::state::tables::NODES;
+use crate::state::records::{NodeRecord, RemovedNode};
+use crate::state::tables::{NODES, REMOVED_NODES};
 use crate::types::MAX_VALIDATORS;
 use crate::types::{
     Event, KeyProof, MemberStatus, NetworkAddress, NodeKind, Principal, Validator, ValidatorSet, fault_tolerance,
 };
 
-/// The node `id`.
+/// The node `id`: refused as [`Rejection::NodeRemoved`] when it was removed, so that nothing addressed to it (an
+/// action drafted before its removal, its own transaction) ever acts again; as unknown when it never was admitted.
 pub fn node(store: &dyn Store, id: &NodeId) -> Result<NodeRecord> {
-    match NODES.get(store, id)? {
-        Some(record) => Ok(record),
+    if let Some(record) = NODES.get(store, id)? {
+        return Ok(record);
+    }
+    match REMOVED_NODES.get(store, id)? {
+        Some(removed) => reject(Rejection::NodeRemoved { node: id.clone(), removed_at: removed.removed_at }),
         None => reject(Rejection::UnknownNode { node: id.clone() }),
     }
 }
@@ -82,6 +92,9 @@ pub fn admit_node(
 ) -> Result<()> {
     if NODES.contains(&scope.state, id)? {
         return reject(Rejection::NodeExists { node: id.clone() });
+    }
+    if let Some(removed) = REMOVED_NODES.get(&scope.state, id)? {
+        return reject(Rejection::NodeIdRetired { node: id.clone(), removed_at: removed.removed_at });
     }
     if committee::member(&scope.state, owner)?.status == MemberStatus::Expelled {
         return reject(Rejection::MemberNotActive { member: owner.clone() });
@@ -147,13 +160,14 @@ pub fn set_weight(scope: &mut Scope<'_>, index: u32, id: &NodeId, expected: Weig
     Ok(())
 }
 
-/// `RemoveNode`: the node leaves; its key is retired for good.
+/// `RemoveNode`: the node leaves; its key is retired and its id kept in `REMOVED_NODES`, both for good.
 pub fn remove(scope: &mut Scope<'_>, ctx: &BlockContext, id: &NodeId) -> Result<()> {
     let record = node(&scope.state, id)?;
     if let Some(key) = &record.key {
         accounts::end_key(scope, ctx, key, false)?;
     }
     NODES.delete(&mut scope.state, id);
+    REMOVED_NODES.put(&mut scope.state, id, &RemovedNode { last: record, removed_at: ctx.height });
     scope.emit(Event::NodeRemoved { node: id.clone() });
     Ok(())
 }

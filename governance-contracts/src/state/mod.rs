@@ -54,6 +54,7 @@ pub enum TableId {
     ProposalExpiry = 11,
     TxSeen = 12,
     TxExpiry = 13,
+    RemovedNodes = 14,
     /// Jellyfish Merkle tree nodes (not part of the root they make up).
     TreeNodes = 200,
     /// Versioned leaf values of the tree (not part of the root).
@@ -62,7 +63,7 @@ pub enum TableId {
 
 impl TableId {
     /// Every table.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Meta,
         Self::Params,
         Self::Policy,
@@ -76,6 +77,7 @@ impl TableId {
         Self::ProposalExpiry,
         Self::TxSeen,
         Self::TxExpiry,
+        Self::RemovedNodes,
         Self::TreeNodes,
         Self::TreeValues,
     ];
@@ -101,6 +103,7 @@ impl TableId {
             Self::ProposalExpiry => "proposal_expiry",
             Self::TxSeen => "tx_seen",
             Self::TxExpiry => "tx_expiry",
+            Self::RemovedNodes => "removed_nodes",
             Self::TreeNodes => "tree_nodes",
             Self::TreeValues => "tree_values",
         }

@@ -119,6 +119,17 @@ pub struct NodeRecord {
     pub admitted_at: Height,
 }
 
+/// What remains of a removed node: its id stays taken for good, so nothing drafted, signed or recorded about the
+/// node (a pending proposal, equivocation evidence, a ready demotion draft) can ever apply to another machine
+/// admitted under the same id.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RemovedNode {
+    /// The node as it stood when it was removed (its owner, kind, keys).
+    pub last: NodeRecord,
+    /// When it was removed.
+    pub removed_at: Height,
+}
+
 /// A role grant.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Grant {

@@ -2,7 +2,9 @@
 
 use crate::crypto::PublicKey;
 use crate::ids::{AccountId, Height, MemberId, NodeId, ProposalId, RoleId, TxHash};
-use crate::state::records::{AccountRecord, ChainMeta, Grant, KeyRecord, MemberRecord, NodeRecord, ProposalRecord};
+use crate::state::records::{
+    AccountRecord, ChainMeta, Grant, KeyRecord, MemberRecord, NodeRecord, ProposalRecord, RemovedNode,
+};
 use crate::state::{CanonicalKey, ExpiryKey, Table, TableId};
 use crate::types::{ActionKind, ChainParams, RoleDefinition, Rule};
 
@@ -31,6 +33,8 @@ pub const ACCOUNTS: Table<AccountId, AccountRecord> = Table::new(TableId::Accoun
 pub const KEYS: Table<PublicKey, KeyRecord> = Table::new(TableId::Keys);
 /// Nodes.
 pub const NODES: Table<NodeId, NodeRecord> = Table::new(TableId::Nodes);
+/// Removed nodes, by id, for good: an id here is never admitted again.
+pub const REMOVED_NODES: Table<NodeId, RemovedNode> = Table::new(TableId::RemovedNodes);
 /// Role definitions.
 pub const ROLES: Table<RoleId, RoleDefinition> = Table::new(TableId::Roles);
 /// Role grants, keyed by holder then role (so an account's roles are one prefix scan).
