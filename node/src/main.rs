@@ -38,6 +38,10 @@ enum Command {
         /// rotation).
         #[arg(long, value_enum, default_value_t = Faults::None)]
         faults: Faults,
+        /// How the nodes are named: `numbered` (`n0`, `n1`, ...) or `mixed` (ids of mixed lengths and characters,
+        /// whose canonical encodings sort differently from the ids).
+        #[arg(long, value_enum, default_value_t = Ids::Numbered)]
+        ids: Ids,
     },
     /// Measure an in-process cluster's throughput and approval latency against this machine's ed25519 limit.
     Bench(synod::bench::BenchArgs),
@@ -164,23 +168,36 @@ enum Faults {
     All,
 }
 
+/// The node namings `synod sim` offers.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Ids {
+    /// `n0`, `n1`, ...
+    Numbered,
+    /// Mixed lengths and characters (`org-a-sealer-1`, `n7`, `beijing-2`, `n10`, `z`, ...).
+    Mixed,
+}
+
 /// One seed's result: its report, and whether a second run of it gave the same trace.
 struct Outcome {
     report: SimReport,
     replayed_identically: bool,
 }
 
-fn config(nodes: usize, seed: u64, height: u64, faults: Faults) -> SimConfig {
-    let config = SimConfig::new(nodes, seed, height);
+fn config(nodes: usize, seed: u64, height: u64, faults: Faults, ids: Ids) -> SimConfig {
+    let mut config = SimConfig::new(nodes, seed, height);
+    if ids == Ids::Mixed {
+        config = config.with_mixed_ids();
+    }
     match faults {
         Faults::None => config,
         Faults::All => config.with_all_faults(),
     }
 }
 
-fn run_seed(nodes: usize, seed: u64, height: u64, faults: Faults) -> anyhow::Result<Outcome> {
+fn run_seed(nodes: usize, seed: u64, height: u64, faults: Faults, ids: Ids) -> anyhow::Result<Outcome> {
     let run = || -> anyhow::Result<SimReport> {
-        let mut sim = Simulation::new(config(nodes, seed, height, faults)).with_context(|| format!("seed {seed}"))?;
+        let config = config(nodes, seed, height, faults, ids);
+        let mut sim = Simulation::new(config).with_context(|| format!("seed {seed}"))?;
         sim.run().with_context(|| format!("seed {seed}"))
     };
     let report = run()?;
@@ -251,7 +268,7 @@ impl Totals {
     }
 }
 
-fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64, faults: Faults) -> anyhow::Result<ExitCode> {
+fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64, faults: Faults, ids: Ids) -> anyhow::Result<ExitCode> {
     let nodes = usize::try_from(nodes).context("node count")?;
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let seed_list: Vec<u64> = (0..seeds).map(|i| seed_start.saturating_add(i)).collect();
@@ -260,7 +277,7 @@ fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64, faults: Faults) -> 
         let handles: Vec<_> = seed_list
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || part.iter().map(|&s| run_seed(nodes, s, height, faults)).collect::<Vec<_>>())
+                scope.spawn(move || part.iter().map(|&s| run_seed(nodes, s, height, faults, ids)).collect::<Vec<_>>())
             })
             .collect();
         handles
@@ -279,9 +296,13 @@ fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64, faults: Faults) -> 
         Faults::None => "no faults",
         Faults::All => "faults all",
     };
+    let naming = match ids {
+        Ids::Numbered => "numbered",
+        Ids::Mixed => "mixed",
+    };
     println!(
         "sim: {seeds} schedules, {} safety violations, {} liveness failures, trace-determinism {determinism}; \
-         {nodes} sealers, {fault_set}: {} dropped, {} duplicated, {} reordered, {} partitions ({} messages cut), \
+         {nodes} sealers ({naming} ids), {fault_set}: {} dropped, {} duplicated, {} reordered, {} partitions ({} messages cut), \
          {} crashes, {} restarts ({} WAL entries replayed), {} heights synced, {} equivocations detected \
          ({} evidence records stored), {} invalid blocks refused, {} sealer changes and {} key rotations applied, \
          highest height {}, {} events",
@@ -306,7 +327,7 @@ fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64, faults: Faults) -> 
     );
     if !t.failed_seeds.is_empty() {
         let list: Vec<String> = t.failed_seeds.iter().map(u64::to_string).collect();
-        eprintln!("failing seeds: {} (replay one with --seed-start S --seeds 1)", list.join(", "));
+        eprintln!("failing seeds: {} (replay one with --seed-start S --seeds 1 --ids {naming})", list.join(", "));
     }
     Ok(if t.failed_seeds.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -326,7 +347,9 @@ fn done(result: anyhow::Result<()>) -> anyhow::Result<ExitCode> {
 fn main() -> anyhow::Result<ExitCode> {
     synod::runtime::unblock_stop_signals()?;
     match Cli::parse().command {
-        Command::Sim { seeds, seed_start, nodes, height, faults } => sim(seeds, seed_start, nodes, height, faults),
+        Command::Sim { seeds, seed_start, nodes, height, faults, ids } => {
+            sim(seeds, seed_start, nodes, height, faults, ids)
+        }
         Command::Bench(args) => synod::bench::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => synod::runtime::run(args),
         Command::Up(args) => synod::localnet::up(args),

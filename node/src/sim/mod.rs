@@ -62,11 +62,23 @@ pub enum Sabotage {
     SkipWal,
 }
 
+/// How the simulated nodes are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeNaming {
+    /// `n0`, `n1`, ...
+    Numbered,
+    /// [`testkit::mixed_node_ids`]: mixed lengths and characters (`org-a-sealer-1`, `n7`, `beijing-2`, `n10`, `z`,
+    /// a 64-character id, ...), whose table order is not their id order.
+    Mixed,
+}
+
 /// How a simulation runs.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
-    /// Number of sealers (`n0..`).
+    /// Number of sealers (node indices `0..nodes`; see [`SimConfig::node_id`]).
     pub nodes: usize,
+    /// How the nodes are named.
+    pub naming: NodeNaming,
     /// The scheduler's seed.
     pub seed: u64,
     /// Stop once every honest node has finalised this height (and faults and the workload are over).
@@ -97,6 +109,7 @@ impl SimConfig {
     pub fn new(nodes: usize, seed: u64, target_height: u64) -> Self {
         Self {
             nodes,
+            naming: NodeNaming::Numbered,
             seed,
             target_height,
             min_delay_ms: 5,
@@ -116,6 +129,26 @@ impl SimConfig {
         self.faults = FaultConfig::all();
         self.workload = true;
         self
+    }
+
+    /// The same with nodes named by [`NodeNaming::Mixed`].
+    pub fn with_mixed_ids(mut self) -> Self {
+        self.naming = NodeNaming::Mixed;
+        self
+    }
+
+    /// The id of node `index`: a sealer below [`Self::nodes`]; the workload's observer at `nodes` and its
+    /// newcomer at `nodes + 1`.
+    pub fn node_id(&self, index: usize) -> String {
+        match self.naming {
+            NodeNaming::Numbered => format!("n{index}"),
+            NodeNaming::Mixed => testkit::mixed_node_id(index),
+        }
+    }
+
+    /// The ids of nodes `0..count`.
+    pub fn node_ids(&self, count: usize) -> Vec<String> {
+        (0..count).map(|i| self.node_id(i)).collect()
     }
 }
 
@@ -215,23 +248,29 @@ pub struct Simulation {
 }
 
 impl Simulation {
-    /// A cluster of `config.nodes` sealers started from [`testkit::genesis`] (or the [`workload::genesis`] with
-    /// its observer when the workload runs).
+    /// A cluster of `config.nodes` sealers started from [`testkit::genesis_with_node_ids`] (or the
+    /// [`workload::genesis`] with its observer when the workload runs), named as `config.naming` says.
     pub fn new(config: SimConfig) -> Result<Self, SimError> {
-        let genesis = if config.workload { workload::genesis(config.nodes) } else { testkit::genesis(config.nodes) };
+        let genesis = if config.workload {
+            workload::genesis(&config.node_ids(config.nodes.saturating_add(1)))
+        } else {
+            testkit::genesis_with_node_ids(&config.node_ids(config.nodes))
+        };
         Self::with_genesis(config, genesis)
     }
 
-    /// A cluster started from `genesis`, whose nodes must be `n0..` with testkit-derived keys.
+    /// A cluster started from `genesis`, whose nodes must be named as [`SimConfig::node_id`] says, with
+    /// testkit-derived keys.
     pub fn with_genesis(config: SimConfig, genesis: Genesis) -> Result<Self, SimError> {
         let now = Rc::new(Cell::new(0));
         let chain: ChainIdentity = genesis.identity();
-        let mut names: Vec<(String, bool, u64)> = (0..config.nodes).map(|i| (format!("n{i}"), true, 0)).collect();
+        let mut names: Vec<(String, bool, u64)> =
+            config.node_ids(config.nodes).into_iter().map(|n| (n, true, 0)).collect();
         if config.workload {
-            names.push((format!("n{}", config.nodes), true, 0));
+            names.push((config.node_id(config.nodes), true, 0));
         }
         if config.faults.byzantine && config.nodes > 1 {
-            let last = format!("n{}", config.nodes.saturating_sub(1));
+            let last = config.node_id(config.nodes.saturating_sub(1));
             for entry in names.iter_mut().filter(|(name, _, _)| *name == last) {
                 entry.1 = false;
             }
@@ -261,7 +300,9 @@ impl Simulation {
                 decided: Vec::new(),
             });
         }
-        let workload = config.workload.then(|| Workload::new(chain.clone(), config.nodes));
+        let workload = config
+            .workload
+            .then(|| Workload::new(chain.clone(), config.node_ids(config.nodes.saturating_add(2)), config.nodes));
         Ok(Self {
             rng: SplitMix64::new(config.seed),
             config,

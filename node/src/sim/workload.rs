@@ -1,15 +1,16 @@
 //! The simulation's governance workload: a fixed story of sealer-set changes run mid-flight, one transaction at a
 //! time, each built against the height the cluster has reached and resubmitted if it expires unincluded.
 //!
-//! The genesis ([`genesis`]) has `N + 1` members: `N` sealers `n0..n{N-1}` and one observer `n{N}` owned by the
-//! last member. The story:
+//! Node `i` is called `ids[i]` (`n{i}`, or ids of mixed lengths: see [`super::NodeNaming`]). The genesis
+//! ([`genesis`]) has `N + 1` members: `N` sealers `ids[0..N]` and one observer `ids[N]` owned by the last member.
+//! The story:
 //!
-//! 1. **admission**: the committee admits a new observer `n{N+1}`;
-//! 2. **attestation**: observer `n{N}` attests it is in sync;
-//! 3. **promotion**: the committee promotes `n{N}` to sealer (the validator set grows to `N + 1`);
-//! 4. **key rotation**: sealer `n1` rotates to its next key (its host holds both), approved by its operator;
-//! 5. **demotion**: the committee demotes `n{N}` back to observer;
-//! 6. **removal**: the committee removes `n{N+1}`.
+//! 1. **admission**: the committee admits a new observer `ids[N+1]`;
+//! 2. **attestation**: observer `ids[N]` attests it is in sync;
+//! 3. **promotion**: the committee promotes `ids[N]` to sealer (the validator set grows to `N + 1`);
+//! 4. **key rotation**: sealer `ids[1]` rotates to its next key (its host holds both), approved by its operator;
+//! 5. **demotion**: the committee demotes `ids[N]` back to observer;
+//! 6. **removal**: the committee removes `ids[N+1]`.
 //!
 //! Every governance proposal carries every governor's approval, so it executes in the block that includes it; a
 //! step whose transaction is included but does not execute is a workload failure (a bug to report).
@@ -30,26 +31,27 @@ const TX_TTL: u64 = 20;
 /// One step of the story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// Admit observer `n{N+1}`.
+    /// Admit observer `ids[N+1]`.
     Admission,
-    /// `n{N}` attests readiness.
+    /// `ids[N]` attests readiness.
     Attestation,
-    /// Promote `n{N}` to sealer.
+    /// Promote `ids[N]` to sealer.
     Promotion,
-    /// `n1` rotates its key.
+    /// `ids[1]` rotates its key.
     KeyRotation,
-    /// Demote `n{N}`.
+    /// Demote `ids[N]`.
     Demotion,
-    /// Remove `n{N+1}`.
+    /// Remove `ids[N+1]`.
     Removal,
 }
 
 const STORY: [Step; 6] =
     [Step::Admission, Step::Attestation, Step::Promotion, Step::KeyRotation, Step::Demotion, Step::Removal];
 
-/// The workload genesis: [`testkit::genesis`]`(sealers + 1)` with the last node an observer.
-pub fn genesis(sealers: usize) -> Genesis {
-    let mut genesis = testkit::genesis(sealers.saturating_add(1));
+/// The workload genesis: [`testkit::genesis_with_node_ids`]`(node_ids)` (the sealers' ids and then the
+/// observer's) with the last node an observer.
+pub fn genesis(node_ids: &[String]) -> Genesis {
+    let mut genesis = testkit::genesis_with_node_ids(node_ids);
     let mut nodes = genesis.nodes.clone().into_inner();
     if let Some(last) = nodes.last_mut() {
         last.kind = NodeKind::Observer;
@@ -67,6 +69,7 @@ pub fn next_key_label(node: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Workload {
     chain: ChainIdentity,
+    ids: Vec<String>,
     sealers: usize,
     next: usize,
     in_flight: Option<(TxHash, Height)>,
@@ -77,10 +80,12 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// The story for a cluster of `sealers` sealers on `chain`.
-    pub fn new(chain: ChainIdentity, sealers: usize) -> Self {
+    /// The story for a cluster of `sealers` sealers on `chain`, node `i` called `ids[i]` (`sealers + 2` of them:
+    /// the sealers, the observer and the newcomer).
+    pub fn new(chain: ChainIdentity, ids: Vec<String>, sealers: usize) -> Self {
         Self {
             chain,
+            ids,
             sealers,
             next: 0,
             in_flight: None,
@@ -146,17 +151,15 @@ impl Workload {
         self.in_flight = None;
     }
 
-    fn observer(&self) -> String {
-        format!("n{}", self.sealers)
-    }
-
-    fn newcomer(&self) -> String {
-        format!("n{}", self.sealers.saturating_add(1))
+    /// Node `index`'s id.
+    fn id(&self, index: usize) -> String {
+        self.ids.get(index).cloned().unwrap_or_else(|| format!("n{index}"))
     }
 
     fn build(&mut self, step: Step, height: Height) -> SignedTransaction {
-        let observer = self.observer();
-        let newcomer = self.newcomer();
+        let observer = self.id(self.sealers);
+        let newcomer = self.id(self.sealers.saturating_add(1));
+        let rotating = self.id(1);
         match step {
             Step::Admission => self.governance(
                 height,
@@ -178,25 +181,26 @@ impl Workload {
                 Action::PromoteNode { node: node(&observer), weight: Weight(1), override_fault_tolerance: false },
             ),
             Step::KeyRotation => {
-                let next = next_key_label("n1");
+                let next = next_key_label(&rotating);
                 let proof = KeyProofBody {
-                    subject: Principal::Node(node("n1")),
-                    old_key: Some(public("n1")),
+                    subject: Principal::Node(node(&rotating)),
+                    old_key: Some(public(&rotating)),
                     new_key: public(&next),
                     expires_at: height.plus(TX_TTL),
                 }
                 .sign(&self.chain, &secret(&next));
                 let proposal = self.proposal(
-                    Principal::Node(node("n1")),
+                    Principal::Node(node(&rotating)),
                     height,
-                    Action::RotateNodeKey { node: node("n1"), proof },
+                    Action::RotateNodeKey { node: node(&rotating), proof },
                 );
+                // Node 1 belongs to member m1.
                 let approval = proposal.approve(&self.chain, account("m1-ops"), &secret("m1-ops"));
                 let payload = Payload::SubmitProposal {
                     proposal,
                     approvals: BoundedVec::try_new(vec![approval]).unwrap_or_else(|_| BoundedVec::new()),
                 };
-                self.sign(Principal::Node(node("n1")), "n1", height, payload)
+                self.sign(Principal::Node(node(&rotating)), &rotating, height, payload)
             }
             Step::Demotion => {
                 self.governance(height, Action::DemoteNode { node: node(&observer), override_fault_tolerance: false })
