@@ -451,3 +451,26 @@ fn a_delay_counts_from_when_the_rules_are_met() {
     let receipt = chain.apply(chain.account_tx(&govs[0], execute()));
     assert!(TestChain::executed(&receipt), "not executed once the delay had passed: {receipt:?}");
 }
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// The forecast's arithmetic is the rule's: adding exactly the weight `weight_missing` names meets the fraction,
+    /// one less does not, and a met rule misses nothing.
+    #[test]
+    fn the_missing_weight_is_exactly_what_meets_the_rule(
+        seated in 1..=1_000_000_u64,
+        approved_share in 0..=1_000_u64,
+        (numerator, denominator) in (1..=20_u32).prop_flat_map(|d| (1..=d, Just(d))),
+    ) {
+        use governance_contracts::types::{weight_met, weight_missing};
+        let approved = seated * approved_share / 1_000;
+        let fraction = (numerator, denominator);
+        let missing = weight_missing(approved, seated, fraction);
+        prop_assert_eq!(missing == 0, weight_met(approved, seated, fraction));
+        prop_assert!(weight_met(approved + missing, seated, fraction));
+        if missing > 1 || (missing == 1 && approved > 0) {
+            prop_assert!(!weight_met(approved + missing - 1, seated, fraction));
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub mod params;
 pub mod policy;
 pub mod proposals;
 pub mod roles;
+pub mod sealer_safety;
 
 use std::collections::BTreeMap;
 

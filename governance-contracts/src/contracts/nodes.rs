@@ -26,7 +26,7 @@
 //! stays far below `u64::MAX / 3`; the validator set is strictly ascending by id; no id is both admitted and
 //! removed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::codec::BoundedVec;
 use crate::contracts::{BlockContext, ProposalContext, Scope, accounts, committee, stale};
@@ -38,7 +38,7 @@ use crate::state::records::{NodeRecord, RemovedNode};
 use crate::state::tables::{NODES, REMOVED_NODES};
 use crate::types::MAX_VALIDATORS;
 use crate::types::{
-    Event, KeyProof, MemberStatus, NetworkAddress, NodeKind, Principal, Validator, ValidatorSet, fault_tolerance,
+    Event, KeyProof, MemberStatus, NetworkAddress, NodeKind, Principal, Validator, ValidatorSet,
 };
 
 /// The node `id`: refused as [`Rejection::NodeRemoved`] when it was removed, so that nothing addressed to it (an
@@ -281,10 +281,6 @@ pub struct SealerEffect {
     pub concentrated: bool,
 }
 
-fn total(set: &BTreeMap<NodeId, (MemberId, u64)>) -> u64 {
-    set.values().map(|(_, w)| *w).fold(0, u64::saturating_add)
-}
-
 /// Checks sealer safety after a proposal's actions: `before` is the set before the proposal, the state holds the
 /// set after it, and `ctx.sealers_at_start` the set at the block's start. Returns `None` if the proposal did not
 /// change the set.
@@ -298,39 +294,16 @@ pub fn check_sealer_safety(
     if &after == before {
         return Ok(None);
     }
-    let start = &ctx.sealers_at_start;
-    let (total_start, total_after) = (total(start), total(&after));
-    if total_after == 0 {
-        return reject(Rejection::EmptySealerSet);
+    let verdict = super::sealer_safety::sealer_safety(&ctx.sealers_at_start, &after);
+    if let Some(rejection) = verdict.rejection(override_flagged) {
+        return reject(rejection);
     }
-    let ids: BTreeSet<&NodeId> = start.keys().chain(after.keys()).collect();
-    let changed = ids
-        .into_iter()
-        .map(|id| {
-            let weight = |set: &BTreeMap<NodeId, (MemberId, u64)>| set.get(id).map_or(0, |(_, w)| *w);
-            weight(start).abs_diff(weight(&after))
-        })
-        .fold(0, u64::saturating_add);
-    let (f_start, f_after) = (fault_tolerance(total_start), fault_tolerance(total_after));
-    if !override_flagged {
-        if changed > f_start {
-            return reject(Rejection::SealerBudgetExceeded { changed: Weight(changed), tolerated: Weight(f_start) });
-        }
-        if f_after < f_start.min(1) {
-            return reject(Rejection::FaultToleranceReduced { before: Weight(f_start), after: Weight(f_after) });
-        }
-    }
-    let mut by_member: BTreeMap<&MemberId, u64> = BTreeMap::new();
-    for (member, weight) in after.values() {
-        let entry = by_member.entry(member).or_default();
-        *entry = entry.saturating_add(*weight);
-    }
-    let concentrated = by_member.values().any(|w| u128::from(*w) * 3 >= u128::from(total_after));
     scope.emit(Event::SealerSetChanged {
-        total_before: Weight(total_start),
-        total_after: Weight(total_after),
-        fault_tolerance_before: Weight(f_start),
-        fault_tolerance_after: Weight(f_after),
+        total_before: Weight(verdict.total_before),
+        total_after: Weight(verdict.total_after),
+        fault_tolerance_before: Weight(verdict.fault_tolerance_before),
+        fault_tolerance_after: Weight(verdict.fault_tolerance_after),
     });
+    let concentrated = !verdict.concentrated.is_empty();
     Ok(Some(SealerEffect { concentrated }))
 }

@@ -287,9 +287,7 @@ pub fn requirement_met(
     match &rule.requirement {
         Requirement::Weight { numerator, denominator, exclude_target } => {
             let (approved, seated) = weight_tally(store, approvals, if *exclude_target { target } else { None })?;
-            Ok(approved > 0
-                && u128::from(approved).saturating_mul(u128::from(*denominator))
-                    >= u128::from(seated).saturating_mul(u128::from(*numerator)))
+            Ok(crate::types::weight_met(approved, seated, (*numerator, *denominator)))
         }
         Requirement::Role { role, same_member } => {
             for approval in approvals {

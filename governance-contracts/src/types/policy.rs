@@ -211,6 +211,25 @@ pub fn policy_shape_violation(rules: &[(ActionKind, Rule)]) -> Option<String> {
     None
 }
 
+/// Whether approving members holding `approved` of the `seated` weight meet `numerator/denominator`: some weight
+/// approves and `denominator · approved ≥ numerator · seated`, exactly. The contracts decide weight rules with it,
+/// and consoles forecast with it.
+pub fn weight_met(approved: u64, seated: u64, (numerator, denominator): (u32, u32)) -> bool {
+    approved > 0
+        && u128::from(approved).saturating_mul(u128::from(denominator))
+            >= u128::from(seated).saturating_mul(u128::from(numerator))
+}
+
+/// The least weight that, added to `approved`, meets `numerator/denominator` of `seated` (at least 1 while nothing
+/// approves): what a forecast says is still missing.
+pub fn weight_missing(approved: u64, seated: u64, (numerator, denominator): (u32, u32)) -> u64 {
+    let target = u128::from(seated).saturating_mul(u128::from(numerator));
+    let have = u128::from(approved).saturating_mul(u128::from(denominator));
+    let missing = target.saturating_sub(have).div_ceil(u128::from(denominator.max(1)));
+    let missing = u64::try_from(missing).unwrap_or(u64::MAX);
+    if approved == 0 { missing.max(1) } else { missing }
+}
+
 /// Whether `a/b ≥ c/d`, exactly.
 fn fraction_at_least((a, b): (u32, u32), (c, d): (u32, u32)) -> bool {
     u64::from(a).saturating_mul(u64::from(d)) >= u64::from(c).saturating_mul(u64::from(b))
