@@ -165,6 +165,10 @@ pub enum Rejection {
     NodeRemoved { node: NodeId, removed_at: Height },
     #[error("node id {node} belonged to a node removed at height {removed_at}; a removed node's id is never reused")]
     NodeIdRetired { node: NodeId, removed_at: Height },
+    #[error("{field}: {detail}: what a signer sees could differ from what they sign")]
+    UnsafeText { field: Detail, detail: Detail },
+    #[error("{field}: not a network address: {detail}")]
+    InvalidAddress { field: Detail, detail: Detail },
 }
 
 /// An error from contract code: a rejection, or a storage failure that must stop the node.

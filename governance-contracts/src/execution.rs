@@ -51,6 +51,7 @@ pub fn apply_genesis(genesis: &Genesis) -> Result<GenesisState, GenesisError> {
         Error::Storage(s) => GenesisError::Structure(s.to_string()),
     };
     genesis.params.validate().map_err(GenesisError::Structure)?;
+    genesis.check_signer_text().map_err(GenesisError::Invalid)?;
     if genesis.members.is_empty() {
         return Err(GenesisError::Structure("at least one member is needed".into()));
     }

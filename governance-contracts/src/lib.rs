@@ -13,6 +13,8 @@
 //! - [`execution`]: what the node calls: `check_transaction`, `apply_block`, `dry_run`, `may_connect`,
 //!   `validator_set`, `apply_genesis`.
 //! - [`invariants`]: properties that hold after every apply.
+//! - [`text`]: the rule for text a signer reads (no hidden, reordering or look-alike characters) and for node
+//!   network addresses.
 
 pub mod codec;
 pub mod contracts;
@@ -24,6 +26,7 @@ pub mod ids;
 pub mod invariants;
 pub mod state;
 pub mod testkit;
+pub mod text;
 pub mod types;
 
 pub use error::{Error, Rejection};

@@ -319,6 +319,7 @@ pub fn submit(
     if proposal.actions.is_empty() {
         return reject(Rejection::EmptyProposal);
     }
+    proposal.check_signer_text()?;
     if proposal.expires_at < ctx.height {
         return reject(Rejection::ProposalExpired { expires_at: proposal.expires_at, height: ctx.height });
     }

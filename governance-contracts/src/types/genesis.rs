@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::codec::{BoundedVec, Name};
 use crate::crypto::{CryptoSuite, Digest, PublicKey};
 use crate::domain::ChainIdentity;
+use crate::error::Rejection;
 use crate::ids::{AccountId, Height, MemberId, NodeId, RoleId, Weight};
 use crate::types::action::{DisplayName, MAX_GOVERNORS, NetworkAddress, NewAccount, NodeKind, RoleDefinition};
+use crate::text;
 use crate::types::params::ChainParams;
 use crate::types::policy::{ActionKind, Rule};
 
@@ -115,6 +117,12 @@ impl Genesis {
         let tag = GENESIS_TAG.as_bytes();
         let tag_len = u32::try_from(tag.len()).expect("short constant").to_le_bytes();
         Digest::sha256(&[&tag_len, tag, &crate::codec::encode(self)])
+    }
+
+    /// Checks every text a signer of the genesis reads by the rule of [`crate::text`]: each member's display
+    /// name and each node's network address. The first refusal names its field.
+    pub fn check_signer_text(&self) -> Result<(), Rejection> {
+        text::check_all(&text::genesis_texts(self))
     }
 
     /// The chain's identity, which every signature binds to.

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::codec::{BoundedString, BoundedVec};
 use crate::crypto::{Digest, PublicKey, SecretKey, Signature};
 use crate::domain::{ChainIdentity, Domain};
+use crate::error::Rejection;
 use crate::ids::{AccountId, Height, ProposalId};
+use crate::text;
 use crate::types::action::{Action, Principal};
 
 /// Most actions in one proposal.
@@ -42,6 +44,13 @@ impl Proposal {
     /// The proposal's id.
     pub fn id(&self, chain: &ChainIdentity) -> ProposalId {
         ProposalId(self.approval_digest(chain))
+    }
+
+    /// Checks every text a signer reads in the proposal by the rule of [`crate::text`]: the title (one line),
+    /// the description (lines separated by newlines), each action's display names (one line) and network
+    /// addresses (`host:port`). The first refusal names its field.
+    pub fn check_signer_text(&self) -> Result<(), Rejection> {
+        text::check_all(&text::proposal_texts(self))
     }
 
     /// An approval of this proposal by `approver`, signed with `secret`.
