@@ -1139,6 +1139,8 @@ async fn the_live_stream_tells_only_readers_what_a_block_held() {
             .expect("the frame reads");
         let text = String::from_utf8_lossy(&frame).into_owned();
         assert!(text.contains("event: block"), "{who}: {text}");
+        let data = text.lines().find_map(|line| line.strip_prefix("data:")).map(str::trim).unwrap_or_default();
+        assert!(!data.is_empty(), "{who} got an event with no data, which a browser drops: {text:?}");
         let told = text.contains(&proposal.to_string()) || text.contains(&(HEIGHT + 1).to_string());
         assert_eq!(told, cookie.is_some(), "{who} was told {text:?}");
     }
@@ -1258,4 +1260,24 @@ async fn the_sign_in_limit_counts_clients_behind_a_trusted_proxy_separately() {
         let _: LoginOffer = begin(stranger, "198.51.100.20").await.json();
     }
     begin(stranger, "198.51.100.21").await.refused_with("too many sign-in attempts");
+}
+
+/// The audit exports answer only a session whose account still holds a role the console serves, as the server
+/// functions do: once the account is frozen on chain its session, still valid, exports nothing.
+#[tokio::test]
+async fn an_export_needs_an_account_that_still_holds_a_role() {
+    let console = console().await;
+    let cookie = console.sign_in("m0-auditor", ip(1)).await;
+    for path in ["/audit/export.csv", "/audit/export.json"] {
+        assert_eq!(console.get(path, Some(&cookie)).await.status, StatusCode::OK, "{path}");
+    }
+    let mut frozen = snapshot();
+    for holder in frozen.accounts.iter_mut().filter(|a| a.id == testkit::account("m0-auditor")) {
+        holder.record.frozen = true;
+    }
+    console.publish.send_replace(Arc::new(frozen));
+    for path in ["/audit/export.csv", "/audit/export.json"] {
+        let reply = console.get(path, Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path} answered a frozen account: {}", reply.body);
+    }
 }

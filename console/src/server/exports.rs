@@ -44,12 +44,25 @@ fn refuse(status: StatusCode, why: impl Into<String>) -> Response {
     (status, why.into()).into_response()
 }
 
+/// The session of an export's request, when its account still holds a role the console serves (as every server
+/// function checks); otherwise the status and reason to refuse with.
+fn reader(state: &AppState, session: Option<Extension<Session>>) -> Result<Session, (StatusCode, &'static str)> {
+    let Some(Extension(session)) = session else { return Err((StatusCode::UNAUTHORIZED, "sign in first")) };
+    if state.identity(&session.account).is_none() {
+        return Err((StatusCode::FORBIDDEN, "your account no longer holds a role the console serves: sign in again"));
+    }
+    Ok(session)
+}
+
 async fn csv(
     State(state): State<AppState>,
     session: Option<Extension<Session>>,
     Query(query): Query<ExportQuery>,
 ) -> Response {
-    let Some(Extension(session)) = session else { return refuse(StatusCode::UNAUTHORIZED, "sign in first") };
+    let session = match reader(&state, session) {
+        Ok(session) => session,
+        Err((status, why)) => return refuse(status, why),
+    };
     let filter = match filter(&query.actor, &query.kind, &query.subject) {
         Ok(filter) => filter,
         Err(why) => return refuse(StatusCode::BAD_REQUEST, why),
@@ -76,7 +89,10 @@ async fn json(
     session: Option<Extension<Session>>,
     Query(query): Query<ExportQuery>,
 ) -> Response {
-    let Some(Extension(session)) = session else { return refuse(StatusCode::UNAUTHORIZED, "sign in first") };
+    let session = match reader(&state, session) {
+        Ok(session) => session,
+        Err((status, why)) => return refuse(status, why),
+    };
     let filter = match filter(&query.actor, &query.kind, &query.subject) {
         Ok(filter) => filter,
         Err(why) => return refuse(StatusCode::BAD_REQUEST, why),

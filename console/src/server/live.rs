@@ -4,7 +4,8 @@
 //!
 //! A page opens the stream once, when it loads, usually before its user signs in; so the stream is open to every
 //! browser, but only a signed-in session, or any visitor when the console serves public reads, is told what a block
-//! held. Anyone else gets each `block` event empty: enough to reload its data once signed in, and nothing more.
+//! held. Anyone else gets each `block` event with the word `block` as its only data: enough to reload its data once
+//! signed in, and nothing more.
 
 use std::convert::Infallible;
 
@@ -36,7 +37,8 @@ pub async fn live(
     };
     let stream = BroadcastStream::new(state.live.subscribe()).map(move |item| {
         Ok(match item {
-            Ok(_) if !told(&state) => Event::default().event("block").data(""),
+            // Not empty: a browser drops an event whose data is empty, and the page would not reload.
+            Ok(_) if !told(&state) => Event::default().event("block").data("block"),
             Ok(event) => Event::default().event("block").json_data(&event).unwrap_or_else(|_| Event::default()),
             Err(BroadcastStreamRecvError::Lagged(_)) => Event::default().event("block").data("lagged"),
         })
