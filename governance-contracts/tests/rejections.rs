@@ -12,6 +12,7 @@ use governance_contracts::state::records::ProposalStatus;
 use governance_contracts::state::tables::{ACCOUNTS, GRANTS, KEYS, MEMBERS, NODES, PARAMS, POLICY, PROPOSALS, TX_SEEN};
 use governance_contracts::state::{TableId, TableKey};
 use governance_contracts::testkit::{self, TestChain, account, member, node, public, secret};
+use governance_contracts::text::{Lines, check_network_address, check_signer_text};
 use governance_contracts::types::{
     Action, ActionKind, Approval, ChainParams, Event, GenesisAccount, GenesisGrant, GenesisNode, KeyProofBody,
     MemberStatus, NewAccount, NodeKind, Outcome, Payload, Principal, Proposal, Receipt, RoleDefinition, RoleScope,
@@ -1258,4 +1259,139 @@ fn node_removed() {
     }
     let tx = chain.node_tx("n4", Payload::AttestReadiness { synced_height: chain.height });
     assert_rejected(&chain.apply(tx), reason);
+}
+
+// --- signer-visible text ------------------------------------------------------------------------------------------
+
+/// `UnsafeText` for `field`, with the detail the text rule gives for `text`.
+fn text_refusal(field: &str, text: &str, lines: Lines) -> Rejection {
+    let why = check_signer_text(text, lines).expect_err("the text is unsafe");
+    Rejection::UnsafeText { field: detail(field), detail: detail(why.to_string()) }
+}
+
+/// `InvalidAddress` for `field`, with the detail the address rule gives for `address`.
+fn address_refusal(field: &str, address: &str) -> Rejection {
+    let why = check_network_address(address).expect_err("the address is invalid");
+    Rejection::InvalidAddress { field: detail(field), detail: detail(why.to_string()) }
+}
+
+/// Submits a one-action proposal titled `title` and described by `description`, without approvals; the receipt,
+/// at the mempool and in a block (they must agree).
+fn submit_text(chain: &mut TestChain, title: &str, description: &str, action: Action) -> Receipt {
+    let mut proposal = chain.proposal(acct("m0-gov"), vec![action]);
+    proposal.title = text(title);
+    proposal.description = text(description);
+    let (_, tx) = submit_tx(chain, "m0-gov", proposal, &[]);
+    let at_the_door = execution::check_transaction(&chain.store, &tx, size(&tx));
+    let receipt = chain.apply(tx);
+    match (&at_the_door, &receipt.outcome) {
+        (Err(Error::Rejected(door)), Outcome::Rejected { reason }) => assert_eq!(door, reason),
+        (Ok(_), Outcome::Applied) => {}
+        (door, outcome) => panic!("the mempool says {door:?}, the block {outcome:?}"),
+    }
+    receipt
+}
+
+/// A title hiding a bidirectional override, which shows "Pay lapyap" as "Pay paypal", is refused before anyone
+/// can sign it, naming the field and the code point.
+#[test]
+fn unsafe_text_bidi_override_in_title() {
+    let mut chain = TestChain::with_members(4);
+    let title = "Pay \u{202E}lapyap";
+    let receipt = submit_text(&mut chain, title, "", admit_member("newco"));
+    let reason = text_refusal("title", title, Lines::One);
+    assert!(reason.to_string().contains("character 5 is U+202E, a bidirectional control"), "{reason}");
+    assert_rejected(&receipt, reason);
+}
+
+/// Zero-width and other format characters are refused in a new member's display name: "Acme\u{200B}Bank" shows
+/// exactly like "AcmeBank".
+#[test]
+fn unsafe_text_zero_width_in_member_name() {
+    let mut chain = TestChain::with_members(4);
+    let Action::AdmitMember { member, weight, governors, .. } = admit_member("newco") else { unreachable!() };
+    let name = "Acme\u{200B}Bank";
+    let action = Action::AdmitMember { member, name: text(name), weight, governors };
+    let receipt = submit_text(&mut chain, "Admit Acme Bank", "", action);
+    assert_rejected(&receipt, text_refusal("action 1 name", name, Lines::One));
+}
+
+/// Control characters are refused: a tab in a description, a newline in a title (every other control character,
+/// a carriage return included, never decodes as text at all); a description may span several lines.
+#[test]
+fn unsafe_text_control_characters() {
+    let mut chain = TestChain::with_members(4);
+    let description = "column\tcolumn";
+    let receipt = submit_text(&mut chain, "Admit newco", description, admit_member("newco"));
+    assert_rejected(&receipt, text_refusal("description", description, Lines::Many));
+    let title = "Admit newco\nand more";
+    let receipt = submit_text(&mut chain, title, "", admit_member("newco"));
+    assert_rejected(&receipt, text_refusal("title", title, Lines::One));
+    let receipt = submit_text(&mut chain, "Admit newco", "Why:\nit asked.\n\n理由：它申请了。", admit_member("newco"));
+    assert_applied(&receipt);
+}
+
+/// A word mixing Latin with a Cyrillic look-alike ("pаypal", whose second letter is U+0430) is refused, while Latin
+/// and Chinese inside one token, and Cyrillic in a word of its own, pass.
+#[test]
+fn unsafe_text_mixed_script_word() {
+    let mut chain = TestChain::with_members(4);
+    let title = "Admit p\u{430}ypal";
+    let receipt = submit_text(&mut chain, title, "", admit_member("newco"));
+    let reason = text_refusal("title", title, Lines::One);
+    assert!(reason.to_string().contains("mixes the Latin and Cyrillic scripts"), "{reason}");
+    assert_rejected(&receipt, reason);
+    let receipt = submit_text(&mut chain, "Org1的提案: admit newco", "Москва, Αθήνα", admit_member("newco"));
+    assert_applied(&receipt);
+}
+
+/// A node's address must be `host:port` (a DNS name, IPv4 or bracketed IPv6, port 1 to 65535) when it is admitted
+/// and when its address changes, the expected address included; well-formed ones are accepted.
+#[test]
+fn invalid_address() {
+    let mut chain = TestChain::with_members(4);
+    let admit = |address: &str| Action::AdmitNode {
+        node: node("n8"),
+        owner: member("m0"),
+        key: public("n8"),
+        address: text(address),
+    };
+    for address in ["10.0.0.9", "10.0.0.9:0", "evil\u{202E}host:80", "host name:80", "::1:80"] {
+        let receipt = submit_text(&mut chain, "Admit n8", "", admit(address));
+        assert_rejected(&receipt, address_refusal("action 1 address", address));
+    }
+    assert_applied(&submit_text(&mut chain, "Admit n8", "", admit("n8.example.org:26656")));
+    let set = |expected: &str, address: &str| Action::SetNodeAddress {
+        node: node("n0"),
+        expected: text(expected),
+        address: text(address),
+    };
+    let receipt = submit_text(&mut chain, "Move n0", "", set("127.0.0.1:26000", "n0.example:99999"));
+    assert_rejected(&receipt, address_refusal("action 1 address", "n0.example:99999"));
+    let receipt = submit_text(&mut chain, "Move n0", "", set("127.0.0.1:26000\u{200B}", "[::1]:26000"));
+    assert_rejected(&receipt, address_refusal("action 1 expected address", "127.0.0.1:26000\u{200B}"));
+    assert_applied(&submit_text(&mut chain, "Move n0", "", set("127.0.0.1:26000", "[::1]:26000")));
+}
+
+/// A genesis is held to the same rule: a founding member's display name with a look-alike letter, or a founding
+/// node's malformed address, is refused when the genesis is applied.
+#[test]
+fn genesis_unsafe_text_and_invalid_address() {
+    let mut genesis = testkit::genesis(4);
+    let mut members = genesis.members.clone().into_inner();
+    let first = members.first_mut().expect("a member");
+    first.name = text("Acm\u{435} Bank");
+    let field = format!("member {} name", first.member);
+    genesis.members = BoundedVec::try_new(members).unwrap();
+    let reason = text_refusal(&field, "Acm\u{435} Bank", Lines::One);
+    assert_eq!(execution::apply_genesis(&genesis).err(), Some(execution::GenesisError::Invalid(reason)));
+
+    let mut genesis = testkit::genesis(4);
+    let mut nodes = genesis.nodes.clone().into_inner();
+    let first = nodes.first_mut().expect("a node");
+    first.address = text("127.0.0.1:70000");
+    let field = format!("node {} address", first.node);
+    genesis.nodes = BoundedVec::try_new(nodes).unwrap();
+    let reason = address_refusal(&field, "127.0.0.1:70000");
+    assert_eq!(execution::apply_genesis(&genesis).err(), Some(execution::GenesisError::Invalid(reason)));
 }
