@@ -18,7 +18,8 @@ pub fn path(harness: &Harness, name: &str) -> String {
 }
 
 /// Drafts a proposal with `kind` (and its flags) proposed by `org1-admin`, has the governors of `approvers` sign
-/// it offline, submits it with their approvals through node `n1` and waits until the proposal has executed.
+/// it offline, submits it with their approvals through the harness's entry node and waits until the proposal has
+/// executed.
 /// Returns the proposal's file.
 pub fn propose(harness: &Harness, name: &str, kind: &[&str], approvers: &[&str]) -> anyhow::Result<String> {
     let accounts: Vec<String> = approvers.iter().map(|org| format!("{org}-admin")).collect();
@@ -45,7 +46,7 @@ pub struct Drafted {
 /// by `proposer`, open for 1,000 blocks.
 pub fn draft(harness: &Harness, name: &str, proposer: &str, kind: &[&str]) -> anyhow::Result<Drafted> {
     let genesis = path(harness, "genesis.json");
-    let expires = harness.height("n1")?.saturating_add(1_000).to_string();
+    let expires = harness.height(&harness.entry())?.saturating_add(1_000).to_string();
     let file = path(harness, &format!("{name}.proposal.json"));
     let mut args = vec!["proposal", "draft"];
     args.extend_from_slice(kind);
@@ -107,7 +108,7 @@ impl Drafted {
     /// ready at, then `account` sends the transaction that executes it, and this waits until it has executed. Does
     /// nothing for a proposal that is not queued.
     pub fn execute_when_ready(&self, harness: &Harness, account: &str) -> anyhow::Result<()> {
-        let (_, proposal) = harness.get("n1", &format!("/v1/proposals/{}", self.id))?;
+        let (_, proposal) = harness.get(&harness.entry(), &format!("/v1/proposals/{}", self.id))?;
         if proposal["status"]["status"] != "queued" {
             return Ok(());
         }
@@ -115,7 +116,7 @@ impl Drafted {
             .as_u64()
             .ok_or_else(|| anyhow!("queued proposal {} has no ready_at: {proposal}", self.id))?;
         let started = Instant::now();
-        while harness.height("n1")? < ready_at {
+        while harness.height(&harness.entry())? < ready_at {
             if started.elapsed() > SOON {
                 bail!("the chain did not reach height {ready_at}, where proposal {} is ready", self.id);
             }
@@ -137,7 +138,7 @@ impl Drafted {
 /// blocks; returns the transaction file `name` in the test directory.
 pub fn build_tx(harness: &Harness, sender: &str, key: &str, name: &str, args: &[&str]) -> anyhow::Result<String> {
     let genesis = path(harness, "genesis.json");
-    let valid_until = harness.height("n1")?.saturating_add(200).to_string();
+    let valid_until = harness.height(&harness.entry())?.saturating_add(200).to_string();
     let tx = path(harness, name);
     let mut all = vec!["tx", "build"];
     all.extend_from_slice(args);
@@ -166,19 +167,21 @@ pub fn submit_to(harness: &Harness, node: &str, tx: &str) -> anyhow::Result<Stri
     submitted["tx_hash"].as_str().map(str::to_owned).ok_or_else(|| anyhow!("tx submit printed no hash: {submitted}"))
 }
 
-/// Submits a signed transaction file through `n1` with the CLI and waits for its receipt.
+/// Submits a signed transaction file through the harness's entry node (`n1` unless the ids were chosen) with the
+/// CLI and waits for its receipt.
 pub fn submit_and_wait(harness: &Harness, tx: &str) -> anyhow::Result<()> {
-    let hash = submit_to(harness, "n1", tx)?;
-    let url = harness.node("n1")?.url();
+    let entry = harness.entry();
+    let hash = submit_to(harness, &entry, tx)?;
+    let url = harness.node(&entry)?.url();
     harness.synod(&["tx", "wait", &hash, "--node", &url, "--timeout", "60s"])?;
     Ok(())
 }
 
-/// Waits until proposal `id` is executed, as `n1` reports it.
+/// Waits until proposal `id` is executed, as the harness's entry node reports it.
 pub fn wait_executed(harness: &Harness, id: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
-        let (code, proposal) = harness.get("n1", &format!("/v1/proposals/{id}"))?;
+        let (code, proposal) = harness.get(&harness.entry(), &format!("/v1/proposals/{id}"))?;
         let status = proposal["status"].to_string();
         if code == 200 && status.contains("executed") {
             return Ok(());

@@ -89,8 +89,20 @@ pub struct Harness {
 
 impl Harness {
     /// Creates the network for test `test` in `target/e2e/<test>/`: `organisations` members with one sealer each
-    /// and `observers` observers, blocks every `block_interval_ms`, on free loopback ports. Nothing is started yet.
+    /// (`n1`, `n2`, ...) and `observers` observers (`obs1`, ...), blocks every `block_interval_ms`, on free loopback
+    /// ports. Nothing is started yet.
     pub fn new(test: &str, organisations: usize, observers: usize, block_interval_ms: u64) -> anyhow::Result<Self> {
+        Self::with_node_ids(test, organisations, observers, block_interval_ms, &[])
+    }
+
+    /// [`Self::new`] with the nodes called `node_ids` (sealers first, one per node; none for the usual names).
+    pub fn with_node_ids(
+        test: &str,
+        organisations: usize,
+        observers: usize,
+        block_interval_ms: u64,
+        node_ids: &[&str],
+    ) -> anyhow::Result<Self> {
         let dir = target_dir()?.join("e2e").join(test);
         if dir.exists() {
             std::fs::remove_dir_all(&dir).with_context(|| format!("cannot empty {}", dir.display()))?;
@@ -106,6 +118,7 @@ impl Harness {
             block_interval_ms,
             p2p_ports: p2p_ports.to_vec(),
             api_ports: api_ports.to_vec(),
+            node_ids: node_ids.iter().map(|id| (*id).to_owned()).collect(),
         };
         let network = LocalNetwork::create(&dir, &spec, now_ms())?;
         let agent = ureq::Agent::config_builder()
@@ -143,6 +156,12 @@ impl Harness {
     /// The ids of every node, sealers first.
     pub fn node_ids(&self) -> Vec<String> {
         self.network.nodes.iter().map(|n| n.id.as_str().to_owned()).collect()
+    }
+
+    /// The node the CLI helpers ([`cli`]) submit through and read from: the first sealer (`n1` unless the ids
+    /// were chosen).
+    pub fn entry(&self) -> String {
+        self.network.nodes.first().map(|n| n.id.as_str().to_owned()).unwrap_or_default()
     }
 
     /// Adds a node home `id` with a fresh key governance never admitted: same genesis, free ports, dialling the

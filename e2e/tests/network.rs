@@ -128,3 +128,68 @@ fn sealer_killed_mid_sync_catches_up_after_restart() -> anyhow::Result<()> {
     assert_agree(&harness, &ids, target)?;
     Ok(())
 }
+
+/// Ids of mixed lengths and characters for ten nodes: eight sealers, then two observers. The nodes table lists them
+/// by their length-prefixed encodings (`z` before `n2` before `n10`), which is not id order.
+const MIXED_IDS: [&str; 10] = [
+    "org-a-sealer-1",
+    "n7",
+    "beijing-2",
+    "n10",
+    "n2",
+    "z",
+    "sealer-with-a-much-longer-id-0017",
+    "0",
+    "a.b",
+    "hong-kong.exchange_primary.sealer-000000000000000000000000000001",
+];
+
+/// Ten node processes with ids of mixed lengths and characters finalise from genesis, the committee promotes an
+/// observer (`a.b`) to sealer and demotes a founding sealer (`n10`), and afterwards every node holds the same chain
+/// and the other observer's proof of the promoted node, carried across both validator-set changes, verifies
+/// offline. The validator set must stay in id order on every node for consensus to accept it at all.
+#[test]
+fn ten_nodes_with_mixed_ids_promote_and_demote_a_sealer_and_agree() -> anyhow::Result<()> {
+    use e2e::cli::{path, propose};
+    // Ten processes share two cores in CI: a slower block interval leaves the consensus timeouts their room.
+    const INTERVAL_MS: u64 = 500;
+    const COMMITTEE: [&str; 6] = ["org1", "org2", "org3", "org4", "org5", "org6"];
+    let started = std::time::Instant::now();
+    let mut harness = Harness::with_node_ids(
+        "ten_nodes_with_mixed_ids_promote_and_demote_a_sealer_and_agree",
+        8,
+        2,
+        INTERVAL_MS,
+        &MIXED_IDS,
+    )?;
+    start_all(&mut harness)?;
+    harness.wait_all_height(2, SOON)?;
+    let (promoted, demoted, follower) = ("a.b", "n10", MIXED_IDS[9]);
+
+    // The observer attests readiness by itself once it has caught up; six of eight members promote it.
+    harness.wait_until("a.b to attest readiness", SOON, &[promoted], |h| {
+        let (_, node) = h.get(&h.entry(), &format!("/v1/nodes/{promoted}"))?;
+        Ok(!node["attested_at"].is_null())
+    })?;
+    propose(&harness, "promote", &["promote", "--node", promoted], &COMMITTEE)?;
+    harness.wait_until("a.b to be a sealer that votes", SOON, &[promoted], |h| {
+        Ok(h.status(promoted)?["kind"] == "sealer" && h.log(promoted).contains("vote height="))
+    })?;
+
+    // A founding sealer goes back to observing.
+    propose(&harness, "demote", &["demote", "--node", demoted], &COMMITTEE)?;
+    harness.wait_until("n10 to be an observer", SOON, &[demoted], |h| Ok(h.status(demoted)?["kind"] == "observer"))?;
+
+    let target = harness.height(&harness.entry())? + 3;
+    harness.wait_all_height(target, SOON)?;
+    let ids = harness.node_ids();
+    assert_agree(&harness, &ids, target)?;
+
+    let (code, proof) = harness.get(follower, &format!("/v1/proofs/node/{promoted}"))?;
+    assert_eq!(code, 200, "{proof}");
+    let file = path(&harness, "promoted.proof.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&proof)?)?;
+    harness.synod(&["verify-proof", "--genesis", &path(&harness, "genesis.json"), &file])?;
+    eprintln!("ten nodes with mixed ids: {:.1} s to height {target}", started.elapsed().as_secs_f64());
+    Ok(())
+}

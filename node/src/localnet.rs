@@ -57,6 +57,8 @@ pub struct NetworkSpec {
     pub p2p_ports: Vec<u16>,
     /// The API port of each node, in the same order.
     pub api_ports: Vec<u16>,
+    /// The id of each node, in the same order; empty for `n1`, `n2`, ... (sealers) and `obs1`, ... (observers).
+    pub node_ids: Vec<String>,
 }
 
 impl NetworkSpec {
@@ -71,6 +73,7 @@ impl NetworkSpec {
             block_interval_ms: 1_000,
             p2p_ports: ports(0),
             api_ports: ports(100),
+            node_ids: Vec::new(),
         }
     }
 
@@ -188,13 +191,17 @@ impl LocalNetwork {
         if spec.p2p_ports.len() != total || spec.api_ports.len() != total {
             bail!("{total} nodes need {total} p2p and {total} API ports");
         }
+        if !spec.node_ids.is_empty() && spec.node_ids.len() != total {
+            bail!("{total} nodes need {total} ids, not {}", spec.node_ids.len());
+        }
         for index in 0..total {
             let sealer = index < spec.organisations;
-            let (name, owner) = if sealer {
+            let (default_name, owner) = if sealer {
                 (format!("n{}", index.saturating_add(1)), format!("org{}", index.saturating_add(1)))
             } else {
                 (format!("obs{}", index.saturating_sub(spec.organisations).saturating_add(1)), "org1".to_owned())
             };
+            let name = spec.node_ids.get(index).cloned().unwrap_or(default_name);
             let key = generate_key()?;
             let p2p = loopback(spec.p2p_ports[index]);
             let api = loopback(spec.api_ports[index]);
