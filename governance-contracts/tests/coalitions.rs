@@ -153,7 +153,7 @@ struct Game {
 
 impl Game {
     fn pick<'a>(&self, from: &'a [usize], i: usize) -> &'a usize {
-        from.get(i % from.len()).expect("non-empty")
+        from.get(i.checked_rem(from.len()).expect("non-empty")).expect("non-empty")
     }
 
     fn record(&self, i: usize) -> MemberRecord {
@@ -193,7 +193,7 @@ impl Game {
                 Action::ReplaceAccountKey { account: acct(&gov), proof }
             }
             Move::AdmitPuppet => {
-                self.puppets += 1;
+                self.puppets = self.puppets.saturating_add(1);
                 let id = format!("puppet-{}", self.puppets);
                 let gov = format!("{id}-gov");
                 Action::AdmitMember {
@@ -216,7 +216,7 @@ impl Game {
                 Action::RevokeNodeKey { node, key, override_fault_tolerance: *i % 2 == 0 }
             }
             Move::WeakenPolicy(i) => {
-                let kind = ActionKind::ALL[*i % ActionKind::ALL.len()];
+                let kind = ActionKind::ALL[i.checked_rem(ActionKind::ALL.len()).expect("kinds exist")];
                 let expected = POLICY.get(store, &kind).ok()?;
                 Action::SetPolicyRule { kind, expected, rule: Rule::weight(1, 2, false, 0) }
             }
@@ -258,7 +258,7 @@ impl Game {
             for need in needed {
                 let (numerator, denominator) = need.rule.fraction().expect("weight rules only");
                 assert!(
-                    u128::from(own) * u128::from(denominator) >= u128::from(seated) * u128::from(numerator),
+                    governance_contracts::types::weight_met(own, seated, (numerator, denominator)),
                     "a coalition of weight {own}/{seated} executed {:?}, whose rule asks {numerator}/{denominator}",
                     need.kind
                 );
@@ -352,8 +352,8 @@ fn game() -> impl Strategy<Value = (Vec<u64>, Vec<usize>, (u32, u32), Vec<Step>)
             let total: u64 = weights.iter().sum();
             let (mut coalition, mut own) = (Vec::new(), 0_u64);
             for i in order {
-                let with = own + weights[i];
-                if u128::from(with) * u128::from(fraction.1) < u128::from(total) * u128::from(fraction.0) {
+                let with = own.saturating_add(weights[i]);
+                if !governance_contracts::types::weight_met(with, total, fraction) {
                     coalition.push(i);
                     own = with;
                 }
@@ -401,7 +401,8 @@ fn half_of_the_committee_cannot_suspend_the_other_half() {
     let (_, receipt) = chain.propose(&coalition[0], both, &approvers);
     assert!(!TestChain::executed(&receipt), "two of four suspended two members at once: {receipt:?}");
     for victim in [&b, &c] {
-        let (_, receipt) = chain.propose(&coalition[0], vec![Action::SuspendMember { member: mem(victim) }], &approvers);
+        let (_, receipt) =
+            chain.propose(&coalition[0], vec![Action::SuspendMember { member: mem(victim) }], &approvers);
         assert!(!TestChain::executed(&receipt), "two of four suspended {victim}: {receipt:?}");
     }
     for id in [&a, &b, &c, &d] {
@@ -464,13 +465,13 @@ proptest! {
         (numerator, denominator) in (1..=20_u32).prop_flat_map(|d| (1..=d, Just(d))),
     ) {
         use governance_contracts::types::{weight_met, weight_missing};
-        let approved = seated * approved_share / 1_000;
+        let approved = seated.saturating_mul(approved_share) / 1_000;
         let fraction = (numerator, denominator);
         let missing = weight_missing(approved, seated, fraction);
         prop_assert_eq!(missing == 0, weight_met(approved, seated, fraction));
-        prop_assert!(weight_met(approved + missing, seated, fraction));
+        prop_assert!(weight_met(approved.saturating_add(missing), seated, fraction));
         if missing > 1 || (missing == 1 && approved > 0) {
-            prop_assert!(!weight_met(approved + missing - 1, seated, fraction));
+            prop_assert!(!weight_met(approved.saturating_add(missing).saturating_sub(1), seated, fraction));
         }
     }
 }
