@@ -26,6 +26,8 @@ use governance_contracts::contracts::policy;
 use governance_contracts::crypto::PublicKey;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{AccountId, Height, MAX_WEIGHT, MemberId, NodeId, ProposalId, RoleId, TxHash, Weight};
+use governance_contracts::contracts::sealer_safety::{Sealers, sealer_safety};
+use governance_contracts::error::Rejection;
 use governance_contracts::state::Store;
 use governance_contracts::state::records::{
     AccountRecord, Grant, KeyRecord, MemberRecord, NodeRecord, ProposalRecord, ProposalStatus,
@@ -461,6 +463,8 @@ pub struct SealerPreflight {
     /// The set, its total and its fault tolerance, before → after.
     pub changes: Vec<Change>,
     /// Fault tolerance after, the budget, concentration.
+    /// What the chain refuses the change for, by the contracts' own rule (`sealer_safety`), if anything.
+    pub rejection: Option<Rejection>,
     pub checks: Vec<Check>,
 }
 
@@ -624,7 +628,6 @@ struct Reviewer<'a> {
     working: Working,
 }
 
-type Sealers = BTreeMap<NodeId, (MemberId, u64)>;
 
 impl<'a> Reviewer<'a> {
     fn new(chain: &'a ChainIdentity, view: &'a dyn ChainView, lang: Lang, proposal: &Proposal) -> Self {
@@ -1509,27 +1512,22 @@ impl<'a> Reviewer<'a> {
         }
         let before = SealerSet::of(&start);
         let after = SealerSet::of(&end);
-        let ids: BTreeSet<&NodeId> = start.keys().chain(end.keys()).collect();
-        let changed_weight = ids
-            .into_iter()
-            .map(|id| {
-                let weight = |set: &Sealers| set.get(id).map_or(0, |(_, w)| *w);
-                weight(&start).abs_diff(weight(&end))
-            })
-            .fold(0, u64::saturating_add);
+        // The chain's own rule, evaluated on this console's view of the chain.
+        let verdict = sealer_safety(&start, &end);
+        let changed_weight = verdict.changed;
         let overridden = proposal.actions.iter().any(policy::overrides_fault_tolerance);
-        let (f_before, f_after) = (before.fault_tolerance, after.fault_tolerance);
+        let (f_before, f_after) = (verdict.fault_tolerance_before, verdict.fault_tolerance_after);
         let changes = vec![
             self.change(self.t(T::WhatSealers, &[]), before.words(self.lang), after.words(self.lang)),
             self.change(self.t(T::WhatSealerTotal, &[]), before.total.to_string(), after.total.to_string()),
             self.change(self.t(T::WhatFaultTolerance, &[]), f_before.to_string(), f_after.to_string()),
         ];
-        let reduced = f_after < f_before.min(1);
+        let reduced = verdict.tolerance_reduced();
         let mut checks = vec![self.check(!reduced, T::Tolerates, &[&f_after, &f_before])];
-        if after.total == 0 {
+        if verdict.empty() {
             checks.push(self.check(false, T::EmptySealerSet, &[]));
         }
-        if changed_weight > f_before {
+        if verdict.over_budget() {
             checks.push(self.check(false, T::OverBudget, &[&changed_weight, &f_before]));
         } else {
             checks.push(self.check(true, T::WithinBudget, &[&changed_weight, &f_before]));
@@ -1540,17 +1538,11 @@ impl<'a> Reviewer<'a> {
         if overridden {
             checks.push(self.check(false, T::Overridden, &[]));
         }
-        let mut by_member: BTreeMap<&MemberId, u64> = BTreeMap::new();
-        for (member, weight) in end.values() {
-            let entry = by_member.entry(member).or_default();
-            *entry = entry.saturating_add(*weight);
+        for (member, weight) in &verdict.concentrated {
+            checks.push(self.check(false, T::Concentrated, &[member, weight, &after.total]));
         }
-        for (member, weight) in by_member {
-            if after.total > 0 && u128::from(weight).saturating_mul(3) >= u128::from(after.total) {
-                checks.push(self.check(false, T::Concentrated, &[member, &weight, &after.total]));
-            }
-        }
-        Some(SealerPreflight { before, after, changed_weight, overridden, changes, checks })
+        let rejection = verdict.rejection(overridden);
+        Some(SealerPreflight { before, after, changed_weight, overridden, rejection, changes, checks })
     }
 }
 

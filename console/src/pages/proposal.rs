@@ -88,10 +88,12 @@ pub fn forecast(tally: &TallyView, blocks_left: u64, lang: Lang) -> String {
             Lang::ZhCn => format!("还需 {} 中任意一人批准；{blocks_left} 个区块后过期", who.join("、")),
         };
     };
-    // Weight still needed: the least w with (approved + w)·den ≥ active·num.
-    let target = u128::from(tally.seated_weight).saturating_mul(u128::from(num));
-    let have = u128::from(tally.approved_weight).saturating_mul(u128::from(den));
-    let missing = target.saturating_sub(have).div_ceil(u128::from(den.max(1)));
+    // Weight still needed, by the contracts' own arithmetic.
+    let missing = u128::from(governance_contracts::types::weight_missing(
+        tally.approved_weight,
+        tally.seated_weight,
+        (num, den),
+    ));
     let single: Vec<&str> =
         tally.candidates.iter().filter(|c| u128::from(c.1) >= missing).map(|c| c.0.as_str()).collect();
     let mut sorted: Vec<u64> = tally.candidates.iter().map(|c| c.1).collect();

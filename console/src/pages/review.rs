@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     app::{MeResource, use_lang},
-    i18n::Msg,
+    i18n::{Lang, Msg},
     pages::forms::show,
     wysiwys,
 };
@@ -119,6 +119,12 @@ pub fn ReviewBody(review: wysiwys::ProposalReview) -> impl IntoView {
                 <h3>{Msg::SealerPreflight.text(l)}</h3>
                 {changes(preflight.changes)}
                 {checks(preflight.checks)}
+                {preflight.rejection.map(|reason| view! {
+                    <p class="bad" data-testid="sealer-refusal">{match l {
+                        Lang::En => format!("The chain refuses this change: {reason}"),
+                        Lang::ZhCn => format!("链将拒绝此变更：{reason}"),
+                    }}</p>
+                })}
             </section>
         })}
     }
