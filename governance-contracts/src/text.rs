@@ -535,7 +535,8 @@ mod tests {
         ] {
             assert_eq!(check_signer_text(good, Lines::One), Ok(()), "{good}");
         }
-        for bad in ["p\u{430}ypal", "\u{3B1}lpha", "www.p\u{430}ypal.com", "提案\u{430}", "ID:\u{639}\u{631}\u{628}\u{64A}"]
+        for bad in
+            ["p\u{430}ypal", "\u{3B1}lpha", "www.p\u{430}ypal.com", "提案\u{430}", "ID:\u{639}\u{631}\u{628}\u{64A}"]
         {
             assert!(
                 matches!(check_signer_text(bad, Lines::One), Err(UnsafeText::MixedScripts { .. })),

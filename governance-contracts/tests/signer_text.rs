@@ -3,12 +3,12 @@
 //! with one look-alike letter from Cyrillic or Greek is refused; plain printable text whose words are English,
 //! Chinese, Latin-and-Chinese, Cyrillic or Greek passes, and such a proposal is accepted on chain.
 
+use governance_contracts::Rejection;
 use governance_contracts::codec::{BoundedString, BoundedVec};
 use governance_contracts::ids::Weight;
 use governance_contracts::testkit::{TestChain, account, member, public};
 use governance_contracts::text::{Lines, UnsafeText, check_signer_text};
 use governance_contracts::types::{Action, NewAccount, Outcome, Payload, Principal};
-use governance_contracts::Rejection;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};

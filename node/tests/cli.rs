@@ -495,3 +495,75 @@ fn login_sign_signs_the_console_challenge_for_this_chain() {
         "not a console login challenge",
     );
 }
+
+/// `synod proposal show` prints a proposal's text in plain ASCII, every other character escaped (`\u{430}` for
+/// the Cyrillic look-alike of `a`, a bidirectional override made visible), warns that the chain refuses it, and
+/// still prints the digest of the text as it is: the id `--json` gives and the chain computes.
+#[test]
+fn proposal_show_escapes_non_ascii_and_keeps_the_digest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    ceremony(d);
+    // Written by hand, as someone hoping a signer will not notice: the draft command refuses such text.
+    let proposal = serde_json::json!({
+        "proposer": { "account": "gov1" },
+        "title": "Admit p\u{430}ypal",
+        "description": "Approved by Org1的提案\nsee \u{202E}txt.exe",
+        "actions": [{ "action": "set_member_weight", "member": "org2", "expected": 1, "weight": 2 }],
+        "expires_at": 500,
+        "salt": 7,
+    });
+    std::fs::write(d.join("look-alike.json"), proposal.to_string()).expect("write the proposal");
+    let out = synod(d, &["proposal", "show", "look-alike.json", "--genesis", "genesis.json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_ascii(), "not plain ASCII: {}", String::from_utf8_lossy(&out.stdout));
+    let text = String::from_utf8(out.stdout).expect("ASCII is UTF-8");
+    assert!(text.contains("title:        Admit p\\u{430}ypal"), "{text}");
+    assert!(text.contains("description:  Approved by Org1\\u{7684}\\u{63d0}\\u{6848}\n"), "{text}");
+    assert!(text.contains("\n              see \\u{202e}txt.exe\n"), "{text}");
+    assert!(text.contains("WARNING:      the chain refuses this proposal: title: word 2"), "{text}");
+
+    let genesis = load_genesis(&d.join("genesis.json"));
+    let parsed: governance_contracts::types::Proposal = serde_json::from_value(proposal).expect("a proposal");
+    let id = parsed.id(&genesis.identity());
+    assert!(text.contains(&format!("proposal id:  {id}")), "{text}");
+    let shown = json(d, &["proposal", "show", "look-alike.json", "--genesis", "genesis.json", "--json"]);
+    assert_eq!(shown["proposal_id"].as_str(), Some(id.to_string().as_str()));
+    assert_eq!(shown["proposal"]["title"].as_str(), Some("Admit p\u{430}ypal"), "the file's text, unchanged");
+}
+
+/// The CLI refuses what the chain would refuse before writing anything, saying which flag, which character and
+/// why: a look-alike word in a title, a hidden character in a description or an organisation's name, and a
+/// malformed node address; plain Chinese and English text is drafted.
+#[test]
+fn unsafe_text_and_bad_addresses_are_refused_before_drafting() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    ceremony(d);
+    let draft = |title: &str, description: &str, out: &str| -> Vec<String> {
+        let mut args: Vec<String> =
+            ["proposal", "draft", "--proposer", "gov1", "--expires-at", "500"].into_iter().map(str::to_owned).collect();
+        args.extend(["--title".to_owned(), title.to_owned(), "--description".to_owned(), description.to_owned()]);
+        args.extend(["--out", out, "suspend-member", "--member", "org2"].map(str::to_owned));
+        args
+    };
+    fn run(args: &[String]) -> Vec<&str> {
+        args.iter().map(String::as_str).collect()
+    }
+    let args = draft("Suspend p\u{430}ypal", "", "bad.json");
+    let error = fails(d, &run(&args), "--title \"Suspend p\\u{430}ypal\": word 2");
+    assert!(error.contains("mixes the Latin and Cyrillic scripts"), "{error}");
+    let args = draft("Suspend org2", "fine\u{200B}print", "bad.json");
+    fails(d, &run(&args), "--description \"fine\\u{200b}print\": character 5 is U+200B, an invisible format");
+    assert!(!d.join("bad.json").exists());
+    let args = draft("暂停 org2 成员资格", "Org1的提案\nsecond line", "good.json");
+    ok(d, &run(&args));
+
+    let admit = ["proposal", "draft", "--proposer", "gov1", "--expires-at", "500", "--out", "n.json", "admit-node"];
+    let mut bad_address = admit.to_vec();
+    bad_address.extend(["--node", "n9", "--owner", "org1", "--key", "node1.pem", "--address", "n9.example:0"]);
+    fails(d, &bad_address, "--address \"n9.example:0\": the port \"0\"");
+    let mut org = vec!["org", "init", "--member", "org3", "--governor", "gov3=gov1.pem", "--out", "org3.json"];
+    org.extend(["--name", "Org\u{2066}3"]);
+    fails(d, &org, "--name \"Org\\u{2066}3\": character 4 is U+2066, a bidirectional control");
+}

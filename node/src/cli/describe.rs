@@ -1,6 +1,13 @@
 //! Proposals, actions and transactions in plain words, for `synod proposal show` and `synod tx show`: what a
 //! signer reads before signing.
+//!
+//! The lines of [`proposal`] and [`transaction`] are plain ASCII: every other character of the proposer's text
+//! (titles, descriptions, display names, addresses) is printed as an escape such as `\u{430}`, so a look-alike
+//! letter or an invisible character shows on any terminal, and a terminal control cannot rewrite what was printed.
+//! The digest printed beside them is over the text as it is. A proposal whose text the chain refuses
+//! (`Proposal::check_signer_text`) is printed with a warning line saying why.
 
+use governance_contracts::text::escape_non_ascii;
 use governance_contracts::types::{Action, KeyProof, Payload, Principal, Proposal, Rule, Transaction};
 
 /// Who acts, in words.
@@ -103,16 +110,33 @@ pub fn action(action: &Action) -> String {
     }
 }
 
-/// A proposal in words, one line per fact and per action.
+/// A proposal in words, one line per fact and per action (a description's further lines indented under its
+/// first), in plain ASCII.
 pub fn proposal(proposal: &Proposal) -> Vec<String> {
+    let mut lines: Vec<String> = proposal_lines(proposal).iter().map(|line| escape_non_ascii(line)).collect();
+    lines.extend(refusal(proposal));
+    lines
+}
+
+/// Why the chain would refuse the proposal's text, if it would (plain ASCII already: the refusal escapes what it
+/// quotes).
+fn refusal(proposal: &Proposal) -> Option<String> {
+    let refusal = proposal.check_signer_text().err()?;
+    Some(format!("WARNING:      the chain refuses this proposal: {refusal}"))
+}
+
+/// The lines of [`proposal`] before escaping.
+fn proposal_lines(proposal: &Proposal) -> Vec<String> {
     let mut lines = vec![
         format!("title:        {}", proposal.title),
         format!("proposer:     {}", principal(&proposal.proposer)),
         format!("expires at:   height {}", proposal.expires_at),
         format!("salt:         {}", proposal.salt),
     ];
-    if !proposal.description.as_str().is_empty() {
-        lines.push(format!("description:  {}", proposal.description));
+    let mut description = proposal.description.as_str().split('\n');
+    if let Some(first) = description.next().filter(|_| !proposal.description.as_str().is_empty()) {
+        lines.push(format!("description:  {first}"));
+        lines.extend(description.map(|line| format!("              {line}")));
     }
     lines.push(format!("actions ({}):", proposal.actions.len()));
     for (index, a) in proposal.actions.iter().enumerate() {
@@ -121,14 +145,14 @@ pub fn proposal(proposal: &Proposal) -> Vec<String> {
     lines
 }
 
-/// A transaction in words.
+/// A transaction in words, in plain ASCII.
 pub fn transaction(tx: &Transaction) -> Vec<String> {
     let mut lines =
         vec![format!("sender:       {}", principal(&tx.sender)), format!("valid until:  height {}", tx.valid_until)];
     match &tx.payload {
         Payload::SubmitProposal { proposal: p, approvals } => {
             lines.push(format!("submits a proposal with {} approvals:", approvals.len()));
-            lines.extend(proposal(p).into_iter().map(|l| format!("  {l}")));
+            lines.extend(proposal_lines(p).into_iter().map(|l| format!("  {l}")));
         }
         Payload::Approve { proposal, approvals } => {
             let who: Vec<String> = approvals.iter().map(|a| a.approver.to_string()).collect();
@@ -145,6 +169,10 @@ pub fn transaction(tx: &Transaction) -> Vec<String> {
         Payload::AttestReadiness { synced_height } => {
             lines.push(format!("attests the sender node is synced to height {synced_height}"));
         }
+    }
+    let mut lines: Vec<String> = lines.iter().map(|line| escape_non_ascii(line)).collect();
+    if let Payload::SubmitProposal { proposal: p, .. } = &tx.payload {
+        lines.extend(refusal(p).map(|warning| format!("  {warning}")));
     }
     lines
 }

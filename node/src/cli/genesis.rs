@@ -15,6 +15,9 @@ use governance_contracts::codec::{BoundedString, BoundedVec, Name};
 use governance_contracts::crypto::{CryptoSuite, Digest, PublicKey};
 use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, RoleId, Weight};
 use governance_contracts::types::{
+use governance_contracts::text::{
+    self, Lines, SignerText, TextField, check_network_address, check_signer_text, escape_non_ascii,
+};
     ChainParams, DisplayName, Genesis, GenesisAccount, GenesisGrant, GenesisMember, GenesisNode, MAX_GOVERNORS,
     NetworkAddress, NewAccount, NodeKind, PolicyEntry,
 };
@@ -148,18 +151,19 @@ pub fn parse_id<T>(
     make(text.to_owned()).map_err(|e| anyhow!("{flag} {text:?}: {e}"))
 }
 
-/// A bounded text from command-line text, with the flag named in the error.
-pub fn parse_text<const N: usize>(flag: &str, text: &str) -> anyhow::Result<BoundedString<N>> {
-    BoundedString::try_new(text.to_owned()).map_err(|e| anyhow!("{flag} {text:?}: {e}"))
+/// A text a signer reads, from command-line text, with the flag named in the error: refused here when the chain
+/// would refuse it (`governance_contracts::text`), the text echoed with non-ASCII characters escaped.
+pub fn parse_text<const N: usize>(flag: &str, text: &str, lines: Lines) -> anyhow::Result<BoundedString<N>> {
+    let shown = escape_non_ascii(text);
+    check_signer_text(text, lines).map_err(|e| anyhow!("{flag} \"{shown}\": {e}"))?;
+    BoundedString::try_new(text.to_owned()).map_err(|e| anyhow!("{flag} \"{shown}\": {e}"))
 }
 
-/// A network address `host:port`.
+/// A network address `host:port`, by the contracts' own rule (`check_network_address`).
 pub fn parse_address(flag: &str, text: &str) -> anyhow::Result<NetworkAddress> {
-    let port = text.rsplit_once(':').map(|(host, port)| (host, port.parse::<u16>()));
-    match port {
-        Some((host, Ok(port))) if !host.is_empty() && port != 0 => parse_text(flag, text),
-        _ => bail!("{flag} {text:?}: expected HOST:PORT"),
-    }
+    let shown = escape_non_ascii(text);
+    check_network_address(text).map_err(|e| anyhow!("{flag} \"{shown}\": {e}"))?;
+    BoundedString::try_new(text.to_owned()).map_err(|e| anyhow!("{flag} \"{shown}\": {e}"))
 }
 
 fn parse_account(flag: &str, text: &str) -> anyhow::Result<(AccountId, PublicKey)> {
@@ -172,7 +176,7 @@ fn parse_account(flag: &str, text: &str) -> anyhow::Result<(AccountId, PublicKey
 /// Builds the organisation file the flags describe.
 pub fn org_file(args: &OrgInitArgs) -> anyhow::Result<OrgFile> {
     let member = parse_id("--member", &args.member, MemberId::new)?;
-    let name = parse_text("--name", &args.name)?;
+    let name = parse_text("--name", &args.name, Lines::One)?;
     let governors = args
         .governors
         .iter()
@@ -231,7 +235,13 @@ pub fn check_org(org: &OrgFile) -> Result<(), String> {
     {
         return Err(format!("organisation {}: node {}'s key is also an account's", org.member, node.node));
     }
-    Ok(())
+    // What the genesis would refuse, refused with the organisation named.
+    let mut texts =
+        vec![SignerText { field: TextField::GenesisMemberName(org.member.clone()), text: org.name.as_str() }];
+    if let Some(node) = &org.node {
+        texts.push(SignerText { field: TextField::GenesisNodeAddress(node.node.clone()), text: node.address.as_str() });
+    }
+    text::check_all(&texts).map_err(|e| format!("organisation {}: {e}", org.member))
 }
 
 /// `synod org init`: writes one organisation's public file.

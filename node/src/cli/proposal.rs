@@ -12,6 +12,7 @@ use governance_contracts::codec::{BoundedString, BoundedVec};
 use governance_contracts::crypto::Digest;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, ProposalId, RoleId, Weight};
+use governance_contracts::text::Lines;
 use governance_contracts::types::{
     Action, Approval, Genesis, KeyProofBody, MAX_ACTIONS, NewAccount, Payload, Principal, Proposal, SignedTransaction,
 };
@@ -401,7 +402,7 @@ pub fn draft_proposal(args: &DraftArgs) -> anyhow::Result<Proposal> {
         bail!("no action: give --actions FILE or a kind (see `synod proposal draft --help`)");
     }
     let title = match &args.title {
-        Some(title) => parse_text("--title", title)?,
+        Some(title) => parse_text("--title", title, Lines::One)?,
         None => {
             let first = actions.first().map(describe::action).unwrap_or_default();
             let more = actions.len().saturating_sub(1);
@@ -409,13 +410,16 @@ pub fn draft_proposal(args: &DraftArgs) -> anyhow::Result<Proposal> {
             BoundedString::try_new(clip(&text, 160).to_owned()).map_err(|e| anyhow!("title: {e}"))?
         }
     };
-    let description = parse_text("--description", args.description.as_deref().unwrap_or_default())?;
+    let description = parse_text("--description", args.description.as_deref().unwrap_or_default(), Lines::Many)?;
     let actions = BoundedVec::try_new(actions).map_err(|e| anyhow!("too many actions: {e}"))?;
     let salt = match args.salt {
         Some(salt) => salt,
         None => super::random_salt()?,
     };
-    Ok(Proposal { proposer, title, description, actions, expires_at, salt })
+    let proposal = Proposal { proposer, title, description, actions, expires_at, salt };
+    // The actions file's texts, and a title made from them, meet the chain's rule before anything is written.
+    proposal.check_signer_text().map_err(|e| anyhow!("the chain would refuse this proposal: {e}"))?;
+    Ok(proposal)
 }
 
 /// What `synod proposal draft` and `synod proposal show` print.

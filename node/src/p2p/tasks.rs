@@ -367,8 +367,10 @@ impl Shared {
     }
 }
 
-/// Resolves `address` and connects to the first of its addresses that answers.
+/// Resolves `address` and connects to the first of its addresses that answers. Only a `host:port` that governance
+/// would record is dialled (`check_network_address`, the rule the contracts and the configuration file apply).
 async fn connect(address: &str) -> Result<TcpStream, String> {
+    governance_contracts::text::check_network_address(address).map_err(|e| format!("not dialled: {e}"))?;
     let resolved = tokio::net::lookup_host(address).await.map_err(|e| format!("cannot resolve {address}: {e}"))?;
     let mut last = format!("{address} resolves to no address");
     for candidate in resolved {

@@ -17,7 +17,7 @@
 //! [p2p]
 //! listen = "127.0.0.1:7701"        # where peers connect
 //! [p2p.dial]                       # optional: dial these addresses instead of the ones governance recorded
-//! n2 = "127.0.0.1:17702"
+//! n2 = "127.0.0.1:17702"           #   (`host:port`, by the rule governance applies to node addresses)
 //!
 //! [api]
 //! listen = "127.0.0.1:8701"        # the HTTP API
@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, anyhow, bail};
 use governance_contracts::crypto::SecretKey;
 use governance_contracts::ids::NodeId;
+use governance_contracts::text::check_network_address;
 use serde::{Deserialize, Serialize};
 
 use super::{load_key, read_bounded};
@@ -152,9 +153,11 @@ impl NodeConfig {
             std::str::from_utf8(&bytes).map_err(|_| anyhow!("config file {}: not UTF-8 text", path.display()))?;
         let config: Self = toml::from_str(text).map_err(|e| anyhow!("config file {}: {e}", path.display()))?;
         config.node_id().map_err(|e| anyhow!("config file {}: {e}", path.display()))?;
-        for peer in config.p2p.dial.keys() {
+        for (peer, address) in &config.p2p.dial {
             NodeId::new(peer.clone())
                 .map_err(|e| anyhow!("config file {}: [p2p.dial] {peer:?}: {e}", path.display()))?;
+            check_network_address(address)
+                .map_err(|e| anyhow!("config file {}: [p2p.dial] {peer}: {e}", path.display()))?;
         }
         Ok(config)
     }
@@ -244,7 +247,7 @@ mod tests {
         assert_eq!(parsed, config);
     }
 
-    /// A misspelt key, a bad address and a bad node id are errors naming the file.
+    /// A misspelt key, a bad listen or dial address and a bad node id are errors naming the file.
     #[test]
     fn bad_configs_are_refused_with_the_file_named() {
         let home = tempfile::tempdir().unwrap();
@@ -252,6 +255,10 @@ mod tests {
             ("node = \"n1\"\n[p2p]\nlisten = \"127.0.0.1:1\"\nlistn = 2\n[api]\nlisten = \"127.0.0.1:2\"\n", "listn"),
             ("node = \"n1\"\n[p2p]\nlisten = \"nowhere\"\n[api]\nlisten = \"127.0.0.1:2\"\n", "invalid socket address"),
             ("node = \"\"\n[p2p]\nlisten = \"127.0.0.1:1\"\n[api]\nlisten = \"127.0.0.1:2\"\n", "node \"\""),
+            (
+                "node = \"n1\"\n[p2p]\nlisten = \"127.0.0.1:1\"\n[p2p.dial]\nn2 = \"127.0.0.1:0\"\n[api]\nlisten = \"127.0.0.1:2\"\n",
+                "[p2p.dial] n2: the port \"0\"",
+            ),
         ] {
             std::fs::write(config_path(home.path()), text).unwrap();
             let error = format!("{:#}", NodeConfig::load(home.path()).unwrap_err());
