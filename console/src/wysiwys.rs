@@ -10,12 +10,15 @@
 //!   compare-and-set expectation and whether the chain still agrees, keys and their proofs, readiness, role limits,
 //!   and the sealer set with its fault tolerance before and after.
 //! - [`transaction_review`]: what a signed transaction does, its hash and whether its signatures verify.
+//! - [`signer_text`]: every title, description, name and address holding non-ASCII characters is marked with their
+//!   code points, and one the chain refuses (the contracts' `text` rule) fails a check.
 //!
 //! The chain's state comes through [`ChainView`], a read-only view over the contracts' record types; [`StoreView`]
 //! implements it over any contracts [`Store`]. Everything here is pure: no I/O, no clock, the same in the server
 //! and in the browser. Text comes in English and Simplified Chinese ([`words`]); ids, keys and hashes are never
 //! translated.
 
+pub mod signer_text;
 pub mod words;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -491,6 +494,9 @@ pub struct ProposalReview {
     pub actions: Vec<ActionReview>,
     /// The sealer pre-flight, if the proposal changes the sealer set.
     pub sealers: Option<SealerPreflight>,
+    /// The title, description, names and addresses holding non-ASCII characters or refused by the chain, each
+    /// with its code points and the chain's verdict ([`signer_text`]).
+    pub marks: Vec<signer_text::TextMark>,
     /// The file name to save the proposal's JSON under for a second machine.
     pub file_name: String,
     /// The command that prints the same digest on a second machine.
@@ -511,7 +517,14 @@ impl ProposalReview {
             .map(|(index, action)| reviewer.action(index.saturating_add(1), action))
             .collect();
         let sealers = reviewer.sealer_preflight(proposal);
-        let checks = reviewer.proposal_checks(proposal);
+        let mut checks = reviewer.proposal_checks(proposal);
+        // The chain's own verdict on the text a signer reads, beside the other checks.
+        let marks = signer_text::marks(lang, proposal);
+        for mark in &marks {
+            if let Some(why) = &mark.refused {
+                checks.push(Check::new(false, tr(lang, T::TextRefused, &[&mark.field, why])));
+            }
+        }
         let file_name = proposal_file_name(&id);
         Self {
             id,
@@ -524,6 +537,7 @@ impl ProposalReview {
             checks,
             actions,
             sealers,
+            marks,
             second_device_command: second_device_command(GENESIS_FILE, &file_name),
             second_device_line: format!("proposal id:  {id}"),
             file_name,

@@ -601,3 +601,63 @@ fn corrupted_golden_bytes_never_panic() {
     }
     assert!(decoded > 0 && refused > 0, "decoded {decoded}, refused {refused}");
 }
+
+/// The review marks every text a signer reads that holds non-ASCII characters with a badge listing their code
+/// points (in both languages) and the text escaped, so `pаypal` (Cyrillic `а`) shows `U+0430`; a text the chain
+/// refuses (the contracts' own rule) also fails a check. Chinese text is marked but not refused; a plain ASCII
+/// proposal carries no mark.
+#[test]
+fn non_ascii_text_is_marked_and_refused_text_fails_a_check() {
+    let mut chain = TestChain::with_members(4);
+    let governors = BoundedVec::try_new(vec![NewAccount { account: account("acme-gov"), key: public("acme-gov") }]);
+    let admit = Action::AdmitMember {
+        member: member("acme"),
+        name: BoundedString::try_new("Acme银行").expect("short"),
+        weight: Weight(1),
+        governors: governors.expect("one governor"),
+    };
+    let address = Action::SetNodeAddress {
+        node: node("n0"),
+        expected: text("127.0.0.1:26000"),
+        address: text("n0.\u{435}\u{445}ample:1"),
+    };
+    let mut proposal = proposal_of(&mut chain, Principal::Account(account("m0-gov")), vec![admit, address]);
+    proposal.title = BoundedString::try_new("Admit p\u{430}ypal").expect("short");
+    proposal.description = BoundedString::try_new("理由：Org1的提案\nsecond line").expect("short");
+    let en = ProposalReview::new(&proposal, &chain.chain, &chain.view(), Lang::En);
+
+    let fields: Vec<(Option<usize>, &str)> = en.marks.iter().map(|m| (m.action, m.field.as_str())).collect();
+    let expected = vec![
+        (None, "title"),
+        (None, "description"),
+        (Some(1), "action 1: member name"),
+        (Some(2), "action 2: node address"),
+    ];
+    assert_eq!(fields, expected);
+    let [title, description, name, address] = &en.marks[..] else { panic!("{:?}", en.marks) };
+    assert_eq!(title.escaped, "Admit p\\u{430}ypal");
+    assert_eq!(title.code_points, vec!["U+0430"]);
+    assert_eq!(title.badge.as_deref(), Some("contains non-ASCII characters: U+0430"));
+    assert_eq!(title.refused.as_deref(), Some("word 2 “p\\u{430}ypal” mixes scripts: Latin, Cyrillic"));
+    assert_eq!(description.escaped, "\\u{7406}\\u{7531}\\u{ff1a}Org1\\u{7684}\\u{63d0}\\u{6848}\nsecond line");
+    assert_eq!((description.code_points.len(), &description.refused), (6, &None));
+    assert_eq!(name.code_points, vec!["U+94F6", "U+884C"]);
+    assert_eq!(name.refused, None);
+    assert_eq!(address.code_points, vec!["U+0435", "U+0445"]);
+    assert!(address.refused.as_deref().is_some_and(|why| why.starts_with("the host “n0.\\u{435}\\u{445}ample”")));
+    let refused: Vec<&str> = en.checks.iter().filter(|c| !c.ok).map(|c| c.text.as_str()).collect();
+    assert!(refused.iter().any(|c| c.starts_with("title: word 2") && c.ends_with("the chain refuses this text ✗")));
+    assert!(refused.iter().any(|c| c.starts_with("action 2: node address: the host")), "{refused:?}");
+    assert!(!en.all_ok());
+
+    let zh = ProposalReview::new(&proposal, &chain.chain, &chain.view(), Lang::ZhCn);
+    assert_eq!(zh.marks[0].field, "标题");
+    assert_eq!(zh.marks[0].badge.as_deref(), Some("含有非 ASCII 字符：U+0430"));
+    assert_eq!(zh.marks[2].field, "第 1 项操作：成员名称");
+    assert!(zh.checks.iter().any(|c| !c.ok && c.text.contains("链将拒绝此文本")));
+
+    let plain = proposal_of(&mut chain, Principal::Account(account("m0-gov")), vec![]);
+    let review = ProposalReview::new(&plain, &chain.chain, &chain.view(), Lang::En);
+    assert!(review.marks.is_empty(), "{:?}", review.marks);
+    assert!(review.checks.iter().all(|c| !c.text.contains("refuses this text")));
+}

@@ -10,7 +10,7 @@ use crate::{
     app::{KeyRing, MeResource, use_lang},
     i18n::{Msg, t},
     pages::{
-        forms::{FormError, say, show},
+        forms::{FormError, refuse_unsafe_text, say, show},
         proposal::send,
         review::{Review, Reviewed},
     },
@@ -29,6 +29,12 @@ pub fn NewDraft() -> impl IntoView {
     let submit = move |_| {
         let navigate = navigate.clone();
         let (t, d, a) = (title.get_untracked(), description.get_untracked(), actions.get_untracked());
+        // Text the chain would refuse is refused here; actions that do not parse are the server's to explain.
+        let typed: Vec<governance_contracts::types::Action> = serde_json::from_str(&a).unwrap_or_default();
+        if let Err(reason) = refuse_unsafe_text(lang.get_untracked(), t.trim(), d.trim(), &typed) {
+            error.set(Some(reason));
+            return;
+        }
         leptos::task::spawn_local(async move {
             match api::create_draft(t, d, a).await {
                 Ok(id) => navigate(&format!("/drafts/{id}"), Default::default()),

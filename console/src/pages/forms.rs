@@ -1,5 +1,7 @@
-//! Pieces every drafting form shares: a text field bound to a signal, and turning typed actions into a draft.
+//! Pieces every drafting form shares: a text field bound to a signal, and turning typed actions into a draft
+//! (refusing first, in the user's language, any text the chain would refuse).
 
+use governance_contracts::text::{SignerText, TextField, action_texts};
 use governance_contracts::types::Action;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -8,6 +10,7 @@ use crate::{
     api,
     app::use_lang,
     i18n::{Lang, Text, t},
+    wysiwys::signer_text,
 };
 
 /// The button that turns a form into a draft.
@@ -63,10 +66,25 @@ pub fn parsed<T: std::str::FromStr>(value: RwSignal<String>, what: Text, lang: L
     })
 }
 
-/// Sends `actions` to the server as a new draft titled `title` and opens it; errors land in `error`.
+/// The drafting forms' refusal, in `lang`, of a title, description or action text the chain would refuse
+/// (the contracts' own rule, see [`crate::wysiwys::signer_text`]).
+pub fn refuse_unsafe_text(lang: Lang, title: &str, description: &str, actions: &[Action]) -> Result<(), String> {
+    let mut texts = vec![
+        SignerText { field: TextField::Title, text: title },
+        SignerText { field: TextField::Description, text: description },
+    ];
+    for (index, action) in actions.iter().enumerate() {
+        texts.extend(action_texts(index.saturating_add(1), action));
+    }
+    signer_text::refuse_texts(lang, &texts)
+}
+
+/// Sends `actions` to the server as a new draft titled `title` and opens it; errors land in `error`. Text the
+/// chain would refuse is refused here, before anything is drafted.
 pub fn create_draft(title: String, actions: Result<Vec<Action>, String>, error: RwSignal<Option<String>>) {
     let navigate = use_navigate();
-    let actions = match actions {
+    let lang = use_lang().get_untracked();
+    let actions = match actions.and_then(|actions| refuse_unsafe_text(lang, &title, "", &actions).map(|()| actions)) {
         Ok(actions) => actions,
         Err(reason) => {
             error.set(Some(reason));

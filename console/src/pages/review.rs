@@ -1,5 +1,7 @@
 //! What you see is what you sign: a proposal's canonical bytes decoded, described and digested by this page's own
-//! code (the contracts crate compiled to WebAssembly), never taken from the server's word.
+//! code (the contracts crate compiled to WebAssembly), never taken from the server's word. Every title,
+//! description, name and address holding non-ASCII characters carries a badge with their code points
+//! ([`TextMarks`]).
 
 use governance_contracts::types::Proposal;
 use leptos::prelude::*;
@@ -51,7 +53,8 @@ pub fn Review(proposal_hex: String, expected_id: String, reviewed: RwSignal<Opti
                 Ok::<_, String>(view! {
                     <section class="card review" data-testid="review">
                         <h2 data-testid="review-title">{review.title.clone()}</h2>
-                        <p>{review.description.clone()}</p>
+                        <p class="description">{review.description.clone()}</p>
+                        <TextMarks marks=review.marks.iter().filter(|m| m.action.is_none()).cloned().collect() />
                         <ReviewBody review=review.clone() />
                         <p>{Msg::Digest.text(l)}</p>
                         <p class="digest mono" data-testid="digest">{digest.clone()}</p>
@@ -70,6 +73,26 @@ pub fn Review(proposal_hex: String, expected_id: String, reviewed: RwSignal<Opti
             })}
         </Suspense>
     }
+}
+
+/// The marks of the texts a signer reads: for each text holding non-ASCII characters, a badge with their code
+/// points and the text with them escaped, so a look-alike letter or an invisible character cannot pass unseen;
+/// for a text the chain refuses, why.
+#[component]
+pub fn TextMarks(marks: Vec<wysiwys::signer_text::TextMark>) -> impl IntoView {
+    (!marks.is_empty()).then(|| {
+        view! {
+            <ul class="text-marks" data-testid="text-marks">
+                {marks.into_iter().map(|mark| view! {
+                    <li data-testid="text-mark">
+                        <strong>{mark.field}</strong>": "<code data-testid="text-escaped">{mark.escaped}</code>
+                        {mark.badge.map(|badge| view! { " "<span class="badge" data-testid="non-ascii">{badge}</span> })}
+                        {mark.refused.map(|why| view! { " "<span class="bad" data-testid="text-refused">{why}" ✗"</span> })}
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+    })
 }
 
 /// A reviewed proposal's proposer, expiry, actions (each with its before → after, the approval it needs and its
@@ -101,6 +124,7 @@ pub fn ReviewBody(review: wysiwys::ProposalReview) -> impl IntoView {
             </tbody></table>
         }
     };
+    let marks = review.marks.clone();
     view! {
         <p data-testid="review-proposer">{Msg::Proposer.text(l)}": "{review.proposer}" · "{Msg::ExpiresAt.text(l)}" "{review.expires_at.0}</p>
         {checks(review.checks)}
@@ -108,6 +132,7 @@ pub fn ReviewBody(review: wysiwys::ProposalReview) -> impl IntoView {
             {review.actions.into_iter().map(|action| view! {
                 <li data-testid="review-action">
                     <p><strong>{action.headline}</strong></p>
+                    <TextMarks marks=marks.iter().filter(|m| m.action == Some(action.number)).cloned().collect() />
                     {changes(action.changes)}
                     <ul class="needs">{action.needs.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
                     {checks(action.checks)}

@@ -276,6 +276,33 @@ words! {
     ErrApprovalTooLarge => "the approval file is {0} bytes, more than the {1} allowed", "批准文件为 {0} 字节，超过上限 {1}";
 }
 
+
+    // Text a signer reads: where it sits, its non-ASCII characters, and why the chain refuses it.
+    FieldTitle => "title", "标题";
+    FieldDescription => "description", "描述";
+    FieldMemberName => "action {0}: member name", "第 {0} 项操作：成员名称";
+    FieldNodeAddress => "action {0}: node address", "第 {0} 项操作：节点地址";
+    FieldExpectedAddress => "action {0}: current node address", "第 {0} 项操作：节点当前地址";
+    FieldGenesisMemberName => "member {0}: name", "成员 {0}：名称";
+    FieldGenesisNodeAddress => "node {0}: address", "节点 {0}：地址";
+    NonAscii => "contains non-ASCII characters: {0}", "含有非 ASCII 字符：{0}";
+    NonAsciiMore => "{0} and {1} more", "{0} 等另外 {1} 个";
+    TextRefused => "{0}: {1}: the chain refuses this text", "{0}：{1}：链将拒绝此文本";
+    UnsafeCharacter => "character {0} is {1}, {2}", "第 {0} 个字符是 {1}（{2}）";
+    HazardControl => "a control character", "控制字符";
+    HazardBidi => "a bidirectional control character", "双向文本控制字符";
+    HazardFormat => "an invisible format character", "不可见的格式字符";
+    HazardSeparator => "a line or paragraph separator", "行或段落分隔符";
+    HazardSpace => "a space other than the ordinary space", "非普通空格的空白字符";
+    HazardInvisible => "a default-ignorable (invisible) character", "默认可忽略（不可见）字符";
+    HazardPrivateUse => "a private-use character", "私用区字符";
+    HazardUnassigned => "an unassigned code point", "未分配的码位";
+    MixedScripts => "word {0} “{1}” mixes scripts: {2}", "第 {0} 个词“{1}”混用了多种文字：{2}";
+    AddressNoPort => "expected HOST:PORT", "应为 主机:端口";
+    AddressBadPort => "the port “{0}” is not a number from 1 to 65535 (without a sign or leading zeros)",
+        "端口“{0}”不是 1 到 65535 之间的数字（不带符号或前导零）";
+    AddressBadHost => "the host “{0}” is not a DNS name (letters, digits and hyphens in dot-separated labels), an IPv4 address or a bracketed IPv6 address",
+        "主机“{0}”不是域名（以点分隔、由字母、数字和连字符组成的标签）、IPv4 地址或带方括号的 IPv6 地址";
 /// The text `key` in `lang` with its arguments filled in.
 pub fn tr(lang: Lang, key: T, args: &[&dyn Display]) -> String {
     fill(key.template(lang), args)
