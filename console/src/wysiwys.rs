@@ -1653,6 +1653,7 @@ pub fn transaction_review(signed: &SignedTransaction, chain: &ChainIdentity, lan
             (tr(lang, T::TxCompromised, &[key, account]), None)
         }
         Payload::AttestReadiness { synced_height } => (tr(lang, T::TxAttest, &[synced_height]), None),
+        Payload::AnchorAuditTrail { seq, head } => (tr(lang, T::TxAnchor, &[seq, head]), None),
     };
     let mut details = vec![
         tr(lang, T::TxSender, &[&principal_words(lang, &signed.tx.sender)]),

@@ -169,6 +169,14 @@ pub enum Rejection {
     UnsafeText { field: Detail, detail: Detail },
     #[error("{field}: not a network address: {detail}")]
     InvalidAddress { field: Detail, detail: Detail },
+    #[error("{account} does not hold the console role: only a console's own account anchors an audit trail")]
+    NotAConsole { account: AccountId },
+    #[error("{account} holds the console role: it anchors its console's audit trail and rotates its key, nothing else")]
+    ConsoleAnchorsOnly { account: AccountId },
+    #[error("audit row {seq} is not after row {anchored}, the last one anchored")]
+    AnchorNotAfter { seq: u64, anchored: u64 },
+    #[error("{account}: the console role is held alone, by an account that governs no member and holds no other role")]
+    ConsoleRoleExclusive { account: AccountId },
 }
 
 /// An error from contract code: a rejection, or a storage failure that must stop the node.

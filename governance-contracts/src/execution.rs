@@ -4,7 +4,7 @@
 //! [`check_transaction`] runs the very code [`apply_block`] runs, on a scratch buffer, so the mempool refuses at
 //! the door exactly what execution would refuse, with the same named reason.
 
-use crate::contracts::{self, BlockContext, Scope, accounts, committee, nodes, policy, proposals, roles};
+use crate::contracts::{self, BlockContext, Scope, accounts, anchors, committee, nodes, policy, proposals, roles};
 use crate::crypto::PublicKey;
 use crate::error::{Error, Rejection, Result, reject};
 use crate::ids::{Height, NodeId};
@@ -84,6 +84,7 @@ pub fn apply_genesis(genesis: &Genesis) -> Result<GenesisState, GenesisError> {
         }
         for g in &genesis.grants {
             roles::check_holder(&scope.state, &g.account, &g.role)?;
+            anchors::check_grant(&scope.state, &ctx, &g.account, &g.role)?;
             crate::state::tables::GRANTS.put(
                 &mut scope.state,
                 &(g.account.clone(), g.role.clone()),
@@ -227,6 +228,7 @@ fn run_transaction(scope: &mut Scope<'_>, ctx: &BlockContext, signed: &SignedTra
     if !signed.key.verify(&hash.0, &signed.signature) {
         return reject(Rejection::BadSignature);
     }
+    anchors::check_sender(&scope.state, ctx, &tx.sender, &tx.payload)?;
     TX_SEEN.put(&mut scope.state, &hash, &tx.valid_until);
     TX_EXPIRY.put(&mut scope.state, &ExpiryKey(tx.valid_until, hash), &());
     let wrong_sender = || reject(Rejection::WrongSender { principal: tx.sender.clone() });
@@ -250,6 +252,9 @@ fn run_transaction(scope: &mut Scope<'_>, ctx: &BlockContext, signed: &SignedTra
         }
         (Payload::AttestReadiness { synced_height }, Principal::Node(node)) => {
             nodes::attest_readiness(scope, ctx, node, *synced_height)
+        }
+        (Payload::AnchorAuditTrail { seq, head }, Principal::Account(sender)) => {
+            anchors::anchor(scope, ctx, sender, *seq, head)
         }
         _ => wrong_sender(),
     }

@@ -65,7 +65,7 @@ name_id!(
     NodeId
 );
 name_id!(
-    /// A role: built in (`compliance`, `operator`, `auditor`) or defined by the alliance.
+    /// A role: built in (`compliance`, `operator`, `auditor`, `console`) or defined by the alliance.
     RoleId
 );
 
@@ -82,9 +82,13 @@ impl RoleId {
     pub fn auditor() -> Self {
         Self::new("auditor").expect("valid name")
     }
-    /// Whether the role is one of the three built in.
+    /// Anchors one console's audit trail on chain, and does nothing else (see `contracts::anchors`).
+    pub fn console() -> Self {
+        Self::new("console").expect("valid name")
+    }
+    /// Whether the role is one of the four built in.
     pub fn is_builtin(&self) -> bool {
-        [Self::compliance(), Self::operator(), Self::auditor()].contains(self)
+        [Self::compliance(), Self::operator(), Self::auditor(), Self::console()].contains(self)
     }
 }
 

@@ -43,6 +43,8 @@ pub enum InvariantViolation {
     ValidatorSetNotAscending { node: NodeId },
     #[error("node {node} is admitted under the id of a removed node")]
     RemovedNodeReadmitted { node: NodeId },
+    #[error("console anchors: {detail}")]
+    ConsoleAnchors { detail: String },
     #[error("total sealer weight {total} is too large")]
     SealerWeightOverflow { total: u64 },
     #[error("chain parameters out of range: {0}")]
@@ -72,6 +74,7 @@ pub fn check(store: &dyn Store) -> Result<(), InvariantViolation> {
     check_roles(store)?;
     check_sealers(store)?;
     check_removed_nodes(store)?;
+    check_anchors(store)?;
     check_validator_set(&crate::execution::validator_set(store)?)?;
     let params = PARAMS.get(store, &())?.ok_or_else(|| InvariantViolation::InvalidParams("missing".into()))?;
     params.validate().map_err(InvariantViolation::InvalidParams)?;
@@ -153,6 +156,17 @@ fn check_roles(store: &dyn Store) -> Result<(), InvariantViolation> {
         }
     }
     Ok(())
+}
+
+/// A console's account is only that (see `contracts::anchors`), and every anchor names its account's member.
+fn check_anchors(store: &dyn Store) -> Result<(), InvariantViolation> {
+    let height = crate::state::tables::META.get(store, &())?.map(|meta| meta.height).unwrap_or_default();
+    match crate::contracts::anchors::invariant_violation(store, height) {
+        Ok(None) => Ok(()),
+        Ok(Some(detail)) => Err(InvariantViolation::ConsoleAnchors { detail }),
+        Err(Error::Storage(s)) => Err(InvariantViolation::Storage(s)),
+        Err(Error::Rejected(r)) => Err(InvariantViolation::ConsoleAnchors { detail: r.to_string() }),
+    }
 }
 
 /// A removed node's id is never admitted again.

@@ -479,6 +479,15 @@ fn transactions(chain: &ChainIdentity, submitted: &Proposal) -> Vec<(&'static st
             "tx/attest-readiness",
             tx(chain, Principal::Node(node("n2")), "n2", Payload::AttestReadiness { synced_height: Height(0) }),
         ),
+        (
+            "tx/anchor-audit-trail",
+            tx(
+                chain,
+                acct("m1-console"),
+                "m1-console",
+                Payload::AnchorAuditTrail { seq: 42, head: Digest::Sha256([0x42; 32]) },
+            ),
+        ),
     ]
 }
 
@@ -557,8 +566,8 @@ fn build() -> (ChainIdentity, Vec<Built>) {
 
     // Block 1, applied for real: its header pins the state root, the list roots and the validator sets.
     let mut test_chain = TestChain::new(genesis.clone());
-    let freeze_action = Action::FreezeAccount { account: account("m1-ops") };
-    let freeze = proposal(acct("m0-compliance"), "Freeze m1-ops", "", vec![freeze_action], 8);
+    let freeze_action = Action::FreezeAccount { account: account("m0-auditor") };
+    let freeze = proposal(acct("m0-compliance"), "Freeze m0-auditor", "", vec![freeze_action], 8);
     let approval = freeze.approve(&chain, account("m0-compliance"), &secret("m0-compliance"));
     let block_txs = vec![
         tx(
@@ -597,6 +606,16 @@ fn build() -> (ChainIdentity, Vec<Built>) {
     }
     let rejected = rejected_receipt();
     out.push(entry("receipt/hand-made", "receipt", rejected.clone(), checksum(&encode(&rejected))));
+    let anchored = Receipt {
+        tx: TxHash(Digest::Sha256([5; 32])),
+        outcome: Outcome::Applied,
+        events: vec![Event::AuditTrailAnchored {
+            account: account("m1-console"),
+            seq: 42,
+            head: Digest::Sha256([0x42; 32]),
+        }],
+    };
+    out.push(entry("receipt/anchored", "receipt", anchored.clone(), checksum(&encode(&anchored))));
     out.push(entry("state-root/block-1", "state_root", outcome.state_root, outcome.state_root));
     out.push(in_domain(entry("block/1", "block_header", header.clone(), block_hash.0), Domain::BLOCK_HEADER));
     out.push(in_domain(
@@ -793,7 +812,7 @@ fn signatures_verify_over_their_digests() {
         assert!(!key.verify(&Digest::Sha256(other), &signature), "{}: verifies over another digest", v.name);
         count += 1;
     }
-    assert_eq!(count, 17, "signed entries: 8 transactions, 2 approvals, a key proof, 2 votes, 2 proposals, 2 sessions");
+    assert_eq!(count, 18, "signed entries: 9 transactions, 2 approvals, a key proof, 2 votes, 2 proposals, 2 sessions");
 }
 
 fn decode_entry<T: BorshDeserialize>(file: &GoldenFile, name: &str) -> T {

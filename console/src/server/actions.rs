@@ -107,6 +107,7 @@ fn payload_kind(payload: &Payload) -> &'static str {
         Payload::RotateAccountKey { .. } => "rotate_account_key",
         Payload::MarkKeyCompromised { .. } => "mark_key_compromised",
         Payload::AttestReadiness { .. } => "attest_readiness",
+        Payload::AnchorAuditTrail { .. } => "anchor_audit_trail",
     }
 }
 
@@ -118,7 +119,9 @@ fn payload_subject(state: &AppState, tx: &SignedTransaction) -> String {
         | Payload::CancelProposal { proposal }
         | Payload::ExecuteProposal { proposal } => proposal.to_string(),
         Payload::MarkKeyCompromised { account, .. } => account.to_string(),
-        Payload::RotateAccountKey { .. } | Payload::AttestReadiness { .. } => String::new(),
+        Payload::RotateAccountKey { .. } | Payload::AttestReadiness { .. } | Payload::AnchorAuditTrail { .. } => {
+            String::new()
+        }
     }
 }
 

@@ -236,6 +236,7 @@ words! {
     TxReplacement => "replacement key: {0}", "替换密钥：{0}";
     TxNoReplacement => "no replacement: the account has no key until the committee gives it one", "无替换密钥：在委员会为其更换前该账户没有密钥";
     TxAttest => "Node attests it is synced to height {0}", "节点声明已同步到高度 {0}";
+    TxAnchor => "Anchor the sender console's audit trail: row {0} has hash {1}", "锚定发送者控制台的审计记录：第 {0} 行的哈希为 {1}";
     TxSender => "sender: {0}", "发送者：{0}";
     TxValidUntil => "valid until height {0}", "有效至高度 {0}";
     TxSignedBy => "signed with key {0}", "签名密钥 {0}";

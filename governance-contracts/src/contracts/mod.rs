@@ -4,6 +4,7 @@
 //! decides what is kept: a failed transaction or proposal leaves nothing behind.
 
 pub mod accounts;
+pub mod anchors;
 pub mod committee;
 pub mod nodes;
 pub mod params;
@@ -108,6 +109,7 @@ pub fn apply_action(
         A::ReinstateMember { member } => committee::reinstate_member(scope, index, member),
         A::ExpelMember { member } => committee::expel_member(scope, ctx, index, member),
         A::ReplaceGovernors { member, expected, governors } => {
+            anchors::check_governors(&scope.state, ctx, governors.iter())?;
             committee::replace_governors(scope, index, member, expected, governors)
         }
         A::CreateAccount { account, member, key } => accounts::create_account(scope, ctx, account, member, key),
@@ -116,6 +118,7 @@ pub fn apply_action(
         A::ReplaceAccountKey { account, proof } => accounts::replace_key(scope, ctx, index, account, proof),
         A::DefineRole { role, definition } => roles::define_role(scope, role, definition),
         A::GrantRole { account, role, expires_at, expected } => {
+            anchors::check_grant(&scope.state, ctx, account, role)?;
             roles::grant_role(scope, ctx, index, account, role, *expires_at, *expected)
         }
         A::RevokeRole { account, role } => roles::revoke_role(scope, index, account, role),

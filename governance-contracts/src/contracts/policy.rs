@@ -16,7 +16,8 @@
 //!   strictest of all (highest fraction, longest delay), and every electorate kind
 //!   ([`crate::types::ELECTORATE_KINDS`]: admitting, re-weighting and expelling members, replacing a member's
 //!   governors or an account's key, and the policy) asks at least every weight rule's fraction.
-//! - No rule names the `auditor` role: auditors read, they never approve.
+//! - No rule names the `auditor` role: auditors read, they never approve. No rule names the `console` role either:
+//!   a console's key anchors its audit trail and approves nothing (`contracts::anchors`).
 //!
 //! **The guarantee against coalitions.** Let a coalition hold the share `s` of the seated weight (counting every
 //! member whose governors it controls). Then no sequence of proposals over any number of blocks, approved by the
@@ -70,6 +71,9 @@ pub fn validate_rule(store: &dyn Store, rule: &Rule) -> Result<()> {
         Requirement::Role { role, .. } => {
             if role == &RoleId::auditor() {
                 return invalid("the auditor role confers reading only; it cannot approve");
+            }
+            if role == &RoleId::console() {
+                return invalid("the console role anchors an audit trail only; it cannot approve");
             }
             if !ROLES.contains(store, role)? {
                 return reject(Rejection::UnknownRole { role: role.clone() });
@@ -166,8 +170,10 @@ pub fn kinds_with<E>(
         A::UnfreezeAccount { .. } => K::UnfreezeAccount,
         A::ReplaceAccountKey { .. } => K::ReplaceAccountKey,
         A::DefineRole { .. } => K::DefineRole,
+        A::GrantRole { role, .. } if *role == RoleId::console() => K::GrantConsoleRole,
         A::GrantRole { role, .. } if delegable(role)? => K::GrantDelegableRole,
         A::GrantRole { .. } => K::GrantRole,
+        A::RevokeRole { role, .. } if *role == RoleId::console() => K::RevokeConsoleRole,
         A::RevokeRole { role, .. } if delegable(role)? => K::RevokeDelegableRole,
         A::RevokeRole { .. } => K::RevokeRole,
         A::AdmitNode { .. } => K::AdmitNode,

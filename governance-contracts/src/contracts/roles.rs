@@ -2,9 +2,10 @@
 //!
 //! Rules:
 //! - Built-in roles: `compliance` (grants and revokes delegable roles, freezes ordinary accounts), `operator`
-//!   (operates its member's nodes: routine key rotation, address changes) and `auditor` (reads everything, approves
-//!   nothing: no policy rule may name it). The alliance defines more by committee action, each scoped to the whole
-//!   alliance or to one member, and marked delegable (a `compliance` account may grant it) or not.
+//!   (operates its member's nodes: routine key rotation, address changes), `auditor` (reads everything, approves
+//!   nothing: no policy rule may name it) and `console` (the key of a member's console: anchors its audit trail
+//!   and nothing else, held alone; see `anchors`). The alliance defines more by committee action, each scoped to
+//!   the whole alliance or to one member, and marked delegable (a `compliance` account may grant it) or not.
 //! - Every grant carries an expiry height, at most the role's `max_grant_blocks` ahead; a grant holds up to and
 //!   including its expiry height and lapses after it with no transaction needed.
 //! - Separation of duties: nobody grants a role to themselves (their own approval does not count for it).
@@ -23,13 +24,18 @@ use crate::types::{Event, RoleDefinition, RoleScope};
 pub const BUILTIN_MAX_GRANT_BLOCKS: u64 = 366 * 24 * 3_600;
 
 /// The built-in roles and their definitions.
-pub fn builtin_roles() -> [(RoleId, RoleDefinition); 3] {
+pub fn builtin_roles() -> [(RoleId, RoleDefinition); 4] {
     let def = |delegable| RoleDefinition {
         scope: RoleScope::Alliance,
         delegable,
         max_grant_blocks: BUILTIN_MAX_GRANT_BLOCKS,
     };
-    [(RoleId::compliance(), def(false)), (RoleId::operator(), def(false)), (RoleId::auditor(), def(false))]
+    [
+        (RoleId::compliance(), def(false)),
+        (RoleId::operator(), def(false)),
+        (RoleId::auditor(), def(false)),
+        (RoleId::console(), def(false)),
+    ]
 }
 
 /// The definition of `role`.

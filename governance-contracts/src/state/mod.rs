@@ -55,6 +55,7 @@ pub enum TableId {
     TxSeen = 12,
     TxExpiry = 13,
     RemovedNodes = 14,
+    Anchors = 15,
     /// Jellyfish Merkle tree nodes (not part of the root they make up).
     TreeNodes = 200,
     /// Versioned leaf values of the tree (not part of the root).
@@ -63,7 +64,7 @@ pub enum TableId {
 
 impl TableId {
     /// Every table.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::Meta,
         Self::Params,
         Self::Policy,
@@ -78,6 +79,7 @@ impl TableId {
         Self::TxSeen,
         Self::TxExpiry,
         Self::RemovedNodes,
+        Self::Anchors,
         Self::TreeNodes,
         Self::TreeValues,
     ];
@@ -104,6 +106,7 @@ impl TableId {
             Self::TxSeen => "tx_seen",
             Self::TxExpiry => "tx_expiry",
             Self::RemovedNodes => "removed_nodes",
+            Self::Anchors => "anchors",
             Self::TreeNodes => "tree_nodes",
             Self::TreeValues => "tree_values",
         }

@@ -4,7 +4,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::codec::BoundedVec;
-use crate::crypto::{CryptoSuite, PublicKey};
+use crate::crypto::{CryptoSuite, Digest, PublicKey};
 use crate::domain::ChainIdentity;
 use crate::error::Rejection;
 use crate::ids::{AccountId, Height, MemberId, Weight};
@@ -128,6 +128,20 @@ pub struct RemovedNode {
     pub last: NodeRecord,
     /// When it was removed.
     pub removed_at: Height,
+}
+
+/// The latest anchor of one console's audit trail: its row `seq` had hash `head`, as the console's account stated
+/// in the block at `anchored_at`.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct AnchorRecord {
+    /// The member whose console it is (the account's member, for good).
+    pub member: MemberId,
+    /// The row anchored.
+    pub seq: u64,
+    /// That row's hash.
+    pub head: Digest,
+    /// The height of the block that recorded it.
+    pub anchored_at: Height,
 }
 
 /// A role grant.

@@ -3,7 +3,7 @@
 use crate::crypto::PublicKey;
 use crate::ids::{AccountId, Height, MemberId, NodeId, ProposalId, RoleId, TxHash};
 use crate::state::records::{
-    AccountRecord, ChainMeta, Grant, KeyRecord, MemberRecord, NodeRecord, ProposalRecord, RemovedNode,
+    AccountRecord, AnchorRecord, ChainMeta, Grant, KeyRecord, MemberRecord, NodeRecord, ProposalRecord, RemovedNode,
 };
 use crate::state::{CanonicalKey, ExpiryKey, Table, TableId};
 use crate::types::{ActionKind, ChainParams, RoleDefinition, Rule};
@@ -35,6 +35,8 @@ pub const KEYS: Table<PublicKey, KeyRecord> = Table::new(TableId::Keys);
 pub const NODES: Table<NodeId, NodeRecord> = Table::new(TableId::Nodes);
 /// Removed nodes, by id, for good: an id here is never admitted again.
 pub const REMOVED_NODES: Table<NodeId, RemovedNode> = Table::new(TableId::RemovedNodes);
+/// The latest anchor of each console's audit trail, by the console's account (see `contracts::anchors`).
+pub const ANCHORS: Table<AccountId, AnchorRecord> = Table::new(TableId::Anchors);
 /// Role definitions.
 pub const ROLES: Table<RoleId, RoleDefinition> = Table::new(TableId::Roles);
 /// Role grants, keyed by holder then role (so an account's roles are one prefix scan).

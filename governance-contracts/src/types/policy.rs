@@ -54,12 +54,17 @@ pub enum ActionKind {
     SetPolicy,
     SetParams,
     CancelProposal,
+    // Appended so every earlier variant keeps its canonical tag.
+    /// Granting or revoking the built-in `console` role: the key of one member's console, which anchors that
+    /// console's audit trail and does nothing else.
+    GrantConsoleRole,
+    RevokeConsoleRole,
 }
 
 impl ActionKind {
     /// Every kind: the policy must have a rule for each (deny by default: a missing rule is refused, never
     /// allowed).
-    pub const ALL: [Self; 29] = [
+    pub const ALL: [Self; 31] = [
         Self::AdmitMember,
         Self::SetMemberWeight,
         Self::SuspendMember,
@@ -89,6 +94,8 @@ impl ActionKind {
         Self::SetPolicy,
         Self::SetParams,
         Self::CancelProposal,
+        Self::GrantConsoleRole,
+        Self::RevokeConsoleRole,
     ];
 }
 
@@ -244,7 +251,8 @@ fn fraction_at_least((a, b): (u32, u32), (c, d): (u32, u32)) -> bool {
 /// member, so one member's officer never reaches another member's accounts (wider reach is the committee's to
 /// give, by a policy rule naming a role it defines); freezing a governor, a `compliance` or an `operator` account:
 /// the committee (≥ 2/3). A node's routine key rotation and address change: an `operator` of its owner; creating an
-/// account: a governor of its member.
+/// account, and granting or revoking the `console` role on one (its console's anchoring key): a governor of its
+/// member.
 pub fn default_policy() -> Vec<(ActionKind, Rule)> {
     use ActionKind as K;
     const EMERGENCY_DELAY: u64 = 10;
@@ -264,7 +272,9 @@ pub fn default_policy() -> Vec<(ActionKind, Rule)> {
                     Rule::role(RoleId::compliance(), true)
                 }
                 K::RotateNodeKey | K::SetNodeAddress => Rule::role(RoleId::operator(), true),
-                K::CreateAccount => Rule { requirement: Requirement::TargetGovernor, delay_blocks: 0 },
+                K::CreateAccount | K::GrantConsoleRole | K::RevokeConsoleRole => {
+                    Rule { requirement: Requirement::TargetGovernor, delay_blocks: 0 }
+                }
                 _ => Rule::weight(2, 3, false, 0),
             };
             (kind, rule)

@@ -1,5 +1,5 @@
-//! Offline-verifiable proofs of one governance record: a member, a node, an account or a role grant, as it stood
-//! at a certified height.
+//! Offline-verifiable proofs of one governance record: a member, a node, an account, a role grant or a console's
+//! audit-trail anchor, as it stood at a certified height.
 //!
 //! A [`ProofBundle`] carries everything a verifier needs besides what it already trusts (the genesis, or a
 //! [`Checkpoint`] it verified before):
@@ -26,9 +26,9 @@ use crate::crypto::Digest;
 use crate::domain::ChainIdentity;
 use crate::execution::{self, GenesisError};
 use crate::ids::{AccountId, BlockHash, Height, MemberId, NodeId, RoleId};
-use crate::state::records::{AccountRecord, Grant, MemberRecord, NodeRecord};
+use crate::state::records::{AccountRecord, AnchorRecord, Grant, MemberRecord, NodeRecord};
 use crate::state::root::{self, StateProof};
-use crate::state::tables::{ACCOUNTS, GRANTS, MEMBERS, NODES};
+use crate::state::tables::{ACCOUNTS, ANCHORS, GRANTS, MEMBERS, NODES};
 use crate::state::{MemoryStore, StoreError, TableId, TableKey};
 use crate::types::block::{BlockHeader, CertificateError, CommitCertificate, ValidatorSet, verify_certificate};
 use crate::types::genesis::Genesis;
@@ -64,6 +64,11 @@ pub enum RecordKey {
         /// The role.
         role: RoleId,
     },
+    /// The latest audit-trail anchor of one console (see `contracts::anchors`).
+    Anchor {
+        /// The console's account.
+        account: AccountId,
+    },
 }
 
 impl RecordKey {
@@ -74,6 +79,7 @@ impl RecordKey {
             Self::Node { node } => (NODES.id(), node.to_key_bytes()),
             Self::Account { account } => (ACCOUNTS.id(), account.to_key_bytes()),
             Self::Grant { account, role } => (GRANTS.id(), (account.clone(), role.clone()).to_key_bytes()),
+            Self::Anchor { account } => (ANCHORS.id(), account.to_key_bytes()),
         }
     }
 
@@ -84,6 +90,7 @@ impl RecordKey {
             Self::Node { .. } => RecordValue::Node(decode(bytes)?),
             Self::Account { .. } => RecordValue::Account(decode(bytes)?),
             Self::Grant { .. } => RecordValue::Grant(decode(bytes)?),
+            Self::Anchor { .. } => RecordValue::Anchor(decode(bytes)?),
         })
     }
 }
@@ -95,6 +102,7 @@ impl core::fmt::Display for RecordKey {
             Self::Node { node } => write!(f, "node {node}"),
             Self::Account { account } => write!(f, "account {account}"),
             Self::Grant { account, role } => write!(f, "grant of role {role} to account {account}"),
+            Self::Anchor { account } => write!(f, "anchor {account}"),
         }
     }
 }
@@ -111,6 +119,8 @@ pub enum RecordValue {
     Account(AccountRecord),
     /// A role grant.
     Grant(Grant),
+    /// A console's latest audit-trail anchor.
+    Anchor(AnchorRecord),
 }
 
 /// A block header with the certificate that proves it final.

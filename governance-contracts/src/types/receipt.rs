@@ -4,7 +4,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::codec::BoundedVec;
-use crate::crypto::PublicKey;
+use crate::crypto::{Digest, PublicKey};
 use crate::error::Rejection;
 use crate::ids::{AccountId, Height, MemberId, NodeId, ProposalId, RoleId, TxHash, Weight};
 use crate::types::action::{MAX_GOVERNORS, NetworkAddress, Principal};
@@ -168,4 +168,10 @@ pub enum Event {
         kind: ActionKind,
     },
     ParamsChanged,
+    // Appended so every earlier variant keeps its canonical tag.
+    AuditTrailAnchored {
+        account: AccountId,
+        seq: u64,
+        head: Digest,
+    },
 }

@@ -64,6 +64,14 @@ pub enum Payload {
         /// The height the node had applied when it signed.
         synced_height: Height,
     },
+    /// Anchor a console's audit trail: its row `seq` has hash `head`. Sent by the console's own account (one
+    /// holding the `console` role), with `seq` above the last it anchored (see `contracts::anchors`).
+    AnchorAuditTrail {
+        /// The row anchored (the trail's head when the console sent it).
+        seq: u64,
+        /// That row's hash.
+        head: Digest,
+    },
 }
 
 /// An unsigned transaction.

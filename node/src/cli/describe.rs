@@ -169,6 +169,9 @@ pub fn transaction(tx: &Transaction) -> Vec<String> {
         Payload::AttestReadiness { synced_height } => {
             lines.push(format!("attests the sender node is synced to height {synced_height}"));
         }
+        Payload::AnchorAuditTrail { seq, head } => {
+            lines.push(format!("anchors the sender console's audit trail: row {seq} has hash {head}"));
+        }
     }
     let mut lines: Vec<String> = lines.iter().map(|line| escape_non_ascii(line)).collect();
     if let Payload::SubmitProposal { proposal: p, .. } = &tx.payload {

@@ -417,7 +417,7 @@ fn references_in_transaction(
                 principal_account(&proof.body.subject, accounts);
             }
         }
-        Payload::AttestReadiness { .. } => {}
+        Payload::AttestReadiness { .. } | Payload::AnchorAuditTrail { .. } => {}
     }
 }
 
@@ -444,7 +444,8 @@ fn references_in_event(event: &Event, proposals: &mut BTreeSet<ProposalId>, acco
         | Event::AccountUnfrozen { account }
         | Event::AccountKeyChanged { account, .. }
         | Event::RoleGranted { account, .. }
-        | Event::RoleRevoked { account, .. } => {
+        | Event::RoleRevoked { account, .. }
+        | Event::AuditTrailAnchored { account, .. } => {
             accounts.insert(account.clone());
         }
         Event::KeyCompromised { owner, .. } => principal_account(owner, accounts),
