@@ -8,8 +8,8 @@ use crate::crypto::{CryptoSuite, Digest, PublicKey};
 use crate::domain::ChainIdentity;
 use crate::error::Rejection;
 use crate::ids::{AccountId, Height, MemberId, NodeId, RoleId, Weight};
-use crate::types::action::{DisplayName, MAX_GOVERNORS, NetworkAddress, NewAccount, NodeKind, RoleDefinition};
 use crate::text;
+use crate::types::action::{DisplayName, MAX_GOVERNORS, NetworkAddress, NewAccount, NodeKind, RoleDefinition};
 use crate::types::params::ChainParams;
 use crate::types::policy::{ActionKind, Rule};
 
