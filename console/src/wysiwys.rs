@@ -1646,6 +1646,10 @@ pub fn transaction_review(signed: &SignedTransaction, chain: &ChainIdentity, lan
             match replacement {
                 Some(proof) => {
                     proof_check(&mut checks, proof);
+                    if signed.tx.sender != Principal::Account(account.clone()) {
+                        let sender = principal_words(lang, &signed.tx.sender);
+                        checks.push(Check::new(false, tr(lang, T::TxReplacementNotHolder, &[account, &sender])));
+                    }
                     extra.push(tr(lang, T::TxReplacement, &[&proof.body.new_key]));
                 }
                 None => extra.push(tr(lang, T::TxNoReplacement, &[])),

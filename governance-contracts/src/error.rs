@@ -177,6 +177,8 @@ pub enum Rejection {
     AnchorNotAfter { seq: u64, anchored: u64 },
     #[error("{account}: the console role is held alone, by an account that governs no member and holds no other role")]
     ConsoleRoleExclusive { account: AccountId },
+    #[error("a new key for {account} comes from its holder, signing with its current key, or from the committee")]
+    ReplacementNotFromHolder { account: AccountId },
 }
 
 /// An error from contract code: a rejection, or a storage failure that must stop the node.

@@ -1259,6 +1259,192 @@ fn the_history_generator_changes_state() {
     assert_eq!(runner.chain.height, Height(22));
 }
 
+// --- a lone governor against its own member's accounts ----------------------------------------------------------
+
+/// One step of a takeover attempt on a four-member chain where `m1` has a second governor.
+#[derive(Debug, Clone)]
+enum Takeover {
+    /// `sender` (any account) reports `target`'s key compromised (its current key, or a key it does not hold),
+    /// naming, when `replace`, a replacement key of the sender's choosing with a valid proof for the target.
+    Report { sender: u8, target: u8, current: bool, replace: bool },
+    /// The holder rotates its own key.
+    Rotate { account: u8 },
+    /// Every other member's governor suspends `member`.
+    Suspend { member: u8 },
+    /// Every other member's governor reinstates `member`.
+    Reinstate { member: u8 },
+}
+
+fn takeover() -> impl Strategy<Value = Takeover> {
+    let i = any::<u8>;
+    prop_oneof![
+        6 => (i(), i(), prop::bool::weighted(0.9), prop::bool::weighted(0.7))
+            .prop_map(|(sender, target, current, replace)| Takeover::Report { sender, target, current, replace }),
+        1 => i().prop_map(|account| Takeover::Rotate { account }),
+        1 => i().prop_map(|member| Takeover::Suspend { member }),
+        1 => i().prop_map(|member| Takeover::Reinstate { member }),
+    ]
+}
+
+/// Plays takeover attempts and checks, after every block, the promise itself: an account's key changes only by its
+/// holder's own transaction, no key chosen by another account is ever current, and a key is revoked by someone
+/// other than its holder only by a governor of the same member while that member is active.
+struct Takeovers {
+    chain: TestChain,
+    /// The key label each account signs with now, when it is not its id.
+    labels: BTreeMap<AccountId, String>,
+    /// The labels of replacement keys the holders chose for themselves.
+    own: BTreeMap<PublicKey, String>,
+    /// Replacement keys chosen by another account than the one they were offered for.
+    foreign: Vec<PublicKey>,
+    fresh: u64,
+}
+
+impl Takeovers {
+    fn new() -> Self {
+        let mut genesis = testkit::genesis(4);
+        let mut members = genesis.members.into_inner();
+        let second = NewAccount { account: testkit::account("m1-gov2"), key: public("m1-gov2") };
+        members[1].governors.try_push(second).expect("room for a second governor");
+        genesis.members = BoundedVec::try_new(members).expect("four members");
+        Self {
+            chain: TestChain::new(genesis),
+            labels: BTreeMap::new(),
+            own: BTreeMap::new(),
+            foreign: Vec::new(),
+            fresh: 0,
+        }
+    }
+
+    fn label(&self, account: &AccountId) -> String {
+        self.labels.get(account).cloned().unwrap_or_else(|| account.as_str().to_string())
+    }
+
+    fn accounts(&self) -> Vec<AccountId> {
+        ACCOUNTS.all(&self.chain.store).expect("accounts").into_iter().map(|(id, _)| id).collect()
+    }
+
+    fn fresh_label(&mut self, chooser: &AccountId) -> String {
+        self.fresh = self.fresh.saturating_add(1);
+        format!("{chooser}~{}", self.fresh)
+    }
+
+    fn tx(&self, sender: &AccountId, payload: Payload) -> SignedTransaction {
+        self.chain.tx_with_key(Principal::Account(sender.clone()), &self.label(sender), payload)
+    }
+
+    /// Every other active member's governor approves `action` about `member`.
+    fn committee(&mut self, action: Action, member: &MemberId) -> Option<SignedTransaction> {
+        let approvers: Vec<AccountId> = MEMBERS
+            .all(&self.chain.store)
+            .expect("members")
+            .into_iter()
+            .filter(|(id, m)| id != member && m.status == MemberStatus::Active)
+            .filter_map(|(_, m)| m.governors.first().cloned())
+            .collect();
+        let proposer = approvers.first()?.clone();
+        let proposal = self.chain.proposal(Principal::Account(proposer.clone()), vec![action]);
+        let approvals: Vec<Approval> =
+            approvers.iter().map(|a| self.chain.approval_with_key(&proposal, a.as_str(), &self.label(a))).collect();
+        let approvals = BoundedVec::try_new(approvals).expect("few approvals");
+        Some(self.tx(&proposer, Payload::SubmitProposal { proposal, approvals }))
+    }
+
+    fn play(&mut self, step: &Takeover) -> Result<(), TestCaseError> {
+        let accounts = self.accounts();
+        let members: Vec<MemberId> =
+            MEMBERS.all(&self.chain.store).expect("members").into_iter().map(|(id, _)| id).collect();
+        let tx = match step {
+            Takeover::Report { sender, target, current, replace } => {
+                let (Some(sender), Some(target)) = (pick(&accounts, *sender), pick(&accounts, *target)) else {
+                    return Ok(());
+                };
+                let held = ACCOUNTS.get(&self.chain.store, &target).expect("read").and_then(|a| a.key);
+                let key = if *current { held.unwrap_or_else(|| public(target.as_str())) } else { public("stranger") };
+                let replacement = if *replace {
+                    let label = self.fresh_label(&sender);
+                    if sender == target {
+                        self.own.insert(public(&label), label.clone());
+                    } else {
+                        self.foreign.push(public(&label));
+                    }
+                    Some(self.chain.key_proof(Principal::Account(target.clone()), Some(key), &label))
+                } else {
+                    None
+                };
+                Some(self.tx(&sender, Payload::MarkKeyCompromised { account: target, key, replacement }))
+            }
+            Takeover::Rotate { account } => {
+                let Some(account) = pick(&accounts, *account) else { return Ok(()) };
+                let held = ACCOUNTS.get(&self.chain.store, &account).expect("read").and_then(|a| a.key);
+                let label = self.fresh_label(&account);
+                self.own.insert(public(&label), label.clone());
+                let proof = self.chain.key_proof(Principal::Account(account.clone()), held, &label);
+                Some(self.tx(&account, Payload::RotateAccountKey { proof }))
+            }
+            Takeover::Suspend { member } | Takeover::Reinstate { member } => {
+                let Some(member) = pick(&members, *member) else { return Ok(()) };
+                let action = match step {
+                    Takeover::Suspend { .. } => Action::SuspendMember { member: member.clone() },
+                    _ => Action::ReinstateMember { member: member.clone() },
+                };
+                self.committee(action, &member)
+            }
+        };
+        let Some(tx) = tx else { return Ok(()) };
+        let Principal::Account(sender) = tx.tx.sender.clone() else { return Ok(()) };
+        let before: BTreeMap<MemberId, MemberRecord> =
+            MEMBERS.all(&self.chain.store).expect("members").into_iter().collect();
+        let receipt = self.chain.apply(tx);
+        let owner_member = |account: &AccountId| {
+            ACCOUNTS.get(&self.chain.store, account).expect("read").map(|a| a.member).expect("known account")
+        };
+        for event in &receipt.events {
+            match event {
+                Event::AccountKeyChanged { account, new, .. } => {
+                    prop_assert!(!TestChain::executed(&receipt), "no step asks the committee for a key");
+                    prop_assert_eq!(account, &sender, "{} installed a key for {}", sender, account);
+                    let label = self.own.get(new).cloned().expect("a key its holder chose");
+                    self.labels.insert(account.clone(), label);
+                }
+                Event::KeyCompromised { owner: Principal::Account(owner), .. } if owner != &sender => {
+                    let member = owner_member(owner);
+                    let record = &before[&member];
+                    prop_assert!(
+                        record.governors.contains(&sender) && record.status == MemberStatus::Active,
+                        "{} revoked {}'s key without governing its active member: {:?}",
+                        sender,
+                        owner,
+                        record
+                    );
+                }
+                _ => {}
+            }
+        }
+        for (account, record) in ACCOUNTS.all(&self.chain.store).expect("accounts") {
+            if let Some(key) = record.key {
+                prop_assert!(!self.foreign.contains(&key), "{} holds a key another account chose", account);
+            }
+        }
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// Whatever any account sends (a lone governor, a co-governor, a suspended member's governor, anyone else), no
+    /// account ever takes a key another account chose for it, its key changes only by its own transaction, and
+    /// it is revoked by another only through a governor of its own active member.
+    #[test]
+    fn a_lone_governor_never_takes_over_an_account(steps in vec(takeover(), 1..40)) {
+        let mut takeovers = Takeovers::new();
+        for step in &steps {
+            takeovers.play(step)?;
+        }
+    }
+}
+
 // --- (e) JSON ---------------------------------------------------------------------------------------------------
 
 fn json_round_trips<T>(value: &T) -> Result<(), TestCaseError>

@@ -339,6 +339,46 @@ fn wrong_sender() {
     assert_rejected(&chain.apply(tx), Rejection::WrongSender { principal: acct("m0-gov") });
 }
 
+/// A governor reporting another account of its member compromised may only revoke the key: a replacement it chose
+/// is refused, so it cannot take over the member's compliance officer (and the role the committee granted it) or
+/// operator. Revoking alone applies, and the account has no key until the committee gives it one.
+#[test]
+fn replacement_not_from_holder() {
+    let mut chain = TestChain::with_members(4);
+    for target in ["m0-compliance", "m0-ops"] {
+        let proof = chain.key_proof(acct(target), Some(public(target)), &format!("{target}-taken"));
+        let payload =
+            Payload::MarkKeyCompromised { account: account(target), key: public(target), replacement: Some(proof) };
+        let tx = chain.account_tx("m0-gov", payload);
+        assert_rejected(&chain.apply(tx), Rejection::ReplacementNotFromHolder { account: account(target) });
+        assert_eq!(ACCOUNTS.get(&chain.store, &account(target)).unwrap().unwrap().key, Some(public(target)));
+    }
+    let payload = Payload::MarkKeyCompromised { account: account("m0-ops"), key: public("m0-ops"), replacement: None };
+    assert_applied(&chain.apply(chain.account_tx("m0-gov", payload)));
+    assert_eq!(ACCOUNTS.get(&chain.store, &account("m0-ops")).unwrap().unwrap().key, None);
+}
+
+/// A suspended member's governor may not report its accounts' keys compromised, with or without a replacement
+/// (`MemberNotActive`); the holder still may, since its own key is its own.
+#[test]
+fn suspended_members_governor_cannot_report_compromise() {
+    let mut chain = TestChain::with_members(4);
+    let suspend = vec![Action::SuspendMember { member: member("m1") }];
+    assert_executed(&chain.propose("m0-gov", suspend, &["m0-gov", "m2-gov", "m3-gov"]).1);
+    let proof = chain.key_proof(acct("m1-ops"), Some(public("m1-ops")), "m1-ops-taken");
+    for replacement in [Some(proof), None] {
+        let payload = Payload::MarkKeyCompromised { account: account("m1-ops"), key: public("m1-ops"), replacement };
+        let tx = chain.account_tx("m1-gov", payload);
+        assert_rejected(&chain.apply(tx), Rejection::MemberNotActive { member: member("m1") });
+    }
+    assert_eq!(ACCOUNTS.get(&chain.store, &account("m1-ops")).unwrap().unwrap().key, Some(public("m1-ops")));
+    let proof = chain.key_proof(acct("m1-ops"), Some(public("m1-ops")), "m1-ops-2");
+    let payload =
+        Payload::MarkKeyCompromised { account: account("m1-ops"), key: public("m1-ops"), replacement: Some(proof) };
+    assert_applied(&chain.apply(chain.account_tx("m1-ops", payload)));
+    assert_eq!(ACCOUNTS.get(&chain.store, &account("m1-ops")).unwrap().unwrap().key, Some(public("m1-ops-2")));
+}
+
 /// An account that is neither a governor nor a holder of a role some rule names (an auditor) may not propose.
 #[test]
 fn not_eligible_proposer() {

@@ -437,7 +437,8 @@ fn verify_proof_accepts_genuine_bundles_and_refuses_altered_ones() {
 }
 
 /// `tx build mark-key-compromised` by the holder, with a replacement key proving possession, gives a transaction
-/// the chain accepts against the genesis state; a replacement equal to the leaked key is refused before signing.
+/// the chain accepts against the genesis state; a replacement equal to the leaked key, or named by another governor,
+/// is refused before signing, and that governor's revocation alone builds and checks.
 #[test]
 fn mark_key_compromised_builds_a_transaction_the_chain_accepts() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -462,6 +463,21 @@ fn mark_key_compromised_builds_a_transaction_the_chain_accepts() {
     same.extend_from_slice(&common);
     fails(d, &same, "is the leaked key");
     assert!(!d.join("same.json").exists());
+
+    // Another governor revokes the key but never names its replacement: only the holder or the committee does.
+    let by_governor = ["--key", "gov1.pem", "--sender", "gov1", "--valid-until", "50", "--genesis", "genesis.json"];
+    let mut taken = vec!["tx", "build", "mark-key-compromised", "--account", "ops1", "--leaked", "ops1.pem"];
+    taken.extend_from_slice(&["--replacement", "ops1-new.pem", "--out", "taken.json"]);
+    taken.extend_from_slice(&by_governor);
+    fails(d, &taken, "only ops1 itself gives a --replacement");
+    assert!(!d.join("taken.json").exists());
+    let mut revoked = vec!["tx", "build", "mark-key-compromised", "--account", "ops1", "--leaked", "ops1.pem"];
+    revoked.extend_from_slice(&["--out", "revoked.json"]);
+    revoked.extend_from_slice(&by_governor);
+    ok(d, &revoked);
+    let signed: SignedTransaction =
+        serde_json::from_str(&std::fs::read_to_string(d.join("revoked.json")).expect("tx")).expect("a transaction");
+    execution::check_transaction(&state, &signed, encode(&signed).len()).expect("the governor's revocation checks");
 }
 
 /// `synod login sign` shows a console's challenge and signs its console-login digest for the genesis's chain with

@@ -235,6 +235,7 @@ words! {
     TxCompromised => "Mark key {0} of account {1} compromised", "将账户 {1} 的密钥 {0} 标记为已泄露";
     TxReplacement => "replacement key: {0}", "替换密钥：{0}";
     TxNoReplacement => "no replacement: the account has no key until the committee gives it one", "无替换密钥：在委员会为其更换前该账户没有密钥";
+    TxReplacementNotHolder => "only {0} itself gives a replacement key, not {1}: the chain refuses it", "只有 {0} 本身可提供替换密钥，{1} 不可：链将拒绝";
     TxAttest => "Node attests it is synced to height {0}", "节点声明已同步到高度 {0}";
     TxAnchor => "Anchor the sender console's audit trail: row {0} has hash {1}", "锚定发送者控制台的审计记录：第 {0} 行的哈希为 {1}";
     TxSender => "sender: {0}", "发送者：{0}";

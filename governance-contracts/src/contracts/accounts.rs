@@ -8,9 +8,12 @@
 //! - Rotation: the old key signs the transaction, the new key proves possession (a [`KeyProof`] naming the
 //!   account, both keys and an expiry); the old key is retired in the same step. Approvals made with a routinely
 //!   retired key still count for proposals submitted before the rotation.
-//! - `MarkKeyCompromised`, by the holder or by another governor of the same member, takes effect at once: the key
-//!   is revoked and every approval it ever made stops counting. The account takes the proven replacement, or has
-//!   no key until the committee gives it one (`ReplaceAccountKey`).
+//! - `MarkKeyCompromised` takes effect at once: the key is revoked and every approval it ever made stops counting.
+//!   The holder sends it with its current key, and may name a proven replacement; a governor of the same member
+//!   sends it for another account of that member while the member is active, and only revokes: the account then
+//!   has no key until the committee gives it one (`ReplaceAccountKey`). A key is only ever installed by its
+//!   holder (its current key signing) or by the committee, so no single governor takes over an account, however
+//!   much the account may do.
 //! - Frozen accounts send nothing and their approvals do not count. Nobody unfreezes themselves; `compliance`
 //!   cannot freeze a governor or another `compliance` account (those need the committee's rule).
 //!
@@ -173,7 +176,32 @@ pub fn rotate_key(scope: &mut Scope<'_>, ctx: &BlockContext, id: &AccountId, pro
     switch_key(scope, ctx, id, &proof.body.new_key, false)
 }
 
-/// The `MarkKeyCompromised` transaction, sent by the holder or by another governor of the same member.
+/// Checks `sender` may report `id`'s key compromised: the holder itself, or a governor of the same member while
+/// that member is active, and then without a replacement (only the holder or the committee installs a key).
+fn check_reporter(
+    store: &dyn Store,
+    sender: &AccountId,
+    id: &AccountId,
+    record: &AccountRecord,
+    replacement: Option<&KeyProof>,
+) -> Result<()> {
+    if sender == id {
+        return Ok(());
+    }
+    if !committee::is_governor_of(store, sender, &record.member)? {
+        return reject(Rejection::WrongSender { principal: Principal::Account(sender.clone()) });
+    }
+    if committee::member(store, &record.member)?.status != MemberStatus::Active {
+        return reject(Rejection::MemberNotActive { member: record.member.clone() });
+    }
+    if replacement.is_some() {
+        return reject(Rejection::ReplacementNotFromHolder { account: id.clone() });
+    }
+    Ok(())
+}
+
+/// The `MarkKeyCompromised` transaction, sent by the holder (with or without a replacement) or by a governor of
+/// the same member, active, for revocation only (see [`check_reporter`]).
 pub fn mark_compromised(
     scope: &mut Scope<'_>,
     ctx: &BlockContext,
@@ -183,14 +211,7 @@ pub fn mark_compromised(
     replacement: Option<&KeyProof>,
 ) -> Result<()> {
     let mut record = account(&scope.state, id)?;
-    if sender != id {
-        let sender_record = account(&scope.state, sender)?;
-        let allowed =
-            sender_record.member == record.member && committee::is_governor_of(&scope.state, sender, &record.member)?;
-        if !allowed {
-            return reject(Rejection::WrongSender { principal: Principal::Account(sender.clone()) });
-        }
-    }
+    check_reporter(&scope.state, sender, id, &record, replacement)?;
     if record.key.as_ref() != Some(key) {
         // A key retired routinely earlier can leak later: revoke it so its old approvals stop counting too.
         let retired_here = KEYS.get(&scope.state, key)?.is_some_and(|k| {

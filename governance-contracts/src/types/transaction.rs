@@ -48,15 +48,16 @@ pub enum Payload {
         /// The new key's proof.
         proof: KeyProof,
     },
-    /// Mark an account's key compromised, at once: by the holder, or by another governor of the same member. Every
-    /// approval ever made with the key stops counting; the account takes the replacement key, or has none until
-    /// the committee gives it one.
+    /// Mark an account's key compromised, at once: by the holder, or by a governor of the same member while that
+    /// member is active. Every approval ever made with the key stops counting; the account takes the holder's
+    /// replacement key, or has none until the committee gives it one.
     MarkKeyCompromised {
         /// The account whose key leaked.
         account: AccountId,
         /// The leaked key: its current key, or one it retired earlier (then no replacement is given).
         key: PublicKey,
-        /// A replacement, proven by the new key.
+        /// A replacement, proven by the new key: from the holder only (the sender is the account), never from
+        /// another governor.
         replacement: Option<KeyProof>,
     },
     /// A node states it is synced (needed before promotion to sealer). Sent by the node.

@@ -96,9 +96,9 @@ pub enum PayloadArg {
         #[arg(long, value_name = "H")]
         proof_expires_at: Option<u64>,
     },
-    /// Mark an account's key compromised at once (by the holder, or another governor of the same member): every
-    /// approval ever made with it stops counting. With `--replacement`, the account takes that key (it proves
-    /// possession); without, it has none until the committee gives it one.
+    /// Mark an account's key compromised at once (by the holder, or a governor of the same member while it is
+    /// active): every approval ever made with it stops counting. With `--replacement` (the holder only), the
+    /// account takes that key (it proves possession); without, it has none until the committee gives it one.
     MarkKeyCompromised {
         /// The account whose key leaked.
         #[arg(long)]
@@ -106,7 +106,8 @@ pub enum PayloadArg {
         /// The leaked public key (`ed25519:<hex>` or a PEM key file): its current key or one it retired.
         #[arg(long, value_name = "PUBKEY_OR_PEM")]
         leaked: String,
-        /// The replacement private key (PKCS#8 PEM), for the account's current key only.
+        /// The replacement private key (PKCS#8 PEM), for the account's current key only, sent by the account
+        /// itself (another governor only revokes; the committee gives a new key by a `ReplaceAccountKey` proposal).
         #[arg(long, value_name = "FILE.pem")]
         replacement: Option<PathBuf>,
     },
@@ -281,6 +282,10 @@ pub fn build_transaction(args: &BuildArgs) -> anyhow::Result<(SignedTransaction,
             let key = files::parse_public_key(leaked)?;
             let replacement = match replacement {
                 None => None,
+                Some(_) if sender != Principal::Account(account.clone()) => bail!(
+                    "mark-key-compromised: only {account} itself gives a --replacement; another governor revokes the \
+                     key without one, and the committee gives the new key by a ReplaceAccountKey proposal"
+                ),
                 Some(path) => {
                     let new = files::load_secret_key(path)?;
                     if new.public_key() == key {
