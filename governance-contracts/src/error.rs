@@ -179,6 +179,8 @@ pub enum Rejection {
     ConsoleRoleExclusive { account: AccountId },
     #[error("a new key for {account} comes from its holder, signing with its current key, or from the committee")]
     ReplacementNotFromHolder { account: AccountId },
+    #[error("a role's grants may last at most {max} blocks, not {max_grant_blocks}")]
+    GrantLimitTooLong { max_grant_blocks: u64, max: u64 },
 }
 
 /// An error from contract code: a rejection, or a storage failure that must stop the node.

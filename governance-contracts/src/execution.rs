@@ -69,10 +69,11 @@ pub fn apply_genesis(genesis: &Genesis) -> Result<GenesisState, GenesisError> {
         &ChainMeta { chain: ctx.chain.clone(), crypto_suite: ctx.suite, height: Height(0) },
     );
     PARAMS.put(&mut scope.state, &(), &genesis.params);
-    for (role, def) in roles::builtin_roles() {
-        ROLES.put(&mut scope.state, &role, &def);
-    }
     let build = |scope: &mut Scope<'_>| -> Result<()> {
+        for (role, def) in roles::builtin_roles() {
+            roles::check_definition(&def)?;
+            ROLES.put(&mut scope.state, &role, &def);
+        }
         for m in &genesis.members {
             contracts::committee::admit_member(scope, &ctx, &m.member, &m.name, m.weight, &m.governors)?;
         }
@@ -83,7 +84,11 @@ pub fn apply_genesis(genesis: &Genesis) -> Result<GenesisState, GenesisError> {
             roles::define_role(scope, &r.role, &r.definition)?;
         }
         for g in &genesis.grants {
-            roles::check_holder(&scope.state, &g.account, &g.role)?;
+            let def = roles::check_holder(&scope.state, &g.account, &g.role)?;
+            let max = ctx.height.plus(def.max_grant_blocks);
+            if g.expires_at > max {
+                return reject(Rejection::GrantTooLong { expires_at: g.expires_at, max });
+            }
             anchors::check_grant(&scope.state, &ctx, &g.account, &g.role)?;
             crate::state::tables::GRANTS.put(
                 &mut scope.state,

@@ -35,6 +35,8 @@ pub enum InvariantViolation {
     KeyNotCurrentInRegistry { key: PublicKey, owner: Principal },
     #[error("{account} holds {role} but {detail}")]
     InvalidRoleHolder { account: AccountId, role: RoleId, detail: String },
+    #[error("role {role} allows grants of {max_grant_blocks} blocks, beyond the bound")]
+    UnboundedRole { role: RoleId, max_grant_blocks: u64 },
     #[error("the sealer set is empty")]
     EmptySealerSet,
     #[error("sealer {node} has no key or no weight")]
@@ -137,13 +139,21 @@ fn check_keys(store: &dyn Store) -> Result<(), InvariantViolation> {
 }
 
 fn check_roles(store: &dyn Store) -> Result<(), InvariantViolation> {
-    for ((account, role), _) in GRANTS.all(store)? {
+    for (role, definition) in ROLES.all(store)? {
+        if definition.max_grant_blocks > crate::types::MAX_GRANT_BLOCKS {
+            return Err(InvariantViolation::UnboundedRole { role, max_grant_blocks: definition.max_grant_blocks });
+        }
+    }
+    for ((account, role), grant) in GRANTS.all(store)? {
         let invalid = |detail: &str| InvariantViolation::InvalidRoleHolder {
             account: account.clone(),
             role: role.clone(),
             detail: detail.to_string(),
         };
         let Some(definition) = ROLES.get(store, &role)? else { return Err(invalid("the role is undefined")) };
+        if grant.expires_at > grant.granted_at.plus(definition.max_grant_blocks) {
+            return Err(invalid("the grant outlasts the role's max_grant_blocks"));
+        }
         let Some(record) = ACCOUNTS.get(store, &account)? else { return Err(invalid("the account does not exist")) };
         if let RoleScope::Member(scope) = &definition.scope
             && scope != &record.member

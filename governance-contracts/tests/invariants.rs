@@ -14,8 +14,8 @@ use governance_contracts::state::tables::{
 use governance_contracts::state::{MemoryStore, Table, TableKey};
 use governance_contracts::testkit::{TestChain, account, genesis_with_node_ids, member, mixed_node_ids, node, public};
 use governance_contracts::types::{
-    ActionKind, ChainParams, MemberStatus, NodeKind, Principal, RoleDefinition, RoleScope, Rule, Validator,
-    ValidatorSet,
+    ActionKind, ChainParams, MAX_GRANT_BLOCKS, MemberStatus, NodeKind, Principal, RoleDefinition, RoleScope, Rule,
+    Validator, ValidatorSet,
 };
 
 /// A chain of `members` members with a few blocks applied, on which every invariant holds.
@@ -228,6 +228,28 @@ fn invalid_role_holder_outside_the_roles_scope() {
             if a == &account("m0-ops") && role == &desk),
         "{result:?}"
     );
+}
+
+/// A grant lasting longer than its role allows from the height it was granted at breaks `InvalidRoleHolder`, and a
+/// role allowing grants beyond `MAX_GRANT_BLOCKS` breaks `UnboundedRole`: no grant lasts for ever.
+#[test]
+fn unbounded_grants() {
+    let mut chain = valid_chain(4);
+    let limit = ROLES.get(&chain.store, &RoleId::operator()).unwrap().unwrap().max_grant_blocks;
+    let grant = Grant { expires_at: Height(10).plus(limit), granted_at: Height(10) };
+    put(&mut chain.store, &GRANTS, &(account("m1-ops"), RoleId::operator()), &grant);
+    assert_eq!(check(&chain.store), Ok(()), "a grant of exactly the role's limit is valid");
+    let grant = Grant { expires_at: Height(11).plus(limit), granted_at: Height(10) };
+    put(&mut chain.store, &GRANTS, &(account("m1-ops"), RoleId::operator()), &grant);
+    let outlasts = "the grant outlasts the role's max_grant_blocks";
+    assert_eq!(check(&chain.store), Err(invalid_holder("m1-ops", RoleId::operator(), outlasts)));
+
+    let mut chain = valid_chain(4);
+    let forever = RoleId::new("forever").unwrap();
+    let max_grant_blocks = MAX_GRANT_BLOCKS.saturating_add(1);
+    let definition = RoleDefinition { scope: RoleScope::Alliance, delegable: true, max_grant_blocks };
+    put(&mut chain.store, &ROLES, &forever, &definition);
+    assert_eq!(check(&chain.store), Err(InvariantViolation::UnboundedRole { role: forever, max_grant_blocks }));
 }
 
 /// A chain whose every sealer is demoted breaks `EmptySealerSet`.

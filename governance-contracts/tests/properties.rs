@@ -19,13 +19,13 @@ use governance_contracts::state::records::MemberRecord;
 use governance_contracts::state::records::ProposalStatus;
 use governance_contracts::state::root::{self, StateProof};
 use governance_contracts::state::tables::{ACCOUNTS, GRANTS, MEMBERS, NODES, PARAMS, POLICY, PROPOSALS, ROLES};
-use governance_contracts::state::{Store, TableId};
+use governance_contracts::state::{MemoryStore, Store, TableId};
 use governance_contracts::testkit::{self, TestChain, public};
 use governance_contracts::types::{
     Action, ActionKind, Approval, BlockHeader, ChainParams, CommitCertificate, CommitSignature, ConsensusProposal,
-    ConsensusVote, Event, Genesis, GenesisRole, HandshakeStatement, KeyProof, KeyProofBody, LoginChallenge,
-    MemberStatus, NewAccount, NodeKind, Outcome, Payload, PolicyEntry, Principal, Proposal, Receipt, Requirement,
-    RoleDefinition, RoleScope, Rule, SignedTransaction, Transaction, ValidatorSet,
+    ConsensusVote, Event, Genesis, GenesisGrant, GenesisRole, HandshakeStatement, KeyProof, KeyProofBody,
+    LoginChallenge, MAX_GRANT_BLOCKS, MemberStatus, NewAccount, NodeKind, Outcome, Payload, PolicyEntry, Principal,
+    Proposal, Receipt, Requirement, RoleDefinition, RoleScope, Rule, SignedTransaction, Transaction, ValidatorSet,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -699,6 +699,16 @@ fn rule_choice() -> impl Strategy<Value = RuleChoice> {
     ]
 }
 
+/// A role's `max_grant_blocks`: usually small, sometimes at, just past or far past `MAX_GRANT_BLOCKS`.
+fn grant_limit() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        6 => 0u64..5_000,
+        1 => Just(MAX_GRANT_BLOCKS),
+        1 => Just(MAX_GRANT_BLOCKS.saturating_add(1)),
+        1 => Just(u64::MAX),
+    ]
+}
+
 fn gov() -> impl Strategy<Value = Gov> {
     let i = any::<u8>;
     let ft = || prop::bool::weighted(0.2);
@@ -715,10 +725,10 @@ fn gov() -> impl Strategy<Value = Gov> {
             (i(), i()).prop_map(|(member, mask)| Gov::ReplaceGovernors { member, mask }),
         ],
         prop_oneof![
-            (i(), i(), 0u64..3_000, prop::bool::weighted(0.1))
+            (i(), i(), prop_oneof![9 => 0u64..3_000, 1 => Just(u64::MAX)], prop::bool::weighted(0.1))
                 .prop_map(|(account, role, blocks, stale)| Gov::GrantRole { account, role, blocks, stale }),
             (i(), i()).prop_map(|(account, role)| Gov::RevokeRole { account, role }),
-            (0u8..4, proptest::option::of(i()), any::<bool>(), 0u64..5_000).prop_map(
+            (0u8..4, proptest::option::of(i()), any::<bool>(), grant_limit()).prop_map(
                 |(id, member, delegable, max_grant_blocks)| Gov::DefineRole { id, member, delegable, max_grant_blocks }
             ),
             i().prop_map(|account| Gov::Freeze { account }),
@@ -1257,6 +1267,65 @@ fn the_history_generator_changes_state() {
     assert_eq!(runner.labels.len(), 1, "one account rotated its key");
     assert_eq!(runner.trace.executed, 8, "every governance op but the stale one executed");
     assert_eq!(runner.chain.height, Height(22));
+}
+
+// --- grants that expire -----------------------------------------------------------------------------------------
+
+/// A testkit genesis with up to three more roles (of hostile `max_grant_blocks` too) granted to `m0-ops`, and
+/// every grant's expiry redrawn, often far beyond any role's limit.
+fn genesis_with_grants() -> impl Strategy<Value = Genesis> {
+    let expiry = prop_oneof![Just(None), (0u64..100_000_000).prop_map(Some), any::<u64>().prop_map(Some)];
+    (1usize..=4, vec((any::<bool>(), grant_limit(), expiry.clone()), 0..4), vec(expiry, 16)).prop_map(
+        |(members, roles, expiries)| {
+            let mut genesis = testkit::genesis(members);
+            let mut grants = genesis.grants.clone().into_inner();
+            for (grant, expiry) in grants.iter_mut().zip(&expiries) {
+                if let Some(expires_at) = expiry {
+                    grant.expires_at = Height(*expires_at);
+                }
+            }
+            let mut defined = Vec::new();
+            for (i, (delegable, max_grant_blocks, expiry)) in roles.into_iter().enumerate() {
+                let role = RoleId::new(format!("r{i}")).expect("valid");
+                let definition = RoleDefinition { scope: RoleScope::Alliance, delegable, max_grant_blocks };
+                defined.push(GenesisRole { role: role.clone(), definition });
+                let expires_at = Height(expiry.unwrap_or(max_grant_blocks));
+                grants.push(GenesisGrant { account: testkit::account("m0-ops"), role, expires_at });
+            }
+            genesis.roles = BoundedVec::try_new(defined).expect("few roles");
+            genesis.grants = BoundedVec::try_new(grants).expect("few grants");
+            genesis
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Whatever roles and grants a genesis names, the state it creates holds no role whose grants may outlast
+    /// `MAX_GRANT_BLOCKS` and no grant beyond its role's limit from height 0; a genesis that asks for one is
+    /// refused by name (`GrantLimitTooLong`, `GrantTooLong`), never admitted.
+    #[test]
+    fn a_genesis_never_holds_a_grant_that_outlasts_its_bound(genesis in genesis_with_grants()) {
+        match execution::apply_genesis(&genesis) {
+            Ok(state) => {
+                let mut store = MemoryStore::new();
+                store.apply(state.changes);
+                let roles: BTreeMap<RoleId, RoleDefinition> = ROLES.all(&store).expect("roles").into_iter().collect();
+                for (role, definition) in &roles {
+                    prop_assert!(definition.max_grant_blocks <= MAX_GRANT_BLOCKS, "{} is unbounded", role);
+                }
+                for ((account, role), grant) in GRANTS.all(&store).expect("grants") {
+                    let max = Height(0).plus(roles[&role].max_grant_blocks);
+                    prop_assert!(grant.expires_at <= max, "{}'s {} grant outlasts {}", account, role, max);
+                }
+            }
+            Err(execution::GenesisError::Invalid(
+                Rejection::GrantLimitTooLong { .. } | Rejection::GrantTooLong { .. },
+            )) => {}
+            Err(other) => prop_assert!(false, "refused for another reason: {}", other),
+        }
+    }
 }
 
 // --- a lone governor against its own member's accounts ----------------------------------------------------------

@@ -6,7 +6,7 @@ use governance_contracts::codec::{BoundedString, BoundedVec, encode};
 use governance_contracts::contracts::roles::BUILTIN_MAX_GRANT_BLOCKS;
 use governance_contracts::crypto::{Digest, PublicKey};
 use governance_contracts::error::{Error, Rejection, detail};
-use governance_contracts::execution;
+use governance_contracts::execution::{self, GenesisError};
 use governance_contracts::ids::{Height, ProposalId, RoleId, TxHash, Weight};
 use governance_contracts::state::records::ProposalStatus;
 use governance_contracts::state::tables::{ACCOUNTS, GRANTS, KEYS, MEMBERS, NODES, PARAMS, POLICY, PROPOSALS, TX_SEEN};
@@ -14,9 +14,9 @@ use governance_contracts::state::{TableId, TableKey};
 use governance_contracts::testkit::{self, TestChain, account, member, node, public, secret};
 use governance_contracts::text::{Lines, check_network_address, check_signer_text};
 use governance_contracts::types::{
-    Action, ActionKind, Approval, ChainParams, Event, GenesisAccount, GenesisGrant, GenesisNode, KeyProofBody,
-    MemberStatus, NewAccount, NodeKind, Outcome, Payload, Principal, Proposal, Receipt, RoleDefinition, RoleScope,
-    Rule, SignedTransaction, Transaction,
+    Action, ActionKind, Approval, ChainParams, Event, GenesisAccount, GenesisGrant, GenesisNode, GenesisRole,
+    KeyProofBody, MAX_GRANT_BLOCKS, MemberStatus, NewAccount, NodeKind, Outcome, Payload, Principal, Proposal, Receipt,
+    RoleDefinition, RoleScope, Rule, SignedTransaction, Transaction,
 };
 
 // --- helpers ------------------------------------------------------------------------------------------------------
@@ -1057,6 +1057,41 @@ fn grant_too_long() {
     };
     let (id, receipt) = chain.propose("m0-gov", vec![grant], &GOVS3);
     assert_failed(&chain, &receipt, id, Rejection::GrantTooLong { expires_at: max.plus(1), max });
+}
+
+/// A role whose grants could outlast `MAX_GRANT_BLOCKS` (ten years of one-second blocks) is refused, by
+/// `DefineRole` and by a genesis alike, so no delegable role carries grants that never expire; a role at exactly
+/// the bound is defined.
+#[test]
+fn grant_limit_too_long() {
+    let mut chain = TestChain::with_members(4);
+    let definition =
+        |max_grant_blocks| RoleDefinition { scope: RoleScope::Alliance, delegable: true, max_grant_blocks };
+    let forever = RoleId::new("forever").unwrap();
+    for max_grant_blocks in [MAX_GRANT_BLOCKS.saturating_add(1), u64::MAX] {
+        let define = Action::DefineRole { role: forever.clone(), definition: definition(max_grant_blocks) };
+        let (id, receipt) = chain.propose("m0-gov", vec![define], &GOVS3);
+        let reason = Rejection::GrantLimitTooLong { max_grant_blocks, max: MAX_GRANT_BLOCKS };
+        assert_failed(&chain, &receipt, id, reason.clone());
+        let mut genesis = testkit::genesis(4);
+        let role = GenesisRole { role: forever.clone(), definition: definition(max_grant_blocks) };
+        genesis.roles = BoundedVec::try_new(vec![role]).unwrap();
+        assert_eq!(execution::apply_genesis(&genesis).err(), Some(GenesisError::Invalid(reason)));
+    }
+    let define = Action::DefineRole { role: forever, definition: definition(MAX_GRANT_BLOCKS) };
+    assert_executed(&chain.propose("m0-gov", vec![define], &GOVS3).1);
+}
+
+/// A genesis grant expiring beyond its role's `max_grant_blocks` from height 0 is refused with the limit.
+#[test]
+fn genesis_grant_too_long() {
+    let mut genesis = testkit::genesis(4);
+    let mut grants = genesis.grants.clone().into_inner();
+    let operator = grants.iter_mut().find(|g| g.role == RoleId::operator()).unwrap();
+    operator.expires_at = Height(u64::MAX);
+    genesis.grants = BoundedVec::try_new(grants).unwrap();
+    let reason = Rejection::GrantTooLong { expires_at: Height(u64::MAX), max: Height(BUILTIN_MAX_GRANT_BLOCKS) };
+    assert_eq!(execution::apply_genesis(&genesis).err(), Some(GenesisError::Invalid(reason)));
 }
 
 /// A grant expiring before the current height is refused.

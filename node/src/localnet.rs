@@ -180,7 +180,8 @@ impl LocalNetwork {
         if spec.organisations == 0 || spec.organisations > ORG_NAMES.len() {
             bail!("between 1 and {} organisations, not {}", ORG_NAMES.len(), spec.organisations);
         }
-        let far = Height(u64::MAX);
+        // Founding grants last as long as a built-in role allows from height 0; the committee renews them.
+        let far = Height(governance_contracts::contracts::roles::BUILTIN_MAX_GRANT_BLOCKS);
         let mut members = Vec::new();
         let mut accounts = Vec::new();
         let mut grants = Vec::new();

@@ -7,10 +7,14 @@
 //!   and nothing else, held alone; see `anchors`). The alliance defines more by committee action, each scoped to
 //!   the whole alliance or to one member, and marked delegable (a `compliance` account may grant it) or not.
 //! - Every grant carries an expiry height, at most the role's `max_grant_blocks` ahead; a grant holds up to and
-//!   including its expiry height and lapses after it with no transaction needed.
+//!   including its expiry height and lapses after it with no transaction needed. No role's `max_grant_blocks`
+//!   exceeds [`MAX_GRANT_BLOCKS`] (ten years of one-second blocks), built-in, defined at genesis or by
+//!   `DefineRole`, so no grant lasts for ever; genesis grants too are within their role's limit from height 0.
 //! - Separation of duties: nobody grants a role to themselves (their own approval does not count for it).
 //!
-//! Invariants: every holder is an existing account of a member that is not expelled, within the role's scope.
+//! Invariants: every holder is an existing account of a member that is not expelled, within the role's scope;
+//! every role's `max_grant_blocks` is at most [`MAX_GRANT_BLOCKS`], and every grant expires within it of the
+//! height it was granted at.
 
 use crate::contracts::{BlockContext, Scope, accounts, stale};
 use crate::error::{Rejection, Result, reject};
@@ -18,10 +22,12 @@ use crate::ids::{AccountId, Height, RoleId};
 use crate::state::Store;
 use crate::state::records::Grant;
 use crate::state::tables::{GRANTS, ROLES};
-use crate::types::{Event, RoleDefinition, RoleScope};
+use crate::types::{Event, MAX_GRANT_BLOCKS, RoleDefinition, RoleScope};
 
 /// The longest grant of a built-in role, in blocks (about a year at one block a second).
 pub const BUILTIN_MAX_GRANT_BLOCKS: u64 = 366 * 24 * 3_600;
+
+const _: () = assert!(BUILTIN_MAX_GRANT_BLOCKS <= MAX_GRANT_BLOCKS, "the built-in roles' grants are bounded");
 
 /// The built-in roles and their definitions.
 pub fn builtin_roles() -> [(RoleId, RoleDefinition); 4] {
@@ -61,11 +67,23 @@ pub fn roles_of(store: &dyn Store, account: &AccountId, height: Height) -> Resul
         .collect())
 }
 
-/// `DefineRole`.
+/// Checks a role's grants are bounded: `max_grant_blocks` at most [`MAX_GRANT_BLOCKS`].
+pub fn check_definition(definition: &RoleDefinition) -> Result<()> {
+    if definition.max_grant_blocks > MAX_GRANT_BLOCKS {
+        return reject(Rejection::GrantLimitTooLong {
+            max_grant_blocks: definition.max_grant_blocks,
+            max: MAX_GRANT_BLOCKS,
+        });
+    }
+    Ok(())
+}
+
+/// `DefineRole` (also each role a genesis defines).
 pub fn define_role(scope: &mut Scope<'_>, role: &RoleId, definition: &RoleDefinition) -> Result<()> {
     if ROLES.contains(&scope.state, role)? {
         return reject(Rejection::RoleExists { role: role.clone() });
     }
+    check_definition(definition)?;
     if let RoleScope::Member(member) = &definition.scope {
         crate::contracts::committee::member(&scope.state, member)?;
     }

@@ -72,6 +72,10 @@ pub enum RoleScope {
     Member(MemberId),
 }
 
+/// The longest any role's grant may last, in blocks: ten years of one-second blocks. Every grant expires; a role
+/// whose `max_grant_blocks` exceeds this is refused, in `DefineRole` and in a genesis alike.
+pub const MAX_GRANT_BLOCKS: u64 = 10 * 366 * 24 * 3_600;
+
 /// A role's definition.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct RoleDefinition {
@@ -79,7 +83,7 @@ pub struct RoleDefinition {
     pub scope: RoleScope,
     /// Whether a `compliance` account may grant and revoke it (otherwise the committee does).
     pub delegable: bool,
-    /// The longest a grant may last, in blocks.
+    /// The longest a grant may last, in blocks: at most [`MAX_GRANT_BLOCKS`].
     pub max_grant_blocks: u64,
 }
 

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow, bail};
 use governance_contracts::codec::{BoundedString, BoundedVec, Name};
+use governance_contracts::contracts::roles::BUILTIN_MAX_GRANT_BLOCKS;
 use governance_contracts::crypto::{CryptoSuite, Digest, PublicKey};
 use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, RoleId, Weight};
 use governance_contracts::types::{
@@ -387,10 +388,11 @@ pub fn combine(args: &CreateArgs) -> anyhow::Result<Genesis> {
                 key: account.key,
             });
             for role in &account.roles {
+                // As long as a built-in role's grant may last from height 0; the committee renews it.
                 grants.push(GenesisGrant {
                     account: account.account.clone(),
                     role: role.clone(),
-                    expires_at: Height(u64::MAX),
+                    expires_at: Height(BUILTIN_MAX_GRANT_BLOCKS),
                 });
             }
         }
