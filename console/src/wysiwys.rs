@@ -909,8 +909,10 @@ impl<'a> Reviewer<'a> {
                 .account(account)
                 .and_then(|a| view.member(&a.member))
                 .is_some_and(|m| m.governors.contains(account));
-            let compliance = view.grant(account, &RoleId::compliance()).is_some_and(|g| g.expires_at >= self.next);
-            governor || compliance
+            let privileged_role = policy::privileged_roles()
+                .iter()
+                .any(|role| view.grant(account, role).is_some_and(|g| g.expires_at >= self.next));
+            governor || privileged_role
         };
         let delegable = |role: &RoleId| Ok::<_, std::convert::Infallible>(view.role(role).is_some_and(|d| d.delegable));
         match policy::kinds_with(action, |account| Ok(privileged(account)), delegable) {

@@ -9,9 +9,10 @@
 //!   kinds, sent by the demo organisations' accounts in turn:
 //!   1. an administrator submits a committee proposal defining a new role, with their own approval (it stays open:
 //!      one organisation's weight is short of the threshold);
-//!   2. a compliance officer freezes their organisation's operator account (a one-action proposal under the
-//!      compliance role, carrying the officer's approval, so it executes in the block that includes it);
-//!   3. the same officer unfreezes it (alternating with 2; one that finds the account already in that state is
+//!   2. a compliance officer grants the committee's delegable role to their organisation's operator account (a
+//!      one-action proposal under the compliance role, carrying the officer's approval, so it executes in the block
+//!      that includes it);
+//!   3. the same officer revokes it (alternating with 2; one that finds the grant already in that state is
 //!      included, and its proposal fails as stale: still a finalised receipt);
 //!   4. another organisation's administrator approves an open load proposal that is already on chain (the third
 //!      approval of a proposal carries it over the threshold and it executes).
@@ -34,7 +35,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow, bail};
 use governance_contracts::codec::encode;
 use governance_contracts::domain::ChainIdentity;
-use governance_contracts::ids::{AccountId, Height};
+use governance_contracts::ids::{AccountId, Height, RoleId};
 use governance_contracts::types::{Action, Proposal, SignedTransaction};
 use serde_json::Value;
 
@@ -291,11 +292,13 @@ impl Sender {
         let valid_until = height.plus(TX_TTL);
         match i % 4 {
             1 | 2 => {
-                // Freeze in even rounds of this organisation, unfreeze in odd ones.
+                // Grant in even rounds of this organisation, revoke in odd ones.
+                let role = RoleId::new(synod::localnet::DEMO_DELEGABLE_ROLE).context("the demo role")?;
+                let account = org.operator.clone();
                 let action = if (round / count).is_multiple_of(2) {
-                    Action::FreezeAccount { account: org.operator.clone() }
+                    Action::GrantRole { account, role, expires_at: height.plus(PROPOSAL_TTL), expected: None }
                 } else {
-                    Action::UnfreezeAccount { account: org.operator.clone() }
+                    Action::RevokeRole { account, role }
                 };
                 let proposal = sign::proposal(&org.compliance.0, action, height.plus(PROPOSAL_TTL), i)?;
                 Ok((sign::submission(&self.chain, &org.compliance, &proposal, valid_until)?, None))

@@ -98,8 +98,8 @@ fn administrators_admit_a_member_from_their_own_browsers() -> anyhow::Result<()>
     Ok(())
 }
 
-/// A compliance officer grants the committee's delegable role with an expiry and freezes an account; the grant of a
-/// committee-only role is refused before anything is signed, with the reason.
+/// A compliance officer grants the committee's delegable role with an expiry and freezes an account, both of its own
+/// organisation; the grant of a committee-only role is refused before anything is signed, with the reason.
 #[test]
 fn compliance_grants_and_freezes_within_the_committees_limits() -> anyhow::Result<()> {
     let mut harness = start("console_compliance")?;
@@ -111,7 +111,7 @@ fn compliance_grants_and_freezes_within_the_committees_limits() -> anyhow::Resul
     officer.click("nav-accounts")?;
     officer.wait_text("grantable-roles", synod::localnet::DEMO_DELEGABLE_ROLE, SOON)?;
     let expiry = (harness.height("n1")? + 5_000).to_string();
-    officer.fill("role-account", "org2-ops")?;
+    officer.fill("role-account", "org1-ops")?;
     officer.fill("role-name", synod::localnet::DEMO_DELEGABLE_ROLE)?;
     officer.fill("role-expires", &expiry)?;
     officer.click("grant-draft")?;
@@ -120,18 +120,18 @@ fn compliance_grants_and_freezes_within_the_committees_limits() -> anyhow::Resul
     officer.wait_text("proposal-status", "applied", SOON)?;
     officer.click("nav-accounts")?;
     officer.wait_text(
-        "account-roles-org2-ops",
+        "account-roles-org1-ops",
         &format!("{} (≤ {expiry})", synod::localnet::DEMO_DELEGABLE_ROLE),
         SOON,
     )?;
 
-    officer.fill("role-account", "org3-ops")?;
+    officer.fill("role-account", "auditor")?;
     officer.click("freeze-draft")?;
     officer.wait_text("digest", "sha256:", SOON)?;
     officer.click("sign-and-submit")?;
     officer.wait_text("proposal-status", "applied", SOON)?;
     officer.click("nav-accounts")?;
-    officer.wait_text("account-status-org3-ops", "Frozen", SOON)?;
+    officer.wait_text("account-status-auditor", "Frozen", SOON)?;
 
     // A committee-only role: the console refuses to draft it and says why.
     officer.fill("role-account", "org2-compliance")?;

@@ -81,10 +81,11 @@ fn refused_by(harness: &Harness, nodes: &[&str], tx: &str, reason: &str, what: &
     Ok(())
 }
 
-/// A compliance officer grants the delegable role with an expiry and the grant lapses at that height on every
-/// node; renewed, it is revoked; the officer freezes an account and every node refuses that account's transactions
-/// naming the freeze; the officer cannot grant a committee-only role, and once the committee freezes the officer,
-/// the officer cannot unfreeze themselves.
+/// A compliance officer grants the delegable role on an account of its own organisation with an expiry and the
+/// grant lapses at that height on every node; renewed, it is revoked; the officer freezes an account of its
+/// organisation and every node refuses that account's transactions naming the freeze; the officer cannot reach
+/// another organisation's accounts, freeze an operator nor grant a committee-only role, and once the committee
+/// freezes the officer, the officer cannot unfreeze themselves.
 #[test]
 fn compliance_staff_grant_lapse_revoke_and_freeze_within_the_committees_limits() -> anyhow::Result<()> {
     let mut harness = network("story_compliance")?;
@@ -98,51 +99,54 @@ fn compliance_staff_grant_lapse_revoke_and_freeze_within_the_committees_limits()
         &harness,
         "grant",
         officer,
-        &["grant-role", "--account", "org2-ops", "--role", role, "--until", &until_text],
+        &["grant-role", "--account", "org1-ops", "--role", role, "--until", &until_text],
         &[officer],
     )?;
     harness.wait_until("the grant to be active on every node", SOON, &NODES, |h| {
-        grant_state_everywhere(h, "org2-ops", role, Some(true))
+        grant_state_everywhere(h, "org1-ops", role, Some(true))
     })?;
     harness.wait_all_height(until + 1, SOON)?;
     harness.wait_until("the grant to lapse on every node", SOON, &NODES, |h| {
-        Ok(grant_state_everywhere(h, "org2-ops", role, Some(false))?
-            || grant_state_everywhere(h, "org2-ops", role, None)?)
+        Ok(grant_state_everywhere(h, "org1-ops", role, Some(false))?
+            || grant_state_everywhere(h, "org1-ops", role, None)?)
     })?;
 
     // Renewed (the lapsed grant is what the renewal expects, if the chain still lists it), then revoked.
     let renew_until = (harness.height("n1")? + 500).to_string();
-    let mut renew = vec!["grant-role", "--account", "org2-ops", "--role", role, "--until", &renew_until];
+    let mut renew = vec!["grant-role", "--account", "org1-ops", "--role", role, "--until", &renew_until];
     let expected =
-        grant(&harness, "n1", "org2-ops", role)?.and_then(|g| g["expires_at"].as_u64()).map(|h| h.to_string());
+        grant(&harness, "n1", "org1-ops", role)?.and_then(|g| g["expires_at"].as_u64()).map(|h| h.to_string());
     if let Some(expected) = &expected {
         renew.extend_from_slice(&["--expected", expected]);
     }
     enact(&harness, "renew", officer, &renew, &[officer])?;
     harness.wait_until("the renewed grant on every node", SOON, &NODES, |h| {
-        grant_state_everywhere(h, "org2-ops", role, Some(true))
+        grant_state_everywhere(h, "org1-ops", role, Some(true))
     })?;
-    enact(&harness, "revoke", officer, &["revoke-role", "--account", "org2-ops", "--role", role], &[officer])?;
+    enact(&harness, "revoke", officer, &["revoke-role", "--account", "org1-ops", "--role", role], &[officer])?;
     harness.wait_until("the revocation on every node", SOON, &NODES, |h| {
-        grant_state_everywhere(h, "org2-ops", role, None)
+        grant_state_everywhere(h, "org1-ops", role, None)
     })?;
 
-    // A frozen account's transactions are refused by every node, naming the freeze.
-    enact(&harness, "freeze", officer, &["freeze", "--account", "org2-ops"], &[officer])?;
-    let address = format!("127.0.0.1:{}", e2e::free_ports(1)?[0]);
-    let (_, n2) = harness.get("n1", "/v1/nodes/n2")?;
-    let current = n2["address"].as_str().ok_or_else(|| anyhow!("n2 has no address: {n2}"))?.to_owned();
-    let frozen = draft(
-        &harness,
-        "frozen-ops",
-        "org2-ops",
-        &["set-address", "--node", "n2", "--expected", &current, "--address", &address],
-    )?;
-    let frozen_tx = frozen.submission(&harness, &["org2-ops"])?;
+    // A frozen account's transactions are refused by every node, naming the freeze (the auditor is an ordinary
+    // account of org1: an operator is the committee's to freeze).
+    enact(&harness, "freeze", officer, &["freeze", "--account", "auditor"], &[officer])?;
+    let frozen = draft(&harness, "frozen-auditor", "auditor", &["freeze", "--account", "org1-ops"])?;
+    let frozen_tx = frozen.submission(&harness, &["auditor"])?;
     harness.wait_until("the freeze on every node", SOON, &NODES, |h| {
-        Ok(NODES.iter().all(|node| h.get(node, "/v1/accounts/org2-ops").is_ok_and(|(_, a)| a["frozen"] == true)))
+        Ok(NODES.iter().all(|node| h.get(node, "/v1/accounts/auditor").is_ok_and(|(_, a)| a["frozen"] == true)))
     })?;
     refused_everywhere(&harness, &frozen_tx, "frozen", "a frozen account's transaction")?;
+
+    // Another organisation's account and an operator are out of the officer's reach: refused when submitted.
+    for (name, kind) in [
+        ("grant-elsewhere", vec!["grant-role", "--account", "org2-ops", "--role", role, "--until", &renew_until]),
+        ("freeze-elsewhere", vec!["freeze", "--account", "org2-ops"]),
+        ("freeze-operator", vec!["freeze", "--account", "org1-ops"]),
+    ] {
+        let reach = draft(&harness, name, officer, &kind)?.submission(&harness, &[officer])?;
+        refused_by(&harness, &["n1"], &reach, "not_eligible", name)?;
+    }
 
     // A committee-only role is out of the officer's reach: the proposal is refused when submitted.
     let operator = draft(

@@ -56,8 +56,10 @@ fn compliance_freezes_an_ordinary_account() {
     let freeze = vec![Action::FreezeAccount { account: account("m0-auditor") }];
     let (_, receipt) = chain.propose("m0-compliance", freeze, &["m0-compliance"]);
     assert!(TestChain::executed(&receipt), "{receipt:?}");
-    let proposal = chain
-        .proposal(Principal::Account(account("m0-auditor")), vec![Action::FreezeAccount { account: account("m2-ops") }]);
+    let proposal = chain.proposal(
+        Principal::Account(account("m0-auditor")),
+        vec![Action::FreezeAccount { account: account("m2-ops") }],
+    );
     let tx = chain.account_tx("m0-auditor", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() });
     let receipt = chain.apply(tx);
     let frozen = Rejection::AccountFrozen { account: account("m0-auditor") };

@@ -1,5 +1,8 @@
 //! Property tests over generated inputs: canonical encoding round trips, decoding hostile bytes without panicking,
-//! random governance histories that keep every invariant, determinism of execution, and JSON round trips.
+//! random governance histories that keep every invariant, determinism of execution, and JSON round trips. Hostile
+//! histories try to break three promises and are checked against the promises themselves: no genesis admits a
+//! grant beyond its bound, no lone governor takes over an account, and one member's staff never reach another
+//! member's accounts.
 //!
 //! Case counts are kept moderate so the file runs in well under a minute in the dev profile; raise them locally with
 //! `PROPTEST_CASES=<n>` for a longer soak. Failures are not persisted to disk: proptest prints the minimal failing
@@ -23,9 +26,10 @@ use governance_contracts::state::{MemoryStore, Store, TableId};
 use governance_contracts::testkit::{self, TestChain, public};
 use governance_contracts::types::{
     Action, ActionKind, Approval, BlockHeader, ChainParams, CommitCertificate, CommitSignature, ConsensusProposal,
-    ConsensusVote, Event, Genesis, GenesisGrant, GenesisRole, HandshakeStatement, KeyProof, KeyProofBody,
-    LoginChallenge, MAX_GRANT_BLOCKS, MemberStatus, NewAccount, NodeKind, Outcome, Payload, PolicyEntry, Principal,
-    Proposal, Receipt, Requirement, RoleDefinition, RoleScope, Rule, SignedTransaction, Transaction, ValidatorSet,
+    ConsensusVote, Event, Genesis, GenesisAccount, GenesisGrant, GenesisRole, HandshakeStatement, KeyProof,
+    KeyProofBody, LoginChallenge, MAX_GRANT_BLOCKS, MemberStatus, NewAccount, NodeKind, Outcome, Payload, PolicyEntry,
+    Principal, Proposal, Receipt, Requirement, RoleDefinition, RoleScope, Rule, SignedTransaction, Transaction,
+    ValidatorSet,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -1512,6 +1516,126 @@ proptest! {
             takeovers.play(step)?;
         }
     }
+}
+
+// --- one member's staff against the others' accounts ------------------------------------------------------------
+
+/// One proposal by one member's compliance officer, approved by any of that member's accounts (governor, officer,
+/// operator, clerk): `action` 0 freezes, 1 unfreezes, 2 grants the delegable role `kyc`, 3 revokes it, on any
+/// account of any member.
+#[derive(Debug, Clone)]
+struct Reach {
+    member: u8,
+    action: u8,
+    target: u8,
+    approvers: u8,
+}
+
+fn reach() -> impl Strategy<Value = Reach> {
+    (0u8..4, 0u8..4, any::<u8>(), any::<u8>()).prop_map(|(member, action, target, approvers)| Reach {
+        member,
+        action,
+        target,
+        approvers,
+    })
+}
+
+/// Four members, each with a governor, an operator, a compliance officer and an ordinary clerk, and the delegable
+/// role `kyc`.
+fn staffed_chain() -> TestChain {
+    let mut genesis = testkit::genesis(4);
+    let mut accounts = genesis.accounts.clone().into_inner();
+    let mut grants = genesis.grants.clone().into_inner();
+    for i in 0..4 {
+        for (suffix, role) in [("compliance", Some(RoleId::compliance())), ("clerk", None)] {
+            let label = format!("m{i}-{suffix}");
+            if accounts.iter().any(|a| a.account.as_str() == label) {
+                continue;
+            }
+            let member = testkit::member(&format!("m{i}"));
+            accounts.push(GenesisAccount { account: testkit::account(&label), member, key: public(&label) });
+            if let Some(role) = role {
+                grants.push(GenesisGrant { account: testkit::account(&label), role, expires_at: Height(1_000_000) });
+            }
+        }
+    }
+    let kyc = GenesisRole {
+        role: RoleId::new("kyc").expect("valid"),
+        definition: RoleDefinition { scope: RoleScope::Alliance, delegable: true, max_grant_blocks: 10_000 },
+    };
+    genesis.accounts = BoundedVec::try_new(accounts).expect("few accounts");
+    genesis.grants = BoundedVec::try_new(grants).expect("few grants");
+    genesis.roles = BoundedVec::try_new(vec![kyc]).expect("one role");
+    TestChain::new(genesis)
+}
+
+/// What one member's staff could change about an account: whether it is frozen and its `kyc` grant.
+fn account_state(store: &dyn Store, account: &AccountId) -> (bool, Option<Height>) {
+    let frozen = ACCOUNTS.get(store, account).expect("read").is_some_and(|a| a.frozen);
+    let kyc = RoleId::new("kyc").expect("valid");
+    (frozen, GRANTS.get(store, &(account.clone(), kyc)).expect("read").map(|g| g.expires_at))
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// Whatever one member's accounts propose and approve together under the default policy, no account of another
+    /// member is frozen, unfrozen, granted or revoked a delegable role, and no operator (the accounts a member needs
+    /// to rotate its nodes' keys) is ever frozen.
+    #[test]
+    fn one_members_staff_never_reach_another_members_accounts(steps in vec(reach(), 1..30)) {
+        let mut chain = staffed_chain();
+        let kyc = RoleId::new("kyc").expect("valid");
+        for step in &steps {
+            let all: Vec<(AccountId, MemberId)> =
+                ACCOUNTS.all(&chain.store).expect("accounts").into_iter().map(|(id, a)| (id, a.member)).collect();
+            let member = testkit::member(&format!("m{}", step.member));
+            let staff: Vec<AccountId> = all.iter().filter(|(_, m)| m == &member).map(|(id, _)| id.clone()).collect();
+            let Some((target, _)) = pick(&all, step.target) else { continue };
+            let action = match step.action {
+                0 => Action::FreezeAccount { account: target.clone() },
+                1 => Action::UnfreezeAccount { account: target.clone() },
+                2 => Action::GrantRole {
+                    account: target.clone(),
+                    role: kyc.clone(),
+                    expires_at: chain.height.plus(100),
+                    expected: account_state(&chain.store, &target).1,
+                },
+                _ => Action::RevokeRole { account: target.clone(), role: kyc.clone() },
+            };
+            let officer = testkit::account(&format!("{member}-compliance"));
+            let proposal = chain.proposal(Principal::Account(officer.clone()), vec![action]);
+            let approvals: Vec<Approval> = staff
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i < 8 && step.approvers & (1 << i) != 0)
+                .map(|(_, a)| chain.approval(&proposal, a.as_str()))
+                .collect();
+            let approvals = BoundedVec::try_new(approvals).expect("few approvals");
+            let before: Vec<(AccountId, (bool, Option<Height>))> =
+                all.iter().map(|(id, _)| (id.clone(), account_state(&chain.store, id))).collect();
+            let tx = chain.account_tx(officer.as_str(), Payload::SubmitProposal { proposal, approvals });
+            chain.apply(tx);
+            for ((id, owner), (_, was)) in all.iter().zip(&before) {
+                let now = account_state(&chain.store, id);
+                if owner != &member {
+                    prop_assert_eq!(&now, was, "{}'s staff changed {} of {}", member, id, owner);
+                }
+                let operator = roles_of(&chain, id).contains(&RoleId::operator());
+                prop_assert!(!(operator && now.0), "operator {} was frozen by {}'s staff", id, member);
+            }
+        }
+    }
+}
+
+fn roles_of(chain: &TestChain, account: &AccountId) -> Vec<RoleId> {
+    GRANTS
+        .all(&chain.store)
+        .expect("grants")
+        .into_iter()
+        .filter(|((a, _), _)| a == account)
+        .map(|((_, r), _)| r)
+        .collect()
 }
 
 // --- (e) JSON ---------------------------------------------------------------------------------------------------

@@ -261,15 +261,13 @@ fn unknown_node() {
 #[test]
 fn account_frozen() {
     let mut chain = TestChain::with_members(4);
-    let (_, receipt) =
-        chain.propose("m0-compliance", vec![Action::FreezeAccount { account: account("m1-ops") }], &["m0-compliance"]);
-    assert_executed(&receipt);
-    let tx = chain.account_tx("m1-ops", Payload::RevokeApproval { proposal: unknown_proposal() });
-    assert_rejected(&chain.apply(tx), Rejection::AccountFrozen { account: account("m1-ops") });
+    let freeze = vec![Action::FreezeAccount { account: account("m0-auditor") }];
+    assert_executed(&chain.propose("m0-compliance", freeze.clone(), &["m0-compliance"]).1);
+    let tx = chain.account_tx("m0-auditor", Payload::RevokeApproval { proposal: unknown_proposal() });
+    assert_rejected(&chain.apply(tx), Rejection::AccountFrozen { account: account("m0-auditor") });
     // A frozen approver's approval is refused too.
-    let freeze = vec![Action::FreezeAccount { account: account("m2-ops") }];
-    let (_, tx) = proposal_tx(&mut chain, "m0-compliance", freeze, &["m0-compliance", "m1-ops"]);
-    assert_rejected(&chain.apply(tx), Rejection::AccountFrozen { account: account("m1-ops") });
+    let (_, tx) = proposal_tx(&mut chain, "m0-compliance", freeze, &["m0-compliance", "m0-auditor"]);
+    assert_rejected(&chain.apply(tx), Rejection::AccountFrozen { account: account("m0-auditor") });
 }
 
 /// An account whose key was marked compromised without replacement has no current key and can send nothing.
@@ -522,10 +520,62 @@ fn approver_not_eligible_auditor() {
     let mut chain = TestChain::with_members(4);
     let (_, tx) = proposal_tx(&mut chain, "m0-gov", vec![admit_member("newco")], &["m0-auditor"]);
     assert_rejected(&chain.apply(tx), Rejection::ApproverNotEligible { approver: account("m0-auditor") });
-    let freeze = vec![Action::FreezeAccount { account: account("m1-ops") }];
+    let freeze = vec![Action::FreezeAccount { account: account("m0-auditor") }];
     let (_, tx) = proposal_tx(&mut chain, "m0-compliance", freeze, &["m0-auditor"]);
     assert_rejected(&chain.apply(tx), Rejection::ApproverNotEligible { approver: account("m0-auditor") });
-    assert!(!ACCOUNTS.get(&chain.store, &account("m1-ops")).unwrap().unwrap().frozen);
+    assert!(!ACCOUNTS.get(&chain.store, &account("m0-auditor")).unwrap().unwrap().frozen);
+}
+
+/// Under the default policy a compliance officer reaches its own member's accounts only: its approval of freezing,
+/// unfreezing, granting or revoking a delegable role on another member's ordinary account is refused, and the
+/// account keeps its state; an operator, even of its own member, is privileged (the committee's rule), so no officer
+/// freezes the accounts a member needs to rotate its nodes' keys. Its own member's ordinary account it freezes.
+#[test]
+fn approver_not_eligible_outside_the_officers_member() {
+    let mut chain = TestChain::with_members(4);
+    let create = Action::CreateAccount { account: account("m1-clerk"), member: member("m1"), key: public("m1-clerk") };
+    assert_executed(&chain.propose("m1-gov", vec![create], &["m1-gov"]).1);
+    let kyc = RoleId::new("kyc").unwrap();
+    let definition = RoleDefinition { scope: RoleScope::Alliance, delegable: true, max_grant_blocks: 1_000 };
+    assert_executed(&chain.propose("m0-gov", vec![Action::DefineRole { role: kyc.clone(), definition }], &GOVS3).1);
+    let own_member = Rule::role(RoleId::compliance(), true);
+    let expires_at = chain.height.plus(100);
+    let reach_out = [
+        (Action::FreezeAccount { account: account("m1-clerk") }, ActionKind::FreezeAccount, own_member.clone()),
+        (Action::UnfreezeAccount { account: account("m1-clerk") }, ActionKind::UnfreezeAccount, own_member.clone()),
+        (
+            Action::GrantRole { account: account("m1-clerk"), role: kyc.clone(), expires_at, expected: None },
+            ActionKind::GrantDelegableRole,
+            own_member.clone(),
+        ),
+        (
+            Action::RevokeRole { account: account("m1-clerk"), role: kyc.clone() },
+            ActionKind::RevokeDelegableRole,
+            own_member,
+        ),
+        (
+            Action::FreezeAccount { account: account("m1-ops") },
+            ActionKind::FreezePrivilegedAccount,
+            Rule::weight(2, 3, false, 0),
+        ),
+        (
+            Action::FreezeAccount { account: account("m0-ops") },
+            ActionKind::FreezePrivilegedAccount,
+            Rule::weight(2, 3, false, 0),
+        ),
+    ];
+    for (action, kind, rule) in reach_out {
+        let proposal = chain.proposal(acct("m0-compliance"), vec![action]);
+        assert_eq!(execution::dry_run(&chain.store, &proposal).unwrap().requirements, vec![(kind, rule)]);
+        let (_, tx) = submit_tx(&chain, "m0-compliance", proposal, &["m0-compliance"]);
+        assert_rejected(&chain.apply(tx), Rejection::ApproverNotEligible { approver: account("m0-compliance") });
+    }
+    for target in ["m1-clerk", "m1-ops", "m0-ops"] {
+        assert!(!ACCOUNTS.get(&chain.store, &account(target)).unwrap().unwrap().frozen, "{target} was frozen");
+    }
+    assert!(GRANTS.get(&chain.store, &(account("m1-clerk"), kyc)).unwrap().is_none());
+    let freeze = vec![Action::FreezeAccount { account: account("m0-auditor") }];
+    assert_executed(&chain.propose("m0-compliance", freeze, &["m0-compliance"]).1);
 }
 
 /// The same approver twice is refused, in one list and on a later `Approve`.
@@ -565,9 +615,9 @@ fn self_approval_grant_role() {
     let (_, tx) =
         proposal_tx(&mut chain, "m0-compliance", vec![grant("m0-compliance", desk.clone(), h)], &["m0-compliance"]);
     assert_rejected(&chain.apply(tx), Rejection::SelfApproval { approver: account("m0-compliance") });
-    // Granting it to someone else is the compliance officer's to approve.
+    // Granting it to someone else of its member is the compliance officer's to approve.
     let h = chain.height;
-    let (_, receipt) = chain.propose("m0-compliance", vec![grant("m1-ops", desk, h)], &["m0-compliance"]);
+    let (_, receipt) = chain.propose("m0-compliance", vec![grant("m0-ops", desk, h)], &["m0-compliance"]);
     assert_executed(&receipt);
 }
 
@@ -613,7 +663,7 @@ fn too_many_approvals() {
     genesis.grants = BoundedVec::try_new(grants).unwrap();
     let mut chain = TestChain::new(genesis);
     // The freeze can use compliance approvals; the admission keeps the proposal pending (no governor approves).
-    let actions = vec![Action::FreezeAccount { account: account("m1-ops") }, admit_member("newco")];
+    let actions = vec![Action::FreezeAccount { account: account("m0-auditor") }, admit_member("newco")];
     let first: Vec<&str> = labels[..512].iter().map(String::as_str).collect();
     let (id, tx) = proposal_tx(&mut chain, "m0-gov", actions, &first);
     let receipt = chain.apply(tx);
@@ -695,7 +745,7 @@ fn proposal_expires_before_delay() {
     let mut chain = TestChain::with_members(4);
     let change = Action::SetPolicyRule {
         kind: ActionKind::FreezeAccount,
-        expected: Some(Rule::role(RoleId::compliance(), false)),
+        expected: Some(Rule::role(RoleId::compliance(), true)),
         rule: Rule::weight(2, 3, false, 0),
     };
     let mut proposal = chain.proposal(acct("m0-gov"), vec![change]);
@@ -817,7 +867,7 @@ fn invalid_rule() {
     let mut chain = TestChain::with_members(4);
     let change = Action::SetPolicyRule {
         kind: ActionKind::FreezeAccount,
-        expected: Some(Rule::role(RoleId::compliance(), false)),
+        expected: Some(Rule::role(RoleId::compliance(), true)),
         rule: Rule::role(RoleId::auditor(), false),
     };
     let mut proposal = chain.proposal(acct("m0-gov"), vec![change]);
@@ -831,7 +881,7 @@ fn invalid_rule() {
     let reason = Rejection::InvalidRule { detail: detail("the auditor role confers reading only; it cannot approve") };
     assert_failed(&chain, &receipt, id, reason);
     let rule = POLICY.get(&chain.store, &ActionKind::FreezeAccount).unwrap().unwrap();
-    assert_eq!(rule, Rule::role(RoleId::compliance(), false));
+    assert_eq!(rule, Rule::role(RoleId::compliance(), true));
 }
 
 /// A key that is not a valid, non-weak point is never registered.

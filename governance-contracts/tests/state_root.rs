@@ -53,7 +53,8 @@ fn applied(receipt: &Receipt) {
     assert_eq!(receipt.outcome, Outcome::Applied, "{receipt:?}");
 }
 
-/// Genesis, then: m1's weight 1 → 2; n1 attests; m2 creates `m2-app`; an empty block; compliance freezes `m1-ops`.
+/// Genesis, then: m1's weight 1 → 2; n1 attests; m2 creates `m2-app`; an empty block; compliance freezes
+/// `m0-auditor`.
 fn build_history() -> History {
     let genesis = testkit::genesis(4);
     let genesis_root = execution::apply_genesis(&genesis).expect("genesis").state_root;
@@ -85,7 +86,7 @@ fn build_history() -> History {
     let outcome = chain.apply_block(Vec::new());
     record(&chain, outcome.state_root);
 
-    let freeze = Action::FreezeAccount { account: account("m1-ops") };
+    let freeze = Action::FreezeAccount { account: account("m0-auditor") };
     let (_, receipt) = chain.propose("m0-compliance", vec![freeze], &["m0-compliance"]);
     assert!(TestChain::executed(&receipt), "{receipt:?}");
     record(&chain, root::root_at(&chain.store, chain.height).expect("root").expect("tree kept"));
@@ -205,9 +206,9 @@ fn old_heights_stay_provable() {
     let new_record: MemberRecord = decode(new.value.as_deref().expect("m1 exists")).expect("record");
     assert_eq!(new_record.weight, Weight(2));
     new.verify(&history.root(history.last())).expect("new proof, new root");
-    let frozen = ACCOUNTS.get(&history.store, &account("m1-ops")).expect("read").expect("exists");
+    let frozen = ACCOUNTS.get(&history.store, &account("m0-auditor")).expect("read").expect("exists");
     assert!(frozen.frozen);
-    let before = ACCOUNTS.get(history.at(Height(4)), &account("m1-ops")).expect("read").expect("exists");
+    let before = ACCOUNTS.get(history.at(Height(4)), &account("m0-auditor")).expect("read").expect("exists");
     assert!(!before.frozen);
 }
 

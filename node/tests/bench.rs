@@ -38,7 +38,7 @@ fn the_receipt_check_refuses_rejected_and_missing_transactions() {
     let mut chain = TestChain::new(genesis(4));
     let proposal = chain.proposal(
         Principal::Account(account("m0-compliance")),
-        vec![Action::FreezeAccount { account: account("m1-ops") }],
+        vec![Action::FreezeAccount { account: account("m0-auditor") }],
     );
     let approvals = BoundedVec::try_new(vec![chain.approval(&proposal, "m0-compliance")]).unwrap();
     let tx = chain.account_tx("m0-compliance", Payload::SubmitProposal { proposal, approvals });

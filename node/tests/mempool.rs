@@ -63,10 +63,10 @@ fn unknown_account_is_refused_with_executions_reason() {
 #[test]
 fn frozen_account_is_refused_with_executions_reason() {
     let mut chain = TestChain::new(genesis(4));
-    let freeze = freeze_by(&mut chain, "m0-compliance", "m0-compliance", "m1-ops");
+    let freeze = freeze_by(&mut chain, "m0-compliance", "m0-compliance", "m0-auditor");
     let receipt = chain.apply(freeze);
     assert!(TestChain::executed(&receipt), "{receipt:?}");
-    let tx = freeze_by(&mut chain, "m1-ops", "m1-ops", "m2-ops");
+    let tx = freeze_by(&mut chain, "m0-auditor", "m0-auditor", "m2-ops");
     assert_same_reason(&chain, &tx, |r| matches!(r, Rejection::AccountFrozen { .. }));
 }
 
@@ -101,7 +101,7 @@ fn expired_transaction_is_refused_with_executions_reason() {
 #[test]
 fn duplicates_are_refused_and_the_held_copy_kept() {
     let mut chain = TestChain::new(genesis(4));
-    let tx = freeze_by(&mut chain, "m0-compliance", "m0-compliance", "m1-ops");
+    let tx = freeze_by(&mut chain, "m0-compliance", "m0-compliance", "m0-auditor");
     let mut pool = Mempool::new();
     let hash = pool.admit(&chain.chain, &chain.store, tx.clone()).unwrap();
     assert_eq!(
@@ -120,8 +120,8 @@ fn duplicates_are_refused_and_the_held_copy_kept() {
 #[test]
 fn a_full_pool_refuses_without_evicting() {
     let mut chain = TestChain::new(genesis(4));
-    let first = freeze_by(&mut chain, "m0-compliance", "m0-compliance", "m1-ops");
-    let second = freeze_by(&mut chain, "m0-compliance", "m0-compliance", "m2-ops");
+    let first = freeze_by(&mut chain, "m0-compliance", "m0-compliance", "m0-auditor");
+    let second = freeze_by(&mut chain, "m0-compliance", "m0-compliance", "m0-auditor");
     let mut pool = Mempool::with_capacity(1);
     let held = pool.admit(&chain.chain, &chain.store, first).unwrap();
     assert_eq!(pool.admit(&chain.chain, &chain.store, second), Err(AdmitError::Full { max: 1 }));
@@ -133,7 +133,7 @@ fn a_full_pool_refuses_without_evicting() {
 #[test]
 fn expired_transactions_leave_the_pool_on_commit() {
     let mut chain = TestChain::new(genesis(4));
-    let tx = freeze_by(&mut chain, "m0-compliance", "m0-compliance", "m1-ops");
+    let tx = freeze_by(&mut chain, "m0-compliance", "m0-compliance", "m0-auditor");
     let mut pool = Mempool::new();
     pool.admit(&chain.chain, &chain.store, tx.clone()).unwrap();
     pool.on_commit(tx.tx.valid_until, &BTreeSet::new());

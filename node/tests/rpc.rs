@@ -52,7 +52,7 @@ struct Served {
 }
 
 impl Served {
-    /// Blocks 1–3 committed (block 1: attestation and a freeze of `m1-ops` executed at once; block 2: the pending
+    /// Blocks 1–3 committed (block 1: attestation and a freeze of `m0-auditor` executed at once; block 2: the pending
     /// admission of `newco`; block 3: empty), then the API served; with `runtime_answers`, a double answers
     /// submissions, otherwise the command channel is closed (the runtime is gone).
     fn start(runtime_answers: bool) -> Self {
@@ -66,7 +66,7 @@ impl Served {
         let attest = c.node_tx("n1", Payload::AttestReadiness { synced_height: Height(0) });
         let freeze = c.proposal(
             Principal::Account(account("m0-compliance")),
-            vec![Action::FreezeAccount { account: account("m1-ops") }],
+            vec![Action::FreezeAccount { account: account("m0-auditor") }],
         );
         let freeze_tx = c.account_tx(
             "m0-compliance",
@@ -261,12 +261,12 @@ fn reads_answer_the_stored_records() {
 
     let (_, accounts) = node.get("/v1/accounts");
     assert!(ids(&accounts, "accounts").contains(&"m0-compliance".to_owned()));
-    let (code, ops) = node.get("/v1/accounts/m1-ops");
+    let (code, auditor) = node.get("/v1/accounts/m0-auditor");
     assert_eq!(code, 200);
-    assert_eq!(ops["frozen"], true, "frozen in block 1: {ops}");
-    assert_eq!(ops["roles"][0]["role"], "operator");
-    assert_eq!(ops["roles"][0]["active"], true);
-    assert!(ops["history"].as_array().is_some_and(|h| !h.is_empty()), "the freeze names it: {ops}");
+    assert_eq!(auditor["frozen"], true, "frozen in block 1: {auditor}");
+    assert_eq!(auditor["roles"][0]["role"], "auditor");
+    assert_eq!(auditor["roles"][0]["active"], true);
+    assert!(auditor["history"].as_array().is_some_and(|h| !h.is_empty()), "the freeze names it: {auditor}");
 
     let (_, roles) = node.get("/v1/roles");
     assert!(ids(&roles, "roles").contains(&"auditor".to_owned()), "{roles}");
@@ -354,9 +354,11 @@ fn submissions_are_admitted_or_refused_with_a_reason() {
         (422, Some("rejected"), Some("duplicate_transaction"))
     );
     let c = &mut node.producer.chain;
-    let proposal =
-        c.proposal(Principal::Account(account("m1-ops")), vec![Action::FreezeAccount { account: account("m2-ops") }]);
-    let frozen = c.account_tx("m1-ops", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() });
+    let proposal = c.proposal(
+        Principal::Account(account("m0-auditor")),
+        vec![Action::FreezeAccount { account: account("m2-ops") }],
+    );
+    let frozen = c.account_tx("m0-auditor", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() });
     let (code, error) =
         node.post("/v1/transactions", "application/json", &serde_json::to_vec(&frozen).expect("serialises"));
     assert_eq!((code, error["rejection"].as_str()), (422, Some("account_frozen")), "{error}");

@@ -5,8 +5,8 @@
 use governance_contracts::codec::BoundedVec;
 use governance_contracts::ids::Height;
 use governance_contracts::state::tables::ACCOUNTS;
-use governance_contracts::testkit::{TestChain, account, genesis, node};
-use governance_contracts::types::{Action, Approval, Outcome, Payload, Principal, SignedTransaction};
+use governance_contracts::testkit::{TestChain, account, genesis, member, node, public};
+use governance_contracts::types::{Action, Approval, GenesisAccount, Outcome, Payload, Principal, SignedTransaction};
 use synod::consensus::store::BlockStore as _;
 use synod::sim::{Checker, Sabotage, SimConfig, Simulation, Violation};
 
@@ -52,13 +52,21 @@ fn freeze(chain: &mut TestChain, target: &str) -> SignedTransaction {
     )
 }
 
+/// Ordinary accounts of `m0`, which its compliance officer freezes.
+const CLERKS: [&str; 3] = ["m0-clerk-1", "m0-clerk-2", "m0-clerk-3"];
+
 /// Compliance freezes submitted to every node are finalised with Applied receipts on every node, and every
 /// node's state shows the accounts frozen.
 #[test]
 fn governance_transactions_are_finalised_on_every_node() {
-    let mut chain = TestChain::new(genesis(4));
-    let txs: Vec<SignedTransaction> = ["m1-ops", "m2-ops", "m3-ops"].iter().map(|t| freeze(&mut chain, t)).collect();
-    let mut sim = Simulation::new(SimConfig::new(4, 3, 4)).unwrap();
+    let mut with_clerks = genesis(4);
+    for clerk in CLERKS {
+        let entry = GenesisAccount { account: account(clerk), member: member("m0"), key: public(clerk) };
+        with_clerks.accounts.try_push(entry).unwrap();
+    }
+    let mut chain = TestChain::new(with_clerks.clone());
+    let txs: Vec<SignedTransaction> = CLERKS.iter().map(|t| freeze(&mut chain, t)).collect();
+    let mut sim = Simulation::with_genesis(SimConfig::new(4, 3, 4), with_clerks).unwrap();
     for tx in &txs {
         sim.submit_all(tx);
     }
@@ -79,7 +87,7 @@ fn governance_transactions_are_finalised_on_every_node() {
         }
         let host = sim.host(i).expect("no crashes in this run");
         assert!(host.pending().is_empty(), "node {i} still holds included transactions");
-        for target in ["m1-ops", "m2-ops", "m3-ops"] {
+        for target in CLERKS {
             let record = ACCOUNTS.get(host.storage().state(), &account(target)).unwrap().unwrap();
             assert!(record.frozen, "node {i}: {target} is not frozen");
         }

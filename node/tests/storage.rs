@@ -81,12 +81,12 @@ fn workload() -> Workload {
     let chain_id = producer.chain.chain.clone();
     let c = &mut producer.chain;
 
-    // Block 1: an attestation; compliance freezes m1-ops (executes at once); m0-gov proposes admitting newco with
-    // two of the three approvals it needs.
+    // Block 1: an attestation; compliance freezes m0-auditor (executes at once); m0-gov proposes admitting newco
+    // with two of the three approvals it needs.
     let attest = c.node_tx("n1", Payload::AttestReadiness { synced_height: Height(0) });
     let freeze = c.proposal(
         Principal::Account(account("m0-compliance")),
-        vec![Action::FreezeAccount { account: account("m1-ops") }],
+        vec![Action::FreezeAccount { account: account("m0-auditor") }],
     );
     let freeze_tx = c.account_tx(
         "m0-compliance",
@@ -122,8 +122,8 @@ fn workload() -> Workload {
     let mut blocks = vec![producer.next_block(vec![attest.clone(), freeze_tx, admit_tx])];
     states.push(contents(&producer.chain.store));
 
-    // Block 2: m2-gov's approval executes the admission; the attestation again (a duplicate); frozen m1-ops tries
-    // to propose something.
+    // Block 2: m2-gov's approval executes the admission; the attestation again (a duplicate); frozen m0-auditor
+    // tries to propose something.
     let c = &mut producer.chain;
     let approve = c.account_tx(
         "m2-gov",
@@ -132,10 +132,12 @@ fn workload() -> Workload {
             approvals: BoundedVec::try_new(vec![c.approval(&admit, "m2-gov")]).expect("one approval"),
         },
     );
-    let frozen_proposal =
-        c.proposal(Principal::Account(account("m1-ops")), vec![Action::FreezeAccount { account: account("m2-ops") }]);
+    let frozen_proposal = c.proposal(
+        Principal::Account(account("m0-auditor")),
+        vec![Action::FreezeAccount { account: account("m2-ops") }],
+    );
     let frozen =
-        c.account_tx("m1-ops", Payload::SubmitProposal { proposal: frozen_proposal, approvals: BoundedVec::new() });
+        c.account_tx("m0-auditor", Payload::SubmitProposal { proposal: frozen_proposal, approvals: BoundedVec::new() });
     let frozen_hash = frozen.tx.hash(&chain_id);
     blocks.push(producer.next_block(vec![approve, attest, frozen]));
     states.push(contents(&producer.chain.store));
@@ -144,11 +146,11 @@ fn workload() -> Workload {
     blocks.push(producer.next_block(Vec::new()));
     states.push(contents(&producer.chain.store));
 
-    // Block 4: compliance unfreezes m1-ops.
+    // Block 4: compliance unfreezes m0-auditor.
     let c = &mut producer.chain;
     let unfreeze = c.proposal(
         Principal::Account(account("m0-compliance")),
-        vec![Action::UnfreezeAccount { account: account("m1-ops") }],
+        vec![Action::UnfreezeAccount { account: account("m0-auditor") }],
     );
     let unfreeze_tx = c.account_tx(
         "m0-compliance",
@@ -248,7 +250,7 @@ fn state_roots_recomputed_after_reopen_match_the_headers() {
         assert_eq!(root::root_at(&store, h).unwrap(), Some(committed.block.header.state_root), "root at {h}");
     }
     let last = &w.blocks[3].block.header;
-    let key = encode(&account("m1-ops"));
+    let key = encode(&account("m0-auditor"));
     let proof = root::prove(&store, TableId::Accounts, &key, last.height).unwrap().unwrap();
     assert!(proof.value.is_some());
     proof.verify(&last.state_root).unwrap();
@@ -440,7 +442,7 @@ fn indexes_return_the_right_transactions() {
     assert_eq!(store.proposal_history(&w.freeze).unwrap(), vec![at(1, 1)]);
     assert_eq!(store.proposal_history(&w.admit).unwrap(), vec![at(1, 2), at(2, 0)]);
 
-    let ops = account("m1-ops");
+    let ops = account("m0-auditor");
     assert_eq!(store.account_history(&ops, Height(0), 100).unwrap(), vec![at(1, 1), at(2, 2), at(4, 0)]);
     assert_eq!(store.account_history(&ops, Height(2), 100).unwrap(), vec![at(2, 2), at(4, 0)]);
     assert_eq!(store.account_history(&ops, Height(0), 2).unwrap(), vec![at(1, 1), at(2, 2)]);

@@ -159,7 +159,7 @@ words! {
     AccountCreatedHere => "account {0} is created by action {1} of this proposal", "账户 {0} 由本提案第 {1} 项操作创建";
     AccountOfMember => "{0} is an unfrozen account of {1}", "{0} 是 {1} 的未冻结账户";
     AccountNotOfMember => "{0} is not an unfrozen account of {1}: the chain refuses it", "{0} 不是 {1} 的未冻结账户，链将拒绝";
-    Privileged => "{0} is a governor or holds compliance: the committee's rule applies", "{0} 是治理账户或持有合规角色：适用委员会规则";
+    Privileged => "{0} is a governor or holds compliance or operator: the committee's rule applies", "{0} 是治理账户或持有合规或运维角色：适用委员会规则";
     KeyFresh => "key {0} has never been registered", "密钥 {0} 从未登记过";
     KeyUsedHere => "key {0} is already registered by an earlier action of this proposal", "密钥 {0} 已由本提案前面的操作登记";
     KeyUsed => "key {0} is already registered to {1}: a key is never registered twice", "密钥 {0} 已登记给 {1}：同一密钥不能登记两次";

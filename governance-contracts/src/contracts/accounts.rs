@@ -14,8 +14,10 @@
 //!   has no key until the committee gives it one (`ReplaceAccountKey`). A key is only ever installed by its
 //!   holder (its current key signing) or by the committee, so no single governor takes over an account, however
 //!   much the account may do.
-//! - Frozen accounts send nothing and their approvals do not count. Nobody unfreezes themselves; `compliance`
-//!   cannot freeze a governor or another `compliance` account (those need the committee's rule).
+//! - Frozen accounts send nothing and their approvals do not count. Nobody unfreezes themselves. Under the default
+//!   policy a `compliance` account freezes and unfreezes accounts of its own member only, and never a governor,
+//!   another `compliance` account or an `operator` (privileged: those need the committee's rule), so no member's
+//!   officer stops another member governing or rotating its nodes' keys.
 //!
 //! Invariants: no public key is current for two owners; no retired or revoked key is current anywhere.
 

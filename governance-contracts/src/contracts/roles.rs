@@ -1,11 +1,12 @@
 //! `roles`: what accounts may do beyond governing.
 //!
 //! Rules:
-//! - Built-in roles: `compliance` (grants and revokes delegable roles, freezes ordinary accounts), `operator`
-//!   (operates its member's nodes: routine key rotation, address changes), `auditor` (reads everything, approves
-//!   nothing: no policy rule may name it) and `console` (the key of a member's console: anchors its audit trail
-//!   and nothing else, held alone; see `anchors`). The alliance defines more by committee action, each scoped to
-//!   the whole alliance or to one member, and marked delegable (a `compliance` account may grant it) or not.
+//! - Built-in roles: `compliance` (grants and revokes delegable roles and freezes ordinary accounts, by default on
+//!   its own member's accounts only), `operator` (operates its member's nodes: routine key rotation, address
+//!   changes), `auditor` (reads everything, approves nothing: no policy rule may name it) and `console` (the key
+//!   of a member's console: anchors its audit trail and nothing else, held alone; see `anchors`). The alliance
+//!   defines more by committee action, each scoped to the whole alliance or to one member, and marked delegable
+//!   (by default a `compliance` account of the holder's member may grant it) or not.
 //! - Every grant carries an expiry height, at most the role's `max_grant_blocks` ahead; a grant holds up to and
 //!   including its expiry height and lapses after it with no transaction needed. No role's `max_grant_blocks`
 //!   exceeds [`MAX_GRANT_BLOCKS`] (ten years of one-second blocks), built-in, defined at genesis or by

@@ -317,15 +317,13 @@ fn target(i: u64) -> String {
     format!("bench-{i}")
 }
 
-/// [`testkit::genesis`] of [`NODES`] members plus `transactions` ordinary accounts `bench-0..`, spread over the
-/// members, with keys derived from their ids.
+/// [`testkit::genesis`] of [`NODES`] members plus `transactions` ordinary accounts `bench-0..` of `m0`, the
+/// member whose compliance officer freezes them, with keys derived from their ids.
 pub fn genesis(transactions: u64) -> anyhow::Result<Genesis> {
     let mut genesis = testkit::genesis(NODES);
-    let members = u64::try_from(NODES).context("member count")?;
     for i in 0..transactions {
         let label = target(i);
-        let owner = member(&format!("m{}", i.checked_rem(members).unwrap_or(0)));
-        let entry = GenesisAccount { account: account(&label), member: owner, key: public(&label) };
+        let entry = GenesisAccount { account: account(&label), member: member("m0"), key: public(&label) };
         genesis.accounts.try_push(entry).context("genesis accounts")?;
     }
     Ok(genesis)
