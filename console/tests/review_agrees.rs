@@ -48,7 +48,7 @@ proptest! {
     #[test]
     fn the_reviews_sealer_verdict_is_the_dry_runs(members in 4..=10_usize, changes in changes()) {
         let mut chain = TestChain::with_members(members);
-        let sealer = |i: usize| node(&format!("n{}", i % members));
+        let sealer = |i: usize| node(&format!("n{}", i.checked_rem(members).expect("members > 0")));
         let weight = |chain: &TestChain, id: &NodeId| NODES.get(&chain.store, id).unwrap().map_or(0, |n| n.weight.0);
         let actions: Vec<Action> = changes
             .iter()
