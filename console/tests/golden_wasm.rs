@@ -62,7 +62,7 @@ fn golden_vectors_decode_and_hash_in_wasm() {
         assert_eq!(digest, field(vector, "digest"), "{name}");
         checked = checked.saturating_add(1);
     }
-    assert_eq!(checked, 17, "7 proposals, 8 transactions, 2 approvals");
+    assert_eq!(checked, 18, "7 proposals, 9 transactions, 2 approvals");
 }
 
 /// In wasm, a PKCS#8 PEM key loads and its login signature verifies.

@@ -76,7 +76,7 @@ fn golden_vectors_decode_hash_and_round_trip() {
         *count = count.saturating_add(1);
     }
     assert_eq!(counts.get("proposal"), Some(&7), "{counts:?}");
-    assert_eq!(counts.get("signed_transaction"), Some(&8), "{counts:?}");
+    assert_eq!(counts.get("signed_transaction"), Some(&9), "{counts:?}");
     assert_eq!(counts.get("approval"), Some(&2), "{counts:?}");
     // Approvals sign the admit-member proposal: the console's digest of it is what they signed.
     let approval_digest = file["vectors"]
