@@ -1,97 +1,25 @@
-//! The node client, run as the real binary against a test double of a node's HTTP API: a small axum server on
-//! 127.0.0.1:0 that answers canned JSON and records what it was sent.
+//! The node client, run as the real `synod` binary against the real node API: the router served over a real store
+//! ([`common::api::Served`], the server the API's own tests use), so a client that disagrees with the server on a
+//! route, a parameter, a status name or a shape fails here. Only answers the real node never gives (a body that
+//! is not JSON, an empty 500, a proof of another record) come from [`Hostile`], a listener that answers every
+//! request with one fixed response.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use api_types::ProposalStatusName;
+use governance_contracts::codec::BoundedVec;
 use governance_contracts::crypto::Digest;
-use governance_contracts::ids::ProposalId;
-use governance_contracts::testkit::TestChain;
-use governance_contracts::types::{Payload, SignedTransaction};
-use serde_json::json;
+use governance_contracts::ids::{Height, ProposalId};
+use governance_contracts::testkit::account;
+use governance_contracts::types::{Action, Payload, Principal, SignedTransaction};
 
 mod common;
+use common::api::Served;
 use common::member_bundle;
-
-/// One request the test double received.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    query: String,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-#[derive(Default)]
-struct Double {
-    /// Canned answers by `"METHOD /path"`.
-    answers: BTreeMap<String, (u16, String)>,
-    seen: Vec<Seen>,
-}
-
-type Shared = Arc<Mutex<Double>>;
-
-async fn answer(
-    State(double): State<Shared>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, String) {
-    let mut double = double.lock().expect("the double's lock");
-    double.seen.push(Seen {
-        method: method.to_string(),
-        path: uri.path().to_owned(),
-        query: uri.query().unwrap_or("").to_owned(),
-        content_type: headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned(),
-        body: body.to_vec(),
-    });
-    match double.answers.get(&format!("{method} {}", uri.path())) {
-        Some((status, body)) => (StatusCode::from_u16(*status).expect("a canned status"), body.clone()),
-        None => (StatusCode::NOT_FOUND, r#"{"code":"not_found","message":"no such path"}"#.to_owned()),
-    }
-}
-
-/// A running test double with its canned answers; it stops when the test process ends.
-struct Server {
-    url: String,
-    double: Shared,
-}
-
-impl Server {
-    fn start(answers: &[(&str, u16, &str)]) -> Self {
-        let double = Shared::default();
-        {
-            let mut d = double.lock().expect("the double's lock");
-            for (route, status, body) in answers {
-                d.answers.insert((*route).to_owned(), (*status, (*body).to_owned()));
-            }
-        }
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        listener.set_nonblocking(true).expect("a non-blocking listener");
-        let address: SocketAddr = listener.local_addr().expect("its address");
-        let app = axum::Router::new().fallback(answer).with_state(double.clone());
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-                axum::serve(listener, app).await.expect("the double serves");
-            });
-        });
-        Self { url: format!("http://{address}"), double }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.double.lock().expect("the double's lock").seen.clone()
-    }
-}
 
 fn synod(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_synod"))
@@ -124,212 +52,267 @@ fn fails(dir: &Path, args: &[&str], needles: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
-const STATUS: &str = r#"{"chain_id":"client-test","genesis_hash":"sha256:1111111111111111111111111111111111111111111111111111111111111111","node_id":"n1","kind":"sealer","height":42,"last_block_hash":"sha256:2222222222222222222222222222222222222222222222222222222222222222","last_block_time_ms":1700000000000,"peers":[{"node_id":"n2","address":"127.0.0.1:7702","direction":"outbound"}],"syncing":false,"sync_target":null,"mempool_size":3,"counters":{"host":{"evidence":0}}}"#;
+/// A node that misbehaves: it answers every request with one fixed HTTP response. It stops when the test process
+/// ends.
+struct Hostile {
+    url: String,
+}
 
-const HASH: &str = "sha256:abababababababababababababababababababababababababababababababab";
+impl Hostile {
+    fn start(status: u16, content_type: &str, body: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("its address"));
+        let response = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut request = [0_u8; 8192];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        Self { url }
+    }
+}
 
-/// `synod status` shows the chain, genesis hash, node, kind, height, last block, sync state and each peer, and
-/// with `--json` prints the node's JSON byte for byte.
+/// The items' first words (their ids) of a list the CLI printed, without the paging hint.
+fn listed(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|line| !line.starts_with("more:"))
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+/// `synod status` shows the chain, genesis hash, node, kind, height and sync state the node publishes, and with
+/// `--json` prints the node's JSON byte for byte.
 #[test]
 fn status_prints_the_fields_and_json_unchanged() {
-    let server = Server::start(&[("GET /v1/status", 200, STATUS)]);
+    let node = Served::start(true);
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = ok(dir.path(), &["status", "--node", &server.url]);
-    for needle in [
-        "client-test",
-        "sha256:1111111111111111111111111111111111111111111111111111111111111111",
-        "n1 (sealer)",
-        "42",
-        "sha256:2222222222222222222222222222222222222222222222222222222222222222",
-        "2023-11-14T22:13:20.000Z",
-        "syncing",
-        "n2",
-        "127.0.0.1:7702",
-        "outbound",
-    ] {
+    let text = ok(dir.path(), &["status", "--node", &node.base]);
+    let genesis_hash = node.genesis.hash().to_string();
+    for needle in ["synod-test", genesis_hash.as_str(), "n0 (observer)", "height          3", "syncing         no"] {
         assert!(text.contains(needle), "{needle:?} missing from {text}");
     }
-    assert_eq!(ok(dir.path(), &["status", "--json", "--node", &server.url]), format!("{STATUS}\n"));
-    let seen = server.seen();
-    assert!(seen.iter().all(|s| s.method == "GET" && s.path == "/v1/status"), "{seen:?}");
+    let (_, served) = node.get_text("/v1/status");
+    assert_eq!(ok(dir.path(), &["status", "--json", "--node", &node.base]), format!("{served}\n"));
 }
 
-/// A signed transaction of the test chain, written where `synod tx build` would write it.
-fn transaction_file(dir: &Path) -> (SignedTransaction, std::path::PathBuf) {
-    let chain = TestChain::with_members(1);
-    let proposal = ProposalId(Digest::ZERO);
-    let tx = chain.account_tx("m0-gov", Payload::RevokeApproval { proposal });
+/// A signed transaction of the served chain, written where `synod tx build` would write it.
+fn transaction_file(dir: &Path, tx: &SignedTransaction) -> String {
     let path = dir.join("tx.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&tx).expect("JSON")).expect("written");
-    (tx, path)
+    std::fs::write(&path, serde_json::to_vec_pretty(tx).expect("JSON")).expect("written");
+    path.to_str().expect("a UTF-8 path").to_owned()
 }
 
-/// `synod tx submit` posts the file's transaction as `application/json` to `/v1/transactions` and prints the hash
-/// the node answered (`--json`: the node's answer unchanged).
+/// `synod tx submit` sends the file's transaction, which the node admits to its mempool, and prints the hash the
+/// node answered (`--json`: the node's answer unchanged).
 #[test]
-fn submit_posts_the_file_and_prints_the_hash() {
-    let answer = format!(r#"{{"tx_hash":"{HASH}"}}"#);
-    let server = Server::start(&[("POST /v1/transactions", 200, &answer)]);
+fn submit_sends_the_file_and_prints_the_hash() {
+    let node = Served::start(true);
+    let tx = node.producer.chain.node_tx("n2", Payload::AttestReadiness { synced_height: Height(3) });
+    let hash = tx.tx.hash(&node.genesis.identity()).to_string();
     let dir = tempfile::tempdir().expect("temp dir");
-    let (tx, path) = transaction_file(dir.path());
-    let file = path.to_str().expect("a UTF-8 path");
-    assert_eq!(ok(dir.path(), &["tx", "submit", file, "--node", &server.url]).trim(), HASH);
-    assert_eq!(ok(dir.path(), &["tx", "submit", file, "--json", "--node", &server.url]), format!("{answer}\n"));
-    let seen = server.seen();
-    assert_eq!(seen.len(), 2);
-    let post = &seen[0];
-    assert_eq!((post.method.as_str(), post.path.as_str()), ("POST", "/v1/transactions"));
-    assert!(post.content_type.starts_with("application/json"), "{}", post.content_type);
-    let sent: SignedTransaction = serde_json::from_slice(&post.body).expect("the body is a signed transaction");
-    assert_eq!(sent, tx);
+    let file = transaction_file(dir.path(), &tx);
+    assert_eq!(ok(dir.path(), &["tx", "submit", &file, "--node", &node.base]).trim(), hash);
+    assert_eq!(*node.admitted.lock().expect("not poisoned"), [tx]);
+
+    let other = node.producer.chain.node_tx("n3", Payload::AttestReadiness { synced_height: Height(3) });
+    let file = transaction_file(dir.path(), &other);
+    let json = ok(dir.path(), &["tx", "submit", &file, "--json", "--node", &node.base]);
+    let answer: api_types::Submitted = serde_json::from_str(&json).expect("the node's answer");
+    assert_eq!(answer.tx_hash, other.tx.hash(&node.genesis.identity()));
 }
 
-/// A transaction the node refuses (4xx with a code, message and rejection) prints all three and exits 1; a file
-/// that is not a transaction is refused before anything is sent.
+/// A transaction the node refuses prints its code, message and rejection and exits 1; a file that is not a
+/// transaction is refused before anything is sent.
 #[test]
 fn submit_refusal_prints_the_reason_and_exits_1() {
-    let refusal = r#"{"code":"rejected","message":"the sender's account is frozen","rejection":"account_frozen"}"#;
-    let server = Server::start(&[("POST /v1/transactions", 422, refusal)]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (_, path) = transaction_file(dir.path());
-    let file = path.to_str().expect("a UTF-8 path");
-    fails(
-        dir.path(),
-        &["tx", "submit", file, "--node", &server.url],
-        &["rejected", "the sender's account is frozen", "account_frozen"],
+    let mut node = Served::start(true);
+    let c = &mut node.producer.chain;
+    let proposal = c.proposal(
+        Principal::Account(account("m0-auditor")),
+        vec![Action::FreezeAccount { account: account("m2-ops") }],
     );
+    let frozen = c.account_tx("m0-auditor", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = transaction_file(dir.path(), &frozen);
+    fails(dir.path(), &["tx", "submit", &file, "--node", &node.base], &["422", "rejected", "account_frozen"]);
     std::fs::write(dir.path().join("bad.json"), r#"{"not":"a transaction"}"#).expect("written");
-    fails(dir.path(), &["tx", "submit", "bad.json", "--node", &server.url], &["bad.json"]);
-    assert_eq!(server.seen().len(), 1, "the bad file must not reach the node");
+    fails(dir.path(), &["tx", "submit", "bad.json", "--node", &node.base], &["bad.json"]);
+    assert!(node.admitted.lock().expect("not poisoned").is_empty());
 }
 
-/// A receipt of the test chain for a transaction with `HASH`, applied or rejected.
-fn finalised(applied: bool) -> String {
-    let outcome = if applied {
-        json!({"status": "applied"})
-    } else {
-        json!({"status": "rejected", "reason": {"reason": "bad_signature"}})
-    };
-    json!({
-        "hash": HASH,
-        "height": 7,
-        "index": 0,
-        "transaction": {},
-        "receipt": {"tx": HASH, "outcome": outcome, "events": []},
-    })
-    .to_string()
-}
-
-/// `synod tx wait` long-polls `/v1/transactions/{hash}/wait` with `timeout_ms`, prints the height and outcome of a
-/// finalised transaction, exits 1 when its receipt records a rejection, and exits 1 when the node answers 408
-/// until the timeout.
+/// `synod tx wait` long-polls until a block includes the transaction and prints its height and outcome; it exits 1
+/// when the receipt records a rejection, and when the transaction is not finalised within `--timeout`.
 #[test]
 fn wait_reports_the_outcome_and_fails_on_timeout() {
+    let mut node = Served::start(true);
     let dir = tempfile::tempdir().expect("temp dir");
-    let route = format!("GET /v1/transactions/{HASH}/wait");
+    let base = node.base.clone();
 
-    let applied = Server::start(&[(&route, 200, &finalised(true))]);
-    let text = ok(dir.path(), &["tx", "wait", HASH, "--timeout", "5s", "--node", &applied.url]);
-    assert!(text.contains("applied") && text.contains("height 7"), "{text}");
-    let seen = applied.seen();
-    assert_eq!(seen.len(), 1);
-    let asked: u64 = seen[0].query.strip_prefix("timeout_ms=").expect("timeout_ms asked").parse().expect("a number");
-    assert!(asked > 0 && asked <= 5000, "{}", seen[0].query);
+    let tx = node.producer.chain.node_tx("n2", Payload::AttestReadiness { synced_height: Height(3) });
+    let hash = tx.tx.hash(&node.genesis.identity()).to_string();
+    let waiting = {
+        let (dir, hash, base) = (dir.path().to_path_buf(), hash.clone(), base.clone());
+        std::thread::spawn(move || synod(&dir, &["tx", "wait", &hash, "--timeout", "30s", "--node", &base]))
+    };
+    // Commit once the waiter has asked (a block committed before it asks is found by its first look too).
+    std::thread::sleep(Duration::from_millis(300));
+    node.commit(vec![tx]);
+    let out = waiting.join().expect("the waiter finishes");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(&hash) && text.contains("applied at height 4, index 0"), "{text}");
 
-    let rejected = Server::start(&[(&route, 200, &finalised(false))]);
-    let out = fails(dir.path(), &["tx", "wait", HASH, "--node", &rejected.url], &["not applied", "height 7"]);
-    assert!(out.contains("rejected"), "{out}");
+    // A transaction a block includes and the contracts reject: a frozen account submits a proposal.
+    let c = &mut node.producer.chain;
+    let proposal = c.proposal(
+        Principal::Account(account("m0-auditor")),
+        vec![Action::FreezeAccount { account: account("m2-ops") }],
+    );
+    let frozen = c.account_tx("m0-auditor", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() });
+    let frozen_hash = frozen.tx.hash(&node.genesis.identity()).to_string();
+    node.commit(vec![frozen]);
+    let out = fails(dir.path(), &["tx", "wait", &frozen_hash, "--node", &base], &["not applied", "height 5"]);
+    assert!(out.contains("rejected") && out.contains("m0-auditor is frozen"), "{out}");
 
-    let slow = Server::start(&[(&route, 408, r#"{"code":"timeout","message":"not finalised yet"}"#)]);
-    fails(dir.path(), &["tx", "wait", HASH, "--timeout", "300ms", "--node", &slow.url], &["not finalised within"]);
-    assert!(!slow.seen().is_empty());
-
-    fails(dir.path(), &["tx", "wait", "not-a-hash", "--node", &slow.url], &["not-a-hash"]);
-    let usage = synod(dir.path(), &["tx", "wait", HASH, "--timeout", "soon", "--node", &slow.url]);
+    let never = Digest::Sha256([7; 32]).to_string();
+    fails(dir.path(), &["tx", "wait", &never, "--timeout", "300ms", "--node", &base], &["not finalised within"]);
+    fails(dir.path(), &["tx", "wait", "not-a-hash", "--node", &base], &["not-a-hash"]);
+    let usage = synod(dir.path(), &["tx", "wait", &never, "--timeout", "soon", "--node", &base]);
     assert_eq!(usage.status.code(), Some(2), "a bad duration is a usage error");
     assert!(String::from_utf8_lossy(&usage.stderr).contains("soon"));
 }
 
 /// A node that is not listening gives one clear `error:` line and exit code 1, as does an answer that is not the
-/// JSON expected.
+/// JSON expected or a server error.
 #[test]
 fn unreachable_node_and_bad_answers_are_clear_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("its address");
+    let closed = TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("its address");
     let url = format!("http://{closed}");
     fails(dir.path(), &["status", "--node", &url], &["cannot reach the node", &url]);
 
-    let server = Server::start(&[("GET /v1/status", 200, "<html>not json</html>")]);
-    fails(dir.path(), &["status", "--node", &server.url], &["status"]);
-    fails(dir.path(), &["status", "--json", "--node", &server.url], &["not valid JSON"]);
-    let broken = Server::start(&[("GET /v1/status", 500, "")]);
+    let html = Hostile::start(200, "text/html", "<html>not json</html>");
+    fails(dir.path(), &["status", "--node", &html.url], &["status"]);
+    fails(dir.path(), &["status", "--json", "--node", &html.url], &["not valid JSON"]);
+    let broken = Hostile::start(500, "text/plain", "");
     fails(dir.path(), &["status", "--node", &broken.url], &["500"]);
+    // A JSON answer of another shape than the node's is refused too, not shown as if it were one.
+    let shapeless = Hostile::start(200, "application/json", r#"{"members":[{"id":"org1"}]}"#);
+    fails(dir.path(), &["members", "--node", &shapeless.url], &["members"]);
 }
 
-/// The read commands ask the right paths with the right query, show each listed record's id and fields, show one
-/// record field by field, and turn a 404 into an error naming the node's code and message.
+/// The read commands show each listed record's id and fields, page through a list with `--limit` and the
+/// `--after` the previous page showed, show one record field by field, and turn a 404 into an error naming the
+/// node's code and message.
 #[test]
-fn reads_show_lists_and_records() {
-    let members = r#"{"members":[{"id":"org1","name":"Organisation 1","weight":1},{"id":"org2","name":"Organisation 2","weight":2}]}"#;
-    let record = r#"{"id":"org 1/x","name":"Odd","governors":[{"account":"gov1","key":"ed25519:00"}]}"#;
-    let proposals = r#"{"proposals":[{"id":"sha256:cc","status":"open"}],"next_cursor":"abc"}"#;
-    let block = r#"{"height":3,"hash":"sha256:dd","block":{"header":{"time_ms":0,"proposer":"n1"},"transactions":[]},"certificate":{"round":1,"signatures":[{}]},"receipts":[]}"#;
-    let server = Server::start(&[
-        ("GET /v1/members", 200, members),
-        ("GET /v1/members/org%201%2Fx", 200, record),
-        ("GET /v1/proposals", 200, proposals),
-        ("GET /v1/blocks/3", 200, block),
-        ("GET /v1/params", 200, r#"{"max_block_transactions":20000,"block_interval_ms":1000}"#),
-    ]);
+fn reads_show_lists_records_and_pages() {
+    let node = Served::start(true);
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
-    let url = server.url.as_str();
+    let url = node.base.as_str();
 
     let text = ok(d, &["members", "--node", url]);
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 2, "{text}");
-    assert!(lines[0].starts_with("org1") && lines[0].contains("weight=1"), "{text}");
-    assert!(lines[1].starts_with("org2") && lines[1].contains("name=Organisation 2"), "{text}");
-    assert_eq!(ok(d, &["members", "--json", "--node", url]), format!("{members}\n"));
+    assert_eq!(listed(&text), ["m0", "m1", "m2", "m3"], "{text}");
+    assert!(text.lines().next().is_some_and(|line| line.contains("weight=1")), "{text}");
+    let (_, served) = node.get_text("/v1/members");
+    assert_eq!(ok(d, &["members", "--json", "--node", url]), format!("{served}\n"));
 
-    let text = ok(d, &["members", "org 1/x", "--node", url]);
-    assert!(text.contains("Odd") && text.contains("governors:") && text.contains("gov1"), "{text}");
+    let first = ok(d, &["members", "--limit", "3", "--node", url]);
+    assert_eq!(listed(&first), ["m0", "m1", "m2"], "{first}");
+    assert!(first.ends_with("more: --after m2\n"), "{first}");
+    let rest = ok(d, &["members", "--limit", "3", "--after", "m2", "--node", url]);
+    assert_eq!(listed(&rest), ["m3"], "{rest}");
+    assert!(!rest.contains("more:"), "{rest}");
 
-    let text = ok(d, &["proposals", "--status", "open", "--limit", "5", "--node", url]);
-    assert!(text.starts_with("sha256:cc") && text.contains("status=open") && text.contains("--cursor abc"), "{text}");
-
+    let text = ok(d, &["members", "m1", "--node", url]);
+    assert!(text.contains("id:") && text.contains("m1") && text.contains("governors:"), "{text}");
+    let text = ok(d, &["accounts", "m0-auditor", "--node", url]);
+    assert!(text.contains("frozen:") && text.contains("true") && text.contains("history:"), "{text}");
     let text = ok(d, &["blocks", "3", "--node", url]);
-    assert!(text.contains("sha256:dd") && text.contains("n1") && text.contains("1 signatures"), "{text}");
+    assert!(text.contains("height        3") && text.contains("n0"), "{text}");
+    let text = ok(d, &["blocks", "--limit", "2", "--node", url]);
+    assert!(text.starts_with("3  ") && text.contains("more: --before 2"), "{text}");
     let text = ok(d, &["params", "--node", url]);
     assert!(text.contains("block_interval_ms") && text.contains("20000"), "{text}");
+    for command in ["roles", "policy", "evidence"] {
+        ok(d, &[command, "--node", url]);
+    }
 
-    fails(d, &["nodes", "n9", "--node", url], &["404", "not_found", "no such path"]);
-
-    let seen = server.seen();
-    let proposals = seen.iter().find(|s| s.path == "/v1/proposals").expect("proposals asked");
-    assert_eq!(proposals.query, "status=open&limit=5");
-    assert!(seen.iter().any(|s| s.path == "/v1/members/org%201%2Fx"), "{seen:?}");
+    fails(d, &["nodes", "n9", "--node", url], &["404", "not_found", "no node n9"]);
+    fails(d, &["members", "Not An Id", "--node", url], &["400", "bad_request", "not a valid member id"]);
 }
 
-/// `synod proof member m1 --out FILE` saves the node's bundle as sent, and `synod verify-proof` accepts the file;
-/// a bundle for another record than the one asked for is refused and not saved.
+/// The drift the CLI once had: `--status` takes exactly the status names the node takes (each answered by the
+/// node), the old names are usage errors that never reach it, and `--after` pages through the proposals the way
+/// the node pages them.
 #[test]
-fn proof_is_saved_for_verify_proof() {
-    let (bundle, genesis) = member_bundle();
-    let body = serde_json::to_string(&bundle).expect("JSON");
-    let server = Server::start(&[("GET /v1/proofs/member/m1", 200, &body), ("GET /v1/proofs/node/n1", 200, &body)]);
+fn proposals_filter_by_the_nodes_statuses_and_page_with_after() {
+    let node = Served::start(true);
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
-    std::fs::write(d.join("genesis.json"), serde_json::to_string(&genesis).expect("JSON")).expect("written");
+    let url = node.base.as_str();
+    let (admit, freeze) = (node.known.admit.to_string(), node.known.freeze.to_string());
 
-    let text = ok(d, &["proof", "member", "m1", "--out", "p.json", "--node", &server.url]);
-    assert!(text.contains("member m1") && text.contains("height 1"), "{text}");
-    assert_eq!(std::fs::read_to_string(d.join("p.json")).expect("saved"), body);
+    let text = ok(d, &["proposals", "--status", "pending", "--node", url]);
+    assert_eq!(listed(&text), std::slice::from_ref(&admit), "{text}");
+    let text = ok(d, &["proposals", "--status", "executed", "--node", url]);
+    assert_eq!(listed(&text), std::slice::from_ref(&freeze), "{text}");
+    for status in ProposalStatusName::ALL {
+        ok(d, &["proposals", "--status", status.as_str(), "--limit", "1000", "--node", url]);
+    }
+    for old in ["open", "applied", "expired"] {
+        let out = synod(d, &["proposals", "--status", old, "--node", url]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--status {old}: {stderr}");
+        assert!(stderr.contains("pending") && stderr.contains("cancelled"), "{stderr}");
+    }
+
+    let mut both = [admit, freeze];
+    both.sort();
+    let first = ok(d, &["proposals", "--limit", "1", "--node", url]);
+    assert_eq!(listed(&first), [both[0].clone()], "{first}");
+    let after = first.lines().find_map(|line| line.strip_prefix("more: --after ")).expect("a next page").to_owned();
+    let second = ok(d, &["proposals", "--limit", "1", "--after", &after, "--node", url]);
+    assert_eq!(listed(&second), [both[1].clone()], "{second}");
+    assert!(!second.contains("more:"), "{second}");
+
+    let text = ok(d, &["proposals", &both[0], "--node", url]);
+    assert!(text.contains("receipts:") && text.contains("status:"), "{text}");
+    let unknown = ProposalId(Digest::Sha256([9; 32])).to_string();
+    fails(d, &["proposals", &unknown, "--node", url], &["404", "no proposal"]);
+}
+
+/// `synod proof` saves the bundle the node serves, which `synod verify-proof` accepts, for a member and for a
+/// grant; a bundle for another record than the one asked for is refused and not saved.
+#[test]
+fn proof_is_saved_for_verify_proof() {
+    let node = Served::start(true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("genesis.json"), serde_json::to_string(&node.genesis).expect("JSON")).expect("written");
+
+    let text = ok(d, &["proof", "member", "m1", "--out", "p.json", "--node", &node.base]);
+    assert!(text.contains("member m1") && text.contains("height 3"), "{text}");
+    let (_, served) = node.get_text("/v1/proofs/member/m1");
+    assert_eq!(std::fs::read_to_string(d.join("p.json")).expect("saved"), served);
     let verified = ok(d, &["verify-proof", "--genesis", "genesis.json", "p.json", "--json"]);
     let verified: serde_json::Value = serde_json::from_str(&verified).expect("JSON");
-    assert_eq!(verified["height"], 1);
+    assert_eq!(verified["height"], 3);
+    fails(d, &["proof", "member", "m1", "--out", "p.json", "--node", &node.base], &["--force"]);
 
-    fails(d, &["proof", "member", "m1", "--out", "p.json", "--node", &server.url], &["--force"]);
-    fails(d, &["proof", "node", "n1", "--out", "n.json", "--node", &server.url], &["member m1", "node n1"]);
+    ok(d, &["proof", "grant", "m0-auditor:auditor", "--out", "g.json", "--node", &node.base]);
+    ok(d, &["verify-proof", "--genesis", "genesis.json", "g.json"]);
+    fails(d, &["proof", "grant", "m0-auditor", "--out", "x.json", "--node", &node.base], &["ACCOUNT:ROLE"]);
+
+    let (bundle, _) = member_bundle();
+    let wrong = Hostile::start(200, "application/json", &serde_json::to_string(&bundle).expect("JSON"));
+    fails(d, &["proof", "node", "n1", "--out", "n.json", "--node", &wrong.url], &["member m1", "node n1"]);
     assert!(!d.join("n.json").exists());
 }

@@ -1,12 +1,13 @@
 //! The HTTP side of the client: one blocking request at a time to a node's `/v1` API, with a connect timeout, a
 //! timeout on the whole exchange and a bound on the answer's size. Every failure becomes one readable line: the node
-//! cannot be reached, it answered with an error (its `code` and `message`), or its answer is not the JSON expected.
+//! cannot be reached, it answered with an error (its `code` and `message`, an [`ErrorBody`]), or its answer is not
+//! the JSON expected. Answers decode into the API's own types (`api_types`), the ones the node's handlers answer.
 
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
+pub use api_types::ErrorBody;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -42,30 +43,6 @@ pub struct Answer {
     pub status: u16,
     /// The body as sent.
     pub body: Vec<u8>,
-}
-
-/// The body of a node's error answer: a stable `code`, a readable `message` and, for a transaction the contracts
-/// refused, the `rejection`'s name.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ErrorBody {
-    /// A stable code (`not_found`, `rejected`, ...).
-    pub code: String,
-    /// What went wrong, for a reader.
-    pub message: String,
-    /// For a refused transaction: the rejection (its name, or its fields).
-    #[serde(default)]
-    pub rejection: Option<Value>,
-}
-
-impl std::fmt::Display for ErrorBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)?;
-        match &self.rejection {
-            None | Some(Value::Null) => Ok(()),
-            Some(Value::String(name)) => write!(f, " (rejection: {name})"),
-            Some(other) => write!(f, " (rejection: {other})"),
-        }
-    }
 }
 
 impl Answer {

@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
+use api_types::ProofKind;
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use governance_contracts::types::{ProofBundle, RecordKey};
 
 use super::NodeArgs;
@@ -13,47 +15,28 @@ use super::http::{Answer, segment};
 use super::query::MAX_ID_CHARS;
 use crate::cli::files;
 
-/// The kinds of record a proof is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProofKind {
-    /// A member organisation (ID: the member id).
-    Member,
-    /// A node (ID: the node id).
-    Node,
-    /// An account (ID: the account id).
-    Account,
-    /// One role grant (ID: `ACCOUNT:ROLE`).
-    Grant,
+/// Whether `record` is of kind `kind`.
+fn is_kind(kind: ProofKind, record: &RecordKey) -> bool {
+    matches!(
+        (kind, record),
+        (ProofKind::Member, RecordKey::Member { .. })
+            | (ProofKind::Node, RecordKey::Node { .. })
+            | (ProofKind::Account, RecordKey::Account { .. })
+            | (ProofKind::Grant, RecordKey::Grant { .. })
+            | (ProofKind::Anchor, RecordKey::Anchor { .. })
+    )
 }
 
-impl ProofKind {
-    /// The kind as the API names it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Member => "member",
-            Self::Node => "node",
-            Self::Account => "account",
-            Self::Grant => "grant",
-        }
-    }
-
-    /// Whether `record` is of this kind.
-    fn matches(self, record: &RecordKey) -> bool {
-        matches!(
-            (self, record),
-            (Self::Member, RecordKey::Member { .. })
-                | (Self::Node, RecordKey::Node { .. })
-                | (Self::Account, RecordKey::Account { .. })
-                | (Self::Grant, RecordKey::Grant { .. })
-        )
-    }
+/// `KIND`: exactly the kinds the node has a proof route for.
+fn kind_parser() -> impl clap::builder::TypedValueParser<Value = ProofKind> {
+    PossibleValuesParser::new(ProofKind::names()).try_map(|name: String| name.parse::<ProofKind>())
 }
 
 /// `synod proof`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProofArgs {
     /// The kind of record.
-    #[arg(value_name = "KIND")]
+    #[arg(value_name = "KIND", value_parser = kind_parser())]
     pub kind: ProofKind,
     /// The record's id; for a grant `ACCOUNT:ROLE`.
     #[arg(value_name = "ID")]
@@ -86,7 +69,7 @@ pub fn proof(args: &ProofArgs) -> anyhow::Result<()> {
         .and_then(Answer::success)
         .with_context(|| format!("fetching the proof of {kind} {id}"))?;
     let bundle: ProofBundle = answer.json("proof bundle")?;
-    if !args.kind.matches(&bundle.record) {
+    if !is_kind(args.kind, &bundle.record) {
         bail!("the node sent a proof of {} when asked for {kind} {id}", bundle.record);
     }
     files::write_file(&args.out, &answer.body, args.force, false)?;

@@ -1,9 +1,20 @@
 //! The read commands: `synod members|nodes|accounts [ID]`, `synod roles|policy|params|evidence`,
-//! `synod proposals [ID]` and `synod blocks [HEIGHT]`. Each is one `GET` on the node's API; `--json` prints the
-//! answer as it came, otherwise [`render`](super::render) shows it as a table (lists) or `key: value` lines (one
-//! record), and a single block as a summary.
+//! `synod proposals [ID]` and `synod blocks [HEIGHT]`. Each is one `GET` on the node's API whose query is written
+//! by, and whose answer is decoded as, the API's own types (`api_types`), so an answer of another shape is an
+//! error; `--json` prints the answer as it came, otherwise [`render`](super::render) shows it as a table (lists,
+//! with the option that asks for the next page) or `key: value` lines (one record), and a single block as a
+//! summary. `--status` takes exactly the node's status names, and the paging options are the node's: `--limit`
+//! and `--after` (`--before` for blocks), each within the node's bounds.
 
 use anyhow::{Context as _, bail};
+use api_types::{
+    AccountDetail, AccountList, BlockBody, BlockList, BlockQuery, EvidenceList, Member, MemberList, Node, NodeList,
+    Page, PolicyAnswer, ProposalDetail, ProposalList, ProposalQuery, ProposalStatusName, RolesAnswer,
+};
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+use governance_contracts::types::ChainParams;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::NodeArgs;
@@ -17,43 +28,24 @@ pub const MAX_ID_CHARS: usize = 256;
 /// `synod members|nodes|accounts [ID]`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RecordArgs {
-    /// One record's id; without it, all of them.
+    /// One record's id; without it, a page of them.
     #[arg(value_name = "ID")]
     pub id: Option<String>,
+    /// At most this many records.
+    #[arg(long, value_name = "N", conflicts_with = "id", value_parser = clap::value_parser!(u32).range(1..=i64::from(api_types::MAX_PAGE)))]
+    pub limit: Option<u32>,
+    /// Continue after a previous page (the `--after` it showed).
+    #[arg(long, value_name = "ID", conflicts_with = "id")]
+    pub after: Option<String>,
     /// The node and the output form.
     #[command(flatten)]
     pub node: NodeArgs,
 }
 
-/// The statuses a proposal can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProposalStatus {
-    /// Collecting approvals.
-    Open,
-    /// Approved, waiting for its execution height.
-    Queued,
-    /// Executed.
-    Applied,
-    /// Executed and failed; nothing changed.
-    Failed,
-    /// Expired before reaching its threshold.
-    Expired,
-    /// Cancelled.
-    Cancelled,
-}
-
-impl ProposalStatus {
-    /// The status as the API names it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Queued => "queued",
-            Self::Applied => "applied",
-            Self::Failed => "failed",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-        }
-    }
+/// `--status`: exactly the names the node takes.
+fn status_parser() -> impl clap::builder::TypedValueParser<Value = ProposalStatusName> {
+    PossibleValuesParser::new(ProposalStatusName::names())
+        .try_map(|name: String| name.parse::<ProposalStatusName>().map_err(|e| e.to_string()))
 }
 
 /// `synod proposals [ID]`.
@@ -63,14 +55,14 @@ pub struct ProposalsArgs {
     #[arg(value_name = "ID")]
     pub id: Option<String>,
     /// Only proposals with this status.
-    #[arg(long, conflicts_with = "id")]
-    pub status: Option<ProposalStatus>,
+    #[arg(long, conflicts_with = "id", value_parser = status_parser())]
+    pub status: Option<ProposalStatusName>,
     /// At most this many proposals.
-    #[arg(long, value_name = "N", conflicts_with = "id", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "N", conflicts_with = "id", value_parser = clap::value_parser!(u32).range(1..=i64::from(api_types::MAX_PAGE)))]
     pub limit: Option<u32>,
-    /// Continue after a previous page (the `next_cursor` it showed).
-    #[arg(long, value_name = "CURSOR", conflicts_with = "id")]
-    pub cursor: Option<String>,
+    /// Continue after a previous page (the `--after` it showed).
+    #[arg(long, value_name = "ID", conflicts_with = "id")]
+    pub after: Option<String>,
     /// The node and the output form.
     #[command(flatten)]
     pub node: NodeArgs,
@@ -83,7 +75,7 @@ pub struct BlocksArgs {
     #[arg(value_name = "HEIGHT")]
     pub height: Option<u64>,
     /// At most this many blocks.
-    #[arg(long, value_name = "N", conflicts_with = "height", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "N", conflicts_with = "height", value_parser = clap::value_parser!(u32).range(1..=i64::from(api_types::MAX_BLOCK_PAGE)))]
     pub limit: Option<u32>,
     /// Only blocks below this height (the `--before` a previous page showed).
     #[arg(long, value_name = "HEIGHT", conflicts_with = "height")]
@@ -120,8 +112,9 @@ fn id_segment(id: &str) -> anyhow::Result<String> {
     Ok(segment(id))
 }
 
-/// Fetches `path` and prints it: as it came with `--json`, else through `show`. `what` names it in errors.
-fn fetch(
+/// Fetches `path` as a `T` (the type the node answers) and prints it: as it came with `--json`, else its JSON
+/// through `show`. `what` names it in errors; an answer that is not a `T` is an error either way.
+fn fetch<T: DeserializeOwned + Serialize>(
     args: &NodeArgs,
     path: &str,
     query: &[(&str, String)],
@@ -130,93 +123,91 @@ fn fetch(
 ) -> anyhow::Result<()> {
     let node = args.connect()?;
     let answer = node.get(path, query).and_then(Answer::success).with_context(|| format!("fetching the {what}"))?;
+    let typed: T = answer.json(what)?;
     if args.json {
         println!("{}", answer.json_text(what)?);
     } else {
-        println!("{}", show(&answer.json_value(what)?));
+        let value = serde_json::to_value(&typed).with_context(|| format!("showing the {what}"))?;
+        println!("{}", show(&value));
     }
     Ok(())
 }
 
-/// One record of `collection` by id, or the whole list.
-fn records(collection: &Collection, args: &RecordArgs) -> anyhow::Result<()> {
+/// One record of `collection` by id (decoded as `R`), or a page of the list (decoded as `L`).
+fn records<R, L>(collection: &Collection, args: &RecordArgs) -> anyhow::Result<()>
+where
+    R: DeserializeOwned + Serialize,
+    L: DeserializeOwned + Serialize,
+{
     let name = collection.name;
     match &args.id {
         Some(id) => {
             let path = format!("/v1/{name}/{}", id_segment(id)?);
-            fetch(&args.node, &path, &[], &format!("{name} record {id}"), render::record)
+            fetch::<R>(&args.node, &path, &[], &format!("{name} record {id}"), render::record)
         }
-        None => fetch(&args.node, &format!("/v1/{name}"), &[], name, |v| render::list(v, name, collection.id_keys)),
+        None => {
+            let page = Page { limit: args.limit, after: args.after.clone() };
+            let show = |v: &Value| render::list(v, name, collection.id_keys);
+            fetch::<L>(&args.node, &format!("/v1/{name}"), &page.pairs(), name, show)
+        }
     }
 }
 
 /// `synod members [ID]`.
 pub fn members(args: &RecordArgs) -> anyhow::Result<()> {
-    records(&MEMBERS, args)
+    records::<Member, MemberList>(&MEMBERS, args)
 }
 
 /// `synod nodes [ID]`.
 pub fn nodes(args: &RecordArgs) -> anyhow::Result<()> {
-    records(&NODES, args)
+    records::<Node, NodeList>(&NODES, args)
 }
 
 /// `synod accounts [ID]`.
 pub fn accounts(args: &RecordArgs) -> anyhow::Result<()> {
-    records(&ACCOUNTS, args)
+    records::<AccountDetail, AccountList>(&ACCOUNTS, args)
 }
 
 /// `synod roles`: the role definitions and every grant.
 pub fn roles(args: &NodeArgs) -> anyhow::Result<()> {
-    fetch(args, "/v1/roles", &[], "roles", render::record)
+    fetch::<RolesAnswer>(args, "/v1/roles", &[], "roles", render::record)
 }
 
 /// `synod policy`: the approval rules by action kind.
 pub fn policy(args: &NodeArgs) -> anyhow::Result<()> {
-    fetch(args, "/v1/policy", &[], "policy", render::record)
+    fetch::<PolicyAnswer>(args, "/v1/policy", &[], "policy", render::record)
 }
 
 /// `synod params`: the chain parameters.
 pub fn params(args: &NodeArgs) -> anyhow::Result<()> {
-    fetch(args, "/v1/params", &[], "chain parameters", render::record)
+    fetch::<ChainParams>(args, "/v1/params", &[], "chain parameters", render::record)
 }
 
 /// `synod evidence`: equivocation evidence, by height.
 pub fn evidence(args: &NodeArgs) -> anyhow::Result<()> {
-    fetch(args, "/v1/evidence", &[], "evidence", |v| render::list(v, EVIDENCE.name, EVIDENCE.id_keys))
+    fetch::<EvidenceList>(args, "/v1/evidence", &[], "evidence", |v| render::list(v, EVIDENCE.name, EVIDENCE.id_keys))
 }
 
 /// `synod proposals [ID]`.
 pub fn proposals(args: &ProposalsArgs) -> anyhow::Result<()> {
     if let Some(id) = &args.id {
         let path = format!("/v1/proposals/{}", id_segment(id)?);
-        return fetch(&args.node, &path, &[], &format!("proposal {id}"), render::record);
+        return fetch::<ProposalDetail>(&args.node, &path, &[], &format!("proposal {id}"), render::record);
     }
-    let mut query = Vec::new();
-    if let Some(status) = args.status {
-        query.push(("status", status.as_str().to_owned()));
-    }
-    if let Some(limit) = args.limit {
-        query.push(("limit", limit.to_string()));
-    }
-    if let Some(cursor) = &args.cursor {
-        query.push(("cursor", cursor.clone()));
-    }
-    fetch(&args.node, "/v1/proposals", &query, "proposals", |v| render::list(v, PROPOSALS.name, PROPOSALS.id_keys))
+    let query = ProposalQuery { status: args.status, limit: args.limit, after: args.after.clone() };
+    fetch::<ProposalList>(&args.node, "/v1/proposals", &query.pairs(), "proposals", |v| {
+        render::list(v, PROPOSALS.name, PROPOSALS.id_keys)
+    })
 }
 
 /// `synod blocks [HEIGHT]`.
 pub fn blocks(args: &BlocksArgs) -> anyhow::Result<()> {
     if let Some(height) = args.height {
-        return fetch(&args.node, &format!("/v1/blocks/{height}"), &[], &format!("block {height}"), block_summary);
+        let path = format!("/v1/blocks/{height}");
+        return fetch::<BlockBody>(&args.node, &path, &[], &format!("block {height}"), block_summary);
     }
-    let mut query = Vec::new();
-    if let Some(limit) = args.limit {
-        query.push(("limit", limit.to_string()));
-    }
-    if let Some(before) = args.before {
-        query.push(("before", before.to_string()));
-    }
-    fetch(&args.node, "/v1/blocks", &query, "blocks", |answer| {
+    let query = BlockQuery { limit: args.limit, before: args.before };
+    fetch::<BlockList>(&args.node, "/v1/blocks", &query.pairs(), "blocks", |answer| {
         let Some(items) = render::list_items(answer, BLOCKS.name) else {
             return render::record(answer);
         };

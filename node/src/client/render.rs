@@ -79,7 +79,7 @@ fn page_footer(fields: &Map<String, Value>, key: &str) -> Vec<String> {
         .filter(|(name, value)| name.as_str() != key && !value.is_array() && !value.is_null())
         .map(|(name, value)| match name.as_str() {
             "next_before" => format!("more: --before {}", plain(value)),
-            "next_cursor" => format!("more: --cursor {}", plain(value)),
+            "next_after" => format!("more: --after {}", plain(value)),
             _ => format!("{name}: {}", plain(value)),
         })
         .collect()

@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
-use serde::Deserialize;
+use api_types::{Direction, NodeStatus};
+use governance_contracts::types::NodeKind;
 
 use super::NodeArgs;
 use super::http::expect_json;
@@ -17,52 +18,6 @@ pub struct StatusArgs {
     pub node: NodeArgs,
 }
 
-/// The fields of `GET /v1/status` the summary shows (others, such as `counters`, are shown by `--json`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Status {
-    /// The chain's name.
-    pub chain_id: String,
-    /// The genesis hash.
-    pub genesis_hash: String,
-    /// The node's id.
-    pub node_id: String,
-    /// `sealer` or `observer`.
-    pub kind: String,
-    /// The last committed height.
-    pub height: u64,
-    /// The last committed block's hash.
-    #[serde(default)]
-    pub last_block_hash: Option<String>,
-    /// The last committed block's time, ms since the Unix epoch.
-    #[serde(default)]
-    pub last_block_time_ms: Option<u64>,
-    /// Whether the node is catching up.
-    #[serde(default)]
-    pub syncing: bool,
-    /// The height it is catching up to.
-    #[serde(default)]
-    pub sync_target: Option<u64>,
-    /// Transactions waiting for a block.
-    #[serde(default)]
-    pub mempool_size: Option<u64>,
-    /// The connected peers.
-    #[serde(default)]
-    pub peers: Vec<Peer>,
-}
-
-/// One connected peer.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Peer {
-    /// Its node id.
-    pub node_id: String,
-    /// Its address as the node sees it.
-    #[serde(default)]
-    pub address: String,
-    /// `inbound` or `outbound`.
-    #[serde(default)]
-    pub direction: String,
-}
-
 /// A time in ms since the Unix epoch as RFC 3339 (UTC), or the number if it is out of range.
 pub fn format_time_ms(ms: u64) -> String {
     match SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(ms)) {
@@ -71,39 +26,40 @@ pub fn format_time_ms(ms: u64) -> String {
     }
 }
 
-impl Status {
-    /// The summary `synod status` prints.
-    pub fn summary(&self) -> String {
-        let mut out = String::new();
-        let mut line = |label: &str, value: &dyn std::fmt::Display| {
-            // Writing to a String cannot fail.
-            let _ = writeln!(out, "{label:<16}{value}");
+/// The summary `synod status` prints: chain, node, height, last block, sync state, mempool and each peer (the
+/// counters are shown by `--json`).
+pub fn summary(status: &NodeStatus) -> String {
+    let mut out = String::new();
+    let mut line = |label: &str, value: &dyn std::fmt::Display| {
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "{label:<16}{value}");
+    };
+    line("chain", &status.chain_id);
+    line("genesis hash", &status.genesis_hash);
+    let kind = match status.kind {
+        NodeKind::Sealer => "sealer",
+        NodeKind::Observer => "observer",
+    };
+    line("node", &format!("{} ({kind})", status.node_id));
+    line("height", &status.height);
+    line("last block", &status.last_block_hash);
+    line("last block time", &format_time_ms(status.last_block_time_ms));
+    let syncing = match (status.syncing, status.sync_target) {
+        (true, Some(target)) => format!("yes, to height {target}"),
+        (true, None) => "yes".to_owned(),
+        (false, _) => "no".to_owned(),
+    };
+    line("syncing", &syncing);
+    line("mempool", &format!("{} transactions", status.mempool_size));
+    line("peers", &status.peers.len());
+    for peer in &status.peers {
+        let direction = match peer.direction {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
         };
-        line("chain", &self.chain_id);
-        line("genesis hash", &self.genesis_hash);
-        line("node", &format!("{} ({})", self.node_id, self.kind));
-        line("height", &self.height);
-        if let Some(hash) = &self.last_block_hash {
-            line("last block", hash);
-        }
-        if let Some(ms) = self.last_block_time_ms {
-            line("last block time", &format_time_ms(ms));
-        }
-        let syncing = match (self.syncing, self.sync_target) {
-            (true, Some(target)) => format!("yes, to height {target}"),
-            (true, None) => "yes".to_owned(),
-            (false, _) => "no".to_owned(),
-        };
-        line("syncing", &syncing);
-        if let Some(size) = self.mempool_size {
-            line("mempool", &format!("{size} transactions"));
-        }
-        line("peers", &self.peers.len());
-        for peer in &self.peers {
-            let _ = writeln!(out, "  {:<14}{:<24}{}", peer.node_id, peer.address, peer.direction);
-        }
-        out.trim_end().to_owned()
+        let _ = writeln!(out, "  {:<14}{:<24}{direction}", peer.node_id.to_string(), peer.address);
     }
+    out.trim_end().to_owned()
 }
 
 /// `synod status`.
@@ -114,31 +70,39 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
         println!("{}", answer?.json_text("status")?);
         return Ok(());
     }
-    let status: Status = expect_json(answer, "status")?;
-    println!("{}", status.summary());
+    let status: NodeStatus = expect_json(answer, "status")?;
+    println!("{}", summary(&status));
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use api_types::PeerStatus;
+    use governance_contracts::ids::Height;
+    use governance_contracts::testkit;
+
     use super::*;
 
     /// The summary names the chain, node, height, sync state and each peer; a status missing a required field
     /// does not decode.
     #[test]
     fn summary_shows_every_field() {
-        let status: Status = serde_json::from_str(
-            r#"{"chain_id":"c","genesis_hash":"sha256:00","node_id":"n1","kind":"sealer","height":7,
-                "last_block_hash":"sha256:11","last_block_time_ms":1000,"syncing":true,"sync_target":9,
-                "mempool_size":2,"peers":[{"node_id":"n2","address":"127.0.0.1:1","direction":"outbound"}],
-                "counters":{}}"#,
-        )
-        .unwrap();
-        let text = status.summary();
-        for needle in ["c", "sha256:00", "n1 (sealer)", "7", "sha256:11", "1970-01-01T00:00:01.000Z", "to height 9"] {
+        let mut status = NodeStatus::starting(&testkit::genesis(2), testkit::node("n1"));
+        status.kind = NodeKind::Sealer;
+        status.height = Height(7);
+        status.last_block_time_ms = 1000;
+        status.syncing = true;
+        status.sync_target = Some(Height(9));
+        status.peers.push(PeerStatus {
+            node_id: testkit::node("n2"),
+            address: "127.0.0.1:1".to_owned(),
+            direction: Direction::Outbound,
+        });
+        let text = summary(&status);
+        for needle in ["synod-test", "n1 (sealer)", "7", "1970-01-01T00:00:01.000Z", "to height 9"] {
             assert!(text.contains(needle), "{needle} missing from {text}");
         }
         assert!(text.contains("n2") && text.contains("127.0.0.1:1") && text.contains("outbound"), "{text}");
-        assert!(serde_json::from_str::<Status>(r#"{"chain_id":"c"}"#).is_err());
+        assert!(serde_json::from_str::<NodeStatus>(r#"{"chain_id":"c"}"#).is_err());
     }
 }

@@ -10,16 +10,16 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
+use api_types::{Submitted, TransactionBody, WaitQuery};
 use governance_contracts::ids::TxHash;
-use governance_contracts::types::{Outcome, Receipt, SignedTransaction};
-use serde::Deserialize;
+use governance_contracts::types::{Outcome, SignedTransaction};
 
 use super::NodeArgs;
 use super::http::{Answer, segment};
 use crate::cli::files;
 
-/// The longest single wait asked of the node; a longer `--timeout` is covered by several requests.
-pub const MAX_POLL: Duration = Duration::from_secs(60);
+/// The longest single wait asked of the node (its limit); a longer `--timeout` is covered by several requests.
+pub const MAX_POLL: Duration = Duration::from_millis(api_types::MAX_WAIT_MS);
 /// Extra time a wait request is given beyond the wait asked of the node, for the answer to arrive.
 const POLL_SLACK: Duration = Duration::from_secs(10);
 /// The pause before asking again when the node answered "not yet" before the deadline.
@@ -50,50 +50,19 @@ pub struct WaitArgs {
     pub node: NodeArgs,
 }
 
-/// The node's answer to an admitted transaction.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Submitted {
-    /// The transaction's hash.
-    pub tx_hash: TxHash,
-}
-
-/// A finalised transaction as `GET /v1/transactions/{hash}` answers it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Finalised {
-    /// Its hash.
-    pub hash: TxHash,
-    /// The height of the block holding it.
-    pub height: u64,
-    /// Its position in that block.
-    #[serde(default)]
-    pub index: Option<u64>,
-    /// What it did.
-    pub receipt: Receipt,
-}
-
-impl Finalised {
-    /// Whether the contracts applied it.
-    pub fn applied(&self) -> bool {
-        matches!(self.receipt.outcome, Outcome::Applied)
+/// A finalised transaction's height, position and outcome in words, with one line per event.
+pub fn summary(finalised: &TransactionBody) -> String {
+    let at = format!("height {}, index {}", finalised.height, finalised.index);
+    let mut text = match &finalised.receipt.outcome {
+        Outcome::Applied => format!("{}: applied at {at}", finalised.hash),
+        Outcome::Rejected { reason } => format!("{}: rejected at {at}: {reason}", finalised.hash),
+    };
+    for event in &finalised.receipt.events {
+        let line = serde_json::to_string(event).unwrap_or_else(|e| format!("(cannot print: {e})"));
+        text.push_str("\n  ");
+        text.push_str(&line);
     }
-
-    /// Its height, position and outcome in words, with one line per event.
-    pub fn summary(&self) -> String {
-        let at = match self.index {
-            Some(index) => format!("height {}, index {index}", self.height),
-            None => format!("height {}", self.height),
-        };
-        let mut text = match &self.receipt.outcome {
-            Outcome::Applied => format!("{}: applied at {at}", self.hash),
-            Outcome::Rejected { reason } => format!("{}: rejected at {at}: {reason}", self.hash),
-        };
-        for event in &self.receipt.events {
-            let line = serde_json::to_string(event).unwrap_or_else(|e| format!("(cannot print: {e})"));
-            text.push_str("\n  ");
-            text.push_str(&line);
-        }
-        text
-    }
+    text
 }
 
 /// The error for a transaction the node did not admit: its `code`, `message` and `rejection`.
@@ -136,9 +105,8 @@ pub fn wait_for(node: &super::Node, hash: &TxHash, timeout: Duration) -> anyhow:
     loop {
         let remaining = timeout.saturating_sub(start.elapsed());
         let ask = remaining.min(MAX_POLL);
-        let timeout_ms = u64::try_from(ask.as_millis()).unwrap_or(u64::MAX);
-        let answer =
-            node.get_within(&path, &[("timeout_ms", timeout_ms.to_string())], ask.saturating_add(POLL_SLACK))?;
+        let query = WaitQuery { timeout_ms: Some(u64::try_from(ask.as_millis()).unwrap_or(api_types::MAX_WAIT_MS)) };
+        let answer = node.get_within(&path, &query.pairs(), ask.saturating_add(POLL_SLACK))?;
         match answer.status {
             200 => return Ok(Some(answer)),
             404 | 408 => {
@@ -165,14 +133,14 @@ pub fn wait(args: &WaitArgs) -> anyhow::Result<()> {
     let Some(answer) = wait_for(&node, &hash, args.timeout)? else {
         bail!("transaction {hash} was not finalised within {}", humantime::format_duration(args.timeout));
     };
-    let finalised: Finalised = answer.json("transaction")?;
+    let finalised: TransactionBody = answer.json("transaction")?;
     if finalised.hash != hash {
         bail!("the node answered for transaction {} when asked for {hash}", finalised.hash);
     }
     if args.node.json {
         println!("{}", answer.json_text("transaction")?);
     } else {
-        println!("{}", finalised.summary());
+        println!("{}", summary(&finalised));
     }
     match &finalised.receipt.outcome {
         Outcome::Applied => Ok(()),

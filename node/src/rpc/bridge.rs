@@ -9,19 +9,19 @@
 //!   fresh [`NodeStatus`] (`status.send_replace(..)`);
 //! - after each committed block it sends [`ChainEvent::from_committed`] (`events.send(..)`, ignoring the error when
 //!   no client listens);
+//!
+//! What it publishes are the API's own types (`api_types`), re-exported here for the runtime.
 //! - it answers each [`Command`] by doing what it says and replying on the command's `oneshot` (a dropped reply
 //!   is fine: the client went away).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use governance_contracts::crypto::Digest;
+pub use api_types::{ChainEvent, Direction, FinalizedTransaction, NodeStatus, P2pStats, PeerStatus, StatusCounters};
 use governance_contracts::domain::ChainIdentity;
-use governance_contracts::ids::{BlockHash, Height, NodeId, TxHash};
-use governance_contracts::types::{Block, Event, Genesis, Outcome, Receipt, SignedTransaction};
-use serde::{Deserialize, Serialize};
+use governance_contracts::ids::TxHash;
+pub use governance_contracts::types::NodeKind;
+use governance_contracts::types::{Genesis, SignedTransaction};
 use tokio::sync::{Semaphore, broadcast, mpsc, oneshot, watch};
-use utoipa::ToSchema;
 
 use super::metrics::RequestMetrics;
 use crate::consensus::host::HostCounters;
@@ -37,111 +37,26 @@ pub const EVENT_CAPACITY: usize = 256;
 /// Most event streams (`GET /v1/events`) served at once.
 pub const MAX_EVENT_STREAMS: usize = 64;
 
-/// Whether the node votes in consensus or follows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum NodeKind {
-    /// Listed in the validator set of the height being decided: it votes.
-    Sealer,
-    /// Not listed: it follows finalised blocks and verifies their certificates.
-    #[default]
-    Observer,
-}
-
-/// Which side opened a peer connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// The peer dialled this node.
-    Inbound,
-    /// This node dialled the peer.
-    Outbound,
-}
-
-/// One connected, authenticated peer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct PeerStatus {
-    /// Its node id, as admitted on chain.
-    #[schema(value_type = String)]
-    pub node_id: NodeId,
-    /// Its socket address as seen from this node.
-    pub address: String,
-    /// Which side dialled.
-    pub direction: Direction,
-}
-
-/// The peer-to-peer layer's counters, as published.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct P2pStats {
-    /// Connections refused at the handshake or dropped by a re-check, by reason (for example `unknown_key`).
-    pub refused: BTreeMap<String, u64>,
-    /// Connections closed because the peer sent bytes that do not decode.
-    pub garbage_disconnects: u64,
-    /// Outbound messages dropped because a peer's queue was full.
-    pub dropped_sends: u64,
-}
-
-/// Everything the node counts, for `/metrics` and `/v1/status`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct StatusCounters {
-    /// The consensus host's counters.
-    pub host: HostCounters,
-    /// The peer-to-peer layer's counters.
-    pub p2p: P2pStats,
-}
-
-/// What the node is doing, as the runtime last published it (`GET /v1/status`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct NodeStatus {
-    /// The chain's name.
-    pub chain_id: String,
-    /// The hash of the chain's genesis.
-    #[schema(value_type = String, example = "sha256:…")]
-    pub genesis_hash: Digest,
-    /// This node's id.
-    #[schema(value_type = String)]
-    pub node_id: NodeId,
-    /// Whether it votes (in the validator set of the height being decided) or follows.
-    pub kind: NodeKind,
-    /// The last committed height (0 before the first block).
-    #[schema(value_type = u64)]
-    pub height: Height,
-    /// The last committed block's hash (all zeros before the first block).
-    #[schema(value_type = String)]
-    pub last_block_hash: BlockHash,
-    /// The last committed block's time (the genesis time before the first block), ms since the Unix epoch.
-    pub last_block_time_ms: u64,
-    /// The connected peers.
-    pub peers: Vec<PeerStatus>,
-    /// Whether the node is catching up with peers that are ahead.
-    pub syncing: bool,
-    /// The highest height a peer has shown, while syncing.
-    #[schema(value_type = Option<u64>)]
-    pub sync_target: Option<Height>,
-    /// Transactions admitted and waiting for a block.
-    pub mempool_size: u64,
-    /// Counters.
-    pub counters: StatusCounters,
-}
-
-impl NodeStatus {
-    /// The status of node `node_id` of the chain of `genesis` before it has done anything: height 0, the genesis
-    /// time, an observer without peers.
-    pub fn starting(genesis: &Genesis, node_id: NodeId) -> Self {
-        let chain = genesis.identity();
+/// The consensus host's counters, as the API shows them.
+impl From<HostCounters> for api_types::HostCounters {
+    fn from(counters: HostCounters) -> Self {
+        let HostCounters {
+            evidence,
+            rejected_blocks,
+            bad_signatures,
+            rejected_synced,
+            synced_heights,
+            sync_requests,
+            replayed_entries,
+        } = counters;
         Self {
-            chain_id: chain.chain_id.as_str().to_owned(),
-            genesis_hash: chain.genesis_hash,
-            node_id,
-            kind: NodeKind::Observer,
-            height: Height(0),
-            last_block_hash: BlockHash(Digest::ZERO),
-            last_block_time_ms: genesis.genesis_time_ms,
-            peers: Vec::new(),
-            syncing: false,
-            sync_target: None,
-            mempool_size: 0,
-            counters: StatusCounters::default(),
+            evidence,
+            rejected_blocks,
+            bad_signatures,
+            rejected_synced,
+            synced_heights,
+            sync_requests,
+            replayed_entries,
         }
     }
 }
@@ -156,62 +71,6 @@ pub enum Command {
         /// Where the answer goes.
         reply: oneshot::Sender<Result<TxHash, AdmitError>>,
     },
-}
-
-/// One transaction of a finalised block and whether it applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct FinalizedTransaction {
-    /// Its hash.
-    #[schema(value_type = String)]
-    pub hash: TxHash,
-    /// Applied, or rejected with the reason.
-    #[schema(value_type = Object)]
-    pub outcome: Outcome,
-}
-
-/// Something that happened on chain, streamed by `GET /v1/events`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ChainEvent {
-    /// A block was finalised and committed.
-    Finalized {
-        /// Its height.
-        #[schema(value_type = u64)]
-        height: Height,
-        /// Its hash.
-        #[schema(value_type = String)]
-        hash: BlockHash,
-        /// Its time, ms since the Unix epoch.
-        time_ms: u64,
-        /// Its transactions in order, with their outcomes.
-        transactions: Vec<FinalizedTransaction>,
-        /// The governance events of its receipts, in order.
-        #[schema(value_type = Vec<Object>)]
-        events: Vec<Event>,
-    },
-}
-
-impl ChainEvent {
-    /// The event of a committed `block` with its `receipts` (one per transaction, in order) on `chain`.
-    pub fn from_committed(chain: &ChainIdentity, block: &Block, receipts: &[Receipt]) -> Self {
-        Self::Finalized {
-            height: block.header.height,
-            hash: block.hash(chain),
-            time_ms: block.header.time_ms,
-            transactions: receipts
-                .iter()
-                .map(|receipt| FinalizedTransaction { hash: receipt.tx, outcome: receipt.outcome.clone() })
-                .collect(),
-            events: receipts.iter().flat_map(|receipt| receipt.events.iter().cloned()).collect(),
-        }
-    }
-
-    /// The height of the block the event is about.
-    pub fn height(&self) -> Height {
-        match self {
-            Self::Finalized { height, .. } => *height,
-        }
-    }
 }
 
 /// The runtime's ends of the channels [`ApiState::with_channels`] makes.

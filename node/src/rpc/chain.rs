@@ -1,45 +1,24 @@
 //! The chain: `/v1/status`, `/v1/blocks`, `/v1/blocks/{height}` and `/v1/evidence`.
 
+use api_types::{
+    BlockBody, BlockList, BlockQuery, Conflict, ErrorBody, EvidenceEntry, EvidenceList, EvidenceQuery, HeightPath,
+    NodeStatus, SignedProposalMessage, SignedVoteMessage,
+};
 use axum::Json;
 use axum::extract::State;
 use governance_contracts::codec::decode;
-use governance_contracts::ids::{BlockHash, Height};
-use governance_contracts::types::{Block, CommitCertificate, Receipt};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use utoipa::{IntoParams, ToSchema};
+use governance_contracts::ids::Height;
 
-use super::bridge::NodeStatus;
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::extract::{Path, Query, parse};
-use super::{ApiState, DEFAULT_PAGE, MAX_PAGE, read};
+use super::{ApiState, read};
 use crate::consensus::evidence::Evidence;
 use crate::storage::StoreView;
 
 /// `GET /v1/status`: what the node is doing, as the runtime last published it.
-#[utoipa::path(get, path = "/v1/status", responses((status = 200, body = NodeStatus)))]
+#[utoipa::path(get, path = "/v1/status", tag = "chain", responses((status = 200, body = NodeStatus)))]
 pub async fn status(State(state): State<ApiState>) -> Json<NodeStatus> {
     Json(state.status())
-}
-
-/// One committed block with its finality proof and the receipts of its transactions.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct BlockBody {
-    /// Its height.
-    #[schema(value_type = u64)]
-    pub height: Height,
-    /// Its hash.
-    #[schema(value_type = String)]
-    pub hash: BlockHash,
-    /// The block: `header` and `transactions`.
-    #[schema(value_type = Object)]
-    pub block: Block,
-    /// Its commit certificate.
-    #[schema(value_type = Object)]
-    pub certificate: CommitCertificate,
-    /// One receipt per transaction, in order (`tx`, `outcome`, `events`).
-    #[schema(value_type = Vec<Object>)]
-    pub receipts: Vec<Receipt>,
 }
 
 /// The committed block at `height` with its certificate and receipts, if committed.
@@ -55,47 +34,24 @@ fn block_at(view: &StoreView<'_>, state: &ApiState, height: Height) -> Result<Op
 }
 
 /// `GET /v1/blocks/{height}`: one committed block.
-#[utoipa::path(get, path = "/v1/blocks/{height}", params(("height" = u64, Path, description = "The block's height")),
-    responses((status = 200, body = BlockBody), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
-pub async fn block(State(state): State<ApiState>, Path(height): Path<String>) -> Result<Json<BlockBody>, ApiError> {
-    let height = Height(parse::<u64>("height", &height)?);
+#[utoipa::path(get, path = "/v1/blocks/{height}", params(HeightPath), tag = "chain",
+    responses((status = 200, body = BlockBody), (status = 400, body = ErrorBody, description = "Not a height"),
+        (status = 404, body = ErrorBody, description = "No block is committed at that height")))]
+pub async fn block(State(state): State<ApiState>, Path(path): Path<HeightPath>) -> Result<Json<BlockBody>, ApiError> {
+    let height = Height(parse::<u64>("height", &path.height)?);
     let api = state.clone();
     let found = read(&state, move |view| block_at(view, &api, height)).await?;
     found.map(Json).ok_or_else(|| ApiError::not_found(format!("no block is committed at height {height}")))
 }
 
-/// The most blocks one page of `/v1/blocks` holds (each comes whole, with its receipts).
-pub const MAX_BLOCK_PAGE: usize = 100;
-/// The blocks of a page when the request does not say.
-pub const DEFAULT_BLOCK_PAGE: usize = 20;
-
-/// `?limit=` and `?before=` for the block list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct BlockPage {
-    /// Most blocks to return (default 20, at most 100).
-    pub limit: Option<usize>,
-    /// Return the blocks below this height (the last height of the previous page); default: from the latest.
-    pub before: Option<u64>,
-}
-
-/// A page of blocks, latest first.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct BlockList {
-    /// The blocks, latest first.
-    pub blocks: Vec<BlockBody>,
-    /// The `before` of the next page, if there are older blocks.
-    pub next_before: Option<u64>,
-}
-
 /// `GET /v1/blocks`: committed blocks, latest first.
-#[utoipa::path(get, path = "/v1/blocks", params(BlockPage), responses((status = 200, body = BlockList), (status = 400, body = ErrorBody)))]
-pub async fn blocks(State(state): State<ApiState>, Query(page): Query<BlockPage>) -> Result<Json<BlockList>, ApiError> {
-    let limit = match page.limit {
-        None => DEFAULT_BLOCK_PAGE,
-        Some(n) if (1..=MAX_BLOCK_PAGE).contains(&n) => n,
-        Some(_) => return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_BLOCK_PAGE}"))),
-    };
+#[utoipa::path(get, path = "/v1/blocks", params(BlockQuery), tag = "chain",
+    responses((status = 200, body = BlockList), (status = 400, body = ErrorBody, description = "A bad `limit` or `before`")))]
+pub async fn blocks(
+    State(state): State<ApiState>,
+    Query(page): Query<BlockQuery>,
+) -> Result<Json<BlockList>, ApiError> {
+    let limit = page.limit()?;
     let api = state.clone();
     let list = read(&state, move |view| {
         let last = view.last_height()?.unwrap_or(Height(0)).0;
@@ -115,54 +71,32 @@ pub async fn blocks(State(state): State<ApiState>, Query(page): Query<BlockPage>
     Ok(Json(list))
 }
 
-/// `?from=` and `?limit=` for the evidence list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct EvidencePage {
-    /// The lowest height to list (default 0).
-    pub from: Option<u64>,
-    /// Most pieces to return (default 100, at most 1000).
-    pub limit: Option<usize>,
-}
-
-/// One piece of equivocation evidence as JSON: where it is stored, who equivocated, and both signed messages.
-fn evidence_json(height: Height, seq: u32, evidence: &Evidence) -> Value {
-    let (kind, first, second) = match evidence {
-        Evidence::Votes { first, second } => (
-            "votes",
-            json!({ "message": first.0, "signature": first.1 }),
-            json!({ "message": second.0, "signature": second.1 }),
-        ),
-        Evidence::Proposals { first, second } => (
-            "proposals",
-            json!({ "message": first.0, "signature": first.1 }),
-            json!({ "message": second.0, "signature": second.1 }),
-        ),
+/// One piece of stored evidence as the API answers it.
+fn evidence_entry(height: Height, seq: u32, evidence: Evidence) -> EvidenceEntry {
+    let offender = evidence.offender().clone();
+    let conflict = match evidence {
+        Evidence::Votes { first, second } => Conflict::Votes {
+            first: SignedVoteMessage { message: first.0, signature: first.1 },
+            second: SignedVoteMessage { message: second.0, signature: second.1 },
+        },
+        Evidence::Proposals { first, second } => Conflict::Proposals {
+            first: SignedProposalMessage { message: first.0, signature: first.1 },
+            second: SignedProposalMessage { message: second.0, signature: second.1 },
+        },
     };
-    json!({
-        "height": height,
-        "seq": seq,
-        "offender": evidence.offender(),
-        "kind": kind,
-        "first": first,
-        "second": second,
-    })
+    EvidenceEntry { height, seq, offender, conflict }
 }
 
 /// `GET /v1/evidence`: equivocation evidence the node stored, by height.
-#[utoipa::path(get, path = "/v1/evidence", params(EvidencePage),
-    responses((status = 200, description = "`{\"evidence\": [{height, seq, offender, kind, first, second}]}`", body = Object)))]
+#[utoipa::path(get, path = "/v1/evidence", params(EvidenceQuery), tag = "chain",
+    responses((status = 200, body = EvidenceList), (status = 400, body = ErrorBody, description = "A bad `from` or `limit`")))]
 pub async fn evidence(
     State(state): State<ApiState>,
-    Query(page): Query<EvidencePage>,
-) -> Result<Json<Value>, ApiError> {
-    let limit = match page.limit {
-        None => DEFAULT_PAGE,
-        Some(n) if (1..=MAX_PAGE).contains(&n) => n,
-        Some(_) => return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE}"))),
-    };
+    Query(page): Query<EvidenceQuery>,
+) -> Result<Json<EvidenceList>, ApiError> {
+    let limit = page.limit()?;
     let from = Height(page.from.unwrap_or(0));
-    let list = read(&state, move |view| {
+    let evidence = read(&state, move |view| {
         view.evidence(from, limit)?
             .into_iter()
             .map(|stored| {
@@ -172,10 +106,10 @@ pub async fn evidence(
                         &format!("evidence {}/{}: {e}", stored.height, stored.seq),
                     )
                 })?;
-                Ok(evidence_json(stored.height, stored.seq, &evidence))
+                Ok(evidence_entry(stored.height, stored.seq, evidence))
             })
             .collect::<Result<Vec<_>, ApiError>>()
     })
     .await?;
-    Ok(Json(json!({ "evidence": list })))
+    Ok(Json(EvidenceList { evidence }))
 }

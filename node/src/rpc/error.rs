@@ -1,34 +1,17 @@
-//! The API's one error type: an HTTP status, a stable machine `code`, a clear `message`, and for a refused
-//! transaction the contracts' named rejection. Internal failures say little to the client and everything to the
-//! log.
+//! The API's one error type: an HTTP status, a stable machine `code` ([`ErrorCode`], each with its status), a
+//! clear `message`, and for a refused transaction the contracts' named rejection ([`ErrorBody`]). Internal
+//! failures say little to the client and everything to the log.
 
+use api_types::query::OutOfBounds;
+use api_types::{ErrorBody, ErrorCode};
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use governance_contracts::error::Rejection;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::mempool::AdmitError;
 use crate::storage::StorageError;
-
-/// The body of every error answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ErrorBody {
-    /// A stable machine code: `bad_request`, `not_found`, `method_not_allowed`, `unsupported_media_type`,
-    /// `payload_too_large`, `malformed`, `rejected`, `mempool_full`, `unavailable`, `timeout`, `internal`.
-    pub code: String,
-    /// What went wrong, for a person.
-    pub message: String,
-    /// For `rejected`: the contracts' rejection name (`account_frozen`, `bad_signature`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rejection: Option<String>,
-    /// For `rejected`: the full rejection with its fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub reason: Option<Rejection>,
-}
 
 /// An error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,57 +22,56 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: Box::new(ErrorBody { code: code.to_owned(), message: message.into(), rejection: None, reason: None }),
-        }
+    /// An answer with `code`, at the HTTP status the code names.
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self { status, body: Box::new(ErrorBody::new(code, message)) }
     }
 
     /// A malformed request: bad parameters or path.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        Self::new(ErrorCode::BadRequest, message)
     }
 
     /// A body that does not decode as what the route takes.
     pub fn malformed(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "malformed", message)
+        Self::new(ErrorCode::Malformed, message)
     }
 
     /// Nothing at this address.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(ErrorCode::NotFound, message)
     }
 
     /// A body in a form the route does not take.
     pub fn unsupported_media_type(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
+        Self::new(ErrorCode::UnsupportedMediaType, message)
     }
 
     /// A body over the limit.
     pub fn payload_too_large(max: usize) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body exceeds {max} bytes"))
+        Self::new(ErrorCode::PayloadTooLarge, format!("the body exceeds {max} bytes"))
     }
 
     /// The route exists, the method does not.
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+        Self::new(ErrorCode::MethodNotAllowed, "this route does not take that method")
     }
 
     /// The runtime is gone or not answering.
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+        Self::new(ErrorCode::Unavailable, message)
     }
 
     /// A wait ran out before what was waited for happened.
     pub fn timeout(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::REQUEST_TIMEOUT, "timeout", message)
+        Self::new(ErrorCode::Timeout, message)
     }
 
     /// A transaction the contracts refuse, with the reason.
     pub fn rejected(rejection: Rejection) -> Self {
         let name = rejection_name(&rejection);
-        let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", rejection.to_string());
+        let mut error = Self::new(ErrorCode::Rejected, rejection.to_string());
         error.body.rejection = Some(name);
         error.body.reason = Some(rejection);
         error
@@ -98,7 +80,7 @@ impl ApiError {
     /// A failure of the node itself: logged in full, reported to the client without detail.
     pub fn internal(what: &str, detail: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "api: {what}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("the node failed: {what}"))
+        Self::new(ErrorCode::Internal, format!("the node failed: {what}"))
     }
 
     /// The HTTP status.
@@ -151,11 +133,9 @@ impl From<AdmitError> for ApiError {
     fn from(error: AdmitError) -> Self {
         match error {
             AdmitError::Rejected(rejection) => Self::rejected(rejection),
-            AdmitError::Full { max } => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "mempool_full",
-                format!("the mempool is full ({max} transactions): retry later"),
-            ),
+            AdmitError::Full { max } => {
+                Self::new(ErrorCode::MempoolFull, format!("the mempool is full ({max} transactions): retry later"))
+            }
             AdmitError::Storage(detail) => Self::internal("cannot check the transaction", &detail),
         }
     }
@@ -164,6 +144,12 @@ impl From<AdmitError> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         Self::bad_request(rejection.body_text())
+    }
+}
+
+impl From<OutOfBounds> for ApiError {
+    fn from(error: OutOfBounds) -> Self {
+        Self::bad_request(error.to_string())
     }
 }
 

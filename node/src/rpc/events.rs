@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use api_types::{ChainEvent, ErrorBody, Lagged, StreamEvent};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -14,8 +15,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::ApiState;
-use super::bridge::ChainEvent;
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 
 /// How often an idle stream sends a keep-alive comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -38,18 +38,18 @@ async fn next_item(blocks: &mut broadcast::Receiver<ChainEvent>) -> Option<Item>
     }
 }
 
-/// The SSE event of one chain event.
-fn chain_event(event: &ChainEvent) -> Event {
-    match Event::default().event("finalized").json_data(event) {
+/// The SSE event named `name` whose data is `data`'s JSON.
+fn sse_event(name: &str, data: &impl serde::Serialize) -> Event {
+    match Event::default().event(name).json_data(data) {
         Ok(event) => event,
         Err(e) => Event::default().event("error").data(format!("cannot encode the event: {e}")),
     }
 }
 
 /// `GET /v1/events`: server-sent `finalized` events (data: the `ChainEvent` JSON) and `lagged` events.
-#[utoipa::path(get, path = "/v1/events",
-    responses((status = 200, description = "`text/event-stream`: `finalized` events (data: a ChainEvent) and `lagged` events (`{\"missed\": n}`)", body = ChainEvent, content_type = "text/event-stream"),
-        (status = 503, body = ErrorBody, description = "Too many streams")))]
+#[utoipa::path(get, path = "/v1/events", tag = "chain",
+    responses((status = 200, description = "`text/event-stream`: `finalized` events (data: a ChainEvent) and `lagged` events (data: a Lagged); comment lines keep an idle stream alive", body = StreamEvent, content_type = "text/event-stream"),
+        (status = 503, body = ErrorBody, description = "Too many streams are open: retry later")))]
 pub async fn events(State(state): State<ApiState>) -> Result<impl IntoResponse, ApiError> {
     let permit = state
         .inner
@@ -65,10 +65,8 @@ pub async fn events(State(state): State<ApiState>) -> Result<impl IntoResponse, 
         loop {
             let event = tokio::select! {
                 item = next_item(&mut blocks) => match item {
-                    Some(Item::Chain(event)) => chain_event(&event),
-                    Some(Item::Lagged(missed)) => {
-                        Event::default().event("lagged").data(format!("{{\"missed\":{missed}}}"))
-                    }
+                    Some(Item::Chain(event)) => sse_event(ChainEvent::EVENT, &event),
+                    Some(Item::Lagged(missed)) => sse_event(Lagged::EVENT, &Lagged { missed }),
                     None => return,
                 },
                 _ = closing.wait_for(|closing| *closing) => return,

@@ -1,9 +1,15 @@
 //! The governance state: members, nodes, accounts, roles, policy, parameters and proposals, read through
 //! `governance_contracts`' tables at the last committed height; and the proposal dry run.
 //!
-//! A record is answered as its contracts' JSON with its `id` added (`{"id": "m0", "name": ..., "weight": ...}`);
-//! a list as `{"<things>": [...]}`, sorted by id and paged with `?limit=&after=` ([`Page`]).
+//! A record is answered as its contracts' type beside its `id` (`{"id": "m0", "name": ..., "weight": ...}`); a
+//! list as `{"<things>": [...], "next_after": ...}`, sorted by id and paged with `?limit=&after=`
+//! ([`Page`](api_types::Page)). Every answer is a type of `api_types`.
 
+use api_types::{
+    Account, AccountDetail, AccountList, AccountRole, DryRun, ErrorBody, IdPath, Member, MemberList, Node, NodeList,
+    Page, PolicyAnswer, PolicyRule, ProposalDetail, ProposalEntry, ProposalList, ProposalPath, ProposalQuery,
+    ProposalReceipt, ProposalStatusName, Role, RoleGrant, RolesAnswer, TxLocation,
+};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -11,321 +17,255 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use governance_contracts::codec::encode;
 use governance_contracts::execution;
-use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, ProposalId, TxHash};
+use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, ProposalId};
 use governance_contracts::state::Store;
-use governance_contracts::state::records::ProposalRecord;
 use governance_contracts::state::tables::{ACCOUNTS, GRANTS, MEMBERS, NODES, PARAMS, POLICY, PROPOSALS, ROLES};
-use governance_contracts::types::Proposal;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
-use utoipa::IntoParams;
+use governance_contracts::types::{ChainParams, Proposal};
 
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::extract::{Path, Query, parse};
 use super::transactions::decode_body;
-use super::{ApiState, MAX_PAGE, Page, read};
+use super::{ApiState, page_of, read};
 use crate::storage::StoreView;
 
-/// `record`'s JSON with `"id": id` added.
-fn with_id(id: &impl Serialize, record: &impl Serialize) -> Result<Value, ApiError> {
-    let encode = |e: serde_json::Error| ApiError::internal("cannot encode a record", &e);
-    let mut object = match serde_json::to_value(record).map_err(encode)? {
-        Value::Object(object) => object,
-        other => {
-            let mut object = Map::new();
-            object.insert("value".to_owned(), other);
-            object
-        }
-    };
-    object.insert("id".to_owned(), serde_json::to_value(id).map_err(encode)?);
-    Ok(Value::Object(object))
-}
+/// The most transactions about one proposal `GET /v1/proposals/{id}` lists.
+const MAX_PROPOSAL_RECEIPTS: usize = 1_000;
 
 /// The height of the block being built next: grants and expiries are judged against it, as admission does.
 fn next_height(view: &StoreView<'_>) -> Result<Height, ApiError> {
     Ok(Height(view.last_height()?.unwrap_or(Height(0)).0.saturating_add(1)))
 }
 
-/// `{"<name>": items}`.
-fn list(name: &str, items: Vec<Value>) -> Json<Value> {
-    let mut object = Map::new();
-    object.insert(name.to_owned(), Value::Array(items));
-    Json(Value::Object(object))
-}
-
 /// `GET /v1/members`: member organisations.
-#[utoipa::path(get, path = "/v1/members", params(Page), responses((status = 200, description = "`{\"members\": [record + id]}`", body = Object)))]
-pub async fn members(State(state): State<ApiState>, Query(page): Query<Page>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/v1/members", params(Page), tag = "governance",
+    responses((status = 200, body = MemberList), (status = 400, body = ErrorBody, description = "A bad `limit`")))]
+pub async fn members(State(state): State<ApiState>, Query(page): Query<Page>) -> Result<Json<MemberList>, ApiError> {
     page.limit()?;
-    let items = read(&state, move |view| {
-        let all = MEMBERS.all(view)?.into_iter().map(|(id, record)| Ok((id.to_string(), with_id(&id, &record)?)));
-        page.apply(all.collect::<Result<_, ApiError>>()?)
+    let (members, next_after) = read(&state, move |view| {
+        let all = MEMBERS.all(view)?.into_iter().map(|(id, record)| (id.to_string(), Member { id, record }));
+        page_of(&page, all.collect())
     })
     .await?;
-    Ok(list("members", items))
+    Ok(Json(MemberList { members, next_after }))
 }
 
 /// `GET /v1/members/{id}`: one member organisation.
-#[utoipa::path(get, path = "/v1/members/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "The member record with `id`", body = Object), (status = 404, body = ErrorBody)))]
-pub async fn member(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let id: MemberId = parse("member id", &id)?;
+#[utoipa::path(get, path = "/v1/members/{id}", params(IdPath), tag = "governance",
+    responses((status = 200, body = Member), (status = 400, body = ErrorBody, description = "Not a member id"),
+        (status = 404, body = ErrorBody, description = "No such member")))]
+pub async fn member(State(state): State<ApiState>, Path(path): Path<IdPath>) -> Result<Json<Member>, ApiError> {
+    let id: MemberId = parse("member id", &path.id)?;
     read(&state, move |view| match MEMBERS.get(view, &id)? {
-        Some(record) => with_id(&id, &record).map(Json),
+        Some(record) => Ok(Json(Member { id, record })),
         None => Err(ApiError::not_found(format!("no member {id}"))),
     })
     .await
 }
 
 /// `GET /v1/nodes`: observer and sealer nodes.
-#[utoipa::path(get, path = "/v1/nodes", params(Page), responses((status = 200, description = "`{\"nodes\": [record + id]}`", body = Object)))]
-pub async fn nodes(State(state): State<ApiState>, Query(page): Query<Page>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/v1/nodes", params(Page), tag = "governance",
+    responses((status = 200, body = NodeList), (status = 400, body = ErrorBody, description = "A bad `limit`")))]
+pub async fn nodes(State(state): State<ApiState>, Query(page): Query<Page>) -> Result<Json<NodeList>, ApiError> {
     page.limit()?;
-    let items = read(&state, move |view| {
-        let all = NODES.all(view)?.into_iter().map(|(id, record)| Ok((id.to_string(), with_id(&id, &record)?)));
-        page.apply(all.collect::<Result<_, ApiError>>()?)
+    let (nodes, next_after) = read(&state, move |view| {
+        let all = NODES.all(view)?.into_iter().map(|(id, record)| (id.to_string(), Node { id, record }));
+        page_of(&page, all.collect())
     })
     .await?;
-    Ok(list("nodes", items))
+    Ok(Json(NodeList { nodes, next_after }))
 }
 
 /// `GET /v1/nodes/{id}`: one node: `id`, `kind`, `owner`, `weight`, `address`, `key`, `key_history`,
 /// `attested_at`, `admitted_at`.
-#[utoipa::path(get, path = "/v1/nodes/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "The node record with `id`", body = Object), (status = 404, body = ErrorBody)))]
-pub async fn node(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let id: NodeId = parse("node id", &id)?;
+#[utoipa::path(get, path = "/v1/nodes/{id}", params(IdPath), tag = "governance",
+    responses((status = 200, body = Node), (status = 400, body = ErrorBody, description = "Not a node id"),
+        (status = 404, body = ErrorBody, description = "No such node")))]
+pub async fn node(State(state): State<ApiState>, Path(path): Path<IdPath>) -> Result<Json<Node>, ApiError> {
+    let id: NodeId = parse("node id", &path.id)?;
     read(&state, move |view| match NODES.get(view, &id)? {
-        Some(record) => with_id(&id, &record).map(Json),
+        Some(record) => Ok(Json(Node { id, record })),
         None => Err(ApiError::not_found(format!("no node {id}"))),
     })
     .await
 }
 
-/// An account's record with its `id` and its grants (`roles`: role, `granted_at`, `expires_at`, `active` at the
-/// next height).
-fn account_json(view: &dyn Store, id: &AccountId, record: &impl Serialize, next: Height) -> Result<Value, ApiError> {
-    let mut value = with_id(id, record)?;
-    let roles: Vec<Value> = GRANTS
+/// An account's grants, each `active` when it holds at `next`.
+fn account_roles(view: &dyn Store, id: &AccountId, next: Height) -> Result<Vec<AccountRole>, ApiError> {
+    Ok(GRANTS
         .scan(view, &encode(id))?
         .into_iter()
-        .map(|((_, role), grant)| {
-            json!({
-                "role": role,
-                "granted_at": grant.granted_at,
-                "expires_at": grant.expires_at,
-                "active": grant.expires_at >= next,
-            })
+        .map(|((_, role), grant)| AccountRole {
+            role,
+            granted_at: grant.granted_at,
+            expires_at: grant.expires_at,
+            active: grant.expires_at >= next,
         })
-        .collect();
-    if let Value::Object(object) = &mut value {
-        object.insert("roles".to_owned(), Value::Array(roles));
-    }
-    Ok(value)
+        .collect())
 }
 
 /// `GET /v1/accounts`: accounts with their roles.
-#[utoipa::path(get, path = "/v1/accounts", params(Page),
-    responses((status = 200, description = "`{\"accounts\": [record + id + roles]}`", body = Object)))]
-pub async fn accounts(State(state): State<ApiState>, Query(page): Query<Page>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/v1/accounts", params(Page), tag = "governance",
+    responses((status = 200, body = AccountList), (status = 400, body = ErrorBody, description = "A bad `limit`")))]
+pub async fn accounts(State(state): State<ApiState>, Query(page): Query<Page>) -> Result<Json<AccountList>, ApiError> {
     page.limit()?;
-    let items = read(&state, move |view| {
+    let (accounts, next_after) = read(&state, move |view| {
         let next = next_height(view)?;
         let all = ACCOUNTS
             .all(view)?
             .into_iter()
-            .map(|(id, record)| Ok((id.to_string(), account_json(view, &id, &record, next)?)));
-        page.apply(all.collect::<Result<_, ApiError>>()?)
+            .map(|(id, record)| {
+                let roles = account_roles(view, &id, next)?;
+                Ok((id.to_string(), Account { id, record, roles }))
+            })
+            .collect::<Result<_, ApiError>>()?;
+        page_of(&page, all)
     })
     .await?;
-    Ok(list("accounts", items))
+    Ok(Json(AccountList { accounts, next_after }))
 }
 
 /// `GET /v1/accounts/{id}`: one account with its roles and its latest transactions (`history`: height and
-/// index, up to 100).
-#[utoipa::path(get, path = "/v1/accounts/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "The account record with `id`, `roles` and `history`", body = Object), (status = 404, body = ErrorBody)))]
-pub async fn account(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let id: AccountId = parse("account id", &id)?;
+/// index, up to [`api_types::ACCOUNT_HISTORY`]).
+#[utoipa::path(get, path = "/v1/accounts/{id}", params(IdPath), tag = "governance",
+    responses((status = 200, body = AccountDetail), (status = 400, body = ErrorBody, description = "Not an account id"),
+        (status = 404, body = ErrorBody, description = "No such account")))]
+pub async fn account(State(state): State<ApiState>, Path(path): Path<IdPath>) -> Result<Json<AccountDetail>, ApiError> {
+    let id: AccountId = parse("account id", &path.id)?;
     read(&state, move |view| {
         let Some(record) = ACCOUNTS.get(view, &id)? else {
             return Err(ApiError::not_found(format!("no account {id}")));
         };
-        let mut value = account_json(view, &id, &record, next_height(view)?)?;
-        let history = view.account_history(&id, Height(0), super::DEFAULT_PAGE)?;
-        if let Value::Object(object) = &mut value {
-            let history = serde_json::to_value(history).map_err(|e| ApiError::internal("cannot encode", &e))?;
-            object.insert("history".to_owned(), history);
-        }
-        Ok(Json(value))
+        let roles = account_roles(view, &id, next_height(view)?)?;
+        let limit = usize::try_from(api_types::ACCOUNT_HISTORY).unwrap_or(usize::MAX);
+        let history = view
+            .account_history(&id, Height(0), limit)?
+            .into_iter()
+            .map(|location| TxLocation { height: location.height, index: location.index })
+            .collect();
+        Ok(Json(AccountDetail { account: Account { id, record, roles }, history }))
     })
     .await
 }
 
 /// `GET /v1/roles`: role definitions and every grant.
-#[utoipa::path(get, path = "/v1/roles",
-    responses((status = 200, description = "`{\"roles\": [definition + id], \"grants\": [{account, role, granted_at, expires_at, active}]}`", body = Object)))]
-pub async fn roles(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/v1/roles", tag = "governance", responses((status = 200, body = RolesAnswer)))]
+pub async fn roles(State(state): State<ApiState>) -> Result<Json<RolesAnswer>, ApiError> {
     read(&state, move |view| {
         let next = next_height(view)?;
-        let roles = ROLES.all(view)?.iter().map(|(id, def)| with_id(id, def)).collect::<Result<Vec<_>, _>>()?;
-        let grants: Vec<Value> = GRANTS
+        let roles = ROLES.all(view)?.into_iter().map(|(id, definition)| Role { id, definition }).collect();
+        let grants = GRANTS
             .all(view)?
             .into_iter()
-            .map(|((account, role), grant)| {
-                json!({
-                    "account": account,
-                    "role": role,
-                    "granted_at": grant.granted_at,
-                    "expires_at": grant.expires_at,
-                    "active": grant.expires_at >= next,
-                })
+            .map(|((account, role), grant)| RoleGrant {
+                account,
+                role,
+                granted_at: grant.granted_at,
+                expires_at: grant.expires_at,
+                active: grant.expires_at >= next,
             })
             .collect();
-        Ok(Json(json!({ "roles": roles, "grants": grants })))
+        Ok(Json(RolesAnswer { roles, grants }))
     })
     .await
 }
 
 /// `GET /v1/policy`: the approval rule of each action kind.
-#[utoipa::path(get, path = "/v1/policy",
-    responses((status = 200, description = "`{\"rules\": [{\"kind\", \"rule\"}]}`", body = Object)))]
-pub async fn policy(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/v1/policy", tag = "governance", responses((status = 200, body = PolicyAnswer)))]
+pub async fn policy(State(state): State<ApiState>) -> Result<Json<PolicyAnswer>, ApiError> {
     read(&state, move |view| {
-        let rules: Vec<Value> =
-            POLICY.all(view)?.into_iter().map(|(kind, rule)| json!({ "kind": kind, "rule": rule })).collect();
-        Ok(Json(json!({ "rules": rules })))
+        let rules = POLICY.all(view)?.into_iter().map(|(kind, rule)| PolicyRule { kind, rule }).collect();
+        Ok(Json(PolicyAnswer { rules }))
     })
     .await
 }
 
 /// `GET /v1/params`: the chain parameters.
-#[utoipa::path(get, path = "/v1/params", responses((status = 200, description = "The `ChainParams`", body = Object)))]
-pub async fn params(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/v1/params", tag = "governance",
+    responses((status = 200, description = "The contracts' `ChainParams`", body = Object),
+        (status = 503, body = ErrorBody, description = "The store holds no genesis yet")))]
+pub async fn params(State(state): State<ApiState>) -> Result<Json<ChainParams>, ApiError> {
     read(&state, move |view| {
-        let params = PARAMS
+        PARAMS
             .get(view, &())?
-            .ok_or_else(|| ApiError::unavailable("the store has no genesis yet: no parameters"))?;
-        serde_json::to_value(params).map(Json).map_err(|e| ApiError::internal("cannot encode", &e))
+            .map(Json)
+            .ok_or_else(|| ApiError::unavailable("the store has no genesis yet: no parameters"))
     })
     .await
 }
 
-/// The name of a proposal's status (`pending`, `queued`, `executed`, `failed`, `cancelled`).
-fn status_name(record: &ProposalRecord) -> String {
-    serde_json::to_value(&record.status)
-        .ok()
-        .and_then(|v| v.get("status").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// `?status=&limit=&after=` for the proposal list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ProposalQuery {
-    /// Only proposals in this state: `pending`, `queued`, `executed`, `failed` or `cancelled`.
-    pub status: Option<String>,
-    /// Most proposals to return (default 100, at most 1000).
-    pub limit: Option<usize>,
-    /// Return the proposals after this id (the last id of the previous page).
-    pub after: Option<String>,
-}
-
-const STATUSES: [&str; 5] = ["pending", "queued", "executed", "failed", "cancelled"];
-
-/// A proposal record's JSON: the record (`proposal`, `submitted_at`, `status`, `approvals`) with its `id`.
-fn proposal_json(id: &ProposalId, record: &ProposalRecord) -> Result<Value, ApiError> {
-    with_id(id, record)
-}
-
 /// `GET /v1/proposals`: proposals still on chain (until their expiry), by id, optionally of one status.
-#[utoipa::path(get, path = "/v1/proposals", params(ProposalQuery),
-    responses((status = 200, description = "`{\"proposals\": [record + id]}`", body = Object), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/proposals", params(ProposalQuery), tag = "governance",
+    responses((status = 200, body = ProposalList),
+        (status = 400, body = ErrorBody, description = "An unknown `status` or a bad `limit`")))]
 pub async fn proposals(
     State(state): State<ApiState>,
     Query(query): Query<ProposalQuery>,
-) -> Result<Json<Value>, ApiError> {
-    if let Some(status) = &query.status
-        && !STATUSES.contains(&status.as_str())
-    {
-        return Err(ApiError::bad_request(format!("status must be one of {}", STATUSES.join(", "))));
-    }
-    if query.limit.is_some_and(|n| n == 0 || n > MAX_PAGE) {
-        return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE}")));
-    }
-    let page = Page { limit: query.limit, after: query.after };
+) -> Result<Json<ProposalList>, ApiError> {
+    let page = query.page();
+    page.limit()?;
     let wanted = query.status;
-    let items = read(&state, move |view| {
-        let mut all = Vec::new();
-        for (id, record) in PROPOSALS.all(view)? {
-            if wanted.as_deref().is_none_or(|w| status_name(&record) == w) {
-                all.push((id.to_string(), proposal_json(&id, &record)?));
-            }
-        }
-        page.apply(all)
+    let (proposals, next_after) = read(&state, move |view| {
+        let all = PROPOSALS
+            .all(view)?
+            .into_iter()
+            .filter(|(_, record)| wanted.is_none_or(|w| ProposalStatusName::of(&record.status) == w))
+            .map(|(id, record)| (id.to_string(), ProposalEntry { id, record }))
+            .collect();
+        page_of(&page, all)
     })
     .await?;
-    Ok(list("proposals", items))
+    Ok(Json(ProposalList { proposals, next_after }))
 }
 
 /// `GET /v1/proposals/{id}`: one proposal (`status`, `approvals`, ...) with every transaction about it
-/// (`receipts`: `height`, `index`, `hash`, `receipt`), found through the proposal index, and while it is in state
-/// its `tally`: per requirement, whether it is met, the approving and active weight, the approvals that count and
-/// the members who could still approve.
-#[utoipa::path(get, path = "/v1/proposals/{id}", params(("id" = String, Path, description = "The proposal id, `sha256:…`")),
-    responses((status = 200, description = "The record with `id` and `receipts`", body = Object), (status = 404, body = ErrorBody)))]
-pub async fn proposal(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let id: ProposalId = parse("proposal id", &id)?;
+/// (`receipts`), found through the proposal index, and while it is in state its `tally`: per requirement, whether
+/// it is met, the approving and seated weight, the approvals that count and the members who could still approve.
+#[utoipa::path(get, path = "/v1/proposals/{id}", params(ProposalPath), tag = "governance",
+    responses((status = 200, body = ProposalDetail), (status = 400, body = ErrorBody, description = "Not a proposal id"),
+        (status = 404, body = ErrorBody, description = "No such proposal, in state or in the chain's transactions")))]
+pub async fn proposal(
+    State(state): State<ApiState>,
+    Path(path): Path<ProposalPath>,
+) -> Result<Json<ProposalDetail>, ApiError> {
+    let id: ProposalId = parse("proposal id", &path.id)?;
     read(&state, move |view| {
         let record = PROPOSALS.get(view, &id)?;
         let mut receipts = Vec::new();
-        for location in view.proposal_history(&id, MAX_PAGE)? {
+        for location in view.proposal_history(&id, MAX_PROPOSAL_RECEIPTS)? {
             if let Some((_, receipt)) = view.transaction(location)? {
-                let hash: TxHash = receipt.tx;
-                receipts.push(json!({
-                    "height": location.height,
-                    "index": location.index,
-                    "hash": hash,
-                    "receipt": receipt,
-                }));
+                receipts.push(ProposalReceipt {
+                    height: location.height,
+                    index: location.index,
+                    hash: receipt.tx,
+                    receipt,
+                });
             }
         }
-        let mut value = match record {
-            Some(record) => proposal_json(&id, &record)?,
-            None if receipts.is_empty() => return Err(ApiError::not_found(format!("no proposal {id}"))),
-            // Pruned from state after its expiry; its transactions remain.
-            None => json!({ "id": id, "status": null, "approvals": [], "pruned": true }),
-        };
-        if let Value::Object(object) = &mut value {
-            object.insert("receipts".to_owned(), Value::Array(receipts));
-            if let Some(tally) = execution::tally(view, &id)? {
-                let tally = serde_json::to_value(tally).map_err(|e| ApiError::internal("cannot encode", &e))?;
-                object.insert("tally".to_owned(), tally);
-            }
+        if record.is_none() && receipts.is_empty() {
+            return Err(ApiError::not_found(format!("no proposal {id}")));
         }
-        Ok(Json(value))
+        let tally = execution::tally(view, &id)?;
+        Ok(Json(ProposalDetail::new(id, record, receipts, tally)))
     })
     .await
 }
 
 /// `POST /v1/proposals/dry-run`: what a proposal (JSON or canonical bytes) would do if executed in the next
 /// block with every approval in place: its receipt and the rules it needs.
-#[utoipa::path(post, path = "/v1/proposals/dry-run",
-    request_body(description = "A `Proposal`: serde JSON or canonical bytes",
-        content((Object = "application/json"), (Vec<u8> = "application/octet-stream"))),
-    responses((status = 200, description = "`{\"receipt\", \"requirements\": [{\"kind\", \"rule\"}]}`", body = Object),
-        (status = 400, body = ErrorBody), (status = 415, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/proposals/dry-run", tag = "governance",
+    request_body(description = "A `Proposal` of the contracts: its serde JSON, or its canonical (borsh) bytes. \
+        The schema gives the shape only; whether the bytes or the JSON decode as a proposal is the node's check \
+        (400 `malformed`).",
+        content((Object = "application/json"), (api_types::schema::CanonicalBytes = "application/octet-stream"))),
+    responses((status = 200, body = DryRun),
+        (status = 400, body = ErrorBody, description = "The body is not a proposal (`malformed`)"),
+        (status = 413, body = ErrorBody, description = "The body exceeds `MAX_BODY_BYTES` (8 MiB)"),
+        (status = 415, body = ErrorBody, description = "Neither application/json nor application/octet-stream")))]
 pub async fn dry_run(
     State(state): State<ApiState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DryRun>, ApiError> {
     let proposal: Proposal = decode_body(&headers, body, "proposal")?;
-    read(&state, move |view| {
-        let run = execution::dry_run(view, &proposal)?;
-        let requirements: Vec<Value> =
-            run.requirements.into_iter().map(|(kind, rule)| json!({ "kind": kind, "rule": rule })).collect();
-        Ok(Json(json!({ "receipt": run.receipt, "requirements": requirements })))
-    })
-    .await
+    read(&state, move |view| Ok(Json(DryRun::from(execution::dry_run(view, &proposal)?)))).await
 }

@@ -93,7 +93,8 @@ fn registry(status: &NodeStatus, requests: &RequestMetrics) -> Registry {
 }
 
 /// `GET /metrics`: Prometheus text.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text", body = String)))]
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let status = state.status();
     let mut text = String::new();

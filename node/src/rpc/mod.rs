@@ -6,30 +6,34 @@
 //! (one RocksDB snapshot per request, so every answer describes one committed height) and talks to the runtime
 //! through the [`bridge`]: the status the runtime publishes, the commands it answers and the blocks it announces.
 //!
+//! Every query string, path parameter, body and answer is a type of the `api_types` crate, which the CLI's client
+//! and the console's node client use too, and from which the OpenAPI document is generated (`openapi.rs`): the
+//! handlers answer those types, never free-form JSON.
+//!
 //! # Routes
 //!
 //! | route                                   | answer                                                               |
 //! |-----------------------------------------|----------------------------------------------------------------------|
 //! | `GET /healthz`                          | `ok` (plain text): the server is up                                  |
-//! | `GET /v1/status`                        | [`bridge::NodeStatus`]                                               |
-//! | `GET /v1/members[/{id}]`                | member records with `id`                                             |
-//! | `GET /v1/nodes[/{id}]`                  | node records with `id`                                               |
-//! | `GET /v1/accounts[/{id}]`               | account records with `id` and their role grants                      |
-//! | `GET /v1/roles`                         | role definitions and every grant                                     |
-//! | `GET /v1/policy`, `GET /v1/params`      | the approval rules by action kind, the chain parameters              |
-//! | `GET /v1/proposals[/{id}]`              | proposal records (filter by status, paged); one with its receipts    |
-//! | `POST /v1/proposals/dry-run`            | what a proposal would do if executed in the next block               |
-//! | `GET /v1/blocks[/{height}]`             | blocks, latest first (paged); one with certificate and receipts      |
-//! | `POST /v1/transactions`                 | `{"tx_hash"}` once the mempool admits it                             |
-//! | `GET /v1/transactions/{hash}[/wait]`    | the transaction, its receipt and location (or a long poll for it)    |
-//! | `GET /v1/evidence`                      | equivocation evidence, by height                                     |
-//! | `GET /v1/proofs/{kind}/{id}`            | an offline-verifiable `ProofBundle` of one record                    |
-//! | `GET /v1/events`                        | server-sent [`bridge::ChainEvent`]s                                  |
+//! | `GET /v1/status`                        | [`api_types::NodeStatus`]                                            |
+//! | `GET /v1/members[/{id}]`                | [`api_types::MemberList`], [`api_types::Member`]                     |
+//! | `GET /v1/nodes[/{id}]`                  | [`api_types::NodeList`], [`api_types::Node`]                         |
+//! | `GET /v1/accounts[/{id}]`               | [`api_types::AccountList`], [`api_types::AccountDetail`]             |
+//! | `GET /v1/roles`                         | [`api_types::RolesAnswer`]: role definitions and every grant         |
+//! | `GET /v1/policy`, `GET /v1/params`      | [`api_types::PolicyAnswer`], the chain parameters                    |
+//! | `GET /v1/proposals[/{id}]`              | [`api_types::ProposalList`] (by status, paged), [`api_types::ProposalDetail`] |
+//! | `POST /v1/proposals/dry-run`            | [`api_types::DryRun`]: what a proposal would do in the next block    |
+//! | `GET /v1/blocks[/{height}]`             | [`api_types::BlockList`] (latest first, paged), [`api_types::BlockBody`] |
+//! | `POST /v1/transactions`                 | [`api_types::Submitted`] once the mempool admits it                  |
+//! | `GET /v1/transactions/{hash}[/wait]`    | [`api_types::TransactionBody`] (or a long poll for it)               |
+//! | `GET /v1/evidence`                      | [`api_types::EvidenceList`]: equivocation evidence, by height        |
+//! | `GET /v1/proofs/{kind}/{id}`            | an offline-verifiable `ProofBundle` of one record ([`api_types::ProofKind`]) |
+//! | `GET /v1/events`                        | server-sent [`api_types::ChainEvent`]s                               |
 //! | `GET /metrics`                          | Prometheus text                                                      |
-//! | `GET /v1/openapi.json`                  | the OpenAPI 3 description                                            |
+//! | `GET /v1/openapi.json`                  | the OpenAPI 3.1 description                                          |
 //!
-//! Every error is JSON ([`error::ErrorBody`]) with a stable `code`. Bodies are bounded ([`MAX_BODY_BYTES`]), pages
-//! too ([`MAX_PAGE`]), and waits ([`MAX_WAIT`]).
+//! Every error is JSON ([`api_types::ErrorBody`]) with a stable `code`. Bodies are bounded ([`MAX_BODY_BYTES`]),
+//! pages too ([`api_types::MAX_PAGE`]), and waits ([`api_types::MAX_WAIT_MS`]).
 
 pub mod bridge;
 pub mod error;
@@ -45,27 +49,18 @@ pub mod tls;
 mod transactions;
 
 use std::future::Future;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use serde::Deserialize;
 
+pub use api_types::{ErrorBody, MAX_BODY_BYTES};
 pub use bridge::ApiState;
-pub use error::{ApiError, ErrorBody};
+pub use error::ApiError;
+
+use api_types::Page;
 
 use crate::storage::StoreView;
-
-/// The largest request body accepted: a transaction of the largest size the chain parameters allow (4 MiB of
-/// canonical bytes) still fits when sent as JSON.
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
-/// The most items one page of a list holds.
-pub const MAX_PAGE: usize = 1_000;
-/// The items of a page when the request does not say.
-pub const DEFAULT_PAGE: usize = 100;
-/// The longest a long poll (`/v1/transactions/{hash}/wait`) waits.
-pub const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// The API's routes over `state`.
 pub fn router(state: ApiState) -> Router {
@@ -90,7 +85,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/transactions", post(transactions::submit))
         .route("/v1/transactions/{hash}", get(transactions::transaction))
         .route("/v1/transactions/{hash}/wait", get(transactions::wait))
-        .route("/v1/proofs/{kind}/{id}", get(proofs::proof))
+        .route("/v1/proofs/member/{id}", get(proofs::member))
+        .route("/v1/proofs/node/{id}", get(proofs::node))
+        .route("/v1/proofs/account/{id}", get(proofs::account))
+        .route("/v1/proofs/grant/{id}", get(proofs::grant))
+        .route("/v1/proofs/anchor/{id}", get(proofs::anchor))
         .route("/v1/events", get(events::events))
         .route("/v1/openapi.json", get(openapi::openapi))
         .route("/metrics", get(metrics::metrics))
@@ -118,7 +117,8 @@ pub async fn serve(
 }
 
 /// `GET /healthz`: the server answers.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The server is up", body = String)))]
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The server is up: `ok`", body = String, content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -143,37 +143,36 @@ where
         .map_err(|e| ApiError::internal("a read task failed", &e))?
 }
 
-/// `?limit=` and `?after=`, the paging of the lists keyed by name or id.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Page {
-    /// Most items to return (default 100, at most 1000).
-    pub limit: Option<usize>,
-    /// Return the items after this id (the last id of the previous page).
-    pub after: Option<String>,
+/// The items of `all` (each with its key) on the page `page` asks for, sorted by key, and the `after` of the next
+/// page when more items follow.
+fn page_of<T>(page: &Page, mut all: Vec<(String, T)>) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let limit = page.limit()?;
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rest = all.into_iter().filter(|(key, _)| page.after.as_ref().is_none_or(|after| key > after));
+    let mut items = Vec::new();
+    let mut last = None;
+    for (key, item) in rest.by_ref().take(limit) {
+        items.push(item);
+        last = Some(key);
+    }
+    let next_after = if rest.next().is_some() { last } else { None };
+    Ok((items, next_after))
 }
 
-impl Page {
-    /// The page size asked for, bounded.
-    fn limit(&self) -> Result<usize, ApiError> {
-        match self.limit {
-            None => Ok(DEFAULT_PAGE),
-            Some(0) => Err(ApiError::bad_request("limit must be at least 1")),
-            Some(n) if n > MAX_PAGE => Err(ApiError::bad_request(format!("limit must be at most {MAX_PAGE}"))),
-            Some(n) => Ok(n),
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// The items of `all` (sorted by their key's text) on this page.
-    fn apply<T>(&self, all: Vec<(String, T)>) -> Result<Vec<T>, ApiError> {
-        let limit = self.limit()?;
-        let mut all = all;
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(all
-            .into_iter()
-            .filter(|(key, _)| self.after.as_ref().is_none_or(|after| key.as_str() > after.as_str()))
-            .take(limit)
-            .map(|(_, item)| item)
-            .collect())
+    /// A page holds at most `limit` items after `after`, in key order, and names the next page only when more
+    /// items follow; a limit out of bounds is refused.
+    #[test]
+    fn pages_follow_the_keys() {
+        let all = || ["c", "a", "d", "b"].map(|k| (k.to_owned(), k)).to_vec();
+        let page = |limit, after: Option<&str>| Page { limit: Some(limit), after: after.map(str::to_owned) };
+        assert_eq!(page_of(&page(2, None), all()).ok(), Some((vec!["a", "b"], Some("b".to_owned()))));
+        assert_eq!(page_of(&page(2, Some("b")), all()).ok(), Some((vec!["c", "d"], None)));
+        assert_eq!(page_of(&page(9, Some("a")), all()).ok(), Some((vec!["b", "c", "d"], None)));
+        assert_eq!(page_of(&Page::default(), all()).ok(), Some((vec!["a", "b", "c", "d"], None)));
+        assert!(page_of(&page(0, None), all()).is_err());
     }
 }

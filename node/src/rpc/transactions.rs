@@ -3,56 +3,26 @@
 
 use std::time::Duration;
 
+use api_types::{ErrorBody, HashPath, Submitted, TransactionBody, WaitQuery};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use governance_contracts::codec::decode;
-use governance_contracts::ids::{Height, TxHash};
-use governance_contracts::types::{Receipt, SignedTransaction};
+use governance_contracts::ids::TxHash;
+use governance_contracts::types::SignedTransaction;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot};
-use utoipa::{IntoParams, ToSchema};
 
 use super::bridge::Command;
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::extract::{Path, Query, parse};
-use super::{ApiState, MAX_BODY_BYTES, MAX_WAIT, read};
+use super::{ApiState, MAX_BODY_BYTES, read};
 use crate::storage::StoreView;
 
 /// How long a submission waits for the runtime to take and answer it.
 pub const SUBMIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a long poll waits when the request does not say.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
-
-/// The answer to an admitted transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Submitted {
-    /// The transaction's hash (`sha256:…`).
-    #[schema(value_type = String)]
-    pub tx_hash: TxHash,
-}
-
-/// A finalised transaction: where it is, what it was, and its receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TransactionBody {
-    /// Its hash.
-    #[schema(value_type = String)]
-    pub hash: TxHash,
-    /// The height of the block that included it.
-    #[schema(value_type = u64)]
-    pub height: Height,
-    /// Its index in that block.
-    pub index: u32,
-    /// The signed transaction.
-    #[schema(value_type = Object)]
-    pub transaction: SignedTransaction,
-    /// Its receipt: `outcome` and `events`.
-    #[schema(value_type = Object)]
-    pub receipt: Receipt,
-}
 
 /// Whether the request's `Content-Type` is `essence` (parameters such as `charset` aside).
 fn is_content_type(headers: &HeaderMap, essence: &str) -> Option<bool> {
@@ -87,16 +57,18 @@ pub fn decode_body<T: DeserializeOwned + borsh::BorshDeserialize>(
 }
 
 /// `POST /v1/transactions`: hands a signed transaction to the runtime, which admits it to the mempool.
-#[utoipa::path(post, path = "/v1/transactions",
-    request_body(description = "A `SignedTransaction`: serde JSON or canonical bytes",
-        content((Object = "application/json"), (Vec<u8> = "application/octet-stream"))),
+#[utoipa::path(post, path = "/v1/transactions", tag = "transactions",
+    request_body(description = "A `SignedTransaction` of the contracts: its serde JSON, or its canonical (borsh) \
+        bytes. The schema gives the shape only; whether the body decodes as a signed transaction is the node's \
+        check (400 `malformed`), and whether the contracts admit it the mempool's (422 `rejected`).",
+        content((Object = "application/json"), (api_types::schema::CanonicalBytes = "application/octet-stream"))),
     responses(
         (status = 200, body = Submitted, description = "Admitted to the mempool"),
-        (status = 400, body = ErrorBody, description = "Malformed body"),
-        (status = 413, body = ErrorBody, description = "Body too large"),
-        (status = 415, body = ErrorBody, description = "Neither JSON nor canonical bytes"),
-        (status = 422, body = ErrorBody, description = "Rejected, with the reason (`rejection`)"),
-        (status = 503, body = ErrorBody, description = "The runtime is gone or the mempool is full"),
+        (status = 400, body = ErrorBody, description = "The body is not a signed transaction (`malformed`)"),
+        (status = 413, body = ErrorBody, description = "The body exceeds `MAX_BODY_BYTES` (8 MiB)"),
+        (status = 415, body = ErrorBody, description = "Neither application/json nor application/octet-stream"),
+        (status = 422, body = ErrorBody, description = "Rejected by the contracts, with the reason (`rejection`)"),
+        (status = 503, body = ErrorBody, description = "The runtime is gone or busy, or the mempool is full"),
     ))]
 pub async fn submit(
     State(state): State<ApiState>,
@@ -134,37 +106,31 @@ async fn lookup(state: &ApiState, hash: TxHash) -> Result<Option<TransactionBody
 }
 
 /// `GET /v1/transactions/{hash}`: a finalised transaction with its receipt and location.
-#[utoipa::path(get, path = "/v1/transactions/{hash}", params(("hash" = String, Path, description = "The transaction's hash, `sha256:…`")),
-    responses((status = 200, body = TransactionBody), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/transactions/{hash}", params(HashPath), tag = "transactions",
+    responses((status = 200, body = TransactionBody), (status = 400, body = ErrorBody, description = "Not a hash"),
+        (status = 404, body = ErrorBody, description = "No finalised transaction has that hash")))]
 pub async fn transaction(
     State(state): State<ApiState>,
-    Path(hash): Path<String>,
+    Path(path): Path<HashPath>,
 ) -> Result<Json<TransactionBody>, ApiError> {
-    let hash: TxHash = parse("transaction hash", &hash)?;
+    let hash: TxHash = parse("transaction hash", &path.hash)?;
     lookup(&state, hash).await?.map(Json).ok_or_else(|| ApiError::not_found(format!("no finalised transaction {hash}")))
-}
-
-/// `?timeout_ms=` of the long poll.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct WaitQuery {
-    /// How long to wait, in ms (default 10 000; at most 60 000).
-    pub timeout_ms: Option<u64>,
 }
 
 /// `GET /v1/transactions/{hash}/wait`: answers as `GET /v1/transactions/{hash}` once the transaction is
 /// finalised, or 408 `timeout` when it is not within the wait.
-#[utoipa::path(get, path = "/v1/transactions/{hash}/wait",
-    params(("hash" = String, Path, description = "The transaction's hash, `sha256:…`"), WaitQuery),
-    responses((status = 200, body = TransactionBody), (status = 408, body = ErrorBody, description = "Not finalised within the wait"),
-        (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/transactions/{hash}/wait", params(HashPath, WaitQuery), tag = "transactions",
+    responses((status = 200, body = TransactionBody),
+        (status = 400, body = ErrorBody, description = "Not a hash, or a bad `timeout_ms`"),
+        (status = 408, body = ErrorBody, description = "Not finalised within the wait (`timeout`): ask again"),
+        (status = 503, body = ErrorBody, description = "The node is shutting down")))]
 pub async fn wait(
     State(state): State<ApiState>,
-    Path(hash): Path<String>,
+    Path(path): Path<HashPath>,
     Query(query): Query<WaitQuery>,
 ) -> Result<Json<TransactionBody>, ApiError> {
-    let hash: TxHash = parse("transaction hash", &hash)?;
-    let wait = query.timeout_ms.map_or(DEFAULT_WAIT, Duration::from_millis).min(MAX_WAIT);
+    let hash: TxHash = parse("transaction hash", &path.hash)?;
+    let wait = Duration::from_millis(query.wait_ms()?);
     // Subscribe before the first look, so that a block committed in between is not missed.
     let mut blocks = state.inner.events.subscribe();
     let mut closing = state.inner.closing.subscribe();

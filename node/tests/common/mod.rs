@@ -3,6 +3,8 @@
 // Each test binary uses a part of these.
 #![allow(dead_code)]
 
+pub mod api;
+
 use governance_contracts::codec::BoundedVec;
 use governance_contracts::crypto::Digest;
 use governance_contracts::domain::ChainIdentity;
