@@ -600,6 +600,7 @@ fn synthetic_snapshot(
         syncing: false,
         sync_target: None,
         mempool_size: 12,
+        counters: Default::default(),
     });
     snapshot.node_health = vec![NodeHealth { url: node_url.to_owned(), ok: true, height: Some(height), error: None }];
 
@@ -623,6 +624,7 @@ fn synthetic_snapshot(
             role: grant.role.clone(),
             granted_at: Height(0),
             expires_at: grant.expires_at.max(height.plus(1_000)),
+            active: true,
         });
     }
     let mut n = 0_usize;
@@ -639,6 +641,7 @@ fn synthetic_snapshot(
                 role: role_id(role),
                 granted_at: Height(1),
                 expires_at,
+                active: expires_at > height,
             });
         }
         accounts.push((id, member));
@@ -648,7 +651,12 @@ fn synthetic_snapshot(
             .grants
             .iter()
             .filter(|g| g.account == id)
-            .map(|g| AccountRole { role: g.role.clone(), granted_at: g.granted_at, expires_at: g.expires_at })
+            .map(|g| AccountRole {
+                role: g.role.clone(),
+                granted_at: g.granted_at,
+                expires_at: g.expires_at,
+                active: g.active,
+            })
             .collect();
         snapshot.accounts.push(Account {
             record: AccountRecord {

@@ -6,18 +6,18 @@
 //! [`LiveEvent`] says what the block touched. Both are plain serde data (no server-only types), so they travel to
 //! the browser as JSON.
 //!
-//! Records reuse the contracts' own types (`MemberRecord`, `NodeRecord`, `AccountRecord`, `RoleDefinition`,
-//! `Rule`, `ChainParams`), flattened beside their ids exactly as the node's API serves them. The pure helpers
-//! answer the questions pages and authorisation ask: who governs for which member ([`ChainSnapshot::governor_of`]),
-//! which roles an account holds ([`ChainSnapshot::roles_of`]), which account a key belongs to
-//! ([`ChainSnapshot::account_by_key`]) and how many faulty sealers the chain tolerates ([`fault_tolerance`], the
-//! contracts' own rule).
+//! Records are the node API's own types (`api_types`: `Member`, `Node`, `Account`, `Role`, `RoleGrant`,
+//! `PolicyRule`, `NodeStatus`), which hold the contracts' records flattened beside their ids, exactly as the node
+//! serves them. The pure helpers answer the questions pages and authorisation ask: who governs for which member
+//! ([`ChainSnapshot::governor_of`]), which roles an account holds ([`ChainSnapshot::roles_of`]), which account a key
+//! belongs to ([`ChainSnapshot::account_by_key`]) and how many faulty sealers the chain tolerates
+//! ([`fault_tolerance`], the contracts' own rule).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use governance_contracts::crypto::{Digest, PublicKey};
 use governance_contracts::domain::ChainIdentity;
-use governance_contracts::ids::{AccountId, BlockHash, Height, MemberId, NodeId, ProposalId, RoleId, TxHash, Weight};
+use governance_contracts::ids::{AccountId, BlockHash, Height, MemberId, NodeId, ProposalId, RoleId, Weight};
 use governance_contracts::state::records::{AccountRecord, Grant, KeyRecord, KeyStatus, MemberRecord, NodeRecord};
 use governance_contracts::types::{ActionKind, ChainParams, Event, NodeKind, Outcome, Principal, RoleDefinition, Rule};
 use serde::{Deserialize, Serialize};
@@ -54,61 +54,11 @@ pub fn proposals_touched(events: &[Event]) -> Vec<ProposalId> {
     touched
 }
 
-/// Which side opened a peer connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PeerDirection {
-    /// The peer dialled the node.
-    Inbound,
-    /// The node dialled the peer.
-    Outbound,
-}
-
-/// One peer connected to a node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Peer {
-    /// The peer's node id.
-    pub node_id: NodeId,
-    /// Its socket address as the node sees it.
-    pub address: String,
-    /// Which side dialled.
-    pub direction: PeerDirection,
-}
-
-/// What a node says it is doing (`GET /v1/status`; the node's counters are left out).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeStatus {
-    /// The chain it follows.
-    pub chain_id: String,
-    /// The genesis hash of that chain.
-    pub genesis_hash: Digest,
-    /// Its own node id.
-    pub node_id: NodeId,
-    /// Whether it votes in the height being decided (sealer) or follows (observer).
-    pub kind: NodeKind,
-    /// Its last committed height.
-    pub height: Height,
-    /// The hash of its last committed block.
-    pub last_block_hash: BlockHash,
-    /// The time of its last committed block, ms since the Unix epoch.
-    pub last_block_time_ms: u64,
-    /// Its connected peers.
-    pub peers: Vec<Peer>,
-    /// Whether it is catching up with peers that are ahead.
-    pub syncing: bool,
-    /// The highest height a peer has shown, while syncing.
-    pub sync_target: Option<Height>,
-    /// Transactions admitted and waiting for a block.
-    #[serde(default)]
-    pub mempool_size: u64,
-}
-
-impl NodeStatus {
-    /// Whether the node serves the chain `chain` (same chain id and genesis hash).
-    pub fn is_chain(&self, chain: &ChainIdentity) -> bool {
-        self.chain_id == chain.chain_id.as_str() && self.genesis_hash == chain.genesis_hash
-    }
-}
+/// What the node API serves, as the node declares it (`api_types`): the status, and the records beside their ids.
+pub use api_types::{
+    Account, AccountRole, Direction as PeerDirection, FinalizedTransaction as TxOutcome, Member, Node, NodeStatus,
+    PeerStatus as Peer, PolicyRule, Role, RoleGrant,
+};
 
 /// Whether one of the console's `--node` URLs answers, and how far it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,89 +71,6 @@ pub struct NodeHealth {
     pub height: Option<Height>,
     /// Why it is not ok.
     pub error: Option<String>,
-}
-
-/// A member organisation with its id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
-    /// Its id.
-    pub id: MemberId,
-    /// Its record: name, weight, status, governors, admission height.
-    #[serde(flatten)]
-    pub record: MemberRecord,
-}
-
-/// A node with its id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Node {
-    /// Its id.
-    pub id: NodeId,
-    /// Its record: owner, kind, weight, address, keys, readiness.
-    #[serde(flatten)]
-    pub record: NodeRecord,
-}
-
-/// A role grant as an account's record lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountRole {
-    /// The role.
-    pub role: RoleId,
-    /// When it was granted.
-    pub granted_at: Height,
-    /// The last height at which it holds.
-    pub expires_at: Height,
-}
-
-/// An account with its id and grants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Account {
-    /// Its id.
-    pub id: AccountId,
-    /// Its record: member, current key, frozen, creation height.
-    #[serde(flatten)]
-    pub record: AccountRecord,
-    /// Its grants, expired or not.
-    #[serde(default)]
-    pub roles: Vec<AccountRole>,
-}
-
-/// A role's definition with its id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Role {
-    /// The role.
-    pub id: RoleId,
-    /// Its scope, whether compliance may delegate it, its longest grant.
-    #[serde(flatten)]
-    pub definition: RoleDefinition,
-}
-
-/// One grant of a role to an account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoleGrant {
-    /// The holder.
-    pub account: AccountId,
-    /// The role.
-    pub role: RoleId,
-    /// When it was granted.
-    pub granted_at: Height,
-    /// The last height at which it holds.
-    pub expires_at: Height,
-}
-
-impl RoleGrant {
-    /// Whether the grant holds at `height` (up to and including its expiry height, as the `roles` contract says).
-    pub fn in_force_at(&self, height: Height) -> bool {
-        self.expires_at >= height
-    }
-}
-
-/// The approval rule of one action kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyRule {
-    /// The action kind.
-    pub kind: ActionKind,
-    /// What approval it needs.
-    pub rule: Rule,
 }
 
 /// One committed block, for the timeline.
@@ -232,6 +99,17 @@ pub struct EvidenceSummary {
     pub offender: NodeId,
     /// `votes` or `proposals`.
     pub kind: String,
+}
+
+impl EvidenceSummary {
+    /// The summary of a piece of evidence as the node serves it.
+    pub fn of(entry: &api_types::EvidenceEntry) -> Self {
+        let kind = match entry.conflict {
+            api_types::Conflict::Votes { .. } => "votes",
+            api_types::Conflict::Proposals { .. } => "proposals",
+        };
+        Self { height: entry.height, seq: entry.seq, offender: entry.offender.clone(), kind: kind.to_owned() }
+    }
 }
 
 /// The governance state at one committed height, and the health of the nodes the console uses.
@@ -384,15 +262,6 @@ impl ChainSnapshot {
     pub fn evidence_count(&self) -> usize {
         self.evidence.len()
     }
-}
-
-/// One transaction of a finalised block and whether it applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TxOutcome {
-    /// Its hash.
-    pub hash: TxHash,
-    /// Applied, or rejected with the reason.
-    pub outcome: Outcome,
 }
 
 /// What a finalised block did, sent once the snapshot shows the block.
@@ -568,7 +437,9 @@ mod tests {
     }
 
     fn grant(account: &str, role: &str, expires_at: u64) -> RoleGrant {
-        RoleGrant { account: id(account), role: id(role), granted_at: Height(0), expires_at: Height(expires_at) }
+        let (granted_at, expires_at) = (Height(0), Height(expires_at));
+        // Active at the snapshot's next height, 11.
+        RoleGrant { account: id(account), role: id(role), granted_at, expires_at, active: expires_at >= Height(11) }
     }
 
     fn snapshot() -> ChainSnapshot {

@@ -109,12 +109,14 @@ fn snapshot() -> ChainSnapshot {
             role: grant.role.clone(),
             granted_at: Height(0),
             expires_at: grant.expires_at,
+            active: true,
         });
         if let Some(holder) = snapshot.accounts.iter_mut().find(|a| a.id == grant.account) {
             holder.roles.push(AccountRole {
                 role: grant.role.clone(),
                 granted_at: Height(0),
                 expires_at: grant.expires_at,
+                active: true,
             });
         }
     }

@@ -1,6 +1,7 @@
-//! The console's client of the node API (`node/src/rpc/` is the reference): typed reads of the governance state
-//! and the chain, transaction submission, long polls, proofs and the event stream, over the `--node` URLs with
-//! fail-over.
+//! The console's client of the node API: typed reads of the governance state and the chain, transaction
+//! submission, long polls, proofs and the event stream, over the `--node` URLs with fail-over. Every query it
+//! sends and every answer it decodes is a type of `api_types`, the crate the node's handlers answer with, so the
+//! client and the node cannot disagree on a name, a shape or a bound.
 //!
 //! - **URLs** are plain `http://host:port[/prefix]` (the console is built without TLS; put it beside its nodes),
 //!   checked once at start with a clear error.
@@ -24,25 +25,27 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use api_types::{
+    AccountList, BlockQuery, ChainEvent, ErrorBody, EvidenceList, EvidenceQuery, Lagged, Listing, MemberList, NodeList,
+    Page, PolicyAnswer, ProposalList, ProposalQuery, Submitted, WaitQuery,
+};
+pub use api_types::{
+    BlockBody, BlockList as BlockPage, DryRun, ProofKind, ProposalDetail, ProposalEntry, ProposalReceipt,
+    ProposalStatusName as ProposalFilter, RolesAnswer, TransactionBody,
+};
 use eventsource_stream::Eventsource as _;
 use futures_util::{Stream, StreamExt as _};
 use governance_contracts::codec::encode;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::error::Rejection;
 use governance_contracts::ids::{BlockHash, Height, ProposalId, TxHash};
-use governance_contracts::state::records::{ProposalRecord, ProposalStatus};
-use governance_contracts::types::{
-    Approval, Block, ChainParams, CommitCertificate, Proposal, Receipt, SignedTransaction,
-};
-use governance_contracts::{contracts::proposals::RequirementTally, types::Event};
+use governance_contracts::types::{ChainParams, Event, Proposal};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{
-    Account, EvidenceSummary, Member, Node, NodeHealth, NodeStatus, PolicyRule, Role, RoleGrant, TxOutcome,
-};
+use crate::model::{Account, EvidenceSummary, Member, Node, NodeHealth, NodeStatus, PolicyRule, TxOutcome};
 
 /// How long opening a connection to a node may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -51,7 +54,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a connection may stay silent (longer than the node's 15 s keep-alive on its event stream).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(45);
 /// The longest wait a long poll asks for (the node's own limit).
-pub const MAX_WAIT: Duration = Duration::from_secs(60);
+pub const MAX_WAIT: Duration = Duration::from_millis(api_types::MAX_WAIT_MS);
 /// The largest answer read from a node.
 pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 /// The largest single event read from a node's event stream.
@@ -59,9 +62,9 @@ pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 /// The most items a paged list (members, nodes, accounts) may hold in all.
 pub const MAX_LIST_ITEMS: usize = 200_000;
 /// The page size used to read paged lists (the node's largest).
-pub const PAGE: usize = 1_000;
+pub const PAGE: usize = api_types::MAX_PAGE as usize;
 /// The most blocks one `/v1/blocks` page holds (the node's limit).
-pub const MAX_BLOCK_PAGE: usize = 100;
+pub const MAX_BLOCK_PAGE: usize = api_types::MAX_BLOCK_PAGE as usize;
 /// The largest signed transaction relayed, in canonical bytes (the node's body limit is 8 MiB of JSON).
 pub const MAX_TX_BYTES: usize = 4 * 1024 * 1024;
 /// The most `--node` URLs.
@@ -190,17 +193,6 @@ impl NodeError {
     }
 }
 
-/// The body of a node's error answer.
-#[derive(Debug, Deserialize)]
-struct ErrorBody {
-    code: String,
-    message: String,
-    #[serde(default)]
-    rejection: Option<String>,
-    #[serde(default)]
-    reason: Option<Rejection>,
-}
-
 /// `{code, message}` of an error answer; a body that is not the node's JSON is quoted, shortened.
 fn error_body(status: StatusCode, bytes: &[u8]) -> ErrorBody {
     serde_json::from_slice(bytes).unwrap_or_else(|_| ErrorBody {
@@ -209,170 +201,6 @@ fn error_body(status: StatusCode, bytes: &[u8]) -> ErrorBody {
         rejection: None,
         reason: None,
     })
-}
-
-/// A page of proposals, by status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProposalFilter {
-    /// Collecting approvals.
-    Pending,
-    /// Approved, waiting for its delay or execution.
-    Queued,
-    /// Applied.
-    Executed,
-    /// Approved but could not apply.
-    Failed,
-    /// Cancelled.
-    Cancelled,
-}
-
-impl ProposalFilter {
-    /// The node's name for the status.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Queued => "queued",
-            Self::Executed => "executed",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
-
-/// The kind of record a proof is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProofKind {
-    /// A member record (id: the member).
-    Member,
-    /// A node record (id: the node).
-    Node,
-    /// An account record (id: the account).
-    Account,
-    /// A role grant (id: `ACCOUNT:ROLE`).
-    Grant,
-}
-
-impl ProofKind {
-    /// The node's name for the kind.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Member => "member",
-            Self::Node => "node",
-            Self::Account => "account",
-            Self::Grant => "grant",
-        }
-    }
-}
-
-/// A proposal still in state, with its id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProposalEntry {
-    /// Its id (its approval digest).
-    pub id: ProposalId,
-    /// The proposal as signed, its submission height, status and approvals.
-    #[serde(flatten)]
-    pub record: ProposalRecord,
-}
-
-/// One transaction about a proposal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProposalReceipt {
-    /// The block that included it.
-    pub height: Height,
-    /// Its index in that block.
-    pub index: u32,
-    /// Its hash.
-    pub hash: TxHash,
-    /// Its receipt.
-    pub receipt: Receipt,
-}
-
-/// One proposal as `GET /v1/proposals/{id}` answers: its record while in state, every transaction about it, and
-/// the tally of its requirements.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProposalDetail {
-    /// Its id.
-    pub id: ProposalId,
-    /// The proposal (none once pruned from state after its expiry).
-    #[serde(default)]
-    pub proposal: Option<Proposal>,
-    /// When it was submitted (none once pruned).
-    #[serde(default)]
-    pub submitted_at: Option<Height>,
-    /// Its lifecycle state (none once pruned).
-    #[serde(default)]
-    pub status: Option<ProposalStatus>,
-    /// Approvals received.
-    #[serde(default)]
-    pub approvals: Vec<Approval>,
-    /// Pruned from state after its expiry; its transactions remain.
-    #[serde(default)]
-    pub pruned: bool,
-    /// Every transaction about it, oldest first.
-    #[serde(default)]
-    pub receipts: Vec<ProposalReceipt>,
-    /// Per requirement: whether it is met, the weights, the approvals that count, who could still approve.
-    #[serde(default)]
-    pub tally: Option<Vec<RequirementTally>>,
-}
-
-/// What a proposal would do in the next block with every approval in place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DryRun {
-    /// The receipt it would get (events, or the rejection).
-    pub receipt: Receipt,
-    /// The approval rules it needs.
-    pub requirements: Vec<PolicyRule>,
-}
-
-/// One committed block with its finality proof and receipts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlockBody {
-    /// Its height.
-    pub height: Height,
-    /// Its hash.
-    pub hash: BlockHash,
-    /// The header and transactions.
-    pub block: Block,
-    /// Its commit certificate.
-    pub certificate: CommitCertificate,
-    /// One receipt per transaction.
-    pub receipts: Vec<Receipt>,
-}
-
-/// A page of blocks, latest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlockPage {
-    /// The blocks.
-    pub blocks: Vec<BlockBody>,
-    /// The `before` of the next page, if there are older blocks.
-    pub next_before: Option<u64>,
-}
-
-/// A finalised transaction: where it is, what it was, its receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TransactionBody {
-    /// Its hash.
-    pub hash: TxHash,
-    /// The block that included it.
-    pub height: Height,
-    /// Its index there.
-    pub index: u32,
-    /// The signed transaction.
-    pub transaction: SignedTransaction,
-    /// Its receipt.
-    pub receipt: Receipt,
-}
-
-/// Role definitions and every grant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RolesAnswer {
-    /// The definitions.
-    pub roles: Vec<Role>,
-    /// Every grant, expired or not.
-    pub grants: Vec<RoleGrant>,
 }
 
 /// A block the node finalised, as its event stream announces it.
@@ -390,11 +218,11 @@ pub struct FinalizedBlock {
     pub events: Vec<Event>,
 }
 
-/// The data of a `finalized` event.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ChainEvent {
-    Finalized(FinalizedBlock),
+impl From<ChainEvent> for FinalizedBlock {
+    fn from(event: ChainEvent) -> Self {
+        let ChainEvent::Finalized { height, hash, time_ms, transactions, events } = event;
+        Self { height, hash, time_ms, transactions, events }
+    }
 }
 
 /// One item of a node's event stream.
@@ -445,20 +273,14 @@ impl EventStream {
             let bad =
                 |detail: String| Some(Err(Attempt { url: self.url.clone(), failure: Failure::BadAnswer(detail) }));
             match event.event.as_str() {
-                "finalized" => match serde_json::from_str::<ChainEvent>(&event.data) {
-                    Ok(ChainEvent::Finalized(block)) => return Some(Ok(StreamItem::Finalized(Box::new(block)))),
+                ChainEvent::EVENT => match serde_json::from_str::<ChainEvent>(&event.data) {
+                    Ok(chain) => return Some(Ok(StreamItem::Finalized(Box::new(chain.into())))),
                     Err(e) => return bad(format!("a finalized event that does not decode: {e}")),
                 },
-                "lagged" => {
-                    #[derive(Deserialize)]
-                    struct Lagged {
-                        missed: u64,
-                    }
-                    match serde_json::from_str::<Lagged>(&event.data) {
-                        Ok(lagged) => return Some(Ok(StreamItem::Lagged { missed: lagged.missed })),
-                        Err(e) => return bad(format!("a lagged event that does not decode: {e}")),
-                    }
-                }
+                Lagged::EVENT => match serde_json::from_str::<Lagged>(&event.data) {
+                    Ok(lagged) => return Some(Ok(StreamItem::Lagged { missed: lagged.missed })),
+                    Err(e) => return bad(format!("a lagged event that does not decode: {e}")),
+                },
                 // Event kinds this console does not know are skipped.
                 _ => {}
             }
@@ -756,39 +578,29 @@ impl NodeClient {
             .map_err(|failure| NodeError::Unreachable { attempts: vec![Attempt { url: self.current_url(), failure }] })
     }
 
-    /// Reads every page of a list (`{"<field>": [...]}` paged with `limit` and `after`).
-    async fn list_all<T: DeserializeOwned>(
+    /// Reads every page of a list keyed by id (`limit` and `after`, following each answer's `next_after`).
+    async fn list_all<L: Listing + DeserializeOwned>(
         &self,
         path: &[&str],
-        field: &str,
-        key: impl Fn(&T) -> String,
-    ) -> Result<Vec<T>, NodeError> {
-        let mut all: Vec<T> = Vec::new();
+        what: &str,
+    ) -> Result<Vec<L::Item>, NodeError> {
+        let mut all = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let mut request = Request::get(path);
-            request.query.push(("limit", PAGE.to_string()));
-            if let Some(after) = &after {
-                request.query.push(("after", after.clone()));
-            }
-            let mut page: serde_json::Map<String, Value> = self.get_json(request).await?;
-            let items = page.remove(field).unwrap_or(Value::Array(Vec::new()));
-            let items: Vec<T> = serde_json::from_value(items).map_err(|e| NodeError::Unreachable {
-                attempts: vec![Attempt { url: self.current_url(), failure: Failure::BadAnswer(e.to_string()) }],
-            })?;
-            let full = items.len() >= PAGE;
-            let last = items.last().map(&key);
+            request.query = Page { limit: Some(api_types::MAX_PAGE), after: after.clone() }.pairs();
+            let (items, next) = self.get_json::<L>(request).await?.into_page();
             all.extend(items);
             if all.len() > MAX_LIST_ITEMS {
                 return Err(NodeError::Unreachable {
                     attempts: vec![Attempt {
                         url: self.current_url(),
-                        failure: Failure::BadAnswer(format!("the {field} list exceeds {MAX_LIST_ITEMS} items")),
+                        failure: Failure::BadAnswer(format!("the {what} list exceeds {MAX_LIST_ITEMS} items")),
                     }],
                 });
             }
-            match last {
-                Some(last) if full && after.as_deref() != Some(last.as_str()) => after = Some(last),
+            match next {
+                Some(next) if after.as_deref() != Some(next.as_str()) => after = Some(next),
                 _ => return Ok(all),
             }
         }
@@ -814,17 +626,17 @@ impl NodeClient {
 
     /// Every member organisation.
     pub async fn members(&self) -> Result<Vec<Member>, NodeError> {
-        self.list_all(&["v1", "members"], "members", |m: &Member| m.id.to_string()).await
+        self.list_all::<MemberList>(&["v1", "members"], "members").await
     }
 
     /// Every node.
     pub async fn nodes(&self) -> Result<Vec<Node>, NodeError> {
-        self.list_all(&["v1", "nodes"], "nodes", |n: &Node| n.id.to_string()).await
+        self.list_all::<NodeList>(&["v1", "nodes"], "nodes").await
     }
 
     /// Every account with its grants (all pages).
     pub async fn accounts(&self) -> Result<Vec<Account>, NodeError> {
-        self.list_all(&["v1", "accounts"], "accounts", |a: &Account| a.id.to_string()).await
+        self.list_all::<AccountList>(&["v1", "accounts"], "accounts").await
     }
 
     /// Role definitions and every grant.
@@ -834,11 +646,7 @@ impl NodeClient {
 
     /// The approval rule of each action kind.
     pub async fn policy(&self) -> Result<Vec<PolicyRule>, NodeError> {
-        #[derive(Deserialize)]
-        struct Policy {
-            rules: Vec<PolicyRule>,
-        }
-        let policy: Policy = self.get_json(Request::get(&["v1", "policy"])).await?;
+        let policy: PolicyAnswer = self.get_json(Request::get(&["v1", "policy"])).await?;
         Ok(policy.rules)
     }
 
@@ -855,22 +663,15 @@ impl NodeClient {
         limit: usize,
         after: Option<&ProposalId>,
     ) -> Result<Vec<ProposalEntry>, NodeError> {
-        if !(1..=PAGE).contains(&limit) {
-            return Err(NodeError::InvalidInput(format!("limit must be between 1 and {PAGE}")));
-        }
+        let query = ProposalQuery {
+            status,
+            limit: Some(u32::try_from(limit).unwrap_or(u32::MAX)),
+            after: after.map(ToString::to_string),
+        };
+        query.page().limit().map_err(|e| NodeError::InvalidInput(e.to_string()))?;
         let mut request = Request::get(&["v1", "proposals"]);
-        request.query.push(("limit", limit.to_string()));
-        if let Some(status) = status {
-            request.query.push(("status", status.as_str().to_owned()));
-        }
-        if let Some(after) = after {
-            request.query.push(("after", after.to_string()));
-        }
-        #[derive(Deserialize)]
-        struct Proposals {
-            proposals: Vec<ProposalEntry>,
-        }
-        let page: Proposals = self.get_json(request).await?;
+        request.query = query.pairs();
+        let page: ProposalList = self.get_json(request).await?;
         Ok(page.proposals)
     }
 
@@ -900,31 +701,21 @@ impl NodeClient {
     /// Committed blocks, latest first: at most `limit` (1 to 100) below height `before` (default: from the
     /// latest).
     pub async fn blocks(&self, before: Option<Height>, limit: usize) -> Result<BlockPage, NodeError> {
-        if !(1..=MAX_BLOCK_PAGE).contains(&limit) {
-            return Err(NodeError::InvalidInput(format!("limit must be between 1 and {MAX_BLOCK_PAGE}")));
-        }
+        let query = BlockQuery { limit: Some(u32::try_from(limit).unwrap_or(u32::MAX)), before: before.map(|h| h.0) };
+        query.limit().map_err(|e| NodeError::InvalidInput(e.to_string()))?;
         let mut request = Request::get(&["v1", "blocks"]);
-        request.query.push(("limit", limit.to_string()));
-        if let Some(before) = before {
-            request.query.push(("before", before.0.to_string()));
-        }
+        request.query = query.pairs();
         self.get_json(request).await
     }
 
     /// Equivocation evidence from height `from` on, at most `limit` (1 to 1000) pieces, oldest first.
     pub async fn evidence(&self, from: Height, limit: usize) -> Result<Vec<EvidenceSummary>, NodeError> {
-        if !(1..=PAGE).contains(&limit) {
-            return Err(NodeError::InvalidInput(format!("limit must be between 1 and {PAGE}")));
-        }
+        let query = EvidenceQuery { from: Some(from.0), limit: Some(u32::try_from(limit).unwrap_or(u32::MAX)) };
+        query.limit().map_err(|e| NodeError::InvalidInput(e.to_string()))?;
         let mut request = Request::get(&["v1", "evidence"]);
-        request.query.push(("from", from.0.to_string()));
-        request.query.push(("limit", limit.to_string()));
-        #[derive(Deserialize)]
-        struct Evidence {
-            evidence: Vec<EvidenceSummary>,
-        }
-        let list: Evidence = self.get_json(request).await?;
-        Ok(list.evidence)
+        request.query = query.pairs();
+        let list: EvidenceList = self.get_json(request).await?;
+        Ok(list.evidence.iter().map(EvidenceSummary::of).collect())
     }
 
     /// Relays a signed transaction (its canonical bytes as hex) to a node, which admits it to its mempool:
@@ -943,10 +734,6 @@ impl NodeClient {
         let mut request = Request::get(&["v1", "transactions"]);
         request.method = Method::POST;
         request.body = Some(bytes);
-        #[derive(Deserialize)]
-        struct Submitted {
-            tx_hash: TxHash,
-        }
         let submitted: Submitted = self.get_json(request).await?;
         Ok(submitted.tx_hash)
     }
@@ -958,7 +745,8 @@ impl NodeClient {
         let hash = hash.to_string();
         let path = ["v1", "transactions", hash.as_str(), "wait"];
         let mut request = Request::get(&path);
-        request.query.push(("timeout_ms", wait.as_millis().to_string()));
+        request.query =
+            WaitQuery { timeout_ms: Some(u64::try_from(wait.as_millis()).unwrap_or(api_types::MAX_WAIT_MS)) }.pairs();
         request.timeout = wait.saturating_add(REQUEST_TIMEOUT);
         request.answers = &[StatusCode::REQUEST_TIMEOUT];
         let (status, body) = self.call(request).await?;
