@@ -31,11 +31,20 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Debian packages the test command needs, installed by the `setup` phase when missing: `clang` and `libclang-dev`
 /// for the node's RocksDB build (its bindgen loads libclang at build time); `chromium` and `chromium-driver` for the
 /// console's browser tests (Debian's builds of the same release: nothing downloads a browser of its own); `nodejs`
-/// for the `wasm-test` phase, whose runner executes the wasm32 tests under Node.js.
-const SYSTEM_PACKAGES: &[&str] = &["clang", "libclang-dev", "chromium", "chromium-driver", "nodejs"];
+/// for the `wasm-test` phase, whose runner executes the wasm32 tests under Node.js; `python3` and `python3-venv` for
+/// the `api-fuzz` phase, which installs schemathesis into a virtual environment.
+const SYSTEM_PACKAGES: &[&str] =
+    &["clang", "libclang-dev", "chromium", "chromium-driver", "nodejs", "python3", "python3-venv"];
 
 /// The cargo-nextest release installed when none is on the `PATH` (the `test` phase runs the suite with it).
 const NEXTEST_VERSION: &str = "0.9.143";
+
+/// The schemathesis release the `api-fuzz` phase installs (from PyPI, into `<target>/tools/schemathesis-<version>`)
+/// and runs against a live node.
+const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+/// The test the `api-fuzz` phase runs (ignored by the `test` phase: it needs schemathesis).
+const API_FUZZ_TEST: &str = "binary(api_fuzz)";
 
 /// The console's wasm-side tests, run by the `wasm-test` phase once they exist.
 const CONSOLE_WASM_TESTS: &str = "console/tests/golden_wasm.rs";
@@ -65,7 +74,7 @@ struct Cli {
 enum Task {
     /// Run the project's tests: every phase CI runs, in order, stopping at the first failure.
     ///
-    /// Phases: setup, fmt, clippy, wasm, purity, wasm-test, bundle, test, sim, bench-smoke.
+    /// Phases: setup, fmt, clippy, wasm, purity, wasm-test, bundle, test, api-fuzz, sim, bench-smoke.
     Test {
         /// Skip a phase for a quicker local run (repeatable). CI never skips.
         #[arg(long, value_name = "PHASE")]
@@ -99,6 +108,8 @@ enum Phase {
     Bundle,
     /// Build `synod` and `synod-console`, then run the workspace's tests (nextest when installed) and doctests.
     Test,
+    /// Run schemathesis (installed when missing) from the node's own OpenAPI document against a live node.
+    ApiFuzz,
     /// Run the deterministic cluster simulation over many seeds with every fault kind.
     Sim,
     /// Run the governance benchmark with a tiny iteration count.
@@ -106,7 +117,7 @@ enum Phase {
 }
 
 impl Phase {
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 11] = [
         Self::Setup,
         Self::Fmt,
         Self::Clippy,
@@ -115,6 +126,7 @@ impl Phase {
         Self::WasmTest,
         Self::Bundle,
         Self::Test,
+        Self::ApiFuzz,
         Self::Sim,
         Self::BenchSmoke,
     ];
@@ -129,6 +141,7 @@ impl Phase {
             Self::WasmTest => "wasm-test",
             Self::Bundle => "bundle",
             Self::Test => "test",
+            Self::ApiFuzz => "api-fuzz",
             Self::Sim => "sim",
             Self::BenchSmoke => "bench-smoke",
         }
@@ -272,6 +285,25 @@ impl Workspace {
                 // nextest does not run doctests.
                 self.cargo(&["test", "--workspace", "--doc"])?;
             }
+            Phase::ApiFuzz => {
+                let schemathesis = self.ensure_schemathesis()?;
+                // The test build of the `test` phase: a no-op build, then the one ignored test, which starts the node.
+                let mut nextest = self.cargo_command(&[
+                    "nextest",
+                    "run",
+                    "--workspace",
+                    "--run-ignored",
+                    "only",
+                    "--no-capture",
+                    "-E",
+                    API_FUZZ_TEST,
+                ]);
+                if let Some(bin) = self.ensure_nextest()? {
+                    nextest.env("PATH", with_on_path(&bin)?);
+                }
+                nextest.env("SYNOD_SCHEMATHESIS", &schemathesis);
+                run(nextest)?;
+            }
             Phase::Sim => {
                 // The `synod` the test build made (a no-op build after the `test` phase): `cargo run -p synod` would
                 // unify features for that one package and compile RocksDB's C++ a second time on a cold machine.
@@ -392,6 +424,35 @@ impl Workspace {
             self.cargo(&["install", "cargo-nextest", "--version", &version, "--locked", "--root", &root_arg])?;
         }
         Ok(Some(bin))
+    }
+
+    /// `<target>/tools/schemathesis-<version>/bin/st`: schemathesis at exactly [`SCHEMATHESIS_VERSION`], installed
+    /// from PyPI into a virtual environment of its own (`python3 -m venv`) when missing.
+    fn ensure_schemathesis(&self) -> Result<PathBuf> {
+        let root = self.target_dir()?.join("tools").join(format!("schemathesis-{SCHEMATHESIS_VERSION}"));
+        let st = root.join("bin").join("st");
+        let installed = Command::new(&st)
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+        if installed.as_deref().is_some_and(|version| version.ends_with(SCHEMATHESIS_VERSION)) {
+            println!("{} ({})", st.display(), installed.unwrap_or_default());
+            return Ok(st);
+        }
+        println!("schemathesis is not installed: installing {SCHEMATHESIS_VERSION} into {}", root.display());
+        let mut venv = Command::new("python3");
+        venv.args(["-m", "venv", "--clear"]).arg(&root);
+        run(venv).context("python3 makes the virtual environment schemathesis installs into")?;
+        let mut pip = Command::new(root.join("bin").join("pip"));
+        pip.args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("schemathesis=={SCHEMATHESIS_VERSION}"));
+        run(pip)?;
+        if !st.is_file() {
+            bail!("installing schemathesis did not make {}", st.display());
+        }
+        Ok(st)
     }
 
     /// Fails when governance-contracts' normal or build dependency tree, for any target, holds a forbidden crate.
@@ -590,8 +651,19 @@ mod tests {
     #[test]
     fn phases_run_in_the_documented_order() {
         let names: Vec<&str> = Phase::ALL.iter().map(|phase| phase.name()).collect();
-        let expected =
-            ["setup", "fmt", "clippy", "wasm", "purity", "wasm-test", "bundle", "test", "sim", "bench-smoke"];
+        let expected = [
+            "setup",
+            "fmt",
+            "clippy",
+            "wasm",
+            "purity",
+            "wasm-test",
+            "bundle",
+            "test",
+            "api-fuzz",
+            "sim",
+            "bench-smoke",
+        ];
         assert_eq!(names, expected);
         let help = <Cli as clap::CommandFactory>::command()
             .find_subcommand("test")
