@@ -337,6 +337,7 @@ impl Bench {
                 bundle,
                 login_limiter: auth::login_limiter(),
                 access: Access::default(),
+                anchoring: None,
             },
         );
         let mut token = [0_u8; 32];

@@ -7,7 +7,7 @@ use clap::Parser;
 use leptos::prelude::*;
 
 use console::server::{
-    auth,
+    anchor, auth,
     bundle::Bundle,
     config::{Cli, Command, load_genesis},
     db::Db,
@@ -27,8 +27,8 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let args = match (cli.command, cli.serve) {
-        (Some(Command::VerifyExport { genesis, export, json }), _) => {
-            let report = export_check::check_file(&genesis, &export)?;
+        (Some(Command::VerifyExport { genesis, export, json, unanchored }), _) => {
+            let report = export_check::check_file(&genesis, &export, unanchored)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -45,6 +45,7 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let (genesis, chain) = load_genesis(&args.genesis)?;
+    let anchoring = args.anchoring()?.map(std::sync::Arc::new);
     let bundle = Bundle::load(&args.site)?;
     let db = Db::open(&args.db).await.with_context(|| format!("cannot open the database {}", args.db.display()))?;
     let node = NodeClient::new(args.nodes.clone())?;
@@ -65,9 +66,11 @@ async fn main() -> anyhow::Result<()> {
             bundle,
             login_limiter: auth::login_limiter(),
             access: args.access(),
+            anchoring,
         },
     );
     indexer::spawn(state.clone());
+    anchor::spawn(state.clone());
     webhooks::spawn(state.clone(), args.expiry_warning_blocks)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -79,6 +82,9 @@ async fn main() -> anyhow::Result<()> {
         public_read = args.public_read,
         trusted_proxies = ?args.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(),
         webhook_allow = ?args.webhook_allow.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        anchor_key = ?args.anchor_key.as_ref().map(|path| path.display().to_string()),
+        anchor_rows = args.anchor_rows,
+        anchor_blocks = args.anchor_blocks,
         "synod-console listening"
     );
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -171,6 +171,7 @@ async fn console_with(origin: &str, access: Access) -> Console {
             bundle,
             login_limiter: login_limiter(),
             access,
+            anchoring: None,
         },
     );
     Console { app: router(state.clone()), state, publish, dir }

@@ -19,8 +19,9 @@
 //! Hashes are stored and exported as lowercase hex. Anyone holding an export can recompute every hash with these
 //! rules and check that each row's `prev_hash` equals the previous row's `hash` ([`verify_rows`] does exactly
 //! that). The table `audit_head` holds the last row's `seq` and `hash`, so that rows removed from the end show too.
-//! Someone who can write the file can still rewrite the whole tail and the head together; a head recorded outside
-//! the file (an earlier export, say) is what shows that.
+//! Someone who can write the file can still rewrite the whole tail and the head together: what shows that is a head
+//! recorded outside the file, the anchor the console puts on chain at a bounded interval ([`super::anchor`]), which
+//! the console's own check and `synod-console verify-export` compare with the trail.
 //!
 //! Appends are serialised: one `BEGIN IMMEDIATE` transaction reads the head, inserts the row and moves the head.
 //! Triggers refuse `UPDATE` and `DELETE` on the table; the chain is what shows a change made around them.
@@ -406,6 +407,16 @@ pub async fn head(db: &Db) -> Result<Option<ChainHead>> {
     Ok((seq > 0).then(|| ChainHead { seq, hash: hex::encode(hash), at_ms }))
 }
 
+/// The row `seq`, if the trail holds it.
+pub async fn row(db: &Db, seq: u64) -> Result<Option<AuditEntry>> {
+    let Ok(seq) = i64::try_from(seq) else { return Ok(None) };
+    let row: Option<AuditRow> = sqlx::query_as(&format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq = ?"))
+        .bind(seq)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(AuditEntry::try_from).transpose()
+}
+
 /// What is wrong with a row of the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
@@ -760,11 +771,16 @@ pub struct AuditExport {
     pub rows: Vec<AuditEntry>,
 }
 
-/// Builds a JSON export of the rows the filter selects; refused when more than [`MAX_EXPORT_ROWS`] match.
+/// Builds a JSON export of the rows the filter selects, up to the head it reads first (rows appended meanwhile wait
+/// for the next export); refused when more than [`MAX_EXPORT_ROWS`] match.
 pub async fn export_json(db: &Db, filter: &AuditFilter) -> Result<AuditExport> {
     let head = head(db).await?;
+    let last = head.as_ref().map_or(0, |head| head.seq);
     let mut rows = Vec::new();
     for_each_row(db, filter, |row| {
+        if row.seq > last {
+            return Ok(());
+        }
         if u64::try_from(rows.len()).unwrap_or(u64::MAX) >= MAX_EXPORT_ROWS {
             return Err(StoreError::Invalid {
                 field: "audit filter",

@@ -6,6 +6,7 @@ use crate::{
     api::AuditRows,
     server::{
         actions::require_session,
+        anchor,
         audit::{self, AuditFilter, AuditKind},
         db::PageRequest,
         proposals::audit_row,
@@ -49,15 +50,27 @@ pub async fn page(actor: &str, kind: &str, subject: &str, before: i64) -> Result
     })
 }
 
-/// Walks the whole chain.
+/// Walks the whole chain, and compares it with its latest anchor on chain when the console anchors.
 pub async fn verify() -> Result<String, ServerFnError> {
     let state = AppState::get()?;
     require_session(&state)?;
     let report = audit::verify(&state.db).await.map_err(|e| ServerFnError::new(e.to_string()))?;
-    Ok(match report.first_break {
-        None => format!("intact: {} rows, every hash and link checks", report.rows_checked),
-        Some(broken) => {
-            format!("BROKEN at row {}: {}", broken.seq, serde_json::to_string(&broken.kind).unwrap_or_default())
-        }
+    if let Some(broken) = report.first_break {
+        return Ok(format!(
+            "BROKEN at row {}: {}",
+            broken.seq,
+            serde_json::to_string(&broken.kind).unwrap_or_default()
+        ));
+    }
+    let intact = format!("intact: {} rows, every hash and link checks", report.rows_checked);
+    let Some(anchoring) = &state.anchoring else { return Ok(format!("{intact}; not anchored on chain")) };
+    let Some(account) = anchoring.account_in(&state.snapshot()) else {
+        return Ok(format!("{intact}; the anchor key is no account's current key: not anchored"));
+    };
+    let latest = anchor::read_chain_anchor(&state, &account).await.map_err(|e| ServerFnError::new(format!("{e:#}")))?;
+    let Some(latest) = latest else { return Ok(format!("{intact}; {account} has not anchored it yet")) };
+    Ok(match anchor::disagreement(&state.db, &latest).await.map_err(|e| ServerFnError::new(e.to_string()))? {
+        Some(why) => format!("BROKEN: {why}"),
+        None => format!("{intact}; anchored on chain up to row {} at height {}", latest.seq, latest.anchored_at),
     })
 }

@@ -41,6 +41,10 @@ pub enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Accept an export that carries no anchor of the trail on chain (from a console run without
+        /// `--anchor-key`): its rows then rest on the console's word alone, and the report says so.
+        #[arg(long)]
+        unanchored: bool,
     },
 }
 
@@ -83,12 +87,32 @@ pub struct Args {
     /// non-public addresses are refused, as written in the URL or as a name resolves at delivery.
     #[arg(long = "webhook-allow", value_name = "CIDR")]
     pub webhook_allow: Vec<Cidr>,
+    /// The key (PKCS#8 PEM) of this console's own account, one holding the `console` role that a governor of the
+    /// organisation granted: a machine's key, which can do nothing but anchor. With it the console anchors its
+    /// audit trail's head on chain at a bounded interval (`--anchor-rows`, `--anchor-blocks`) and its exports carry
+    /// the proof of the latest anchor; without it the trail is not anchored and `verify-export` refuses its
+    /// exports unless told `--unanchored`.
+    #[arg(long, value_name = "FILE")]
+    pub anchor_key: Option<PathBuf>,
+    /// Anchor once this many rows were appended since the last anchor (or after `--anchor-blocks`).
+    #[arg(long, value_name = "ROWS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub anchor_rows: u64,
+    /// Anchor once this many blocks passed since the last anchor and a row was appended (or after `--anchor-rows`):
+    /// the bound on how long a row rests on the console's word alone.
+    #[arg(long, value_name = "BLOCKS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub anchor_blocks: u64,
 }
 
 impl Args {
     /// The origin browsers reach this console at.
     pub fn origin(&self) -> String {
         self.public_origin.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+    }
+
+    /// The anchoring these flags ask for: `None` without `--anchor-key`.
+    pub fn anchoring(&self) -> anyhow::Result<Option<crate::server::anchor::Anchoring>> {
+        let interval = crate::server::anchor::AnchorInterval { rows: self.anchor_rows, blocks: self.anchor_blocks };
+        self.anchor_key.as_deref().map(|path| crate::server::anchor::Anchoring::load(path, interval)).transpose()
     }
 
     /// The access decisions these flags make.

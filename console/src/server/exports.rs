@@ -1,5 +1,6 @@
 //! Audit exports: CSV, and a JSON bundle whose audit rows re-check by their hash chain and whose on-chain part (a
-//! proof of every member's record against a certified header) re-verifies offline with `synod verify-proof`.
+//! proof of every member's record, and of the trail's latest anchor, against a certified header) re-verifies
+//! offline with `synod verify-proof`; `synod-console verify-export` checks the rows against the anchor.
 
 use axum::{
     Extension, Router,
@@ -8,6 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use governance_contracts::domain::ChainIdentity;
 use serde::Deserialize;
 
 use crate::server::{
@@ -97,6 +99,17 @@ async fn json(
         Ok(filter) => filter,
         Err(why) => return refuse(StatusCode::BAD_REQUEST, why),
     };
+    // The anchor first: it names a row the trail already held, so the rows read next reach it.
+    let anchor = match state.anchoring.as_ref().and_then(|anchoring| anchoring.account_in(&state.snapshot())) {
+        Some(account) => {
+            let id = account.to_string();
+            Some(match state.node.proof(ProofKind::Anchor, &id).await {
+                Ok(bundle) => serde_json::json!({ "kind": "anchor", "id": id, "bundle": bundle }),
+                Err(error) => serde_json::json!({ "kind": "anchor", "id": id, "error": error.to_string() }),
+            })
+        }
+        None => None,
+    };
     let export = match audit::export_json(&state.db, &filter).await {
         Ok(export) => export,
         Err(error) => return refuse(StatusCode::BAD_REQUEST, error.to_string()),
@@ -109,16 +122,9 @@ async fn json(
             Err(error) => proofs.push(serde_json::json!({ "kind": "member", "id": id, "error": error.to_string() })),
         }
     }
+    proofs.extend(anchor);
     let rows = export.rows.len();
-    let body = serde_json::json!({
-        "format": EXPORT_FORMAT,
-        "chain": state.chain,
-        "verify": "Check it all offline with `synod-console verify-export --genesis genesis.json THIS_FILE`. Each row's \
-                   hash chains to the previous row's (see `hash_rule`). Each entry of `proofs` is a proof bundle: \
-                   save its `bundle` to a file and `synod verify-proof --genesis genesis.json FILE` checks it too.",
-        "audit": export,
-        "proofs": proofs,
-    });
+    let body = document(&state.chain, export, proofs);
     record(&state, &session.account, AuditKind::Export, "json", serde_json::json!({ "rows": rows })).await;
     (
         [
@@ -128,4 +134,24 @@ async fn json(
         body.to_string(),
     )
         .into_response()
+}
+
+/// The JSON export `synod-console verify-export` reads: the rows with their head and hash rule, and `proofs`, each
+/// `{ "kind", "id", "bundle" }` (or `"error"` instead of the bundle when the console could not get it), the
+/// members' and the trail's latest anchor (`"kind": "anchor"`, the id the console's account).
+pub fn document(
+    chain: &ChainIdentity,
+    export: audit::AuditExport,
+    proofs: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "format": EXPORT_FORMAT,
+        "chain": chain,
+        "verify": "Check it all offline with `synod-console verify-export --genesis genesis.json THIS_FILE`. Each row's \
+                   hash chains to the previous row's (see `hash_rule`), and the trail holds the row the chain anchored \
+                   (the `anchor` proof) with the anchored hash. Each entry of `proofs` is a proof bundle: save its \
+                   `bundle` to a file and `synod verify-proof --genesis genesis.json FILE` checks it too.",
+        "audit": export,
+        "proofs": proofs,
+    })
 }

@@ -2,6 +2,7 @@
 //! data and the HTTP security around them.
 
 pub mod actions;
+pub mod anchor;
 pub mod audit;
 pub mod audit_view;
 pub mod auth;

@@ -12,6 +12,7 @@ use crate::{
     i18n::Lang,
     model::{ChainSnapshot, LiveEvent},
     server::{
+        anchor::Anchoring,
         auth::{LoginLimiter, Session},
         bundle::Bundle,
         db::Db,
@@ -50,6 +51,8 @@ pub struct Inner {
     pub login_limiter: LoginLimiter,
     /// What the operator decided about access.
     pub access: Access,
+    /// Anchoring the audit trail on chain (`--anchor-key`), when the console has a key for it.
+    pub anchoring: Option<Arc<Anchoring>>,
 }
 
 /// What the operator decided about access (`synod-console` flags): anonymous reads, which proxies to believe,
