@@ -271,7 +271,7 @@ async fn reads_fail_over_and_refusals_are_named() {
             ("obs1", NodeKind::Observer)
         ]
     );
-    assert_eq!(snapshot.accounts.len(), 13, "4 governors, 4 operators, 4 compliance officers, the auditor");
+    assert_eq!(snapshot.accounts.len(), 17, "4 governors, 4 operators, 4 compliance officers, 4 consoles, the auditor");
     for org in ["org1", "org2", "org3", "org4"] {
         let member: MemberId = id(org);
         assert_eq!(snapshot.governor_of(&id(&format!("{org}-admin"))), Some(member));
@@ -281,13 +281,14 @@ async fn reads_fail_over_and_refusals_are_named() {
         };
         assert_eq!(roles(&format!("{org}-ops")), ["operator"]);
         assert_eq!(roles(&format!("{org}-compliance")), ["compliance"]);
+        assert_eq!(roles(&format!("{org}-console")), ["console"]);
         assert!(roles(&format!("{org}-admin")).is_empty());
     }
     assert_eq!(snapshot.roles_of(&id("auditor")).first().map(|(role, _)| role.to_string()).as_deref(), Some("auditor"));
     let admin_key = net.key("org2-admin").public_key();
     assert_eq!(snapshot.account_by_key(&admin_key).map(|a| a.id.as_str()), Some("org2-admin"));
-    // The three built-in roles and the demo network's delegable one.
-    assert_eq!(snapshot.roles.len(), 4);
+    // The four built-in roles and the demo network's delegable one.
+    assert_eq!(snapshot.roles.len(), 5);
     assert!(snapshot.roles.iter().any(|r| r.id.as_str() == "kyc-verified" && r.definition.delegable));
     assert!(!snapshot.policy.is_empty());
     assert_eq!(snapshot.params.as_ref().map(|p| p.block_interval_ms), Some(1_000));

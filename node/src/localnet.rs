@@ -4,7 +4,8 @@
 //! ```text
 //! DIR/genesis.json              the chain's genesis (also copied into every home)
 //! DIR/keys/<account>.pem        the demo accounts' keys: each organisation's administrator (governor), operator
-//!                               and compliance officer, and the auditor
+//!                               and compliance officer, its console's anchoring key (`<org>-console`, holding
+//!                               the `console` role), and the auditor
 //! DIR/nodes/<node>/             one node home each (see `runtime::config`), with its log in `node.log`
 //! ```
 //!
@@ -249,6 +250,16 @@ impl LocalNetwork {
                 });
                 grants.push(GenesisGrant { account: id(label, AccountId::new)?, role, expires_at: far });
             }
+            // The organisation's console anchors its audit trail with a machine key that can do nothing else.
+            let label = format!("{org}-console");
+            let key = generate_key()?;
+            write_key(&account_key_path(dir, &label), &key)?;
+            accounts.push(GenesisAccount {
+                account: id(label.clone(), AccountId::new)?,
+                member: member.clone(),
+                key: key.public_key(),
+            });
+            grants.push(GenesisGrant { account: id(label, AccountId::new)?, role: RoleId::console(), expires_at: far });
         }
         let auditor = generate_key()?;
         write_key(&account_key_path(dir, "auditor"), &auditor)?;
@@ -458,7 +469,8 @@ async fn supervise(network: &LocalNetwork, children: &mut [(LocalNode, std::proc
     println!("demo account keys (PKCS#8 PEM) in {}:", network.dir.join("keys").display());
     for member in network.genesis.members.iter() {
         println!(
-            "  {} ({}): {}-admin.pem (governor), {0}-ops.pem (operator), {0}-compliance.pem (compliance)",
+            "  {} ({}): {}-admin.pem (governor), {0}-ops.pem (operator), {0}-compliance.pem (compliance), \
+             {0}-console.pem (its console's anchoring key: synod-console --anchor-key)",
             member.member,
             member.name.as_str(),
             member.member

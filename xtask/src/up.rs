@@ -3,8 +3,9 @@
 //! It builds the console's bundle, `synod` and `synod-console` (test profile, sharing the test build), starts
 //! `synod up` (which creates or resumes the network in `--dir` and runs its five nodes), waits until the genesis
 //! exists and the first node answers, then starts one `synod-console` per organisation, each with its own SQLite
-//! database in `DIR/consoles/` and two nodes to fail over between. It prints each console's address and the demo key
-//! files to load there. Every process is a child of this one: on ctrl-c or SIGTERM each gets SIGTERM, and SIGKILL
+//! database in `DIR/consoles/`, two nodes to fail over between and its organisation's console key
+//! (`keys/<org>-console.pem`), with which it anchors its audit trail on chain. It prints each console's address and
+//! the demo key files to load there. Every process is a child of this one: on ctrl-c or SIGTERM each gets SIGTERM, and SIGKILL
 //! if it has not exited 10 s later (`synod up` gets 5 s more, to finish stopping its own nodes first).
 
 use std::{
@@ -159,7 +160,16 @@ impl Workspace {
                 .arg("--listen")
                 .arg(listen.to_string())
                 .arg("--site")
-                .arg(site)
+                .arg(site);
+            // Each console anchors its audit trail with its organisation's console key (a network created before
+            // consoles had one runs its consoles unanchored).
+            let anchor_key = dir.join("keys").join(format!("{org}-console.pem"));
+            if anchor_key.is_file() {
+                command.arg("--anchor-key").arg(&anchor_key);
+            } else {
+                println!("xtask: {} is missing: {org}'s console runs without anchoring", anchor_key.display());
+            }
+            command
                 .current_dir(&self.root)
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().context("cannot share the console's log file")?)
