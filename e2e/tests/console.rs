@@ -177,10 +177,12 @@ fn an_operator_authorises_a_node_key_rotation_and_the_node_keeps_sealing() -> an
 
 /// A regulator follows the chain from their own observer, started after the committee had already suspended a
 /// member: the observer catches up by syncing, checking each block's certificate itself (none refused), and holds
-/// the sealers' chain. On a console reading from that observer alone, the auditor signs in read-only, finds the
-/// committee's decision and their own sign-in in the audit trail, and exports it from the Audit page; the export
-/// re-verifies offline from the genesis alone (`synod-console verify-export`, and each member's proof with
-/// `synod verify-proof`), and the same export with one row altered, or with a proof's record altered, does not.
+/// the sealers' chain. On a console reading from that observer alone, which anchors its audit trail on chain with
+/// org1's console key, the auditor signs in read-only, finds the committee's decision and their own sign-in in the
+/// audit trail, and exports it from the Audit page; the export re-verifies offline from the genesis alone
+/// (`synod-console verify-export`, checking the rows against the trail's anchor on chain, and each member's proof
+/// with `synod verify-proof`), and the same export with one row altered, with a proof's record altered, or cut
+/// short before the anchored row with its head moved back, does not.
 #[test]
 fn a_regulator_follows_from_an_observer_and_an_exported_audit_trail_verifies_offline() -> anyhow::Result<()> {
     const SEALERS: [&str; 4] = ["n1", "n2", "n3", "n4"];
@@ -206,8 +208,11 @@ fn a_regulator_follows_from_an_observer_and_an_exported_audit_trail_verifies_off
     }
     harness.assert_one_chain(behind)?;
 
-    // The auditor, on a console that reads from the observer only, signs in read-only.
-    let console = harness.start_console("regulator", &["obs1"])?;
+    // The auditor, on a console that reads from the observer only and anchors its trail every block, signs in
+    // read-only.
+    let anchor_key = harness.key("org1-console").display().to_string();
+    let flags = ["--anchor-key", anchor_key.as_str(), "--anchor-blocks", "1"];
+    let console = harness.start_console_with("regulator", &["obs1"], &flags)?;
     let driver = Driver::start(harness.dir())?;
     let auditor = driver.browser("auditor")?;
     auditor.sign_in(&console, &harness.key("auditor"), "auditor")?;
@@ -216,7 +221,12 @@ fn a_regulator_follows_from_an_observer_and_an_exported_audit_trail_verifies_off
     auditor.wait_text("audit", "proposal_applied", SOON)?;
     auditor.wait_text("audit", "sign_in", SOON)?;
 
-    // The export, as the Audit page's JSON link gives it, checks out offline from the genesis.
+    // Once the console has anchored its trail on chain, the export, as the Audit page's JSON link gives it, checks
+    // out offline from the genesis.
+    harness.wait_until("org1's console to anchor its audit trail", SOON, &[], |h| {
+        let (status, bundle) = h.get("obs1", "/v1/proofs/anchor/org1-console")?;
+        Ok(status == 200 && !bundle["state_proof"]["value"].is_null())
+    })?;
     let exported = auditor.download("export-json")?;
     let export_file = harness.dir().join("synod-audit.json");
     std::fs::write(&export_file, &exported)?;
@@ -224,11 +234,13 @@ fn a_regulator_follows_from_an_observer_and_an_exported_audit_trail_verifies_off
     let export_path = export_file.display().to_string();
     let report = console_cli(&["verify-export", "--genesis", &genesis, &export_path])?;
     ensure!(report.contains("every hash and link holds") && report.contains("proof of member org4"), "{report}");
+    ensure!(report.contains("anchored on chain: row") && report.contains("of console org1-console"), "{report}");
 
     let export: Value = serde_json::from_str(&exported)?;
     let proofs = export["proofs"].as_array().cloned().unwrap_or_default();
-    ensure!(proofs.len() == 4, "a proof for each of the four members: {export}");
-    for proof in &proofs {
+    let members: Vec<&Value> = proofs.iter().filter(|p| p["kind"] == "member").collect();
+    ensure!(members.len() == 4, "a proof for each of the four members: {export}");
+    for proof in members {
         let file = harness.dir().join(format!("proof-{}.json", proof["id"].as_str().unwrap_or("unknown")));
         std::fs::write(&file, proof["bundle"].to_string())?;
         let verified = harness.synod(&["verify-proof", "--genesis", &genesis, &file.display().to_string()])?;
@@ -244,6 +256,22 @@ fn a_regulator_follows_from_an_observer_and_an_exported_audit_trail_verifies_off
     let first = rows.first_mut().ok_or_else(|| anyhow!("no rows in the export"))?;
     first["actor"] = Value::from("someone-else");
     refused_offline(&harness, &genesis, "synod-audit-altered.json", &altered, "audit row 1")?;
+    // Cut short before the anchored row, its head moved back to the last row kept: every remaining hash and link
+    // holds, but the anchor on chain names a row the export no longer has.
+    let anchored = anchored_row(&export)?;
+    let mut cut: Value = export.clone();
+    let rows = cut["audit"]["rows"].as_array_mut().ok_or_else(|| anyhow!("no rows in the export"))?;
+    rows.retain(|row| row["seq"].as_u64().is_some_and(|seq| seq < anchored));
+    let head =
+        rows.last().map(|row| serde_json::json!({ "seq": row["seq"], "hash": row["hash"], "at_ms": row["at_ms"] }));
+    cut["audit"]["head"] = head.unwrap_or(Value::Null);
+    refused_offline(
+        &harness,
+        &genesis,
+        "synod-audit-cut.json",
+        &cut,
+        &format!("audit row {anchored}: anchored on chain"),
+    )?;
     // org4's proof with one byte of its record changed (its name's first letter).
     let mut forged: Value = export;
     let entry = forged["proofs"]
@@ -255,6 +283,18 @@ fn a_regulator_follows_from_an_observer_and_an_exported_audit_trail_verifies_off
     *byte = Value::from(letter ^ 1);
     refused_offline(&harness, &genesis, "synod-audit-forged.json", &forged, "does not verify")?;
     Ok(())
+}
+
+/// The row the export's anchor proof names (its record's `seq`).
+fn anchored_row(export: &Value) -> anyhow::Result<u64> {
+    let proof = export["proofs"]
+        .as_array()
+        .and_then(|proofs| proofs.iter().find(|p| p["kind"] == "anchor"))
+        .ok_or_else(|| anyhow!("no anchor proof in the export"))?;
+    let bundle: governance_contracts::types::ProofBundle = serde_json::from_value(proof["bundle"].clone())?;
+    let value = bundle.state_proof.value.ok_or_else(|| anyhow!("the anchor proof shows no anchor"))?;
+    let record: governance_contracts::state::records::AnchorRecord = governance_contracts::codec::decode(&value)?;
+    Ok(record.seq)
 }
 
 /// Writes the altered export `export` to `name` and checks that `synod-console verify-export` refuses it, saying
