@@ -26,11 +26,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use borsh::{BorshDeserialize, BorshSerialize};
 use governance_contracts::codec::{self, BoundedVec, MAX_DECODE_BYTES};
 use governance_contracts::contracts::policy;
+use governance_contracts::contracts::sealer_safety::{Sealers, sealer_safety};
 use governance_contracts::crypto::PublicKey;
 use governance_contracts::domain::ChainIdentity;
-use governance_contracts::ids::{AccountId, Height, MAX_WEIGHT, MemberId, NodeId, ProposalId, RoleId, TxHash, Weight};
-use governance_contracts::contracts::sealer_safety::{Sealers, sealer_safety};
 use governance_contracts::error::Rejection;
+use governance_contracts::ids::{AccountId, Height, MAX_WEIGHT, MemberId, NodeId, ProposalId, RoleId, TxHash, Weight};
 use governance_contracts::state::Store;
 use governance_contracts::state::records::{
     AccountRecord, Grant, KeyRecord, MemberRecord, NodeRecord, ProposalRecord, ProposalStatus,
@@ -463,11 +463,11 @@ pub struct SealerPreflight {
     pub changed_weight: u64,
     /// Whether an action carries `override_fault_tolerance`.
     pub overridden: bool,
+    /// What the chain refuses the change for, by the contracts' own rule (`sealer_safety`), if anything.
+    pub rejection: Option<Rejection>,
     /// The set, its total and its fault tolerance, before → after.
     pub changes: Vec<Change>,
     /// Fault tolerance after, the budget, concentration.
-    /// What the chain refuses the change for, by the contracts' own rule (`sealer_safety`), if anything.
-    pub rejection: Option<Rejection>,
     pub checks: Vec<Check>,
 }
 
@@ -641,7 +641,6 @@ struct Reviewer<'a> {
     created: Created,
     working: Working,
 }
-
 
 impl<'a> Reviewer<'a> {
     fn new(chain: &'a ChainIdentity, view: &'a dyn ChainView, lang: Lang, proposal: &Proposal) -> Self {

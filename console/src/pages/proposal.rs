@@ -89,11 +89,8 @@ pub fn forecast(tally: &TallyView, blocks_left: u64, lang: Lang) -> String {
         };
     };
     // Weight still needed, by the contracts' own arithmetic.
-    let missing = u128::from(governance_contracts::types::weight_missing(
-        tally.approved_weight,
-        tally.seated_weight,
-        (num, den),
-    ));
+    let missing =
+        u128::from(governance_contracts::types::weight_missing(tally.approved_weight, tally.seated_weight, (num, den)));
     let single: Vec<&str> =
         tally.candidates.iter().filter(|c| u128::from(c.1) >= missing).map(|c| c.0.as_str()).collect();
     let mut sorted: Vec<u64> = tally.candidates.iter().map(|c| c.1).collect();

@@ -276,8 +276,6 @@ words! {
     ErrDuplicateApprover => "two approvals by {0}", "{0} 有两个批准";
     ErrBadApproval => "{0}'s approval does not sign proposal {1}", "{0} 的批准签署的不是提案 {1}";
     ErrApprovalTooLarge => "the approval file is {0} bytes, more than the {1} allowed", "批准文件为 {0} 字节，超过上限 {1}";
-}
-
 
     // Text a signer reads: where it sits, its non-ASCII characters, and why the chain refuses it.
     FieldTitle => "title", "标题";
@@ -305,6 +303,8 @@ words! {
         "端口“{0}”不是 1 到 65535 之间的数字（不带符号或前导零）";
     AddressBadHost => "the host “{0}” is not a DNS name (letters, digits and hyphens in dot-separated labels), an IPv4 address or a bracketed IPv6 address",
         "主机“{0}”不是域名（以点分隔、由字母、数字和连字符组成的标签）、IPv4 地址或带方括号的 IPv6 地址";
+}
+
 /// The text `key` in `lang` with its arguments filled in.
 pub fn tr(lang: Lang, key: T, args: &[&dyn Display]) -> String {
     fill(key.template(lang), args)

@@ -37,9 +37,7 @@ use crate::state::Store;
 use crate::state::records::{NodeRecord, RemovedNode};
 use crate::state::tables::{NODES, REMOVED_NODES};
 use crate::types::MAX_VALIDATORS;
-use crate::types::{
-    Event, KeyProof, MemberStatus, NetworkAddress, NodeKind, Principal, Validator, ValidatorSet,
-};
+use crate::types::{Event, KeyProof, MemberStatus, NetworkAddress, NodeKind, Principal, Validator, ValidatorSet};
 
 /// The node `id`: refused as [`Rejection::NodeRemoved`] when it was removed, so that nothing addressed to it (an
 /// action drafted before its removal, its own transaction) ever acts again; as unknown when it never was admitted.

@@ -15,10 +15,10 @@ use governance_contracts::codec::{BoundedString, BoundedVec, Name};
 use governance_contracts::contracts::roles::BUILTIN_MAX_GRANT_BLOCKS;
 use governance_contracts::crypto::{CryptoSuite, Digest, PublicKey};
 use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, RoleId, Weight};
-use governance_contracts::types::{
 use governance_contracts::text::{
     self, Lines, SignerText, TextField, check_network_address, check_signer_text, escape_non_ascii,
 };
+use governance_contracts::types::{
     ChainParams, DisplayName, Genesis, GenesisAccount, GenesisGrant, GenesisMember, GenesisNode, MAX_GOVERNORS,
     NetworkAddress, NewAccount, NodeKind, PolicyEntry,
 };
