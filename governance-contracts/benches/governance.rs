@@ -26,8 +26,9 @@ use governance_contracts::types::{
 
 /// Committee size of figure 1.
 const COMMITTEE: usize = 200;
-/// Approvals carried by the proposal of figure 1: the fewest that reach two thirds of 200 (3 × 134 ≥ 2 × 200).
-const APPROVALS: usize = 134;
+/// Approvals carried by the proposal of figure 1: the fewest that reach the three quarters of 200 that re-weighting a
+/// member asks (4 × 150 ≥ 3 × 200).
+const APPROVALS: usize = 150;
 /// The figure-1 target for verifying and applying that proposal.
 const PROPOSAL_TARGET: Duration = Duration::from_millis(10);
 /// Transactions in the block of figure 2.
@@ -209,7 +210,7 @@ fn executed_all(outcome: &BlockOutcome) -> bool {
     outcome.receipts.iter().all(|r| r.outcome == Outcome::Applied && TestChain::executed(r))
 }
 
-/// Figure 1's input: one `SubmitProposal` of `SetMemberWeight` carrying 134 governor approvals, on the state
+/// Figure 1's input: one `SubmitProposal` of `SetMemberWeight` carrying 150 governor approvals, on the state
 /// `testkit::genesis(200)` creates.
 struct ProposalCase {
     store: MemoryStore,
