@@ -265,24 +265,9 @@ struct Candidate {
     verdict: Result<BlockOutcome, InvalidBlock>,
 }
 
-/// What the host counted, for metrics, the node's status and the simulator's summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct HostCounters {
-    /// Equivocation evidence stored.
-    pub evidence: u64,
-    /// Received blocks found invalid.
-    pub rejected_blocks: u64,
-    /// Votes and proposals dropped for a bad signature.
-    pub bad_signatures: u64,
-    /// Synced blocks refused (bad certificate or block).
-    pub rejected_synced: u64,
-    /// Heights committed through sync.
-    pub synced_heights: u64,
-    /// Sync requests sent.
-    pub sync_requests: u64,
-    /// Log entries replayed on start.
-    pub replayed_entries: u64,
-}
+/// What the host counted, for metrics, the node's status and the simulator's summary: the API's own type, so the
+/// status the node serves is what the host counts.
+pub use api_types::HostCounters;
 
 /// Everything but the core's state, so that the effect handler can borrow it while the core runs.
 struct Core<S, C> {

@@ -24,7 +24,6 @@ use governance_contracts::types::{Genesis, SignedTransaction};
 use tokio::sync::{Semaphore, broadcast, mpsc, oneshot, watch};
 
 use super::metrics::RequestMetrics;
-use crate::consensus::host::HostCounters;
 use crate::mempool::AdmitError;
 use crate::storage::StoreReader;
 
@@ -36,30 +35,6 @@ pub const COMMAND_CAPACITY: usize = 1_024;
 pub const EVENT_CAPACITY: usize = 256;
 /// Most event streams (`GET /v1/events`) served at once.
 pub const MAX_EVENT_STREAMS: usize = 64;
-
-/// The consensus host's counters, as the API shows them.
-impl From<HostCounters> for api_types::HostCounters {
-    fn from(counters: HostCounters) -> Self {
-        let HostCounters {
-            evidence,
-            rejected_blocks,
-            bad_signatures,
-            rejected_synced,
-            synced_heights,
-            sync_requests,
-            replayed_entries,
-        } = counters;
-        Self {
-            evidence,
-            rejected_blocks,
-            bad_signatures,
-            rejected_synced,
-            synced_heights,
-            sync_requests,
-            replayed_entries,
-        }
-    }
-}
 
 /// What the API asks of the runtime.
 #[derive(Debug)]

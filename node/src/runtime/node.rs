@@ -174,7 +174,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
             sync_target: target,
             mempool_size: u64::try_from(self.host.pending().len()).unwrap_or(u64::MAX),
             counters: StatusCounters {
-                host: self.host.counters().into(),
+                host: self.host.counters(),
                 p2p: P2pStats {
                     refused: stats.refused,
                     garbage_disconnects: stats.garbage_disconnects,
