@@ -239,7 +239,11 @@ impl LocalNetwork {
                     key: admin.public_key(),
                 }])?,
             });
-            for (suffix, role) in [("ops", RoleId::operator()), ("compliance", RoleId::compliance())] {
+            // The console's account anchors the organisation's audit trail with a machine key that can do nothing
+            // else.
+            let roles =
+                [("ops", RoleId::operator()), ("compliance", RoleId::compliance()), ("console", RoleId::console())];
+            for (suffix, role) in roles {
                 let label = format!("{org}-{suffix}");
                 let key = generate_key()?;
                 write_key(&account_key_path(dir, &label), &key)?;
@@ -250,16 +254,6 @@ impl LocalNetwork {
                 });
                 grants.push(GenesisGrant { account: id(label, AccountId::new)?, role, expires_at: far });
             }
-            // The organisation's console anchors its audit trail with a machine key that can do nothing else.
-            let label = format!("{org}-console");
-            let key = generate_key()?;
-            write_key(&account_key_path(dir, &label), &key)?;
-            accounts.push(GenesisAccount {
-                account: id(label.clone(), AccountId::new)?,
-                member: member.clone(),
-                key: key.public_key(),
-            });
-            grants.push(GenesisGrant { account: id(label, AccountId::new)?, role: RoleId::console(), expires_at: far });
         }
         let auditor = generate_key()?;
         write_key(&account_key_path(dir, "auditor"), &auditor)?;
