@@ -50,6 +50,12 @@ pub struct HostCounters {
     pub sync_requests: u64,
     /// Log entries replayed on start.
     pub replayed_entries: u64,
+    /// Received blocks dropped unchecked: not sent by the proposer they name, from a node that is not a sealer,
+    /// or never named by a verified proposal of their height.
+    pub unnamed_blocks: u64,
+    /// Votes, proposals and certificates for later heights dropped before the core saw them: not signed by a
+    /// sealer, too far ahead, or over one sealer's allowance per height.
+    pub dropped_ahead: u64,
 }
 
 /// The peer-to-peer layer's counters.

@@ -1567,6 +1567,7 @@ fn param_rows(before: &ChainParams, after: &ChainParams) -> Vec<(&'static str, S
     vec![
         ("block_interval_ms", before.block_interval_ms.to_string(), after.block_interval_ms.to_string()),
         ("max_block_transactions", before.max_block_transactions.to_string(), after.max_block_transactions.to_string()),
+        ("max_block_bytes", before.max_block_bytes.to_string(), after.max_block_bytes.to_string()),
         ("max_transaction_bytes", before.max_transaction_bytes.to_string(), after.max_transaction_bytes.to_string()),
         ("max_tx_ttl", before.max_tx_ttl.to_string(), after.max_tx_ttl.to_string()),
         ("max_proposal_lifetime", before.max_proposal_lifetime.to_string(), after.max_proposal_lifetime.to_string()),

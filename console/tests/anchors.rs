@@ -60,14 +60,14 @@ impl Chain {
         let set = execution::validator_set(&self.chain.store).expect("the fixture is well formed");
         let height = self.chain.height.plus(1);
         let parent = self.headers.last().map_or(BlockHash(Digest::ZERO), |c| c.header.hash(&ids));
-        let hashes: Vec<_> = txs.iter().map(|tx| tx.tx.hash(&ids)).collect();
+        let txs_root = transactions_root(&ids, &txs);
         let outcome = self.chain.apply_block(txs);
         assert!(outcome.receipts.iter().all(|r| r.outcome == Outcome::Applied), "{:?}", outcome.receipts);
         let header = BlockHeader {
             height,
             parent,
             state_root: outcome.state_root,
-            transactions_root: transactions_root(&ids, &hashes),
+            transactions_root: txs_root,
             receipts_root: receipts_root(&ids, &outcome.receipts),
             validator_set_hash: set.hash(&ids),
             next_validator_set_hash: outcome.next_validator_set.hash(&ids),

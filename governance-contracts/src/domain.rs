@@ -34,8 +34,11 @@ impl Domain {
     pub const BLOCK_HEADER: Self = Self("synod/v1/block-header");
     /// Validator set hashes.
     pub const VALIDATOR_SET: Self = Self("synod/v1/validator-set");
-    /// Merkle roots over a block's transactions and receipts.
+    /// Roots over a block's receipts.
     pub const LIST_ROOT: Self = Self("synod/v1/list-root");
+    /// A block's transactions root: over every signed transaction as carried (key and signature included), so
+    /// a block's hash commits to exactly the bytes that are executed.
+    pub const BLOCK_TRANSACTIONS: Self = Self("synod/v1/block-transactions");
 
     /// Every signing domain, for tests and golden vectors.
     pub const SIGNING: [Self; 7] = [

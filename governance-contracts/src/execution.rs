@@ -284,6 +284,14 @@ pub enum BlockError {
         /// The limit.
         max: u32,
     },
+    /// The transactions' bytes exceed the chain's block byte limit.
+    #[error("transactions of {bytes} bytes exceed the block limit of {max} bytes")]
+    TooManyBytes {
+        /// The transactions' canonical bytes, summed.
+        bytes: u64,
+        /// The limit (`max_block_bytes`).
+        max: u32,
+    },
     /// Storage failed: fatal.
     #[error(transparent)]
     Storage(#[from] StoreError),
@@ -301,6 +309,11 @@ pub struct BlockOutcome {
     pub next_validator_set: ValidatorSet,
 }
 
+/// The bytes a block's transactions count against `max_block_bytes`: their canonical sizes, summed.
+pub fn block_bytes(transactions: &[(SignedTransaction, usize)]) -> u64 {
+    transactions.iter().map(|(_, size)| u64::try_from(*size).unwrap_or(u64::MAX)).fold(0, u64::saturating_add)
+}
+
 /// Applies the block at `height` (the next one) with `transactions` (each with its canonical size).
 pub fn apply_block(
     store: &dyn Store,
@@ -315,9 +328,14 @@ pub fn apply_block(
     if height.0 != chain_meta.height.0.saturating_add(1) {
         return Err(BlockError::WrongHeight { applied: chain_meta.height, got: height });
     }
-    let max = contracts::params::params(store).map_err(storage)?.max_block_transactions;
+    let params = contracts::params::params(store).map_err(storage)?;
+    let max = params.max_block_transactions;
     if transactions.len() > usize::try_from(max).unwrap_or(usize::MAX) {
         return Err(BlockError::TooManyTransactions { count: transactions.len(), max });
+    }
+    let bytes = block_bytes(transactions);
+    if bytes > u64::from(params.max_block_bytes) {
+        return Err(BlockError::TooManyBytes { bytes, max: params.max_block_bytes });
     }
     let ctx = BlockContext::new(store, height).map_err(storage)?;
     let mut scope = Scope::new(store);

@@ -581,12 +581,11 @@ fn build() -> (ChainIdentity, Vec<Built>) {
     ];
     let genesis_set: ValidatorSet = execution::validator_set(&test_chain.store).expect("genesis validator set");
     let outcome = test_chain.apply_block(block_txs.clone());
-    let hashes: Vec<TxHash> = block_txs.iter().map(|t| t.tx.hash(&chain)).collect();
     let header = BlockHeader {
         height: Height(1),
         parent: BlockHash(Digest::ZERO),
         state_root: outcome.state_root,
-        transactions_root: transactions_root(&chain, &hashes),
+        transactions_root: transactions_root(&chain, &block_txs),
         receipts_root: receipts_root(&chain, &outcome.receipts),
         validator_set_hash: genesis_set.hash(&chain),
         next_validator_set_hash: outcome.next_validator_set.hash(&chain),

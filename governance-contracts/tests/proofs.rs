@@ -45,7 +45,7 @@ impl CertifiedChain {
 
     fn block(&mut self, txs: Vec<SignedTransaction>) {
         let ids = self.chain.chain.clone();
-        let hashes: Vec<_> = txs.iter().map(|tx| tx.tx.hash(&ids)).collect();
+        let txs_root = transactions_root(&ids, &txs);
         let height = self.chain.height.plus(1);
         let parent = self.headers.get(&self.chain.height).map_or(BlockHash(Digest::ZERO), |c| c.header.hash(&ids));
         let outcome = self.chain.apply_block(txs);
@@ -54,7 +54,7 @@ impl CertifiedChain {
             height,
             parent,
             state_root: outcome.state_root,
-            transactions_root: transactions_root(&ids, &hashes),
+            transactions_root: txs_root,
             receipts_root: receipts_root(&ids, &outcome.receipts),
             validator_set_hash: self.set.hash(&ids),
             next_validator_set_hash: outcome.next_validator_set.hash(&ids),

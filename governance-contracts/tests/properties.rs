@@ -115,14 +115,23 @@ fn key_proof() -> impl Strategy<Value = KeyProof> {
 }
 
 fn params() -> impl Strategy<Value = ChainParams> {
-    (any::<u64>(), any::<u32>(), any::<u32>(), any::<u64>(), any::<u64>(), any::<u64>()).prop_map(
-        |(block_interval_ms, max_block_transactions, max_transaction_bytes, max_tx_ttl, max_proposal_lifetime, w)| {
+    (any::<u64>(), any::<u32>(), any::<u32>(), any::<u32>(), any::<u64>(), any::<u64>(), any::<u64>()).prop_map(
+        |(
+            block_interval_ms,
+            max_block_transactions,
+            max_block_bytes,
+            max_transaction_bytes,
+            max_tx_ttl,
+            lifetime,
+            w,
+        )| {
             ChainParams {
                 block_interval_ms,
                 max_block_transactions,
+                max_block_bytes,
                 max_transaction_bytes,
                 max_tx_ttl,
-                max_proposal_lifetime,
+                max_proposal_lifetime: lifetime,
                 readiness_window: w,
             }
         },

@@ -209,13 +209,12 @@ mod tests {
             Some(stored) => stored.block.header.hash(&ids),
             None => BlockHash(Digest::ZERO),
         };
-        let hashes: Vec<_> = txs.iter().map(|tx| tx.tx.hash(&ids)).collect();
         let outcome = chain.apply_block(txs.clone());
         let header = BlockHeader {
             height,
             parent,
             state_root: outcome.state_root,
-            transactions_root: transactions_root(&ids, &hashes),
+            transactions_root: transactions_root(&ids, &txs),
             receipts_root: receipts_root(&ids, &outcome.receipts),
             validator_set_hash: set.hash(&ids),
             next_validator_set_hash: outcome.next_validator_set.hash(&ids),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::BoundedVec;
 use crate::crypto::{Digest, PublicKey, Signature};
 use crate::domain::{ChainIdentity, Domain};
-use crate::ids::{BlockHash, Height, NodeId, TxHash, Weight};
+use crate::ids::{BlockHash, Height, NodeId, Weight};
 use crate::types::receipt::Receipt;
 use crate::types::transaction::SignedTransaction;
 
@@ -27,9 +27,9 @@ pub struct BlockHeader {
     pub parent: BlockHash,
     /// The state root after applying this block.
     pub state_root: Digest,
-    /// [`list_root`] over the block's transaction hashes.
+    /// [`transactions_root`] over the block's signed transactions, signatures included.
     pub transactions_root: Digest,
-    /// [`list_root`] over the block's receipts.
+    /// [`receipts_root`] over the block's receipts.
     pub receipts_root: Digest,
     /// Hash of the validator set that certifies this block.
     pub validator_set_hash: Digest,
@@ -56,7 +56,7 @@ pub const MAX_BLOCK_TRANSACTIONS: usize = 20_000;
 pub struct Block {
     /// The header.
     pub header: BlockHeader,
-    /// The transactions; their hashes make the header's `transactions_root`.
+    /// The transactions, as signed; they make the header's `transactions_root`.
     pub transactions: BoundedVec<SignedTransaction, MAX_BLOCK_TRANSACTIONS>,
 }
 
@@ -68,14 +68,16 @@ impl Block {
 
     /// Whether the header's `transactions_root` matches the transactions carried.
     pub fn transactions_match(&self, chain: &ChainIdentity) -> bool {
-        let hashes: Vec<TxHash> = self.transactions.iter().map(|tx| tx.tx.hash(chain)).collect();
-        transactions_root(chain, &hashes) == self.header.transactions_root
+        transactions_root(chain, &self.transactions) == self.header.transactions_root
     }
 }
 
-/// Root over the ordered transaction hashes of a block.
-pub fn transactions_root(chain: &ChainIdentity, hashes: &[TxHash]) -> Digest {
-    chain.digest(Domain::LIST_ROOT, hashes)
+/// Root over a block's signed transactions in order. A transaction's hash ([`crate::types::Transaction::hash`])
+/// leaves out its key and signature so that it names the transaction whoever relays it; the root covers them, so
+/// two blocks that differ in one signature byte have different hashes and a decided block is one sequence of
+/// bytes on every node.
+pub fn transactions_root(chain: &ChainIdentity, transactions: &[SignedTransaction]) -> Digest {
+    chain.digest(Domain::BLOCK_TRANSACTIONS, transactions)
 }
 
 /// Root over the ordered receipts of a block.

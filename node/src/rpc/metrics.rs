@@ -76,6 +76,18 @@ fn registry(status: &NodeStatus, requests: &RequestMetrics) -> Registry {
     counter(r, "synod_evidence", "Equivocation evidence stored", host.evidence);
     counter(r, "synod_rejected_blocks", "Received blocks found invalid", host.rejected_blocks);
     counter(r, "synod_bad_signatures", "Votes and proposals dropped for a bad signature", host.bad_signatures);
+    counter(
+        r,
+        "synod_unnamed_blocks",
+        "Received blocks dropped unchecked: no verified proposal names them",
+        host.unnamed_blocks,
+    );
+    counter(
+        r,
+        "synod_dropped_ahead",
+        "Messages for later heights dropped before the consensus core",
+        host.dropped_ahead,
+    );
     counter(r, "synod_rejected_synced", "Synced blocks refused", host.rejected_synced);
     counter(r, "synod_synced_heights", "Heights committed through sync", host.synced_heights);
     counter(r, "synod_sync_requests", "Sync requests sent", host.sync_requests);

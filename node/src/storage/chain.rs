@@ -171,7 +171,7 @@ impl NodeStore {
         {
             return Err(inconsistent(format!("receipt {index} is for another transaction ({})", receipt.tx)));
         }
-        if transactions_root(chain, hashes) != header.transactions_root {
+        if transactions_root(chain, &committed.block.transactions) != header.transactions_root {
             return Err(inconsistent("the transactions do not match the header's transactions root".into()));
         }
         if receipts_root(chain, &committed.receipts) != header.receipts_root {

@@ -9,8 +9,8 @@ use governance_contracts::codec::BoundedVec;
 use governance_contracts::crypto::Digest;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::execution;
+use governance_contracts::ids::BlockHash;
 use governance_contracts::ids::Height;
-use governance_contracts::ids::{BlockHash, TxHash};
 use governance_contracts::state::root;
 use governance_contracts::testkit;
 use governance_contracts::testkit::TestChain;
@@ -68,12 +68,11 @@ impl Producer {
         let validators = execution::validator_set(&self.chain.store).expect("the state holds a validator set");
         let outcome = self.chain.apply_block(txs.clone());
         let height = self.chain.height;
-        let hashes: Vec<TxHash> = txs.iter().map(|tx| tx.tx.hash(&chain)).collect();
         let header = BlockHeader {
             height,
             parent: self.parent,
             state_root: outcome.state_root,
-            transactions_root: transactions_root(&chain, &hashes),
+            transactions_root: transactions_root(&chain, &txs),
             receipts_root: receipts_root(&chain, &outcome.receipts),
             validator_set_hash: validators.hash(&chain),
             next_validator_set_hash: outcome.next_validator_set.hash(&chain),
