@@ -1,14 +1,21 @@
 //! The consensus host on its own: it proposes a block when it is the round's proposer, accepts an honest block
 //! from a peer, refuses (prevotes nil on) a block whose header does not match re-execution, and counts only votes
-//! signed with the key the sealer set lists now.
+//! signed with the key the sealer set lists now. Then the host against hostile peers: oversized blocks, blocks no
+//! proposal names, tampered copies of the real block, forged votes from far ahead and floods of later-height
+//! messages cost it bounded work and never stop it or the height.
 
+use governance_contracts::codec::{BoundedString, BoundedVec, encode};
 use governance_contracts::crypto::Digest;
-use governance_contracts::testkit::{genesis, node, secret};
-use governance_contracts::types::Genesis;
+use governance_contracts::testkit::{TestChain, account, genesis, node, secret};
+use governance_contracts::types::{
+    Action, ChainParams, Genesis, Payload, Principal, SignedTransaction, transactions_root,
+};
 use malachite_core_types::{NilOrVal, VoteType};
 use synod::consensus::context::{Address, Proposal, Vote, sign_proposal, sign_vote};
 use synod::consensus::host::{Clock, Host, HostConfig, NetMessage, Output, ProposedBlock};
 use synod::consensus::store::MemoryBlockStore;
+use synod::consensus::sync::SyncRequest;
+use synod::storage::NodeStore;
 
 struct FixedClock(u64);
 
@@ -213,4 +220,212 @@ fn a_vote_signed_with_a_rotated_out_key_is_ignored() {
     let outputs = sealer.on_message(&node("n2"), NetMessage::Vote(with_new_key)).unwrap();
     assert_eq!(sealer.counters().bad_signatures, 1);
     assert_eq!(precommits(&outputs), 1, "the new key's prevote did not complete the quorum");
+}
+
+/// `count` valid proposals by governor m0-gov, each with a 4 KiB description (about 4.3 KB signed).
+fn proposals_with_long_descriptions(count: usize) -> Vec<SignedTransaction> {
+    let mut chain = TestChain::with_members(4);
+    (0..count)
+        .map(|_| {
+            let freeze = vec![Action::FreezeAccount { account: account("m1-ops") }];
+            let mut proposal = chain.proposal(Principal::Account(account("m0-gov")), freeze);
+            proposal.description = BoundedString::try_new("x".repeat(4_096)).expect("4 KiB is the bound");
+            chain.account_tx("m0-gov", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() })
+        })
+        .collect()
+}
+
+/// A host over a real RocksDB store (whose records are bounded) in `dir`.
+fn stored_host(dir: &std::path::Path, name: &str) -> Host<NodeStore, FixedClock> {
+    let genesis = genesis(4);
+    let store = NodeStore::open_with_genesis(&dir.join(name), &genesis).expect("a fresh store");
+    let time = genesis.genesis_time_ms.saturating_add(1_000);
+    let config = HostConfig { genesis, node: node(name), keys: vec![secret(name)], timeouts: Default::default() };
+    Host::new(config, store, FixedClock(time)).expect("a host over the genesis state")
+}
+
+fn block_bytes(block: &ProposedBlock) -> usize {
+    block.block.transactions.iter().map(|tx| encode(tx).len()).sum()
+}
+
+fn sync_requests(outputs: &[Output]) -> Vec<(governance_contracts::ids::NodeId, SyncRequest)> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send { to, message: NetMessage::SyncRequest(r) } => Some((to.clone(), *r)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A proposer whose mempool holds 1,100 valid proposals of 4 KiB (4.7 MB, past every store record) builds a block
+/// within the chain's byte limit and goes on, instead of stopping on a block it cannot log.
+#[test]
+fn a_proposer_never_builds_a_block_past_the_byte_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut proposer = stored_host(dir.path(), "n1");
+    for tx in proposals_with_long_descriptions(1_100) {
+        proposer.submit(tx).expect("a valid proposal is admitted");
+    }
+    let sent = broadcasts(&proposer.start().expect("the proposer builds and goes on"));
+    let block = sent
+        .iter()
+        .find_map(|m| match m {
+            NetMessage::Block(b) => Some((**b).clone()),
+            _ => None,
+        })
+        .expect("the proposer sends its block");
+    let limit = usize::try_from(ChainParams::default().max_block_bytes).unwrap();
+    assert!(block_bytes(&block) <= limit, "{} bytes past the limit {limit}", block_bytes(&block));
+    assert!((400..1_100).contains(&block.block.transactions.len()), "{} transactions", block.block.transactions.len());
+}
+
+/// n1's real block at height 1 with its transactions replaced by 1,100 proposals of 4 KiB (4.7 MB), its header's
+/// transactions root matching them.
+fn oversized_copy_of_n1s_block() -> ProposedBlock {
+    let (_, mut block) = proposal_of_n1();
+    block.block.transactions = BoundedVec::try_new(proposals_with_long_descriptions(1_100)).unwrap();
+    block.block.header.transactions_root = transactions_root(&genesis(4).identity(), &block.block.transactions);
+    block
+}
+
+/// A block larger than any store record, sent by an observer or proposed under the real proposer's signature, is
+/// dropped or refused as invalid before anything is logged: the node goes on and prevotes nil.
+#[test]
+fn an_oversized_block_never_stops_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sealer = stored_host(dir.path(), "n0");
+    sealer.start().unwrap();
+    let block = oversized_copy_of_n1s_block();
+    sealer.on_message(&node("observer"), NetMessage::Block(Box::new(block.clone()))).expect("an observer's block");
+    assert_eq!(sealer.counters().unnamed_blocks, 1);
+    sealer.on_message(&node("n1"), signed_by_n1(&block)).unwrap();
+    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block))).expect("the proposer's block");
+    assert_eq!(sealer.rejected_blocks(), 1);
+    assert_eq!(prevote_of(&outputs), Some(NilOrVal::Nil));
+}
+
+/// Hundreds of blocks that no proposal names, from an observer and from a sealer that does not propose the round,
+/// are dropped unchecked; the proposer's block still gets a prevote.
+#[test]
+fn junk_blocks_do_not_crowd_out_the_proposers_block() {
+    let (proposal, block) = proposal_of_n1();
+    let chain = genesis(4).identity();
+    let mut sealer = host("n0");
+    sealer.start().unwrap();
+    for i in 0..300u64 {
+        let mut junk = block.clone();
+        junk.block.header.time_ms = junk.block.header.time_ms.saturating_add(i + 1);
+        sealer.on_message(&node("observer"), NetMessage::Block(Box::new(junk.clone()))).unwrap();
+        junk.proposer = Address(node("n2"));
+        sealer.on_message(&node("n2"), NetMessage::Block(Box::new(junk))).unwrap();
+    }
+    assert_eq!(sealer.counters().unnamed_blocks, 600);
+    sealer.on_message(&node("n1"), proposal).unwrap();
+    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block.clone()))).unwrap();
+    assert_eq!(prevote_of(&outputs), Some(NilOrVal::Val(block.block.hash(&chain))));
+    assert_eq!(sealer.rejected_blocks(), 0, "a junk block was checked");
+}
+
+/// A copy of the real block with one signature byte changed (sent first, by the proposer itself) is refused
+/// without judging the block's hash, so the real block that follows is still found valid and prevoted.
+#[test]
+fn a_tampered_copy_cannot_make_the_real_block_look_invalid() {
+    let chain = genesis(4).identity();
+    let mut proposer = host("n1");
+    proposer.submit(proposals_with_long_descriptions(1).remove(0)).unwrap();
+    let sent = broadcasts(&proposer.start().unwrap());
+    let proposal = sent.iter().find(|m| matches!(m, NetMessage::Proposal(_))).unwrap().clone();
+    let real = sent
+        .iter()
+        .find_map(|m| match m {
+            NetMessage::Block(b) => Some((**b).clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(real.block.transactions.len(), 1);
+    let mut tampered = real.clone();
+    let mut txs = tampered.block.transactions.into_inner();
+    let mut bytes = encode(&txs[0].signature);
+    bytes[1] ^= 0x01;
+    txs[0].signature = governance_contracts::codec::decode(&bytes).expect("still a signature");
+    tampered.block.transactions = BoundedVec::try_new(txs).unwrap();
+    assert_eq!(tampered.block.hash(&chain), real.block.hash(&chain), "the copy keeps the real header");
+
+    let mut sealer = host("n0");
+    sealer.start().unwrap();
+    sealer.on_message(&node("n1"), proposal).unwrap();
+    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(tampered))).unwrap();
+    assert_eq!(prevote_of(&outputs), None, "no verdict on the tampered copy");
+    let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(real.clone()))).unwrap();
+    assert_eq!(prevote_of(&outputs), Some(NilOrVal::Val(real.block.hash(&chain))));
+}
+
+fn far_vote(height: u64, voter: &str, key: &str) -> NetMessage {
+    let chain = genesis(4).identity();
+    let vote = Vote {
+        height: synod::consensus::context::Height(governance_contracts::ids::Height(height)),
+        round: malachite_core_types::Round::new(0),
+        vote_type: VoteType::Precommit,
+        value: NilOrVal::Nil,
+        voter: Address(node(voter)),
+    };
+    NetMessage::Vote(sign_vote(&chain, &secret(key), vote).unwrap())
+}
+
+/// A vote from far ahead under a forged signature teaches the node nothing: no sync target, no request to the
+/// liar. One sealer's own validly signed claim (a third of the weight at most) is not enough either; a second
+/// sealer's makes the target, and a sealer the target backs is asked.
+#[test]
+fn a_forged_vote_from_far_ahead_sets_no_sync_target() {
+    let mut sealer = host("n0");
+    sealer.start().unwrap();
+    let outputs = sealer.on_message(&node("observer"), far_vote(u64::MAX, "n2", "observer")).unwrap();
+    assert!(sync_requests(&outputs).is_empty());
+    let outputs = sealer.on_message(&node("n2"), far_vote(u64::MAX, "n2", "observer")).unwrap();
+    assert!(sync_requests(&outputs).is_empty());
+    assert_eq!(sealer.sync_target(), None);
+    assert_eq!(sealer.counters().bad_signatures, 2);
+
+    let outputs = sealer.on_message(&node("n2"), far_vote(1_000, "n2", "n2")).unwrap();
+    assert!(sync_requests(&outputs).is_empty(), "one sealer's word started a sync");
+    assert_eq!(sealer.sync_target(), None);
+    let outputs = sealer.on_message(&node("n3"), far_vote(1_000, "n3", "n3")).unwrap();
+    assert_eq!(sealer.sync_target(), Some(governance_contracts::ids::Height(999)));
+    let requests = sync_requests(&outputs);
+    assert_eq!(requests.len(), 1);
+    assert!([node("n2"), node("n3")].contains(&requests[0].0));
+}
+
+/// Votes for later heights reach the consensus core only when a sealer of the known set signed them, at most
+/// FUTURE_PER_SEALER per sealer and height, and within FUTURE_HEIGHTS; the rest are dropped and counted.
+#[test]
+fn later_height_messages_reach_the_core_only_from_sealers_within_bounds() {
+    use synod::consensus::host::{FUTURE_HEIGHTS, FUTURE_PER_SEALER};
+    let mut sealer = host("n0");
+    sealer.start().unwrap();
+    for _ in 0..300 {
+        sealer.on_message(&node("observer"), far_vote(2, "observer", "observer")).unwrap();
+    }
+    assert_eq!(sealer.counters().dropped_ahead, 300, "an observer's votes were buffered");
+    let chain = genesis(4).identity();
+    let mut sent = 0u64;
+    for round in 0..8u32 {
+        for vote_type in [VoteType::Prevote, VoteType::Precommit] {
+            let vote = Vote {
+                height: synod::consensus::context::Height(governance_contracts::ids::Height(2)),
+                round: malachite_core_types::Round::new(round),
+                vote_type,
+                value: NilOrVal::Nil,
+                voter: Address(node("n2")),
+            };
+            sealer.on_message(&node("n2"), NetMessage::Vote(sign_vote(&chain, &secret("n2"), vote).unwrap())).unwrap();
+            sent += 1;
+        }
+    }
+    let over = sent - u64::try_from(FUTURE_PER_SEALER).unwrap();
+    assert_eq!(sealer.counters().dropped_ahead, 300 + over);
+    sealer.on_message(&node("n2"), far_vote(2 + FUTURE_HEIGHTS, "n2", "n2")).unwrap();
+    assert_eq!(sealer.counters().dropped_ahead, 300 + over + 1, "a vote too far ahead was buffered");
+    assert_eq!(sealer.counters().bad_signatures, 0);
 }

@@ -31,7 +31,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use governance_contracts::codec::{BoundedVec, encode};
-use governance_contracts::crypto::{Digest, SecretKey};
+use governance_contracts::crypto::{Digest, PublicKey, SecretKey};
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::execution::{self, BlockError, BlockOutcome};
 use governance_contracts::ids::{self, BlockHash, NodeId, TxHash};
@@ -41,17 +41,17 @@ use governance_contracts::types::block::{
 };
 use governance_contracts::types::{Genesis, Receipt, SignedTransaction};
 use malachite_core_consensus::{
-    Effect, Error as CoreError, Input, LivenessMsg, LocallyProposedValue, Params, ProposedValue, Resumable, Resume,
-    SignedConsensusMsg, State, ThresholdParams, ValuePayload, VoteExtensionError, process,
+    ConsensusMsg, Effect, Error as CoreError, Input, LivenessMsg, LocallyProposedValue, Params, ProposedValue,
+    Resumable, Resume, SignedConsensusMsg, State, ThresholdParams, ValuePayload, VoteExtensionError, process,
 };
 use malachite_core_types::{
-    LinearTimeouts, NilOrVal, PolkaCertificate, Round, RoundCertificate, Timeout, ValidatorSet as _, Validity,
-    ValueOrigin, VoteExtensionPolicy,
+    Context as _, LinearTimeouts, NilOrVal, PolkaCertificate, Round, RoundCertificate, Timeout, ValidatorSet as _,
+    Validity, ValueOrigin, VoteExtensionPolicy,
 };
 
 use super::context::{
     Address, Height, SignedProposal, SignedVote, SynodContext, ValidatorSet, ValidatorSetError, Value, sign_proposal,
-    sign_vote, to_protocol_certificate, verify_message,
+    sign_vote, to_protocol_certificate, verify_message, verify_proposal, verify_vote,
 };
 use super::evidence::Evidence;
 use super::store::{BlockStore, NodeStorage, StorageFailure, StoredBlock};
@@ -61,12 +61,17 @@ use super::wal::WalEntry;
 use crate::failpoint;
 use crate::mempool::{AdmitError, Mempool};
 
-/// Most blocks held for heights after the current one.
-const MAX_HELD_BLOCKS: usize = 64;
-/// How many heights ahead a received block may be held.
-const MAX_HELD_HEIGHTS_AHEAD: u64 = 2;
-/// Most distinct candidate blocks checked per height.
-const MAX_CANDIDATES: usize = 256;
+/// How many heights past the core's a vote, proposal or block may be kept for (the core buffers votes and
+/// proposals until their height starts; the host holds blocks).
+pub const FUTURE_HEIGHTS: u64 = 2;
+/// Most votes and proposals of one sealer passed to the core for one later height: a proposal and two votes in
+/// each of the first two rounds.
+pub const FUTURE_PER_SEALER: usize = 6;
+/// Most distinct blocks that verified proposals of one height may name (so most blocks checked and logged per
+/// height), and most per round (a proposer that equivocates names two).
+pub const MAX_NAMED: usize = 64;
+/// See [`MAX_NAMED`].
+pub const MAX_NAMED_PER_ROUND: usize = 2;
 /// How far ahead of this node's clock a proposed block's time may be.
 pub const MAX_CLOCK_DRIFT_MS: u64 = 10_000;
 
@@ -176,6 +181,14 @@ pub enum InvalidBlock {
         /// The block's.
         got: ids::Height,
     },
+    /// The transactions encode to more bytes than the chain's `max_block_bytes`.
+    #[error("transactions of {bytes} bytes exceed the block limit of {max} bytes")]
+    TooLarge {
+        /// The transactions' canonical bytes, summed.
+        bytes: u64,
+        /// The chain's limit.
+        max: u32,
+    },
     /// The header's transactions root does not match the transactions.
     #[error("transactions root does not match the transactions")]
     TransactionsRoot,
@@ -259,10 +272,19 @@ pub struct HostConfig {
     pub timeouts: LinearTimeouts,
 }
 
-/// A candidate block of the current height with its verdict.
-struct Candidate {
-    block: Block,
-    verdict: Result<BlockOutcome, InvalidBlock>,
+/// A checked block of the current height: valid (kept, with what executing it gives) or not (only its verdict).
+enum Candidate {
+    Valid { block: Box<Block>, outcome: Box<BlockOutcome> },
+    Invalid,
+}
+
+impl Candidate {
+    fn block(&self) -> Option<&Block> {
+        match self {
+            Self::Valid { block, .. } => Some(block),
+            Self::Invalid => None,
+        }
+    }
 }
 
 /// What the host counted, for metrics, the node's status and the simulator's summary: the API's own type, so the
@@ -288,10 +310,18 @@ struct Core<S, C> {
     /// The last block this node committed, for a proposal the core publishes after deciding it.
     last_decided: Option<(BlockHash, Block)>,
     mempool: Mempool,
+    /// Blocks of the current height checked so far: built here, or received and named by a verified proposal.
     candidates: BTreeMap<BlockHash, Candidate>,
     /// Blocks this node built at the current height, by round.
     built: BTreeMap<Round, BlockHash>,
-    held: BTreeMap<ids::Height, Vec<ProposedBlock>>,
+    /// Block hashes that verified proposals of the current height's proposers name, with their round.
+    named: BTreeMap<BlockHash, Round>,
+    /// Blocks of the current height that arrived before a proposal named them: at most one per sealer (its last).
+    unnamed: BTreeMap<NodeId, (BlockHash, ProposedBlock)>,
+    /// Blocks for a height not yet started (at most [`FUTURE_HEIGHTS`] ahead): one per height and sealer.
+    held: BTreeMap<(ids::Height, NodeId), ProposedBlock>,
+    /// Votes and proposals of later heights passed to the core, per height and signer.
+    ahead: BTreeMap<(ids::Height, NodeId), usize>,
     syncer: Syncer,
     queue: VecDeque<Input<SynodContext>>,
     outputs: Vec<Output>,
@@ -322,7 +352,10 @@ fn fresh_state(node: &NodeId, height: ids::Height, set: &ValidatorSet) -> State<
         value_payload: ValuePayload::ProposalAndParts,
         enabled: true,
     };
-    State::new(SynodContext, Height(height), set.clone(), params, 1024, 256)
+    // The host passes the core votes and proposals of at most FUTURE_HEIGHTS later heights, at most
+    // FUTURE_PER_SEALER per sealer and height, so the core's buffer never refuses one.
+    let heights = usize::try_from(FUTURE_HEIGHTS).unwrap_or(usize::MAX).saturating_add(1);
+    State::new(SynodContext, Height(height), set.clone(), params, heights, FUTURE_PER_SEALER * block::MAX_VALIDATORS)
 }
 
 impl<S: NodeStorage, C: Clock> Host<S, C> {
@@ -350,7 +383,10 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
             mempool: Mempool::new(),
             candidates: BTreeMap::new(),
             built: BTreeMap::new(),
+            named: BTreeMap::new(),
+            unnamed: BTreeMap::new(),
             held: BTreeMap::new(),
+            ahead: BTreeMap::new(),
             syncer: Syncer::new(),
             queue: VecDeque::new(),
             outputs: Vec::new(),
@@ -406,18 +442,32 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
 
     /// Handles a message from peer `from`.
     pub fn on_message(&mut self, from: &NodeId, message: NetMessage) -> Result<Vec<Output>, HostError> {
+        let core_height = self.consensus.height().0;
+        let chain = self.core.chain.clone();
         match message {
             NetMessage::Proposal(p) => {
-                self.core.observe(from, p.message.height.0);
-                self.core.queue.push_back(Input::Proposal(p));
+                let verify = |key: &PublicKey| verify_proposal(&chain, &p.message, &p.signature, key);
+                if self.core.admit_ahead(core_height, from, p.message.height.0, &p.message.proposer, verify) {
+                    self.core.queue.push_back(Input::Proposal(p));
+                }
             }
             NetMessage::Vote(v) => {
-                self.core.observe(from, v.message.height.0);
-                self.core.queue.push_back(Input::Vote(v));
+                let verify = |key: &PublicKey| verify_vote(&chain, &v.message, &v.signature, key);
+                if self.core.admit_ahead(core_height, from, v.message.height.0, &v.message.voter, verify) {
+                    self.core.queue.push_back(Input::Vote(v));
+                }
             }
-            NetMessage::PolkaCertificate(c) => self.core.queue.push_back(Input::PolkaCertificate(c)),
-            NetMessage::RoundCertificate(c) => self.core.queue.push_back(Input::RoundCertificate(c)),
-            NetMessage::Block(b) => self.core.on_block(*b)?,
+            NetMessage::PolkaCertificate(c) => {
+                if self.core.certificate_in_reach(core_height, c.height.0) {
+                    self.core.queue.push_back(Input::PolkaCertificate(c));
+                }
+            }
+            NetMessage::RoundCertificate(c) => {
+                if self.core.certificate_in_reach(core_height, c.height.0) {
+                    self.core.queue.push_back(Input::RoundCertificate(c));
+                }
+            }
+            NetMessage::Block(b) => self.core.on_block(from, *b)?,
             NetMessage::SyncRequest(request) => self.core.serve(from, request)?,
             NetMessage::SyncResponse(blocks) => self.on_sync_response(from, blocks)?,
             NetMessage::Transactions(transactions) => self.on_relayed(from, transactions),
@@ -485,10 +535,16 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
         self.core.parent()
     }
 
-    /// The highest committed height a peer has shown, when it is ahead of this node's: the node is catching up
-    /// to it.
+    /// The highest committed height that sealers with more than a third of the weight have shown, when it is
+    /// ahead of this node's: the node is catching up to it.
     pub fn sync_target(&self) -> Option<ids::Height> {
-        self.core.syncer.best_known().filter(|best| *best > self.committed_height())
+        self.core.syncer.target().filter(|best| *best > self.committed_height())
+    }
+
+    /// Forgets what peers not in `connected` have shown (they disconnected); the runtime calls it with the peers
+    /// its transport holds.
+    pub fn retain_peers(&mut self, connected: &BTreeSet<NodeId>) {
+        self.core.syncer.retain(|peer| connected.contains(peer));
     }
 
     /// The height being decided.
@@ -574,12 +630,12 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
             self.core.queue.clear();
             self.core.begin_height()?;
         }
-        self.core.syncer.on_response(from, applied);
-        if applied > 0 {
-            let now = self.core.clock.now_ms();
-            if let Some((peer, request)) = self.core.syncer.poll(self.core.height, now) {
-                self.core.outputs.push(Output::Send { to: peer, message: NetMessage::SyncRequest(request) });
-            }
+        let now = self.core.clock.now_ms();
+        self.core.syncer.on_response(from, applied, now);
+        if applied > 0
+            && let Some((peer, request)) = self.core.syncer.poll(self.core.height, now)
+        {
+            self.core.outputs.push(Output::Send { to: peer, message: NetMessage::SyncRequest(request) });
         }
         Ok(())
     }
@@ -657,7 +713,7 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
                     SignedConsensusMsg::Proposal(proposal) => {
                         let hash = proposal.value.0;
                         let block =
-                            self.candidates.get(&hash).map(|c| c.block.clone()).or_else(|| {
+                            self.candidates.get(&hash).and_then(Candidate::block).cloned().or_else(|| {
                                 self.last_decided.as_ref().filter(|(h, _)| *h == hash).map(|(_, b)| b.clone())
                             });
                         let (round, valid_round, proposer) =
@@ -706,8 +762,8 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
                 r.resume_with(())
             }
             Effect::RestreamProposal(_height, round, valid_round, proposer, id, r) => {
-                if let Some(candidate) = self.candidates.get(&id) {
-                    let block = candidate.block.clone();
+                if let Some(block) = self.candidates.get(&id).and_then(Candidate::block) {
+                    let block = block.clone();
                     self.broadcast(NetMessage::Block(Box::new(ProposedBlock { round, valid_round, proposer, block })));
                 }
                 r.resume_with(())
@@ -750,6 +806,8 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
                 if !valid {
                     self.counters.bad_signatures = self.counters.bad_signatures.saturating_add(1);
                     tracing::warn!(node = %self.node, "consensus message with a bad signature dropped");
+                } else if let ConsensusMsg::Proposal(proposal) = &message.message {
+                    self.name(proposal)?;
                 }
                 r.resume_with(valid)
             }
@@ -851,16 +909,21 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         let state = self.storage.state();
         let storage = |e: governance_contracts::Error| HostError::Storage(StorageFailure(e.to_string()));
         let context = execution::next_block_context(state).map_err(storage)?;
-        let max = governance_contracts::contracts::params::params(state).map_err(storage)?.max_block_transactions;
-        let max = usize::try_from(max).unwrap_or(usize::MAX);
+        let params = governance_contracts::contracts::params::params(state).map_err(storage)?;
+        let max = usize::try_from(params.max_block_transactions).unwrap_or(usize::MAX);
+        let max_bytes = u64::from(params.max_block_bytes);
         let mut transactions: Vec<(SignedTransaction, usize)> = Vec::new();
+        let mut bytes = 0u64;
         for tx in self.mempool.iter() {
             if transactions.len() >= max {
                 break;
             }
             let size = encode(tx).len();
-            if execution::check_transaction_in(state, &context, tx, size).is_ok() {
+            let after = bytes.saturating_add(u64::try_from(size).unwrap_or(u64::MAX));
+            // A transaction that would take the block past its byte limit waits; a smaller one may still fit.
+            if after <= max_bytes && execution::check_transaction_in(state, &context, tx, size).is_ok() {
                 transactions.push((tx.clone(), size));
+                bytes = after;
             }
         }
         let outcome = match execution::apply_block(state, height, &transactions) {
@@ -872,25 +935,24 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
             }
         };
         let (parent, parent_time) = self.parent()?;
-        let hashes: Vec<TxHash> = transactions.iter().map(|(tx, _)| tx.tx.hash(&self.chain)).collect();
+        let transactions = BoundedVec::try_new(transactions.into_iter().map(|(tx, _)| tx).collect())
+            .map_err(|e| HostError::Core(format!("block too large: {e}")))?;
         let header = BlockHeader {
             height,
             parent,
             state_root: outcome.state_root,
-            transactions_root: transactions_root(&self.chain, &hashes),
+            transactions_root: transactions_root(&self.chain, &transactions),
             receipts_root: receipts_root(&self.chain, &outcome.receipts),
             validator_set_hash: self.set.protocol().hash(&self.chain),
             next_validator_set_hash: outcome.next_validator_set.hash(&self.chain),
             proposer: self.node.clone(),
             time_ms: self.clock.now_ms().max(parent_time),
         };
-        let transactions = BoundedVec::try_new(transactions.into_iter().map(|(tx, _)| tx).collect())
-            .map_err(|e| HostError::Core(format!("block too large: {e}")))?;
         let block = Block { header, transactions };
         let hash = block.hash(&self.chain);
         let built_for = round.as_u32();
         self.storage.log_append(height, &WalEntry::Block { built_for, block: block.clone() })?;
-        self.candidates.insert(hash, Candidate { block, verdict: Ok(outcome) });
+        self.candidates.insert(hash, Candidate::Valid { block: Box::new(block), outcome: Box::new(outcome) });
         self.built.insert(round, hash);
         Ok(Some(hash))
     }
@@ -902,6 +964,21 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         let header = &block.header;
         if header.height != self.height {
             return Ok(Err(InvalidBlock::WrongHeight { expected: self.height, got: header.height }));
+        }
+        let transactions: Vec<(SignedTransaction, usize)> = block
+            .transactions
+            .iter()
+            .map(|tx| {
+                let size = encode(tx).len();
+                (tx.clone(), size)
+            })
+            .collect();
+        let max = governance_contracts::contracts::params::params(self.storage.state())
+            .map_err(storage_error)?
+            .max_block_bytes;
+        let bytes = execution::block_bytes(&transactions);
+        if bytes > u64::from(max) {
+            return Ok(Err(InvalidBlock::TooLarge { bytes, max }));
         }
         if !block.transactions_match(&self.chain) {
             return Ok(Err(InvalidBlock::TransactionsRoot));
@@ -923,14 +1000,6 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         if proposed && header.time_ms > now.saturating_add(MAX_CLOCK_DRIFT_MS) {
             return Ok(Err(InvalidBlock::TimeInFuture { now, got: header.time_ms }));
         }
-        let transactions: Vec<(SignedTransaction, usize)> = block
-            .transactions
-            .iter()
-            .map(|tx| {
-                let size = encode(tx).len();
-                (tx.clone(), size)
-            })
-            .collect();
         let outcome = match execution::apply_block(self.storage.state(), header.height, &transactions) {
             Ok(outcome) => outcome,
             Err(BlockError::Storage(e)) => return Err(HostError::Storage(StorageFailure(e.to_string()))),
@@ -948,63 +1017,162 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         Ok(Ok(outcome))
     }
 
-    /// A block from a peer: checked now if it is for the current height, held if for a near later height.
-    fn on_block(&mut self, proposed: ProposedBlock) -> Result<(), HostError> {
+    /// A block from peer `from`. It is kept only if `from` is the sealer that proposes it (a block travels from
+    /// its round's proposer) and only until a verified proposal names it: for the current height it is checked
+    /// at once if one has, else kept as that sealer's one unnamed block; for a near later height it is held, one
+    /// per sealer and height. Anything else is dropped unchecked and counted.
+    fn on_block(&mut self, from: &NodeId, proposed: ProposedBlock) -> Result<(), HostError> {
         let height = proposed.block.header.height;
         if height < self.height {
             return Ok(());
         }
-        if height > self.height || (height == self.height && self.waiting) {
-            let held: usize = self.held.values().map(Vec::len).sum();
-            if height.since(self.height) <= MAX_HELD_HEIGHTS_AHEAD && held < MAX_HELD_BLOCKS {
-                self.held.entry(height).or_default().push(proposed);
-            }
+        if proposed.proposer.0 != *from || self.set.get_by_address(&proposed.proposer).is_none() {
+            self.count_unnamed(from, "a block not sent by a sealer proposing it");
             return Ok(());
         }
-        self.feed_block(proposed)
+        if height > self.height || self.waiting {
+            if height.since(self.height) > FUTURE_HEIGHTS {
+                self.count_unnamed(from, "a block too far ahead");
+                return Ok(());
+            }
+            self.held.insert((height, from.clone()), proposed);
+            return Ok(());
+        }
+        let round_proposer = SynodContext.select_proposer(&self.set, Height(height), proposed.round).address.clone();
+        if round_proposer != proposed.proposer {
+            self.count_unnamed(from, "a block from a sealer that does not propose its round");
+            return Ok(());
+        }
+        let hash = proposed.block.hash(&self.chain);
+        if self.named.contains_key(&hash) {
+            return self.feed_block(proposed, hash);
+        }
+        self.unnamed.insert(from.clone(), (hash, proposed));
+        Ok(())
     }
 
-    /// Reports the verdict on a current-height block to the core.
-    fn feed_block(&mut self, proposed: ProposedBlock) -> Result<(), HostError> {
-        let hash = proposed.block.hash(&self.chain);
+    fn count_unnamed(&mut self, from: &NodeId, what: &str) {
+        self.counters.unnamed_blocks = self.counters.unnamed_blocks.saturating_add(1);
+        tracing::debug!(node = %self.node, peer = %from, "dropped {what}");
+    }
+
+    /// A proposal whose signature verified: if it is of the current height and from its round's proposer, the
+    /// block it names may be checked (at most [`MAX_NAMED`] per height, [`MAX_NAMED_PER_ROUND`] per round), at
+    /// once if it has arrived.
+    fn name(&mut self, proposal: &super::context::Proposal) -> Result<(), HostError> {
+        if proposal.height.0 != self.height || self.waiting {
+            return Ok(());
+        }
+        if SynodContext.select_proposer(&self.set, proposal.height, proposal.round).address != proposal.proposer {
+            return Ok(());
+        }
+        let hash = proposal.value.0;
+        if !self.named.contains_key(&hash) {
+            let in_round = self.named.values().filter(|round| **round == proposal.round).count();
+            if self.named.len() >= MAX_NAMED || in_round >= MAX_NAMED_PER_ROUND {
+                tracing::warn!(node = %self.node, round = %proposal.round, "too many blocks named at this height");
+                return Ok(());
+            }
+            self.named.insert(hash, proposal.round);
+        }
+        let arrived = self.unnamed.iter().find(|(_, (h, _))| *h == hash).map(|(sender, _)| sender.clone());
+        if let Some((_, proposed)) = arrived.and_then(|sender| self.unnamed.remove(&sender)) {
+            self.feed_block(proposed, hash)?;
+        }
+        Ok(())
+    }
+
+    /// Reports the verdict on a named block of the current height to the core. A block is checked once; only a
+    /// valid one is kept and logged (its bytes are within the chain's limit, so it is always storable).
+    fn feed_block(&mut self, proposed: ProposedBlock, hash: BlockHash) -> Result<(), HostError> {
+        let ProposedBlock { round, valid_round, proposer, block } = proposed;
+        let height = block.header.height;
+        // A body that does not match its header is not the block the hash names (the header commits to every
+        // byte of the transactions, signatures included): refuse it without judging the hash, so that a tampered
+        // copy cannot make the real block look invalid.
+        if !self.candidates.contains_key(&hash) && !block.transactions_match(&self.chain) {
+            self.counters.rejected_blocks = self.counters.rejected_blocks.saturating_add(1);
+            tracing::warn!(node = %self.node, %proposer, "a block whose transactions do not match its header");
+            return Ok(());
+        }
         let validity = match self.candidates.get(&hash) {
-            Some(candidate) => Validity::from_bool(candidate.verdict.is_ok()),
-            None => {
-                if self.candidates.len() >= MAX_CANDIDATES {
-                    return Ok(());
+            Some(candidate) => Validity::from_bool(matches!(candidate, Candidate::Valid { .. })),
+            None => match self.check_block(&block, true)? {
+                Ok(outcome) => {
+                    self.storage.log_append(self.height, &WalEntry::Block { built_for: None, block: block.clone() })?;
+                    self.candidates
+                        .insert(hash, Candidate::Valid { block: Box::new(block), outcome: Box::new(outcome) });
+                    Validity::Valid
                 }
-                let verdict = self.check_block(&proposed.block, true)?;
-                if let Err(reason) = &verdict {
+                Err(reason) => {
                     self.counters.rejected_blocks = self.counters.rejected_blocks.saturating_add(1);
                     tracing::warn!(node = %self.node, %reason, "invalid block");
+                    self.candidates.insert(hash, Candidate::Invalid);
+                    Validity::Invalid
                 }
-                let entry = WalEntry::Block { built_for: None, block: proposed.block.clone() };
-                self.storage.log_append(self.height, &entry)?;
-                let validity = Validity::from_bool(verdict.is_ok());
-                self.candidates.insert(hash, Candidate { block: proposed.block.clone(), verdict });
-                validity
-            }
+            },
         };
         self.queue.push_back(Input::ProposedValue(
-            ProposedValue {
-                height: Height(proposed.block.header.height),
-                round: proposed.round,
-                valid_round: proposed.valid_round,
-                proposer: proposed.proposer,
-                value: Value(hash),
-                validity,
-            },
+            ProposedValue { height: Height(height), round, valid_round, proposer, value: Value(hash), validity },
             ValueOrigin::Consensus,
         ));
         Ok(())
     }
 
+    /// Whether a vote or proposal of `height` signed by `signer`, received from `from`, goes to the core.
+    /// Messages of the core's height or below do (the core verifies them and drops stale ones). A later height's
+    /// goes only if `signer` is a sealer of the set this node knows and its signature verifies (else it is
+    /// dropped and counted), within [`FUTURE_HEIGHTS`] and [`FUTURE_PER_SEALER`]. One that the signer sent itself
+    /// tells the syncer how far that sealer is, whatever its height.
+    fn admit_ahead(
+        &mut self,
+        core_height: ids::Height,
+        from: &NodeId,
+        height: ids::Height,
+        signer: &Address,
+        verify: impl FnOnce(&PublicKey) -> bool,
+    ) -> bool {
+        if height <= core_height {
+            return true;
+        }
+        let Some(sealer) = self.set.get_by_address(signer) else {
+            self.counters.dropped_ahead = self.counters.dropped_ahead.saturating_add(1);
+            return false;
+        };
+        let weight = sealer.voting_power;
+        if !verify(&sealer.public_key) {
+            self.counters.bad_signatures = self.counters.bad_signatures.saturating_add(1);
+            return false;
+        }
+        if signer.0 == *from {
+            self.observe(from, height, weight);
+        }
+        let count = self.ahead.entry((height, signer.0.clone())).or_insert(0);
+        if height.since(core_height) > FUTURE_HEIGHTS || *count >= FUTURE_PER_SEALER {
+            self.counters.dropped_ahead = self.counters.dropped_ahead.saturating_add(1);
+            return false;
+        }
+        *count = count.saturating_add(1);
+        true
+    }
+
+    /// Whether a polka or round certificate of `height` goes to the core: not for a later height (the core
+    /// would buffer it unverified; sealers send them again when a round stalls).
+    fn certificate_in_reach(&mut self, core_height: ids::Height, height: ids::Height) -> bool {
+        if height > core_height {
+            self.counters.dropped_ahead = self.counters.dropped_ahead.saturating_add(1);
+            return false;
+        }
+        true
+    }
+
     /// Commits the decided block with its certificate.
     fn decide(&mut self, certificate: &malachite_core_types::CommitCertificate<SynodContext>) -> Result<(), HostError> {
         let hash = certificate.value_id;
-        let Some(Candidate { block, verdict: Ok(outcome) }) = self.candidates.remove(&hash) else {
+        let Some(Candidate::Valid { block, outcome }) = self.candidates.remove(&hash) else {
             return Err(HostError::UnknownDecidedBlock(hash));
         };
+        let (block, outcome) = (*block, *outcome);
         let protocol = to_protocol_certificate(certificate).map_err(|e| HostError::Certificate(e.to_string()))?;
         self.commit(block, outcome, protocol)
     }
@@ -1041,8 +1209,13 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         self.height = next;
         self.candidates.clear();
         self.built.clear();
+        self.named.clear();
+        self.unnamed.clear();
         self.storage.log_reset(next)?;
-        self.held.retain(|h, _| *h >= next);
+        self.held.retain(|(h, _), _| *h >= next);
+        self.ahead.retain(|(h, _), _| *h >= next);
+        let set = &self.set;
+        self.syncer.retain(|peer| set.get_by_address(&Address(peer.clone())).is_some());
         Ok(())
     }
 
@@ -1086,9 +1259,10 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
     fn begin_height(&mut self) -> Result<(), HostError> {
         self.waiting = false;
         self.queue_start_height();
-        if let Some(held) = self.held.remove(&self.height) {
-            for proposed in held {
-                self.feed_block(proposed)?;
+        let due: Vec<(ids::Height, NodeId)> = self.held.keys().filter(|(h, _)| *h == self.height).cloned().collect();
+        for key in due {
+            if let Some(proposed) = self.held.remove(&key) {
+                self.on_block(&key.1, proposed)?;
             }
         }
         Ok(())
@@ -1099,8 +1273,11 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
     fn restore_block(&mut self, built_for: Option<u32>, block: &Block) -> Result<(), HostError> {
         let hash = block.hash(&self.chain);
         if !self.candidates.contains_key(&hash) {
-            let verdict = self.check_block(block, false)?;
-            self.candidates.insert(hash, Candidate { block: block.clone(), verdict });
+            let candidate = match self.check_block(block, false)? {
+                Ok(outcome) => Candidate::Valid { block: Box::new(block.clone()), outcome: Box::new(outcome) },
+                Err(_) => Candidate::Invalid,
+            };
+            self.candidates.insert(hash, candidate);
         }
         if let Some(round) = built_for {
             self.built.insert(Round::new(round), hash);
@@ -1108,13 +1285,15 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         Ok(())
     }
 
-    /// A consensus message from `peer` for `height`: if the peer is ahead, ask it for what this node misses.
-    fn observe(&mut self, peer: &NodeId, height: ids::Height) {
+    /// A verified consensus message that sealer `peer` (of weight `weight`) sent for `height`: if sealers ahead
+    /// are trusted enough (see [`Syncer`]), ask one for what this node misses.
+    fn observe(&mut self, peer: &NodeId, height: ids::Height, weight: u64) {
         if height <= self.height {
             return;
         }
         let now = self.clock.now_ms();
-        if let Some((to, request)) = self.syncer.observe(peer, height, self.height, now) {
+        let tolerance = self.set.protocol().fault_tolerance();
+        if let Some((to, request)) = self.syncer.observe(peer, height, weight, tolerance, self.height, now) {
             tracing::info!(node = %self.node, peer = %to, from = %request.from, to = %request.to, "sync request");
             self.outputs.push(Output::Send { to, message: NetMessage::SyncRequest(request) });
         }

@@ -713,6 +713,8 @@ fn add_counters(total: &mut HostCounters, more: &HostCounters) {
     total.evidence = total.evidence.saturating_add(more.evidence);
     total.rejected_blocks = total.rejected_blocks.saturating_add(more.rejected_blocks);
     total.bad_signatures = total.bad_signatures.saturating_add(more.bad_signatures);
+    total.unnamed_blocks = total.unnamed_blocks.saturating_add(more.unnamed_blocks);
+    total.dropped_ahead = total.dropped_ahead.saturating_add(more.dropped_ahead);
     total.rejected_synced = total.rejected_synced.saturating_add(more.rejected_synced);
     total.synced_heights = total.synced_heights.saturating_add(more.synced_heights);
     total.sync_requests = total.sync_requests.saturating_add(more.sync_requests);
