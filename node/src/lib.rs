@@ -14,6 +14,7 @@
 //! - [`proofs`]: offline-verifiable proofs of one governance record, built from the store.
 //! - [`rpc`]: the node's HTTP API: state, chain, proofs, submission, events, metrics, OpenAPI.
 //! - [`failpoint`]: named points where a crash test freezes a real process to SIGKILL it.
+//! - [`byzantine`], [`hostile`]: a sealer that equivocates and an observer that floods, for the fault suite only.
 
 pub mod bench;
 pub mod byzantine;
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod client;
 pub mod consensus;
 pub mod failpoint;
+pub mod hostile;
 pub mod localnet;
 pub mod mempool;
 pub mod p2p;

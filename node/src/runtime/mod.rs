@@ -147,6 +147,7 @@ pub(crate) async fn shutdown_signal() -> anyhow::Result<impl std::future::Future
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     crate::byzantine::check_environment().map_err(|e| anyhow!(e))?;
+    crate::hostile::check_environment().map_err(|e| anyhow!(e))?;
     let unknown = failpoint::unknown_names();
     if !unknown.is_empty() {
         bail!(

@@ -1,7 +1,9 @@
 //! The node's event loop: one consensus [`Host`] driven on the current thread. It starts the host (replaying its
 //! write-ahead log), then waits for whichever comes first — the shutdown signal, the earliest pending timer, a
 //! message from the transport — feeds it to the host, and performs the host's outputs: messages to the
-//! [`Transport`], timers to the [`TimerTable`], finalised heights to the log and the observation lines.
+//! [`Transport`], timers to the [`TimerTable`], finalised heights to the log and the observation lines. A hostile
+//! observer (the fault suite's, see [`crate::hostile`]) also shows what it receives to its [`Hostile`], which keeps
+//! sync requests from the host, and broadcasts the hostile bursts on a ticker.
 //!
 //! # Observation lines
 //!
@@ -30,6 +32,7 @@ use super::transport::Transport;
 use crate::consensus::context::SignedVote;
 use crate::consensus::host::{Clock, DecidedBlock, Host, HostError, NetMessage, Output};
 use crate::consensus::store::NodeStorage;
+use crate::hostile::{self, Hostile};
 use crate::rpc::bridge::{
     ChainEvent, Command, Direction, NodeKind, NodeStatus, P2pStats, PeerStatus, RuntimeEnd, StatusCounters,
 };
@@ -69,6 +72,9 @@ pub struct NodeRuntime<S, C, T, W> {
     /// The last finalised block's hash and time, for the status (read from the store once, then kept from each
     /// decided block).
     last_block: (BlockHash, u64),
+    /// Armed in the fault suite only (see [`crate::hostile`]): what this node receives is shown to it first, and
+    /// its bursts go out on a ticker.
+    hostile: Option<Hostile>,
 }
 
 impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
@@ -87,7 +93,15 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
             transport_key: None,
             logged_target: None,
             last_block: (BlockHash(Digest::ZERO), 0),
+            hostile: None,
         }
+    }
+
+    /// Runs as a hostile observer (see [`crate::hostile`]): never answers sync requests, and broadcasts the
+    /// bursts of `hostile` every [`hostile::BURST_EVERY_MS`].
+    pub fn with_hostile(mut self, hostile: Hostile) -> Self {
+        self.hostile = Some(hostile);
+        self
     }
 
     /// Serves the HTTP API's side of the bridge: answers its commands, publishes status and chain events.
@@ -115,6 +129,8 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut status_tick = tokio::time::interval(STATUS_EVERY);
         status_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut hostile_tick = tokio::time::interval(Duration::from_millis(hostile::BURST_EVERY_MS));
+        hostile_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let next = self.timers.next_due().and_then(|due| self.origin.checked_add(Duration::from_millis(due)));
             tokio::select! {
@@ -122,11 +138,22 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                 () = &mut shutdown => return Ok(()),
                 () = sleep_until(next) => self.fire_due()?,
                 Some((from, message)) = self.transport.recv() => {
+                    if let Some(hostile) = &mut self.hostile {
+                        let received = hostile.receive(&from, &message);
+                        received.broadcast.into_iter().for_each(|m| self.transport.broadcast(m));
+                        if !received.deliver {
+                            continue;
+                        }
+                    }
                     let outputs = self.host.on_message(&from, message)?;
                     self.apply(outputs);
                 }
                 Some(command) = next_command(&mut self.api) => self.on_command(command),
                 _ = status_tick.tick() => self.publish_status(),
+                _ = hostile_tick.tick(), if self.hostile.is_some() => {
+                    let bursts = self.hostile.as_mut().map(Hostile::bursts).unwrap_or_default();
+                    bursts.into_iter().for_each(|m| self.transport.broadcast(m));
+                }
             }
         }
     }

@@ -105,6 +105,7 @@ pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     stop_with_parent()?;
     crate::byzantine::check_environment().map_err(|e| anyhow!(e))?;
+    crate::hostile::check_environment().map_err(|e| anyhow!(e))?;
     let unknown = failpoint::unknown_names();
     if !unknown.is_empty() {
         bail!("{}: unknown failpoints {unknown:?} (known: {:?})", failpoint::ENV, failpoint::ALL);
@@ -150,6 +151,7 @@ pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
         // Should the store predate a change of this node's key, peers refuse the key it lists: the others are
         // tried in turn, newest first.
         let other_keys = keys.iter().rev().filter(|k| k.public_key() != handshake_key.public_key()).cloned().collect();
+        let hostile_key = handshake_key.clone();
         let mut p2p_config = P2pConfig::new(chain.clone(), node.clone(), handshake_key, config.p2p.listen);
         p2p_config.other_keys = other_keys;
         p2p_config.dial_overrides = config.dial_overrides();
@@ -175,9 +177,14 @@ pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(%node, p2p = %config.p2p.listen, api = %format!("{scheme}://{}", config.api.listen), "node listening");
         let host_config = HostConfig { genesis, node: node.clone(), keys, timeouts: LinearTimeouts::default() };
         let host = Host::new(host_config, store, WallClock).context("cannot start the consensus host")?;
-        let mut runtime = NodeRuntime::new(host, p2p, std::io::stdout(), chain)
+        let mut runtime = NodeRuntime::new(host, p2p, std::io::stdout(), chain.clone())
             .with_api(end)
             .with_duties(Duties::new(Some(home.clone()), config.readiness.attest));
+        if crate::hostile::armed() {
+            tracing::warn!(%node, "hostile: flooding peers with hostile traffic, never answering sync requests");
+            let seed = crate::hostile::seed(&node);
+            runtime = runtime.with_hostile(crate::hostile::Hostile::new(chain, node.clone(), hostile_key, seed));
+        }
         let outcome = runtime.run(shutdown).await;
         let _ = stop_api.send(());
         match tokio::time::timeout(API_DRAIN, server).await {
