@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use governance_contracts::codec::{BoundedVec, Name, encode};
 use governance_contracts::crypto::{Digest, SecretKey, Signature};
 use governance_contracts::domain::ChainIdentity;
-use governance_contracts::ids::{AccountId, BlockHash, Height, NodeId, ProposalId, TxHash};
+use governance_contracts::ids::{AccountId, BlockHash, Height, NodeId, ProposalId};
 use governance_contracts::types::block::{
     Block, BlockHeader, MAX_BLOCK_TRANSACTIONS, MAX_VALIDATORS, transactions_root,
 };
@@ -83,8 +83,7 @@ pub fn check_environment() -> Result<(), String> {
 
 /// The transactions root a header names for `transactions`.
 fn root_of(chain: &ChainIdentity, transactions: &[SignedTransaction]) -> Digest {
-    let hashes: Vec<TxHash> = transactions.iter().map(|tx| tx.tx.hash(chain)).collect();
-    transactions_root(chain, &hashes)
+    transactions_root(chain, transactions)
 }
 
 /// The seed the runtime gives the [`Hostile`] of `node`: fixed per node, so a rerun repeats its choices.

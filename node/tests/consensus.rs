@@ -284,7 +284,8 @@ fn a_proposer_never_builds_a_block_past_the_byte_limit() {
 /// transactions root matching them.
 fn oversized_copy_of_n1s_block() -> ProposedBlock {
     let (_, mut block) = proposal_of_n1();
-    block.block.transactions = BoundedVec::try_new(proposals_with_long_descriptions(1_100)).unwrap();
+    block.block.transactions =
+        BoundedVec::try_new(proposals_with_long_descriptions(1_100)).expect("within a block's transaction count");
     block.block.header.transactions_root = transactions_root(&genesis(4).identity(), &block.block.transactions);
     block
 }
@@ -370,7 +371,7 @@ fn far_vote(height: u64, voter: &str, key: &str) -> NetMessage {
         value: NilOrVal::Nil,
         voter: Address(node(voter)),
     };
-    NetMessage::Vote(sign_vote(&chain, &secret(key), vote).unwrap())
+    NetMessage::Vote(sign_vote(&chain, &secret(key), vote).expect("a vote with a round signs"))
 }
 
 /// A vote from far ahead under a forged signature teaches the node nothing: no sync target, no request to the

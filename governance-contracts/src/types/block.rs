@@ -294,3 +294,30 @@ pub fn verify_certificate(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{TestChain, account};
+    use crate::types::{Action, Payload};
+
+    /// Two blocks whose transactions differ in one signature byte have different transactions roots, so different
+    /// hashes: a block hash names exactly the bytes that are executed.
+    #[test]
+    fn one_signature_byte_changes_the_block_hash() {
+        let mut chain = TestChain::with_members(4);
+        let proposal = chain.proposal(
+            crate::types::Principal::Account(account("m0-gov")),
+            vec![Action::FreezeAccount { account: account("m1-ops") }],
+        );
+        let tx = chain.account_tx("m0-gov", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() });
+        let mut tampered = tx.clone();
+        let mut bytes = crate::codec::encode(&tampered.signature);
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        tampered.signature = crate::codec::decode(&bytes).expect("still a signature");
+        assert_eq!(tampered.tx.hash(&chain.chain), tx.tx.hash(&chain.chain), "a transaction's hash leaves it out");
+        let root = |txs: &[SignedTransaction]| transactions_root(&chain.chain, txs);
+        assert_ne!(root(std::slice::from_ref(&tx)), root(std::slice::from_ref(&tampered)));
+    }
+}

@@ -11,12 +11,19 @@
 //! - **Byzantine twin**: a second host runs under the last sealer's id and key, with its clock one millisecond
 //!   ahead so the blocks it builds differ: whenever both propose or vote differently in one round, the sealer
 //!   equivocates. Neither copy is held to the honest-node invariants.
+//! - **hostile peers** ([`crate::hostile`]): an observer that no governance lists, and the Byzantine twin (a sealer,
+//!   signing with the sealer's key), each send one burst of a random attack every [`HOSTILE_BURST_MS`]: an
+//!   oversized block (to one random node), a flood of blocks no proposal names, votes or proposals at far heights,
+//!   or signature-tampered copies of the real block (also sent at once whenever a new real block arrives). Both
+//!   stay silent when asked to sync. Honest nodes must drop or refuse all of it at a bounded cost.
 //!
 //! After `until_ms` the network is reliable and every node is up: liveness requires a new block within the
 //! liveness window.
 
 /// Longest extra hold-back of a reordered message.
 pub const REORDER_MAX_MS: u64 = 500;
+/// How often each hostile peer sends a burst while faults are on.
+pub const HOSTILE_BURST_MS: u64 = 400;
 
 /// Which faults a simulation injects, and until when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +40,8 @@ pub struct FaultConfig {
     pub crashes: bool,
     /// A Byzantine twin of the last sealer.
     pub byzantine: bool,
+    /// A hostile observer, and hostile traffic from the Byzantine twin (if there is one).
+    pub hostile: bool,
     /// Virtual time at which every fault stops.
     pub until_ms: u64,
 }
@@ -47,12 +56,13 @@ impl FaultConfig {
             partitions: false,
             crashes: false,
             byzantine: false,
+            hostile: false,
             until_ms: 0,
         }
     }
 
     /// Every fault kind for the first 20 virtual seconds: 5 % drops, 5 % duplicates, 10 % reordering, two
-    /// partitions, two crashes and a Byzantine twin.
+    /// partitions, two crashes, a Byzantine twin and hostile peers.
     pub fn all() -> Self {
         Self {
             drop_per_mille: 50,
@@ -61,6 +71,7 @@ impl FaultConfig {
             partitions: true,
             crashes: true,
             byzantine: true,
+            hostile: true,
             until_ms: 20_000,
         }
     }
@@ -88,6 +99,8 @@ pub struct FaultCounts {
     pub crashes: u64,
     /// Restarts.
     pub restarts: u64,
+    /// Messages hostile peers sent (each delivery counted).
+    pub hostile: u64,
 }
 
 impl FaultCounts {
@@ -100,5 +113,6 @@ impl FaultCounts {
         self.partitions = self.partitions.saturating_add(other.partitions);
         self.crashes = self.crashes.saturating_add(other.crashes);
         self.restarts = self.restarts.saturating_add(other.restarts);
+        self.hostile = self.hostile.saturating_add(other.hostile);
     }
 }

@@ -36,6 +36,7 @@ use crate::consensus::host::{
     Clock, DecidedBlock, Host, HostConfig, HostCounters, HostError, NetMessage, Output, Timer,
 };
 use crate::consensus::store::{BlockStore as _, MemoryBlockStore};
+use crate::hostile::{Attack, Hostile};
 
 /// A simulated node's clock: the genesis time plus the shared virtual time (plus a skew for a twin).
 #[derive(Debug, Clone)]
@@ -210,7 +211,11 @@ enum Event {
     Restart { node: usize },
     Partition { side: u64 },
     Heal,
+    Burst { node: usize },
 }
+
+/// The id of the simulation's hostile observer (no governance lists it).
+pub const HOSTILE_OBSERVER: &str = "hostile-observer";
 
 /// One simulated node: its host while up, its storage while down.
 struct Slot {
@@ -223,6 +228,8 @@ struct Slot {
     /// Pending timers, each with the generation of its scheduling (a stale firing is recognised and skipped).
     timers: Vec<(Timer, u64)>,
     decided: Vec<DecidedBlock>,
+    /// The hostile traffic this node sends, if it is a hostile peer.
+    hostile: Option<Hostile>,
 }
 
 /// The simulated cluster.
@@ -276,8 +283,11 @@ impl Simulation {
             }
             names.push((last, false, 1));
         }
-        let mut slots = Vec::with_capacity(names.len());
-        for (name, honest, skew) in names {
+        let twin = names.len().saturating_sub(1);
+        let byzantine = config.faults.byzantine && config.nodes > 1;
+        let (hostile_faults, seed) = (config.faults.hostile, config.seed);
+        let mut slots = Vec::with_capacity(names.len().saturating_add(1));
+        for (index, (name, honest, skew)) in names.into_iter().enumerate() {
             let id = testkit::node(&name);
             let store = MemoryBlockStore::from_genesis(&genesis).map_err(|e| SimError::Genesis(e.to_string()))?;
             let clock = SimClock { base_ms: genesis.genesis_time_ms.saturating_add(skew), now: Rc::clone(&now) };
@@ -289,6 +299,8 @@ impl Simulation {
             };
             let host = Host::new(config.clone(), store, clock.clone())
                 .map_err(|error| SimError::Host { node: id.clone(), error })?;
+            let hostile = (hostile_faults && byzantine && index == twin)
+                .then(|| Hostile::new(chain.clone(), id.clone(), testkit::secret(&name), seed.rotate_left(17)));
             slots.push(Slot {
                 id,
                 config,
@@ -298,6 +310,31 @@ impl Simulation {
                 down: None,
                 timers: Vec::new(),
                 decided: Vec::new(),
+                hostile,
+            });
+        }
+        if hostile_faults {
+            // An observer no governance lists: it runs no host, only its hostile traffic.
+            let id = testkit::node(HOSTILE_OBSERVER);
+            let clock = SimClock { base_ms: genesis.genesis_time_ms, now: Rc::clone(&now) };
+            let host_config = HostConfig {
+                genesis: genesis.clone(),
+                node: id.clone(),
+                keys: vec![testkit::secret(HOSTILE_OBSERVER)],
+                timeouts: config.timeouts,
+            };
+            let generator =
+                Hostile::new(chain.clone(), id.clone(), testkit::secret(HOSTILE_OBSERVER), seed.rotate_left(31));
+            slots.push(Slot {
+                id,
+                config: host_config,
+                clock,
+                honest: false,
+                host: None,
+                down: None,
+                timers: Vec::new(),
+                decided: Vec::new(),
+                hostile: Some(generator),
             });
         }
         let workload = config
@@ -474,6 +511,40 @@ impl Simulation {
         self.workload_tx = Some(tx);
     }
 
+    /// Sends hostile node `node`'s `messages` to every other node.
+    fn hostile_broadcast(&mut self, node: usize, messages: Vec<NetMessage>) {
+        for message in messages {
+            for to in (0..self.slots.len()).filter(|to| *to != node) {
+                self.faults.hostile = self.faults.hostile.saturating_add(1);
+                self.send(node, to, &message);
+            }
+        }
+    }
+
+    /// One burst of a random attack from hostile node `node` (an oversized block goes to one random node), and the
+    /// next burst while faults last.
+    fn burst(&mut self, node: usize) {
+        if !self.faulty_now() {
+            return;
+        }
+        let pick = usize::try_from(self.rng.between(0, 4)).unwrap_or(0);
+        let attack = Attack::ALL.get(pick).copied().unwrap_or(Attack::UnnamedBlocks);
+        let Some(hostile) = self.slots.get_mut(node).and_then(|s| s.hostile.as_mut()) else { return };
+        let messages = hostile.burst(attack);
+        if attack == Attack::OversizedBlock {
+            let others = u64::try_from(self.slots.len()).unwrap_or(1).saturating_sub(1);
+            let to = usize::try_from(self.rng.between(0, others.saturating_sub(1))).unwrap_or(0);
+            let to = if to >= node { to.saturating_add(1) } else { to };
+            for message in &messages {
+                self.faults.hostile = self.faults.hostile.saturating_add(1);
+                self.send(node, to, message);
+            }
+        } else {
+            self.hostile_broadcast(node, messages);
+        }
+        self.push(faults::HOSTILE_BURST_MS, Event::Burst { node });
+    }
+
     fn fold_trace(&mut self, description: &str) {
         self.trace = Digest::sha256(&[self.trace.as_bytes(), description.as_bytes()]);
         self.events = self.events.saturating_add(1);
@@ -493,6 +564,12 @@ impl Simulation {
     fn plan_faults(&mut self) {
         let faults = self.config.faults;
         let until = faults.until_ms;
+        for node in 0..self.slots.len() {
+            if self.slots.get(node).is_some_and(|s| s.hostile.is_some()) {
+                let first = self.rng.between(1, faults::HOSTILE_BURST_MS);
+                self.push(first, Event::Burst { node });
+            }
+        }
         if faults.crashes && until > 4_000 {
             let honest: Vec<usize> =
                 (0..self.slots.len()).filter(|i| self.slots.get(*i).is_some_and(|s| s.honest)).collect();
@@ -612,14 +689,33 @@ impl Simulation {
             self.now.set(at);
             let (node, result) = match event {
                 Event::Deliver { from, to, message } => {
-                    let sender = match self.slots.get(from) {
-                        Some(slot) => slot.id.clone(),
+                    let (sender, from_hostile) = match self.slots.get(from) {
+                        Some(slot) => (slot.id.clone(), slot.hostile.is_some()),
                         None => continue,
                     };
-                    let Some(host) = self.slots.get_mut(to).and_then(|s| s.host.as_mut()) else { continue };
-                    let result = host.on_message(&sender, message.clone());
-                    self.fold_trace(&format!("{at} deliver {from}>{to} {message:?}"));
+                    if from_hostile {
+                        // Hostile traffic is seeded, so a short description keeps the trace deterministic without
+                        // formatting megabytes.
+                        self.fold_trace(&format!("{at} hostile {from}>{to} {}", describe(&message)));
+                    } else {
+                        self.fold_trace(&format!("{at} deliver {from}>{to} {message:?}"));
+                    }
+                    let Some(slot) = self.slots.get_mut(to) else { continue };
+                    let mut deliver = true;
+                    if let Some(hostile) = slot.hostile.as_mut() {
+                        let received = hostile.receive(&sender, &message);
+                        deliver = received.deliver;
+                        self.hostile_broadcast(to, received.broadcast);
+                    }
+                    let Some(slot) = self.slots.get_mut(to) else { continue };
+                    let Some(host) = slot.host.as_mut().filter(|_| deliver) else { continue };
+                    let result = host.on_message(&sender, message);
                     (to, result)
+                }
+                Event::Burst { node } => {
+                    self.fold_trace(&format!("{at} burst {node}"));
+                    self.burst(node);
+                    continue;
                 }
                 Event::Timer { node, timer, generation } => {
                     let Some(slot) = self.slots.get_mut(node) else { continue };
@@ -706,6 +802,18 @@ impl Simulation {
     /// The chain the cluster runs.
     pub fn chain(&self) -> &ChainIdentity {
         &self.chain
+    }
+}
+
+/// A message's kind, height and round, for the trace of hostile traffic.
+fn describe(message: &NetMessage) -> String {
+    match message {
+        NetMessage::Proposal(p) => format!("proposal {} {}", p.message.height, p.message.round),
+        NetMessage::Vote(v) => format!("vote {} {} {:?}", v.message.height, v.message.round, v.message.value),
+        NetMessage::Block(b) => {
+            format!("block {} {} {} txs", b.block.header.height, b.round, b.block.transactions.len())
+        }
+        other => format!("{other:?}").chars().take(200).collect(),
     }
 }
 
