@@ -16,6 +16,7 @@
 
 pub mod browser;
 pub mod cli;
+pub mod idle;
 pub mod load;
 pub mod proxy;
 pub mod sign;

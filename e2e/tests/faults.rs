@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use e2e::Harness;
 use e2e::load::Load;
 
@@ -23,6 +24,12 @@ const STALL_WATCH: Duration = Duration::from_secs(5);
 const LOAD_RATE: u32 = 20;
 /// How long after its acceptance a transaction may take to be acknowledged once the load stops.
 const SETTLE: Duration = Duration::from_secs(10);
+/// Heights every sealer must finalise while a hostile observer floods it.
+const HOSTILE_PROGRESS: u64 = 15;
+/// Idle connections the hostile-observer test holds open to each sealer's p2p port.
+const IDLE_PER_NODE: usize = 64;
+/// The loopback address the idle connections come from: not a node's.
+const IDLE_SOURCE: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 9));
 
 /// Four sealers with proxied links, started, at height 3, under load.
 fn network(name: &str) -> anyhow::Result<(Harness, Load)> {
@@ -241,4 +248,53 @@ fn an_equivocating_sealer_is_recorded_as_evidence_and_safety_holds() -> anyhow::
     let at = harness.height("n1")?;
     harness.wait_all_height(at + 5, SOON)?;
     settle(&mut harness, load)
+}
+
+/// An admitted observer turned hostile from inside its own process (`SYNOD_HOSTILE=1`, a test-only build feature:
+/// oversized blocks, floods of blocks no proposal names, forged votes and proposals at far heights, tampered copies
+/// of each real block, silence when asked to sync) joins four running sealers under load, beside 64 idle
+/// connections to each sealer's p2p port from another loopback address: each sealer finalises 15 more heights, none
+/// exits, each counts junk it refused, they hold one chain, and nothing acknowledged is lost.
+#[test]
+fn a_hostile_observer_cannot_stop_the_sealers_or_lose_acknowledged_transactions() -> anyhow::Result<()> {
+    let mut harness = Harness::new("faults_hostile_observer", 4, 1, BLOCK_INTERVAL_MS)?;
+    let sealers = ["n1", "n2", "n3", "n4"];
+    for id in sealers {
+        harness.start(id)?;
+    }
+    harness.wait_all_height(3, SOON)?;
+    harness.start_with_env("obs1", &[(synod::hostile::ENV, "1")])?;
+    let ports = sealers.iter().map(|id| Ok(harness.node(id)?.p2p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let idle = e2e::idle::IdleConnections::open(IDLE_SOURCE, &ports, IDLE_PER_NODE)?;
+    let load = harness.start_load(LOAD_RATE)?;
+    harness.wait_until("obs1 to say it is hostile", SOON, &["obs1"], |h| Ok(h.log("obs1").contains("hostile")))?;
+
+    let attacked_at = highest(&harness, &sealers)?;
+    let progress = harness.wait_all_height_of(&sealers, attacked_at + HOSTILE_PROGRESS, SOON);
+    print_counters(&harness, &sealers);
+    progress.with_context(|| format!("the sealers under attack since height {attacked_at}"))?;
+    for id in sealers {
+        assert!(harness.is_running(id), "{id} exited under attack");
+        let counters = &harness.status(id)?["counters"];
+        let host = &counters["host"];
+        let refused = host["rejected_blocks"].as_u64().unwrap_or(0) + host["bad_signatures"].as_u64().unwrap_or(0);
+        assert!(refused > 0, "{id} refused none of the hostile traffic: {counters}");
+    }
+    println!("idle connections opened: {}", idle.opened());
+
+    // The observer is no party to the promise: the sealers' chain and the load's transactions are checked.
+    harness.stop("obs1")?;
+    settle(&mut harness, load)?;
+    idle.stop();
+    Ok(())
+}
+
+/// Prints each of `ids`' height and counters (or why they cannot be read).
+fn print_counters(harness: &Harness, ids: &[&str]) {
+    for id in ids {
+        match harness.status(id) {
+            Ok(status) => println!("{id}: height {} counters {}", status["height"], status["counters"]),
+            Err(e) => println!("{id}: {e:#}"),
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! - never delivers a [`NetMessage::SyncRequest`] to its host, so it never answers one;
 //! - shows every other message it receives to a [`Hostile`] ([`Hostile::receive`]), which learns the height, the
 //!   round, the sealers and the last real block from it, and rebroadcasts a tampered copy of each new real block;
+//! - tells it each block its own host commits ([`Hostile::committed`]): the parent its junk names;
 //! - broadcasts one burst of every [`Attack`] each [`BURST_EVERY_MS`] ([`Hostile::bursts`]).
 //!
 //! The attacks ([`Attack`]) are: a block over the largest block byte limit a chain may set; floods of cheap blocks
@@ -147,6 +148,8 @@ pub struct Hostile {
     oversized: Option<(Transactions, Digest)>,
     /// The height and round of the last oversized block sent.
     oversized_sent: Option<(Height, Round)>,
+    /// The height, hash and time of the last block this node committed.
+    committed: Option<(Height, BlockHash, u64)>,
 }
 
 impl Hostile {
@@ -163,6 +166,7 @@ impl Hostile {
             last_block: None,
             oversized: None,
             oversized_sent: None,
+            committed: None,
         }
     }
 
@@ -222,6 +226,20 @@ impl Hostile {
                 self.learn(c.height.0, c.round);
             }
             NetMessage::SyncRequest(_) | NetMessage::SyncResponse(_) | NetMessage::Transactions(_) => {}
+        }
+    }
+
+    /// Learns that this node's own host committed `block` (it follows the chain): the block is the parent of the
+    /// next height's, which is the target if no later one was learned.
+    pub fn committed(&mut self, block: &Block) {
+        let height = block.header.height;
+        if self.committed.is_some_and(|(last, ..)| last >= height) {
+            return;
+        }
+        self.committed = Some((height, block.hash(&self.chain), block.header.time_ms));
+        if height.plus(1) > self.height {
+            self.height = height.plus(1);
+            self.round = Round::ZERO;
         }
     }
 
@@ -307,30 +325,38 @@ impl Hostile {
         self.sealers.iter().nth(index).cloned().unwrap_or_else(|| self.node.clone())
     }
 
-    /// The most plausible header for `height` from the last real block: its own for its height; for the next
-    /// height, one whose parent is that block; else its fields with the height changed.
+    /// The most plausible header for `height`: the last real block's if it is of that height; else its fields (or
+    /// zeros before any) with the height changed and, for the height after a block this node committed or saw, that
+    /// block as parent and a later time.
     fn header_for(&self, height: Height) -> BlockHeader {
-        match &self.last_block {
-            Some(real) if real.block.header.height == height => real.block.header.clone(),
-            Some(real) if real.block.header.height.plus(1) == height => BlockHeader {
-                height,
-                parent: real.block.hash(&self.chain),
-                time_ms: real.block.header.time_ms.saturating_add(1),
-                ..real.block.header.clone()
-            },
-            Some(real) => BlockHeader { height, ..real.block.header.clone() },
-            None => BlockHeader {
-                height,
-                parent: BlockHash(Digest::ZERO),
-                state_root: Digest::ZERO,
-                transactions_root: root_of(&self.chain, &[]),
-                receipts_root: Digest::ZERO,
-                validator_set_hash: Digest::ZERO,
-                next_validator_set_hash: Digest::ZERO,
-                proposer: self.node.clone(),
-                time_ms: 0,
-            },
+        let real = self.last_block.as_ref().map(|b| &b.block);
+        if let Some(real) = real.filter(|b| b.header.height == height) {
+            return real.header.clone();
         }
+        let mut header = real.map(|b| b.header.clone()).unwrap_or_else(|| BlockHeader {
+            height,
+            parent: BlockHash(Digest::ZERO),
+            state_root: Digest::ZERO,
+            transactions_root: root_of(&self.chain, &[]),
+            receipts_root: Digest::ZERO,
+            validator_set_hash: Digest::ZERO,
+            next_validator_set_hash: Digest::ZERO,
+            proposer: self.node.clone(),
+            time_ms: 0,
+        });
+        header.height = height;
+        let parent = match (self.committed, real) {
+            (Some((committed, hash, time)), _) if committed.plus(1) == height => Some((hash, time)),
+            (_, Some(real)) if real.header.height.plus(1) == height => {
+                Some((real.hash(&self.chain), real.header.time_ms))
+            }
+            _ => None,
+        };
+        if let Some((hash, time)) = parent {
+            header.parent = hash;
+            header.time_ms = header.time_ms.max(time.saturating_add(1));
+        }
+        header
     }
 
     /// The round a block for `height` travels with: the learned round at the current height, 0 at a later one.
@@ -716,6 +742,28 @@ mod tests {
         }
         assert_eq!(current, UNNAMED_PER_BURST / 4 * 3);
         assert!(!hashes.contains(&real.block.hash(&chain)));
+    }
+
+    /// A block this node committed is the parent of the junk of the next height, which becomes the target; an
+    /// older one changes nothing.
+    #[test]
+    fn a_committed_block_is_the_parent_of_the_next_heights_blocks() {
+        let mut hostile = informed(9);
+        let chain = chain();
+        let committed = real_block(5, 0);
+        hostile.committed(&committed.block);
+        hostile.committed(&real_block(4, 0).block);
+        assert_eq!((hostile.height(), hostile.round()), (Height(6), Round::ZERO));
+        let burst = hostile.burst(Attack::UnnamedBlocks);
+        for block in blocks(&burst) {
+            let header = &block.block.header;
+            if header.height == Height(6) {
+                assert_eq!(header.parent, committed.block.hash(&chain));
+                assert!(header.time_ms > committed.block.header.time_ms);
+            } else {
+                assert_eq!(header.height, Height(7));
+            }
+        }
     }
 
     /// A sync request is never delivered to the hostile node's own host (it never answers one); every other message

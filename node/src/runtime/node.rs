@@ -347,6 +347,9 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                         round = decided.certificate.round,
                         "finalized"
                     );
+                    if let Some(hostile) = &mut self.hostile {
+                        hostile.committed(&decided.block);
+                    }
                     let line = finalized_line(&self.chain, &decided);
                     self.line(&line);
                     self.after_commit(&decided);
