@@ -149,7 +149,11 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                     self.apply(outputs);
                 }
                 Some(command) = next_command(&mut self.api) => self.on_command(command),
-                _ = status_tick.tick() => self.publish_status(),
+                _ = status_tick.tick() => {
+                    let connected = self.transport.peers().into_iter().map(|p| p.node).collect();
+                    self.host.retain_peers(&connected);
+                    self.publish_status();
+                }
                 _ = hostile_tick.tick(), if self.hostile.is_some() => {
                     let bursts = self.hostile.as_mut().map(Hostile::bursts).unwrap_or_default();
                     bursts.into_iter().for_each(|m| self.transport.broadcast(m));

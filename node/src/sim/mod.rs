@@ -478,7 +478,10 @@ impl Simulation {
     }
 
     fn on_decided(&mut self, node: usize, mut decided: DecidedBlock) {
-        let Some(slot) = self.slots.get(node) else { return };
+        let Some(slot) = self.slots.get_mut(node) else { return };
+        if let Some(hostile) = slot.hostile.as_mut() {
+            hostile.committed(&decided.block);
+        }
         if !slot.honest {
             return;
         }
