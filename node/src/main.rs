@@ -219,6 +219,9 @@ struct Totals {
     synced: u64,
     replayed: u64,
     rejected_blocks: u64,
+    unnamed_blocks: u64,
+    dropped_ahead: u64,
+    bad_signatures: u64,
     sealer_changes: u64,
     key_rotations: u64,
     top: u64,
@@ -261,6 +264,9 @@ impl Totals {
         self.synced = self.synced.saturating_add(report.hosts.synced_heights);
         self.replayed = self.replayed.saturating_add(report.hosts.replayed_entries);
         self.rejected_blocks = self.rejected_blocks.saturating_add(report.hosts.rejected_blocks);
+        self.unnamed_blocks = self.unnamed_blocks.saturating_add(report.hosts.unnamed_blocks);
+        self.dropped_ahead = self.dropped_ahead.saturating_add(report.hosts.dropped_ahead);
+        self.bad_signatures = self.bad_signatures.saturating_add(report.hosts.bad_signatures);
         self.sealer_changes = self.sealer_changes.saturating_add(report.sealer_changes);
         self.key_rotations = self.key_rotations.saturating_add(report.key_rotations);
         self.top = self.top.max(report.max_height.0);
@@ -304,8 +310,9 @@ fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64, faults: Faults, ids
         "sim: {seeds} schedules, {} safety violations, {} liveness failures, trace-determinism {determinism}; \
          {nodes} sealers ({naming} ids), {fault_set}: {} dropped, {} duplicated, {} reordered, {} partitions ({} messages cut), \
          {} crashes, {} restarts ({} WAL entries replayed), {} heights synced, {} equivocations detected \
-         ({} evidence records stored), {} invalid blocks refused, {} sealer changes and {} key rotations applied, \
-         highest height {}, {} events",
+         ({} evidence records stored), {} invalid blocks refused, {} hostile messages sent ({} blocks no proposal \
+         names and {} later-height messages dropped unchecked, {} bad signatures), {} sealer changes and {} key \
+         rotations applied, highest height {}, {} events",
         t.violations,
         t.liveness,
         f.dropped,
@@ -320,6 +327,10 @@ fn sim(seeds: u64, seed_start: u64, nodes: u64, height: u64, faults: Faults, ids
         t.equivocations,
         t.evidence_stored,
         t.rejected_blocks,
+        f.hostile,
+        t.unnamed_blocks,
+        t.dropped_ahead,
+        t.bad_signatures,
         t.sealer_changes,
         t.key_rotations,
         t.top,

@@ -12,7 +12,8 @@
 //!   ahead so the blocks it builds differ: whenever both propose or vote differently in one round, the sealer
 //!   equivocates. Neither copy is held to the honest-node invariants.
 //! - **hostile peers** ([`crate::hostile`]): an observer that no governance lists, and the Byzantine twin (a sealer,
-//!   signing with the sealer's key), each send one burst of a random attack every [`HOSTILE_BURST_MS`]: an
+//!   signing with the sealer's key), each send one burst of a random attack every [`HOSTILE_BURST_MS`] (at most
+//!   [`HOSTILE_BURST_MESSAGES`] messages): an
 //!   oversized block (to one random node), a flood of blocks no proposal names, votes or proposals at far heights,
 //!   or signature-tampered copies of the real block (also sent at once whenever a new real block arrives). Both
 //!   stay silent when asked to sync. Honest nodes must drop or refuse all of it at a bounded cost.
@@ -23,7 +24,10 @@
 /// Longest extra hold-back of a reordered message.
 pub const REORDER_MAX_MS: u64 = 500;
 /// How often each hostile peer sends a burst while faults are on.
-pub const HOSTILE_BURST_MS: u64 = 400;
+pub const HOSTILE_BURST_MS: u64 = 2_000;
+/// Most messages of one hostile burst the simulator sends (the volume of each attack is the unit tests' and the
+/// fault suite's concern; the simulation covers every kind against every other fault).
+pub const HOSTILE_BURST_MESSAGES: usize = 8;
 
 /// Which faults a simulation injects, and until when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

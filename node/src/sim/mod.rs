@@ -533,7 +533,8 @@ impl Simulation {
         let pick = usize::try_from(self.rng.between(0, 4)).unwrap_or(0);
         let attack = Attack::ALL.get(pick).copied().unwrap_or(Attack::UnnamedBlocks);
         let Some(hostile) = self.slots.get_mut(node).and_then(|s| s.hostile.as_mut()) else { return };
-        let messages = hostile.burst(attack);
+        let mut messages = hostile.burst(attack);
+        messages.truncate(faults::HOSTILE_BURST_MESSAGES);
         if attack == Attack::OversizedBlock {
             let others = u64::try_from(self.slots.len()).unwrap_or(1).saturating_sub(1);
             let to = usize::try_from(self.rng.between(0, others.saturating_sub(1))).unwrap_or(0);
