@@ -1137,11 +1137,13 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         }
         let Some(sealer) = self.set.get_by_address(signer) else {
             self.counters.dropped_ahead = self.counters.dropped_ahead.saturating_add(1);
+            self.hint(from, signer, height);
             return false;
         };
         let weight = sealer.voting_power;
         if !verify(&sealer.public_key) {
             self.counters.bad_signatures = self.counters.bad_signatures.saturating_add(1);
+            self.hint(from, signer, height);
             return false;
         }
         if signer.0 == *from {
@@ -1154,6 +1156,18 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         }
         *count = count.saturating_add(1);
         true
+    }
+
+    /// A later height's message this node cannot verify, sent by its signer itself: a hint for the syncer.
+    fn hint(&mut self, from: &NodeId, signer: &Address, height: ids::Height) {
+        if signer.0 != *from || height <= self.height {
+            return;
+        }
+        let now = self.clock.now_ms();
+        if let Some((to, request)) = self.syncer.hint(from, height, self.height, now) {
+            tracing::info!(node = %self.node, peer = %to, from = %request.from, to = %request.to, "sync request on a hint");
+            self.outputs.push(Output::Send { to, message: NetMessage::SyncRequest(request) });
+        }
     }
 
     /// Whether a polka or round certificate of `height` goes to the core: not for a later height (the core
@@ -1215,7 +1229,7 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         self.held.retain(|(h, _), _| *h >= next);
         self.ahead.retain(|(h, _), _| *h >= next);
         let set = &self.set;
-        self.syncer.retain(|peer| set.get_by_address(&Address(peer.clone())).is_some());
+        self.syncer.retain_claims(|peer| set.get_by_address(&Address(peer.clone())).is_some());
         Ok(())
     }
 

@@ -13,6 +13,12 @@
 //! order, each only after its certificate verifies against the validator set the host derived itself, and
 //! re-executing the block over its own state gives the header's roots (see `Host::on_sync_response`).
 //!
+//! A node that was away while the sealers changed or rotated their keys may know none of the sealers that sign now.
+//! So a peer's own message that this node cannot verify is kept as a **hint** of how far that peer is: hints never
+//! count towards the target (nor the node's `syncing` status), but when no target reaches the next height, the
+//! lowest hint that does is asked, under the same penalties. What it answers is verified like any response, and
+//! once the node has caught up to a set it knows, verified claims take over.
+//!
 //! A peer that leaves a request unanswered for [`REQUEST_TIMEOUT_MS`], or answers with nothing usable, is not
 //! asked again for a penalty that doubles with each failure in a row ([`REQUEST_TIMEOUT_MS`] × 2^n, at most
 //! [`MAX_PENALTY_MS`]); a useful answer clears it. Peers are forgotten when they disconnect and when they leave
@@ -77,6 +83,8 @@ struct Penalty {
 #[derive(Debug, Clone, Default)]
 pub struct Syncer {
     claims: BTreeMap<NodeId, Claim>,
+    /// Heights peers showed in messages this node could not verify (their own, at most one per peer).
+    hints: BTreeMap<NodeId, Height>,
     /// The weight of the known set that may be faulty: the target needs more than this behind it.
     fault_tolerance: u64,
     in_flight: Option<InFlight>,
@@ -111,6 +119,15 @@ impl Syncer {
         self.poll(next, now_ms)
     }
 
+    /// Peer `peer` sent its own message for `height` that this node cannot verify (its signer is not in the set
+    /// this node knows, or signs with a key it does not know): kept as a hint. Returns a request, if one is due.
+    pub fn hint(&mut self, peer: &NodeId, height: Height, next: Height, now_ms: u64) -> Option<(NodeId, SyncRequest)> {
+        let committed = Height(height.0.saturating_sub(1));
+        let hint = self.hints.entry(peer.clone()).or_insert(committed);
+        *hint = (*hint).max(committed);
+        self.poll(next, now_ms)
+    }
+
     /// The highest height that sealers with more than the fault tolerance of weight have shown committed.
     pub fn target(&self) -> Option<Height> {
         let mut claims: Vec<Claim> = self.claims.values().copied().collect();
@@ -137,8 +154,18 @@ impl Syncer {
                 self.penalise(&flight.peer, now_ms);
             }
         }
-        let target = self.target().filter(|target| *target >= next)?;
         let free = |peer: &NodeId| self.penalties.get(peer).is_none_or(|p| p.until_ms <= now_ms);
+        let Some(target) = self.target().filter(|target| *target >= next) else {
+            // No verified target: the lowest hint past this node, if any.
+            let (peer, shown) = self
+                .hints
+                .iter()
+                .filter(|(peer, shown)| **shown >= next && free(peer))
+                .min_by_key(|(_, shown)| **shown)
+                .map(|(peer, shown)| (peer.clone(), *shown))?;
+            let to = Height(shown.0.min(next.0.saturating_add(MAX_SYNC_BATCH.saturating_sub(1))));
+            return Some(self.send(peer, SyncRequest { from: next, to }, now_ms));
+        };
         let able = self.claims.iter().filter(|(peer, claim)| claim.committed >= next && free(peer));
         // Prefer the sealer furthest ahead among those the target backs; a claim above it is one no honest
         // weight confirms.
@@ -146,11 +173,14 @@ impl Syncer {
         let (peer, claim) = backed.or_else(|| able.min_by_key(|(_, c)| c.committed))?;
         let (peer, shown) = (peer.clone(), claim.committed);
         let to = Height(shown.0.min(target.0).min(next.0.saturating_add(MAX_SYNC_BATCH.saturating_sub(1))));
-        let request = SyncRequest { from: next, to: to.max(next) };
+        Some(self.send(peer, SyncRequest { from: next, to: to.max(next) }, now_ms))
+    }
+
+    fn send(&mut self, peer: NodeId, request: SyncRequest, now_ms: u64) -> (NodeId, SyncRequest) {
         self.in_flight =
             Some(InFlight { peer: peer.clone(), request, deadline_ms: now_ms.saturating_add(REQUEST_TIMEOUT_MS) });
         self.requests = self.requests.saturating_add(1);
-        Some((peer, request))
+        (peer, request)
     }
 
     fn penalise(&mut self, peer: &NodeId, now_ms: u64) {
@@ -174,20 +204,34 @@ impl Syncer {
         }
     }
 
-    /// Forgets `peer` (it disconnected): its claim, its penalty, and the request in flight to it.
+    /// Forgets `peer` (it disconnected): its claim, its hint, its penalty, and the request in flight to it.
     pub fn forget(&mut self, peer: &NodeId) {
         self.claims.remove(peer);
+        self.hints.remove(peer);
         self.penalties.remove(peer);
         if self.in_flight.as_ref().is_some_and(|f| &f.peer == peer) {
             self.in_flight = None;
         }
     }
 
-    /// Keeps only the peers `keep` says to (the sealers of a new validator set, or the connected peers).
+    /// Keeps only the peers `keep` says to (the connected peers).
     pub fn retain(&mut self, mut keep: impl FnMut(&NodeId) -> bool) {
-        let gone: Vec<NodeId> = self.claims.keys().chain(self.penalties.keys()).filter(|p| !keep(p)).cloned().collect();
+        let known = self.claims.keys().chain(self.hints.keys()).chain(self.penalties.keys());
+        let gone: Vec<NodeId> = known.filter(|p| !keep(p)).cloned().collect();
         for peer in gone {
             self.forget(&peer);
+        }
+    }
+
+    /// Keeps only the claims of the sealers `keep` says to (those of a new validator set); what others showed
+    /// stays as hints.
+    pub fn retain_claims(&mut self, mut keep: impl FnMut(&NodeId) -> bool) {
+        let gone: Vec<NodeId> = self.claims.keys().filter(|p| !keep(p)).cloned().collect();
+        for peer in gone {
+            if let Some(claim) = self.claims.remove(&peer) {
+                let hint = self.hints.entry(peer).or_insert(claim.committed);
+                *hint = (*hint).max(claim.committed);
+            }
         }
     }
 
@@ -273,6 +317,21 @@ mod tests {
         assert_eq!(syncer.target(), None);
         syncer.retain(|peer| peer != &node("b"));
         assert_eq!(syncer.poll(Height(5), 10_000), None);
+    }
+
+    /// Unverifiable hints never make a target, but when nothing verified reaches the next height the lowest hint
+    /// past it is asked (a liar claiming the highest height is asked last).
+    #[test]
+    fn hints_are_asked_only_without_a_target_lowest_first() {
+        let mut syncer = Syncer::new();
+        assert!(syncer.hint(&node("liar"), Height(u64::MAX), Height(5), 0).is_some_and(|(p, _)| p == node("liar")));
+        syncer.on_response(&node("liar"), 0, 1);
+        let (peer, request) = syncer.hint(&node("new-sealer"), Height(40), Height(5), 2).expect("a hint past us");
+        assert_eq!(peer, node("new-sealer"));
+        assert_eq!(request, SyncRequest { from: Height(5), to: Height(20) });
+        assert_eq!(syncer.target(), None, "hints never make a target");
+        syncer.on_response(&node("new-sealer"), 16, 3);
+        syncer.observe(&node("a"), Height(30), 1, 0, Height(21), 4).expect("a verified target takes over");
     }
 
     /// Serving never goes past what is committed or the batch cap, and a backwards request gets nothing.
