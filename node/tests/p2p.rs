@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "fixtures and helpers of tests: a failure must fail the test at once")]
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,11 +31,14 @@ use synod::p2p::{
 };
 use synod::runtime::transport::Transport as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::time::Instant;
 
 /// How long any awaited condition may take before the test fails.
 const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A timeout no test outlasts: what it bounds never ends during a test.
+const NEVER: Duration = Duration::from_secs(600);
 
 /// Governance as the transport sees it: which keys are admitted (or why not) and where nodes listen.
 #[derive(Default)]
@@ -576,4 +579,100 @@ async fn a_node_whose_key_was_replaced_while_it_was_away_connects_with_its_other
     wait_for("n1 to connect with its other key", || with_new_key(&n0)).await;
     assert!(refusals(&n0, RefusalKind::RevokedKey) >= u64::from(synod::p2p::UNANSWERED_BEFORE_NEXT_KEY));
     assert!(n1.counters().handshake_failures >= u64::from(synod::p2p::UNANSWERED_BEFORE_NEXT_KEY));
+}
+
+/// Opens `per_address` TCP connections to `target` from each of `sources` (Linux accepts any loopback source
+/// address of 127.0.0.0/8) and leaves them idle.
+async fn idle_connections(
+    target: SocketAddr,
+    sources: impl IntoIterator<Item = Ipv4Addr>,
+    per_address: usize,
+) -> Vec<TcpStream> {
+    let mut streams = Vec::new();
+    for source in sources {
+        for _ in 0..per_address {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.bind(SocketAddr::new(source.into(), 0)).unwrap();
+            streams.push(socket.connect(target).await.unwrap());
+        }
+    }
+    streams
+}
+
+/// `label`'s configuration with handshake slots small enough to exhaust in a test, and handshakes that never time
+/// out during it (so only the slot rules decide who gets in).
+fn slot_config(label: &str, general: usize, per_address: usize, reserved: usize) -> P2pConfig {
+    let mut config = config(label);
+    config.limits.handshake_timeout = NEVER;
+    config.limits.first_message_timeout = NEVER;
+    config.limits.max_pending_handshakes = general;
+    config.limits.max_pending_handshakes_per_address = per_address;
+    config.limits.reserved_handshakes = reserved;
+    config
+}
+
+/// Starts `label`'s transport without recording its address, so that no node dials it.
+async fn start_unlisted(label: &str, table: &Arc<Table>) -> P2p {
+    let admission: Arc<dyn Admission> = table.clone();
+    P2p::start(config(label), admission).await.expect("the transport starts")
+}
+
+/// Idle connections from one address hold at most that address's share of the handshake slots: an admitted peer
+/// dialling from another address completes its handshake at its first attempt.
+#[tokio::test]
+async fn idle_connections_from_one_address_leave_room_for_an_honest_peer() {
+    let table = Table::new(&["n0", "n1"]);
+    let n0 = start_with(slot_config("n0", 8, 2, 0), &table).await;
+    let attacker = Ipv4Addr::new(127, 0, 0, 7);
+    let _idle = idle_connections(n0.local_addr(), [attacker], 32).await;
+
+    // n1 dials n0 from 127.0.0.1, behind every idle connection in n0's accept queue.
+    let n1 = start_unlisted("n1", &table).await;
+    wait_for("n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+    assert_eq!(n1.counters().handshake_failures, 0, "n1's first dial succeeded");
+    assert_eq!(n0.counters().address_refusals, 30);
+    assert_eq!(n0.counters().busy_refusals, 0);
+}
+
+/// Idle connections from more addresses than the general handshake slots can hold still leave the reserved slots
+/// to the addresses governance lists: an admitted peer dialling from its listed address completes its handshake
+/// at its first attempt.
+#[tokio::test]
+async fn attackers_from_many_addresses_cannot_take_the_reserved_slots() {
+    let table = Table::new(&["n0", "n1"]);
+    // n1's listed host is the one it dials from; nothing listens at that port, so n0's dials to it fail and only
+    // n1's dial can connect the two.
+    table.set_address("n1", "127.0.0.1:1");
+    let n0 = start_with(slot_config("n0", 8, 2, 2), &table).await;
+    let sources: Vec<Ipv4Addr> = (10..22).map(|i| Ipv4Addr::new(127, 0, 0, i)).collect();
+    let _idle = idle_connections(n0.local_addr(), sources, 2).await;
+
+    let n1 = start_unlisted("n1", &table).await;
+    wait_for("n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+    assert_eq!(n1.counters().handshake_failures, 0, "n1's first dial succeeded");
+    assert_eq!(n0.counters().busy_refusals, 24 - 8, "the attackers got the general slots and no more");
+    assert_eq!(n0.counters().address_refusals, 0);
+}
+
+/// A connection that sends nothing, or only part of the first Noise message, is closed at the first-message
+/// deadline although the whole handshake may take far longer, and each is counted.
+#[tokio::test]
+async fn a_silent_connection_is_closed_at_the_first_message_deadline() {
+    let table = Table::new(&["n0"]);
+    let mut config = config("n0");
+    config.limits.handshake_timeout = NEVER;
+    config.limits.first_message_timeout = Duration::from_millis(200);
+    let n0 = start_with(config, &table).await;
+
+    let silent = TcpStream::connect(n0.local_addr()).await.unwrap();
+    let mut partial = TcpStream::connect(n0.local_addr()).await.unwrap();
+    // A 32-byte message of which three bytes arrive.
+    partial.write_all(&[0, 32, 1, 2, 3]).await.unwrap();
+    for mut stream in [silent, partial] {
+        let mut buffer = [0u8; 16];
+        let read = tokio::time::timeout(PATIENCE, stream.read(&mut buffer)).await.expect("the node closes it");
+        assert!(matches!(read, Ok(0) | Err(_)), "the socket is closed");
+    }
+    wait_for("both to be counted", || n0.counters().first_message_timeouts == 2).await;
+    assert_eq!(n0.counters().handshake_failures, 0);
 }

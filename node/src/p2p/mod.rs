@@ -5,12 +5,21 @@
 //! - [`frame`]: bounded, length-prefixed frames chunked over Noise messages.
 //! - [`wire`]: the borsh wire form of the consensus host's [`NetMessage`].
 //!
-//! [`P2p`] implements the runtime's [`Transport`]. It runs on tokio tasks: a listener (at most
-//! [`P2pLimits::max_pending_handshakes`] handshakes at once, each bounded by [`P2pLimits::handshake_timeout`]),
-//! one dialer per peer governance lists (exponential backoff with jitter from [`P2pLimits::backoff_initial`] to
+//! [`P2p`] implements the runtime's [`Transport`]. It runs on tokio tasks: a listener (handshake slots bounded per
+//! source address, in all, and with a reserve for the addresses governance lists; see below), one dialer per peer
+//! governance lists (exponential backoff with jitter from [`P2pLimits::backoff_initial`] to
 //! [`P2pLimits::backoff_max`]), and a reader and a writer per connection. Each peer has a bounded outbound queue;
 //! a message for a full queue is dropped and counted, since consensus tolerates loss and asks again. Received
 //! messages wait in one bounded channel that [`Transport::recv`] drains; a full channel slows the readers down.
+//!
+//! Whoever reaches the port can open connections, so inbound handshakes are bounded before anyone is
+//! authenticated ([`slots`]): one source IP address holds at most [`P2pLimits::max_pending_handshakes_per_address`]
+//! pending handshakes (that many per node when governance lists several nodes at it), all addresses together at
+//! most [`P2pLimits::max_pending_handshakes`], and [`P2pLimits::reserved_handshakes`] more slots serve only the
+//! addresses governance lists (the hosts of [`Admission::dial_targets`] and of the dial overrides, names resolved
+//! beside the accept loop and refreshed at [`P2p::recheck`]). The first Noise message must arrive within
+//! [`P2pLimits::first_message_timeout`], the whole handshake within [`P2pLimits::handshake_timeout`]. A connection
+//! over a bound is closed at once and counted.
 //!
 //! There is at most one connection per peer. When both sides dial each other, both keep the connection dialled by
 //! the smaller node id; a new connection in the same direction as an existing one (a peer that restarted)
@@ -27,6 +36,7 @@
 
 pub mod frame;
 pub mod handshake;
+mod slots;
 mod tasks;
 pub mod wire;
 
@@ -96,6 +106,15 @@ pub struct P2pLimits {
     pub inbound_queue: usize,
     /// Inbound handshakes in progress at once; connections beyond are closed at once and counted.
     pub max_pending_handshakes: usize,
+    /// The longest an inbound connection may take to deliver the first Noise message (the whole handshake is
+    /// bounded by [`Self::handshake_timeout`]).
+    pub first_message_timeout: Duration,
+    /// Inbound handshakes in progress at once from one source IP address (times the number of nodes governance
+    /// lists at that address, when there are several).
+    pub max_pending_handshakes_per_address: usize,
+    /// Inbound handshake slots, beyond [`Self::max_pending_handshakes`], that only the addresses governance lists
+    /// may use.
+    pub reserved_handshakes: usize,
     /// The first redial delay after a failed dial or a lost connection.
     pub backoff_initial: Duration,
     /// The longest redial delay.
@@ -110,6 +129,9 @@ impl Default for P2pLimits {
             peer_queue: 1_024,
             inbound_queue: 4_096,
             max_pending_handshakes: 64,
+            first_message_timeout: Duration::from_secs(1),
+            max_pending_handshakes_per_address: 4,
+            reserved_handshakes: 16,
             backoff_initial: Duration::from_millis(250),
             backoff_max: Duration::from_secs(10),
         }
@@ -122,12 +144,21 @@ impl P2pLimits {
         if !(MAX_STATEMENT_BYTES..=largest).contains(&self.max_frame_bytes) {
             return Err(format!("max_frame_bytes must be {MAX_STATEMENT_BYTES}..={largest}"));
         }
-        if self.peer_queue == 0 || self.inbound_queue == 0 || self.max_pending_handshakes == 0 {
-            return Err("queue sizes and max_pending_handshakes must be at least 1".into());
+        if self.peer_queue == 0
+            || self.inbound_queue == 0
+            || self.max_pending_handshakes == 0
+            || self.max_pending_handshakes_per_address == 0
+        {
+            return Err(
+                "queue sizes, max_pending_handshakes and max_pending_handshakes_per_address must be at least 1".into(),
+            );
         }
         if self.handshake_timeout.is_zero() || self.backoff_initial.is_zero() || self.backoff_max < self.backoff_initial
         {
             return Err("timeouts must be positive and backoff_max at least backoff_initial".into());
+        }
+        if self.first_message_timeout.is_zero() || self.first_message_timeout > self.handshake_timeout {
+            return Err("first_message_timeout must be positive and at most handshake_timeout".into());
         }
         Ok(())
     }
@@ -225,8 +256,12 @@ pub struct P2pCounters {
     pub garbage: BTreeMap<GarbageKind, u64>,
     /// Handshakes that failed without a refusal (I/O error, timeout, broken Noise message).
     pub handshake_failures: u64,
-    /// Inbound connections closed because too many handshakes were in progress.
+    /// Inbound connections closed because every handshake slot they may use was taken.
     pub busy_refusals: u64,
+    /// Inbound connections closed because their source address held all the handshake slots it may.
+    pub address_refusals: u64,
+    /// Inbound handshakes abandoned because the first Noise message did not arrive in time.
+    pub first_message_timeouts: u64,
     /// Second connections to a connected peer (one of the two was closed).
     pub duplicate_connections: u64,
     /// Frames dropped because a peer's outbound queue was full.
@@ -278,6 +313,9 @@ pub struct P2p {
     listener: AbortHandle,
     dialers: BTreeMap<NodeId, Dialer>,
     dial_overrides: BTreeMap<NodeId, String>,
+    /// The names among the listed addresses, for the resolver task.
+    listed_names: watch::Sender<Vec<(NodeId, String)>>,
+    resolver: AbortHandle,
 }
 
 impl P2p {
@@ -302,6 +340,8 @@ impl P2p {
             inbound_tx,
         ));
         let listener = tokio::spawn(tasks::listen(Arc::clone(&shared), listener)).abort_handle();
+        let (listed_names, names) = watch::channel(Vec::new());
+        let resolver = tokio::spawn(tasks::resolve_listed(Arc::clone(&shared), names)).abort_handle();
         tracing::info!(node = %shared.node, address = %local_addr, "p2p listening");
         let mut p2p = P2p {
             shared,
@@ -310,6 +350,8 @@ impl P2p {
             listener,
             dialers: BTreeMap::new(),
             dial_overrides: config.dial_overrides,
+            listed_names,
+            resolver,
         };
         p2p.refresh_dialers();
         Ok(p2p)
@@ -323,7 +365,7 @@ impl P2p {
     /// After a committed block at `height`: asks [`Admission::may_connect`] again for every connected peer's key,
     /// disconnects those refused (logged with the reason and the height, counted in
     /// [`P2pCounters::recheck_drops`]), and refreshes the dial targets (new nodes, changed addresses, removed
-    /// nodes).
+    /// nodes) and the listed addresses that may use the reserved handshake slots.
     pub fn recheck(&mut self, height: Height) {
         let connected: Vec<(NodeId, PublicKey, u64)> = self.shared.connections();
         let mut refused = Vec::new();
@@ -357,15 +399,31 @@ impl P2p {
         self.shared.counters()
     }
 
+    /// Refreshes the dialers and the listed addresses from [`Admission::dial_targets`]: a target's recorded
+    /// address and its dial override, if any, are both listed.
     fn refresh_dialers(&mut self) {
         let mut wanted: BTreeMap<NodeId, String> = BTreeMap::new();
+        let mut literal = slots::Listed::new();
+        let mut names = Vec::new();
         for target in self.shared.admission.dial_targets() {
             if target.node == self.shared.node {
                 continue;
             }
-            let address = self.dial_overrides.get(&target.node).cloned().unwrap_or(target.address);
+            let replaced = self.dial_overrides.get(&target.node);
+            for address in std::iter::once(&target.address).chain(replaced) {
+                match slots::host(address) {
+                    Some(slots::Host::Ip(ip)) => {
+                        literal.entry(ip).or_default().insert(target.node.clone());
+                    }
+                    Some(slots::Host::Name(name)) => names.push((target.node.clone(), name)),
+                    None => {}
+                }
+            }
+            let address = replaced.cloned().unwrap_or(target.address);
             wanted.insert(target.node, address);
         }
+        self.shared.set_listed(literal);
+        self.listed_names.send_replace(names);
         self.dialers.retain(|node, _| wanted.contains_key(node));
         for (node, address) in wanted {
             match self.dialers.get(&node) {
@@ -403,6 +461,7 @@ impl P2p {
 impl Drop for P2p {
     fn drop(&mut self) {
         self.listener.abort();
+        self.resolver.abort();
         self.dialers.clear();
         self.shared.close();
     }

@@ -1,7 +1,7 @@
 //! The transport's shared state and its tasks: the listener, the dialers, and each connection's reader and writer.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -10,11 +10,12 @@ use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{Height, NodeId};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
 use super::frame::FrameError;
 use super::handshake::{self, Established, HandshakeError, Identity, Refused, TransportKey};
+use super::slots::{Busy, Listed, Pool, Slots};
 use super::{Admission, Direction, GarbageKind, P2pCounters, P2pLimits, PeerInfo, wire};
 use crate::consensus::host::NetMessage;
 
@@ -76,6 +77,20 @@ pub(super) struct Shared {
     /// Bumped whenever a connection is registered or removed (dialers wait on it).
     changed: watch::Sender<u64>,
     state: Mutex<State>,
+    slots: Mutex<Slots>,
+}
+
+/// An inbound handshake's slot, given back when dropped.
+struct Slot {
+    shared: Arc<Shared>,
+    ip: IpAddr,
+    pool: Pool,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.shared.slots().release(self.ip, self.pool);
+    }
 }
 
 /// How a connection ended.
@@ -114,6 +129,11 @@ impl Shared {
         admission: Arc<dyn Admission>,
         inbound: mpsc::Sender<(NodeId, NetMessage)>,
     ) -> Self {
+        let slots = Slots::new(
+            limits.max_pending_handshakes,
+            limits.reserved_handshakes,
+            limits.max_pending_handshakes_per_address,
+        );
         Self {
             chain,
             node,
@@ -131,12 +151,23 @@ impl Shared {
                 counters: P2pCounters::default(),
                 closed: false,
             }),
+            slots: Mutex::new(slots),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves plain data behind: counters and a map, still consistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn slots(&self) -> MutexGuard<'_, Slots> {
+        // As for `lock`: plain counts, still consistent.
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The listed IP addresses written as such (see [`Slots`]).
+    pub(super) fn set_listed(&self, listed: Listed) {
+        self.slots().set_literal(listed);
     }
 
     fn notify(&self) {
@@ -316,12 +347,22 @@ impl Shared {
         let me = Identity { chain: &self.chain, node: &self.node, key: &key, transport: &self.transport };
         let result = tokio::time::timeout(
             self.limits.handshake_timeout,
-            handshake::respond(stream, me, &*self.admission, self.limits.max_frame_bytes),
+            handshake::respond(
+                stream,
+                me,
+                &*self.admission,
+                self.limits.max_frame_bytes,
+                self.limits.first_message_timeout,
+            ),
         )
         .await;
         match result {
             Ok(Ok(established)) => self.register(established, Direction::Inbound, address),
             Ok(Err(HandshakeError::Refused(refusal))) => self.refused(&refusal, address, Direction::Inbound),
+            Ok(Err(HandshakeError::FirstMessageTimeout)) => {
+                bump(&mut self.lock().counters.first_message_timeouts);
+                tracing::debug!(node = %self.node, %address, "no first handshake message in time: connection closed");
+            }
             Ok(Err(e)) => self.handshake_failed(&e.to_string(), address, Direction::Inbound),
             Err(_) => self.handshake_failed("timed out", address, Direction::Inbound),
         }
@@ -382,9 +423,8 @@ async fn connect(address: &str) -> Result<TcpStream, String> {
     Err(last)
 }
 
-/// Accepts connections for ever, handshaking each in its own task (at most `max_pending_handshakes` at once).
+/// Accepts connections for ever, handshaking each in its own task if it gets a slot ([`Slots`]).
 pub(super) async fn listen(shared: Arc<Shared>, listener: TcpListener) {
-    let slots = Arc::new(Semaphore::new(shared.limits.max_pending_handshakes));
     loop {
         let (stream, address) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -395,16 +435,63 @@ pub(super) async fn listen(shared: Arc<Shared>, listener: TcpListener) {
                 continue;
             }
         };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            bump(&mut shared.lock().counters.busy_refusals);
-            tracing::warn!(node = %shared.node, %address, "too many handshakes in progress: connection closed");
-            continue;
+        let ip = address.ip().to_canonical();
+        let taken = shared.slots().take(ip);
+        let pool = match taken {
+            Ok(pool) => pool,
+            Err(Busy::Address) => {
+                bump(&mut shared.lock().counters.address_refusals);
+                tracing::debug!(node = %shared.node, %address, "too many handshakes from this address: connection closed");
+                continue;
+            }
+            Err(Busy::Full) => {
+                bump(&mut shared.lock().counters.busy_refusals);
+                tracing::warn!(node = %shared.node, %address, "too many handshakes in progress: connection closed");
+                continue;
+            }
         };
+        let slot = Slot { shared: Arc::clone(&shared), ip, pool };
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             shared.accept(stream, address).await;
             drop(slot);
         });
+    }
+}
+
+/// How often names among the listed addresses are resolved again when the list has not changed.
+const LISTED_NAMES_REFRESH: Duration = Duration::from_secs(60);
+
+/// Resolves the names among the listed addresses (`(node, host:port)`) whenever the list is sent, and records the
+/// IP addresses they resolve to as listed. A list equal to the last one resolved is resolved again only after
+/// [`LISTED_NAMES_REFRESH`]. Each lookup is bounded by the handshake timeout; a name that does not resolve lists
+/// nothing.
+pub(super) async fn resolve_listed(shared: Arc<Shared>, mut names: watch::Receiver<Vec<(NodeId, String)>>) {
+    let mut last: Option<(Vec<(NodeId, String)>, tokio::time::Instant)> = None;
+    while names.changed().await.is_ok() {
+        let wanted = names.borrow_and_update().clone();
+        if let Some((previous, at)) = &last
+            && *previous == wanted
+            && at.elapsed() < LISTED_NAMES_REFRESH
+        {
+            continue;
+        }
+        let mut resolved = Listed::new();
+        for (node, address) in &wanted {
+            let lookup =
+                tokio::time::timeout(shared.limits.handshake_timeout, tokio::net::lookup_host(address.as_str()));
+            match lookup.await {
+                Ok(Ok(addresses)) => {
+                    for socket in addresses {
+                        resolved.entry(socket.ip().to_canonical()).or_default().insert(node.clone());
+                    }
+                }
+                Ok(Err(e)) => tracing::debug!(peer = %node, %address, error = %e, "listed address does not resolve"),
+                Err(_) => tracing::debug!(peer = %node, %address, "resolving a listed address timed out"),
+            }
+        }
+        shared.slots().set_resolved(resolved);
+        last = Some((wanted, tokio::time::Instant::now()));
     }
 }
 
