@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,6 +45,11 @@ const NEVER: Duration = Duration::from_secs(600);
 struct Table {
     keys: Mutex<BTreeMap<PublicKey, Result<NodeId, Refusal>>>,
     addresses: Mutex<BTreeMap<NodeId, String>>,
+    /// A key whose next verdict, once read, is held back until [`Table::release`] (freezing a handshake between
+    /// its admission check and its end; only on a multi-thread runtime).
+    held: Mutex<Option<PublicKey>>,
+    holding: AtomicBool,
+    released: AtomicBool,
 }
 
 impl Table {
@@ -71,11 +76,33 @@ impl Table {
     fn forget_address(&self, label: &str) {
         self.addresses.lock().unwrap().remove(&node(label));
     }
+
+    /// Holds back the next verdict on `label`'s key once it is read (blocking the reading thread).
+    fn hold_next_verdict(&self, label: &str) {
+        *self.held.lock().unwrap() = Some(secret(label).public_key());
+    }
+
+    fn release(&self) {
+        self.released.store(true, Ordering::SeqCst);
+    }
 }
 
 impl Admission for Table {
     fn may_connect(&self, key: &PublicKey) -> Result<NodeId, AdmissionError> {
         let verdict = self.keys.lock().unwrap().get(key).cloned().unwrap_or(Err(Refusal::UnknownKey));
+        if self.held.lock().unwrap().take_if(|held| held == key).is_some() {
+            self.holding.store(true, Ordering::SeqCst);
+            // The caller is a task on a multi-thread runtime: the runtime goes on while this thread waits.
+            tokio::task::block_in_place(|| {
+                let step = Duration::from_millis(5);
+                for _ in 0..PATIENCE.as_millis() / step.as_millis() {
+                    if self.released.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    std::thread::sleep(step);
+                }
+            });
+        }
         verdict.map_err(AdmissionError::Refused)
     }
 
@@ -675,4 +702,28 @@ async fn a_silent_connection_is_closed_at_the_first_message_deadline() {
     }
     wait_for("both to be counted", || n0.counters().first_message_timeouts == 2).await;
     assert_eq!(n0.counters().handshake_failures, 0);
+}
+
+/// A handshake whose admission check passed before a block removed its peer, and which ends after the recheck of
+/// that block, is refused rather than kept: the removed node never holds a connection after the recheck.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handshake_admitted_before_a_removal_is_not_kept_after_it() {
+    let table = Table::new(&["n0", "n1"]);
+    let mut n0 = start("n0", &table).await;
+    table.hold_next_verdict("n1");
+    let address = n0.local_addr();
+    let dial = tokio::spawn(async move { raw_link(address, "n1", &chain()).await });
+    wait_for("n0 to read n1's verdict", || table.holding.load(Ordering::SeqCst)).await;
+
+    // The block removing n1 commits while n0 holds the verdict it read before.
+    table.refuse("n1", Refusal::Removed(node("n1")));
+    n0.recheck(Height(7));
+    table.release();
+    let link = dial.await.unwrap();
+    wait_for("the handshake to end", || n0.counters().connections == 1 || refusals(&n0, RefusalKind::RemovedNode) == 1)
+        .await;
+    assert!(!connected(&n0, "n1"), "the removed node is not connected");
+    assert_eq!(n0.counters().connections, 0);
+    assert_eq!(refusals(&n0, RefusalKind::RemovedNode), 1);
+    drop(link);
 }

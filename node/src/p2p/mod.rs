@@ -27,7 +27,10 @@
 //!
 //! After every committed block the runtime calls [`P2p::recheck`]: every connected peer's key is asked
 //! [`Admission::may_connect`] again and those refused are disconnected (and their redials refused at the
-//! handshake), and the dial targets are refreshed from governance.
+//! handshake), and the dial targets are refreshed from governance. A handshake whose admission check predates a
+//! recheck, and which ends after it, has its key asked again before its connection is registered, so a node
+//! removed (or whose key is revoked, or whose owner is expelled) by a block holds no connection once that block's
+//! recheck has run.
 //!
 //! Every refusal, malformed input and dropped message is logged and counted ([`P2pCounters`]); nothing a peer sends
 //! panics the node.
@@ -367,7 +370,7 @@ impl P2p {
     /// [`P2pCounters::recheck_drops`]), and refreshes the dial targets (new nodes, changed addresses, removed
     /// nodes) and the listed addresses that may use the reserved handshake slots.
     pub fn recheck(&mut self, height: Height) {
-        let connected: Vec<(NodeId, PublicKey, u64)> = self.shared.connections();
+        let connected: Vec<(NodeId, PublicKey, u64)> = self.shared.begin_recheck();
         let mut refused = Vec::new();
         for (node, key, id) in connected {
             let verdict = match self.shared.admission.may_connect(&key) {

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
 use super::frame::FrameError;
-use super::handshake::{self, Established, HandshakeError, Identity, Refused, TransportKey};
+use super::handshake::{self, Established, HandshakeError, Identity, RefusalKind, Refused, TransportKey};
 use super::slots::{Busy, Listed, Pool, Slots};
 use super::{Admission, Direction, GarbageKind, P2pCounters, P2pLimits, PeerInfo, wire};
 use crate::consensus::host::NetMessage;
@@ -61,6 +61,9 @@ struct State {
     /// Dials in a row whose peer closed after our statement, since the last handshake that succeeded.
     unanswered: u32,
     peers: BTreeMap<NodeId, Connection>,
+    /// Bumped by every recheck, as it lists the connections it checks: a handshake whose admission check predates
+    /// a recheck asks again before its connection is registered.
+    rechecks: u64,
     next_id: u64,
     counters: P2pCounters,
     closed: bool,
@@ -147,6 +150,7 @@ impl Shared {
                 other_keys,
                 unanswered: 0,
                 peers: BTreeMap::new(),
+                rechecks: 0,
                 next_id: 0,
                 counters: P2pCounters::default(),
                 closed: false,
@@ -221,9 +225,17 @@ impl Shared {
         self.lock().peers.contains_key(peer)
     }
 
-    /// Each connected peer's id, proven key and connection id.
-    pub(super) fn connections(&self) -> Vec<(NodeId, PublicKey, u64)> {
-        self.lock().peers.iter().map(|(node, c)| (node.clone(), c.info.key, c.id)).collect()
+    /// Starts a recheck: each connected peer's id, proven key and connection id. A connection registered later
+    /// has its key asked again first (see [`Self::register`]).
+    pub(super) fn begin_recheck(&self) -> Vec<(NodeId, PublicKey, u64)> {
+        let mut state = self.lock();
+        state.rechecks = state.rechecks.wrapping_add(1);
+        state.peers.iter().map(|(node, c)| (node.clone(), c.info.key, c.id)).collect()
+    }
+
+    /// How many rechecks have started (read before a handshake's admission check).
+    fn rechecks(&self) -> u64 {
+        self.lock().rechecks
     }
 
     /// Disconnects the peers a recheck refused (if still on the connection that was checked).
@@ -288,9 +300,42 @@ impl Shared {
 
     /// Registers an authenticated connection (or closes it if a preferred one to the same peer exists) and
     /// starts its reader and writer.
-    fn register(self: &Arc<Self>, established: Established<TcpStream>, direction: Direction, address: SocketAddr) {
+    ///
+    /// `rechecks` is [`Self::rechecks`] as read before the handshake's admission check. If a recheck has started
+    /// since, the check may predate a block that refuses the peer's key and that recheck did not see this
+    /// connection: the key is asked again (the dialled node `expected`, if any, included) until no recheck
+    /// started meanwhile, and a refusal closes the connection and is counted.
+    fn register(
+        self: &Arc<Self>,
+        established: Established<TcpStream>,
+        direction: Direction,
+        address: SocketAddr,
+        mut rechecks: u64,
+        expected: Option<&NodeId>,
+    ) {
         let Established { peer, peer_key, reader, writer } = established;
         let mut state = self.lock();
+        while state.rechecks != rechecks {
+            rechecks = state.rechecks;
+            let own_key = state.key.public_key();
+            drop(state);
+            match handshake::admit(&*self.admission, &peer_key, &self.node, &own_key, expected) {
+                Ok(node) if node == peer => {}
+                Ok(other) => {
+                    let refusal = Refused {
+                        kind: RefusalKind::UnexpectedNode,
+                        detail: format!("key {peer_key} now belongs to {other}"),
+                    };
+                    self.refused(&refusal, address, direction);
+                    return;
+                }
+                Err(refusal) => {
+                    self.refused(&refusal, address, direction);
+                    return;
+                }
+            }
+            state = self.lock();
+        }
         if state.closed {
             return;
         }
@@ -345,6 +390,7 @@ impl Shared {
         let _ = stream.set_nodelay(true);
         let key = self.identity_key();
         let me = Identity { chain: &self.chain, node: &self.node, key: &key, transport: &self.transport };
+        let rechecks = self.rechecks();
         let result = tokio::time::timeout(
             self.limits.handshake_timeout,
             handshake::respond(
@@ -357,7 +403,7 @@ impl Shared {
         )
         .await;
         match result {
-            Ok(Ok(established)) => self.register(established, Direction::Inbound, address),
+            Ok(Ok(established)) => self.register(established, Direction::Inbound, address, rechecks, None),
             Ok(Err(HandshakeError::Refused(refusal))) => self.refused(&refusal, address, Direction::Inbound),
             Ok(Err(HandshakeError::FirstMessageTimeout)) => {
                 bump(&mut self.lock().counters.first_message_timeouts);
@@ -378,6 +424,7 @@ impl Shared {
         let remote = stream.peer_addr().map_err(|e| e.to_string())?;
         let key = self.identity_key();
         let me = Identity { chain: &self.chain, node: &self.node, key: &key, transport: &self.transport };
+        let rechecks = self.rechecks();
         let result = tokio::time::timeout(
             timeout,
             handshake::initiate(stream, me, &*self.admission, target, self.limits.max_frame_bytes),
@@ -385,7 +432,7 @@ impl Shared {
         .await;
         match result {
             Ok(Ok(established)) => {
-                self.register(established, Direction::Outbound, remote);
+                self.register(established, Direction::Outbound, remote, rechecks, Some(target));
                 Ok(())
             }
             Ok(Err(HandshakeError::Refused(refusal))) => {
