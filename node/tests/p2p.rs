@@ -95,11 +95,10 @@ impl Admission for Table {
             // The caller is a task on a multi-thread runtime: the runtime goes on while this thread waits.
             tokio::task::block_in_place(|| {
                 let step = Duration::from_millis(5);
-                for _ in 0..PATIENCE.as_millis() / step.as_millis() {
-                    if self.released.load(Ordering::SeqCst) {
-                        break;
-                    }
+                let mut waited = Duration::ZERO;
+                while !self.released.load(Ordering::SeqCst) && waited < PATIENCE {
                     std::thread::sleep(step);
+                    waited = waited.saturating_add(step);
                 }
             });
         }

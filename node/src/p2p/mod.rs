@@ -143,9 +143,8 @@ impl Default for P2pLimits {
 
 impl P2pLimits {
     fn validate(&self) -> Result<(), String> {
-        let largest = usize::try_from(u32::MAX).unwrap_or(usize::MAX);
-        if !(MAX_STATEMENT_BYTES..=largest).contains(&self.max_frame_bytes) {
-            return Err(format!("max_frame_bytes must be {MAX_STATEMENT_BYTES}..={largest}"));
+        if !(MAX_STATEMENT_BYTES..=frame::MAX_FRAME_BYTES).contains(&self.max_frame_bytes) {
+            return Err(format!("max_frame_bytes must be {MAX_STATEMENT_BYTES}..={}", frame::MAX_FRAME_BYTES));
         }
         if self.peer_queue == 0
             || self.inbound_queue == 0
