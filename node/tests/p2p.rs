@@ -27,7 +27,8 @@ use synod::consensus::sync::{SyncRequest, SyncedBlock};
 use synod::p2p::frame::{FrameError, MAX_FRAME_BYTES};
 use synod::p2p::handshake::{self, NoiseLink, SignedStatement, TransportKey};
 use synod::p2p::{
-    Admission, AdmissionError, DialTarget, Direction, GarbageKind, P2p, P2pConfig, P2pCounters, RefusalKind,
+    Admission, AdmissionError, DialTarget, Direction, GarbageKind, MESSAGE_OVERHEAD_BYTES, MessageKind, P2p, P2pConfig,
+    P2pCounters, RefusalKind, wire,
 };
 use synod::runtime::transport::Transport as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -725,4 +726,159 @@ async fn a_handshake_admitted_before_a_removal_is_not_kept_after_it() {
     assert_eq!(n0.counters().connections, 0);
     assert_eq!(refusals(&n0, RefusalKind::RemovedNode), 1);
     drop(link);
+}
+
+/// `count` relayed transactions as one message (about 150 bytes each when encoded).
+fn relay(count: usize) -> NetMessage {
+    NetMessage::Transactions(transactions(count))
+}
+
+/// Completes a handshake with `address` as `label` and spawns a task that writes `frame` `times` times; returns
+/// the reading half (to keep the connection open) and the task.
+async fn flood(
+    address: SocketAddr,
+    label: &str,
+    frame: Vec<u8>,
+    times: usize,
+) -> (synod::p2p::frame::FrameReader<tokio::io::ReadHalf<TcpStream>>, tokio::task::JoinHandle<()>) {
+    let mut link = raw_link(address, label, &chain()).await;
+    link.reader.next_frame().await.unwrap().expect("an admitted peer gets the node's statement");
+    let mut writer = link.writer;
+    let task = tokio::spawn(async move {
+        for _ in 0..times {
+            if writer.write_frame(&frame).await.is_err() {
+                return;
+            }
+        }
+    });
+    (link.reader, task)
+}
+
+/// Takes messages from `p2p` until one from `label` arrives; returns it and how many from others came first.
+async fn next_from(p2p: &mut P2p, label: &str) -> (NetMessage, usize) {
+    let mut before = 0;
+    loop {
+        let (from, message) = receive(p2p).await;
+        if from == node(label) {
+            return (message, before);
+        }
+        before = before.saturating_add(1);
+    }
+}
+
+/// A peer flooding large messages that the node does not take yet holds at most its inbound byte budget in the
+/// node: its reader waits instead, while an honest peer's message is still read and handed over next in turn.
+#[tokio::test]
+async fn a_flooding_peer_holds_at_most_its_inbound_budget() {
+    let table = Table::new(&["n0", "n1", "n2"]);
+    table.forget_address("n2");
+    let mut config = config("n0");
+    config.limits.max_frame_bytes = 256 * 1024;
+    config.limits.peer_inbound_bytes = 512 * 1024;
+    config.limits.inbound_bytes = 4 * 1024 * 1024;
+    let mut n0 = start_with(config, &table).await;
+    let n1 = start("n1", &table).await;
+    wait_for("n0 and n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+
+    let frame = wire::encode(&relay(400)).unwrap();
+    let times = 200;
+    let (_reader, flooder) = flood(n0.local_addr(), "n2", frame, times).await;
+    wait_for("n2's reader to wait, or every message to be read", || {
+        let counters = n0.counters();
+        counters.inbound_waits >= 1 || counters.received >= 200
+    })
+    .await;
+    let queued = n0.queued();
+    assert!(queued.inbound_peak_by_peer[&node("n2")] <= 512 * 1024, "n2 held {queued:?}");
+
+    let mut n1 = n1;
+    let vote = every_kind("n1").swap_remove(1);
+    n1.send(&node("n0"), vote.clone());
+    wait_for("n1's vote to be read", || n0.queued().inbound_by_peer.get(&node("n1")).is_some_and(|b| *b > 0)).await;
+    let (message, before) = next_from(&mut n0, "n1").await;
+    assert_eq!(message, vote);
+    assert!(before <= 1, "{before} of n2's messages came before n1's vote");
+    assert!(n0.queued().inbound_peak_by_peer[&node("n2")] <= 512 * 1024);
+    flooder.abort();
+}
+
+/// Two flooding peers together hold at most the node's total inbound byte budget, and an honest peer's message
+/// still reaches the node after a bounded number of theirs.
+#[tokio::test]
+async fn flooding_peers_together_hold_at_most_the_total_inbound_budget() {
+    let table = Table::new(&["n0", "n1", "n2", "n3"]);
+    table.forget_address("n2");
+    table.forget_address("n3");
+    let mut config = config("n0");
+    config.limits.max_frame_bytes = 256 * 1024;
+    config.limits.peer_inbound_bytes = 512 * 1024;
+    config.limits.inbound_bytes = 768 * 1024;
+    let mut n0 = start_with(config, &table).await;
+    let mut n1 = start("n1", &table).await;
+    wait_for("n0 and n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+
+    let frame = wire::encode(&relay(400)).unwrap();
+    let cost = frame.len() + MESSAGE_OVERHEAD_BYTES;
+    let (_r2, f2) = flood(n0.local_addr(), "n2", frame.clone(), 200).await;
+    let (_r3, f3) = flood(n0.local_addr(), "n3", frame, 200).await;
+    wait_for("both flooders' readers to wait, or every message to be read", || {
+        let counters = n0.counters();
+        counters.inbound_waits >= 2 || counters.received >= 400
+    })
+    .await;
+    let queued = n0.queued();
+    assert!(queued.inbound <= 768 * 1024, "{queued:?}");
+
+    let vote = every_kind("n1").swap_remove(1);
+    n1.send(&node("n0"), vote.clone());
+    wait_for("n1's reader to wait for the total", || n0.counters().inbound_waits >= 3).await;
+    let waiting = n0.queued().inbound / cost;
+    let (message, before) = next_from(&mut n0, "n1").await;
+    assert_eq!(message, vote);
+    // Nothing jumps ahead of n1's reader for the total: the vote comes after what waited when it was read, and
+    // then after at most one message of each flooder.
+    assert!(before <= waiting + 2, "{before} flooded messages came before n1's vote ({waiting} were waiting)");
+    assert!(n0.queued().inbound <= 768 * 1024);
+    f2.abort();
+    f3.abort();
+}
+
+/// Messages for a peer that does not read are queued up to its outbound byte budget and the rest dropped and
+/// counted by kind; all peers together never exceed the node's total, and a peer that reads still gets its
+/// messages.
+#[tokio::test]
+async fn outbound_queues_are_bounded_by_bytes_per_peer_and_in_all() {
+    let table = Table::new(&["n0", "n1", "n2"]);
+    table.forget_address("n2");
+    let message = relay(400);
+    let cost = wire::encode(&message).unwrap().len() + MESSAGE_OVERHEAD_BYTES;
+    let mut config = config("n0");
+    config.limits.max_frame_bytes = 256 * 1024;
+    config.limits.peer_outbound_bytes = 10 * cost;
+    config.limits.outbound_bytes = 15 * cost;
+    let mut n0 = start_with(config, &table).await;
+    let mut n1 = start("n1", &table).await;
+    wait_for("n0 and n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+    // n2 completes its handshake and then never reads.
+    let _silent = raw_link(n0.local_addr(), "n2", &chain()).await;
+    wait_for("n2 to be registered", || connected(&n0, "n2")).await;
+
+    // No task runs between these sends (a current-thread runtime): nothing is written meanwhile.
+    for _ in 0..20 {
+        n0.send(&node("n2"), message.clone());
+    }
+    assert_eq!(count(&n0.counters().dropped_sends, MessageKind::Transactions), 10, "n2's budget holds ten");
+    for _ in 0..10 {
+        n0.send(&node("n1"), message.clone());
+    }
+    assert_eq!(count(&n0.counters().dropped_sends, MessageKind::Transactions), 15, "the total holds fifteen");
+    let queued = n0.queued();
+    assert_eq!(queued.outbound, 15 * cost, "{queued:?}");
+    assert_eq!(queued.outbound_by_peer[&node("n2")], 10 * cost);
+    for _ in 0..5 {
+        assert_eq!(receive(&mut n1).await, (node("n0"), message.clone()));
+    }
+    n0.send(&node("n9"), message.clone());
+    assert_eq!(n0.counters().unconnected_sends, 1);
+    assert!(n0.queued().outbound_peak_by_peer[&node("n2")] <= 10 * cost);
 }

@@ -10,14 +10,14 @@ use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{Height, NodeId};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use super::frame::FrameError;
 use super::handshake::{self, Established, HandshakeError, Identity, RefusalKind, Refused, TransportKey};
+use super::queues::{self, Inbound, Outbound, PeerOutbound, PeerOutboundReceiver, Stopped};
 use super::slots::{Busy, Listed, Pool, Slots};
-use super::{Admission, Direction, GarbageKind, P2pCounters, P2pLimits, PeerInfo, wire};
-use crate::consensus::host::NetMessage;
+use super::{Admission, Direction, GarbageKind, MessageKind, P2pCounters, P2pLimits, PeerInfo, QueuedBytes, wire};
 
 fn bump(counter: &mut u64) {
     *counter = counter.saturating_add(1);
@@ -42,7 +42,7 @@ pub(super) fn replaces(local: &NodeId, peer: &NodeId, existing: Direction, new: 
 struct Connection {
     id: u64,
     info: PeerInfo,
-    queue: mpsc::Sender<Arc<[u8]>>,
+    outbound: PeerOutbound,
     tasks: [AbortHandle; 2],
 }
 
@@ -76,7 +76,8 @@ pub(super) struct Shared {
     transport: TransportKey,
     pub(super) limits: P2pLimits,
     pub(super) admission: Arc<dyn Admission>,
-    inbound: mpsc::Sender<(NodeId, NetMessage)>,
+    pub(super) inbound: Inbound,
+    outbound: Outbound,
     /// Bumped whenever a connection is registered or removed (dialers wait on it).
     changed: watch::Sender<u64>,
     state: Mutex<State>,
@@ -130,13 +131,14 @@ impl Shared {
         transport: TransportKey,
         limits: P2pLimits,
         admission: Arc<dyn Admission>,
-        inbound: mpsc::Sender<(NodeId, NetMessage)>,
     ) -> Self {
         let slots = Slots::new(
             limits.max_pending_handshakes,
             limits.reserved_handshakes,
             limits.max_pending_handshakes_per_address,
         );
+        let inbound = Inbound::new(limits.peer_inbound_bytes, limits.inbound_bytes);
+        let outbound = Outbound::new(limits.outbound_bytes);
         Self {
             chain,
             node,
@@ -144,6 +146,7 @@ impl Shared {
             limits,
             admission,
             inbound,
+            outbound,
             changed: watch::Sender::new(0),
             state: Mutex::new(State {
                 key,
@@ -257,27 +260,49 @@ impl Shared {
         }
     }
 
-    /// Queues `frames` for `to`, or for every peer; a full queue drops them and counts.
-    pub(super) fn enqueue(&self, to: Option<&NodeId>, frames: &[Arc<[u8]>]) {
+    /// Queues the frame payloads of one message of `kind` for `to`, or for every peer. A frame that the node's
+    /// outbound total or a peer's budget has no room for is not queued for that peer, and counted; a message for a
+    /// peer that is not connected is counted too.
+    pub(super) fn enqueue(&self, to: Option<&NodeId>, kind: MessageKind, payloads: Vec<Vec<u8>>) {
         let mut state = self.lock();
         let State { peers, counters, .. } = &mut *state;
         let targets: Vec<&Connection> = match to {
             Some(node) => match peers.get(node) {
                 Some(connection) => vec![connection],
                 None => {
-                    tracing::debug!(peer = %node, "not connected: message dropped");
+                    bump(&mut counters.unconnected_sends);
+                    tracing::debug!(peer = %node, %kind, "not connected: message dropped");
                     return;
                 }
             },
             None => peers.values().collect(),
         };
-        for connection in targets {
-            for frame in frames {
-                if let Err(mpsc::error::TrySendError::Full(_)) = connection.queue.try_send(Arc::clone(frame)) {
-                    bump(&mut counters.dropped_sends);
-                    tracing::debug!(peer = %connection.info.node, "outbound queue full: message dropped");
+        if targets.is_empty() {
+            return;
+        }
+        for payload in payloads {
+            let bytes = payload.len().saturating_add(super::MESSAGE_OVERHEAD_BYTES);
+            let frame = self.outbound.frame(payload, bytes);
+            for connection in &targets {
+                if !frame.as_ref().is_some_and(|frame| connection.outbound.try_push(frame)) {
+                    bump_kind(&mut counters.dropped_sends, kind);
+                    tracing::debug!(peer = %connection.info.node, %kind, "outbound budget spent: message dropped");
                 }
             }
+        }
+    }
+
+    /// The bytes waiting in the queues now.
+    pub(super) fn queued(&self) -> QueuedBytes {
+        let inbound = self.inbound.gauges();
+        let state = self.lock();
+        QueuedBytes {
+            inbound: inbound.bytes,
+            inbound_by_peer: inbound.by_peer,
+            inbound_peak_by_peer: inbound.peak_by_peer,
+            outbound: self.outbound.bytes(),
+            outbound_by_peer: state.peers.iter().map(|(node, c)| (node.clone(), c.outbound.bytes())).collect(),
+            outbound_peak_by_peer: state.peers.iter().map(|(node, c)| (node.clone(), c.outbound.peak())).collect(),
         }
     }
 
@@ -349,13 +374,13 @@ impl Shared {
         }
         let id = state.next_id;
         state.next_id = id.wrapping_add(1);
-        let (queue, outbound) = mpsc::channel(self.limits.peer_queue);
+        let (outbound, queue) = queues::peer_outbound(self.limits.peer_outbound_bytes);
         let read = tokio::spawn(read_loop(Arc::clone(self), peer.clone(), id, reader)).abort_handle();
-        let write = tokio::spawn(write_loop(Arc::clone(self), peer.clone(), id, writer, outbound)).abort_handle();
+        let write = tokio::spawn(write_loop(Arc::clone(self), peer.clone(), id, writer, queue)).abort_handle();
         let info =
             PeerInfo { node: peer.clone(), key: peer_key, address, direction, since: tokio::time::Instant::now() };
         tracing::info!(node = %self.node, %peer, %address, ?direction, "peer connected");
-        state.peers.insert(peer, Connection { id, info, queue, tasks: [read, write] });
+        state.peers.insert(peer, Connection { id, info, outbound, tasks: [read, write] });
         bump(&mut state.counters.connections);
         drop(state);
         self.notify();
@@ -593,18 +618,31 @@ async fn read_loop(
     mut reader: super::frame::FrameReader<tokio::io::ReadHalf<TcpStream>>,
 ) {
     let how = loop {
-        match reader.next_frame().await {
-            Ok(Some(frame)) => match wire::decode(&frame) {
-                Ok(message) => {
-                    bump(&mut shared.lock().counters.received);
-                    if shared.inbound.send((peer.clone(), message)).await.is_err() {
-                        break Ended::Closed("the transport stopped".into());
-                    }
-                }
-                Err(e) => break Ended::Garbage(GarbageKind::Undecodable, e.to_string()),
-            },
+        let frame = match reader.next_frame().await {
+            Ok(Some(frame)) => frame,
             Ok(None) => break Ended::Closed("closed by the peer".into()),
             Err(e) => break Ended::from(e),
+        };
+        // The peer's budget (or the node's) has room for this message, or this reader waits for it and reads
+        // nothing more from the peer meanwhile.
+        let bytes = frame.len().saturating_add(super::MESSAGE_OVERHEAD_BYTES);
+        let reservation = match shared.inbound.try_reserve(&peer, bytes) {
+            Some(reservation) => reservation,
+            None => {
+                bump(&mut shared.lock().counters.inbound_waits);
+                tracing::debug!(node = %shared.node, %peer, "inbound budget spent: reading paused");
+                match shared.inbound.reserve(&peer, bytes).await {
+                    Ok(reservation) => reservation,
+                    Err(Stopped) => break Ended::Closed("the transport stopped".into()),
+                }
+            }
+        };
+        match wire::decode(&frame) {
+            Ok(message) => {
+                bump(&mut shared.lock().counters.received);
+                shared.inbound.push(&peer, message, reservation);
+            }
+            Err(e) => break Ended::Garbage(GarbageKind::Undecodable, e.to_string()),
         }
     };
     shared.ended(&peer, id, how);
@@ -615,11 +653,13 @@ async fn write_loop(
     peer: NodeId,
     id: u64,
     mut writer: super::frame::FrameWriter<tokio::io::WriteHalf<TcpStream>>,
-    mut outbound: mpsc::Receiver<Arc<[u8]>>,
+    mut queue: PeerOutboundReceiver,
 ) {
     let mut how = Ended::Closed("the transport stopped".into());
-    while let Some(frame) = outbound.recv().await {
-        if let Err(e) = writer.write_frame(&frame).await {
+    while let Some(frame) = queue.recv().await {
+        let written = writer.write_frame(frame.payload()).await;
+        queue.done(&frame);
+        if let Err(e) = written {
             how = Ended::Closed(e.to_string());
             break;
         }

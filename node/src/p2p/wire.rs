@@ -217,19 +217,77 @@ fn option(value: &NilOrVal<BlockHash>) -> Option<BlockHash> {
     }
 }
 
+/// The kinds of message, for counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MessageKind {
+    /// A signed proposal.
+    Proposal,
+    /// A signed vote.
+    Vote,
+    /// A proposed block.
+    Block,
+    /// A polka certificate.
+    PolkaCertificate,
+    /// A round certificate.
+    RoundCertificate,
+    /// A request for finalised heights.
+    SyncRequest,
+    /// Finalised heights.
+    SyncResponse,
+    /// Relayed transactions.
+    Transactions,
+}
+
+impl MessageKind {
+    /// The kind of `message`.
+    pub fn of(message: &NetMessage) -> Self {
+        match message {
+            NetMessage::Proposal(_) => Self::Proposal,
+            NetMessage::Vote(_) => Self::Vote,
+            NetMessage::Block(_) => Self::Block,
+            NetMessage::PolkaCertificate(_) => Self::PolkaCertificate,
+            NetMessage::RoundCertificate(_) => Self::RoundCertificate,
+            NetMessage::SyncRequest(_) => Self::SyncRequest,
+            NetMessage::SyncResponse(_) => Self::SyncResponse,
+            NetMessage::Transactions(_) => Self::Transactions,
+        }
+    }
+
+    /// A stable snake_case label for logs and metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Proposal => "proposal",
+            Self::Vote => "vote",
+            Self::Block => "block",
+            Self::PolkaCertificate => "polka_certificate",
+            Self::RoundCertificate => "round_certificate",
+            Self::SyncRequest => "sync_request",
+            Self::SyncResponse => "sync_response",
+            Self::Transactions => "transactions",
+        }
+    }
+}
+
+impl std::fmt::Display for MessageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 impl WireMessage {
     /// The kind's name, for logs.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Proposal(_) => "proposal",
-            Self::Vote(_) => "vote",
-            Self::Block(_) => "block",
-            Self::PolkaCertificate(_) => "polka_certificate",
-            Self::RoundCertificate(_) => "round_certificate",
-            Self::SyncRequest { .. } => "sync_request",
-            Self::SyncResponse(_) => "sync_response",
-            Self::Transactions(_) => "transactions",
-        }
+        let kind = match self {
+            Self::Proposal(_) => MessageKind::Proposal,
+            Self::Vote(_) => MessageKind::Vote,
+            Self::Block(_) => MessageKind::Block,
+            Self::PolkaCertificate(_) => MessageKind::PolkaCertificate,
+            Self::RoundCertificate(_) => MessageKind::RoundCertificate,
+            Self::SyncRequest { .. } => MessageKind::SyncRequest,
+            Self::SyncResponse(_) => MessageKind::SyncResponse,
+            Self::Transactions(_) => MessageKind::Transactions,
+        };
+        kind.label()
     }
 }
 
