@@ -766,7 +766,7 @@ async fn next_from(p2p: &mut P2p, label: &str) -> (NetMessage, usize) {
     }
 }
 
-/// A peer flooding large messages that the node does not take yet holds at most its inbound byte budget in the
+/// A peer flooding large messages that the node does not take holds at most its inbound byte budget in the
 /// node: its reader waits instead, while an honest peer's message is still read and handed over next in turn.
 #[tokio::test]
 async fn a_flooding_peer_holds_at_most_its_inbound_budget() {

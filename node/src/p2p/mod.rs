@@ -313,7 +313,7 @@ pub struct P2pCounters {
     pub received: u64,
 }
 
-/// Bytes waiting in the transport's queues now, and the most each peer has had waiting at once. A message counts
+/// Bytes waiting in the transport's queues when asked, and the most each peer has had waiting at once. A message counts
 /// its encoded size plus [`MESSAGE_OVERHEAD_BYTES`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueuedBytes {
@@ -505,7 +505,7 @@ impl P2p {
         }
     }
 
-    /// The bytes waiting in the queues now.
+    /// The bytes waiting in the queues.
     pub fn queued(&self) -> QueuedBytes {
         self.shared.queued()
     }

@@ -68,7 +68,7 @@ pub(super) struct Inbound {
     ready: Notify,
 }
 
-/// What the inbound queues hold now: in all, by peer, and the most each peer has held at once.
+/// What the inbound queues hold: in all, by peer, and the most each peer has held at once.
 pub(super) struct InboundGauges {
     pub(super) bytes: usize,
     pub(super) by_peer: BTreeMap<NodeId, usize>,
@@ -107,7 +107,7 @@ impl Inbound {
         Arc::clone(&queue.budget)
     }
 
-    /// Reserves `bytes` (at most the peer budget) for a message from `peer` if both budgets allow it now.
+    /// Reserves `bytes` (at most the peer budget) for a message from `peer` if both budgets allow it at once.
     pub(super) fn try_reserve(&self, peer: &NodeId, bytes: usize) -> Option<Reservation> {
         let bytes = bytes.min(self.peer_bytes);
         let own = self.budget(peer).try_acquire_many_owned(permits(bytes)).ok()?;
@@ -178,7 +178,7 @@ impl Inbound {
         }
     }
 
-    /// What the queues hold now.
+    /// What the queues hold.
     pub(super) fn gauges(&self) -> InboundGauges {
         let state = self.lock();
         InboundGauges {
@@ -236,7 +236,7 @@ impl Outbound {
         Some(Arc::new(OutFrame { payload, bytes, total: Arc::clone(&self.total) }))
     }
 
-    /// Bytes of frames waiting now.
+    /// Bytes of frames waiting.
     pub(super) fn bytes(&self) -> usize {
         self.total.load(Ordering::SeqCst)
     }
@@ -278,7 +278,7 @@ impl PeerOutbound {
         true
     }
 
-    /// Bytes waiting now.
+    /// Bytes waiting.
     pub(super) fn bytes(&self) -> usize {
         self.bytes.load(Ordering::SeqCst)
     }

@@ -292,7 +292,7 @@ impl Shared {
         }
     }
 
-    /// The bytes waiting in the queues now.
+    /// The bytes waiting in the queues.
     pub(super) fn queued(&self) -> QueuedBytes {
         let inbound = self.inbound.gauges();
         let state = self.lock();
