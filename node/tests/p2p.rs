@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, reason = "fixtures and helpers of tests: a failure must fail the test at once")]
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,21 +27,30 @@ use synod::consensus::sync::{SyncRequest, SyncedBlock};
 use synod::p2p::frame::{FrameError, MAX_FRAME_BYTES};
 use synod::p2p::handshake::{self, NoiseLink, SignedStatement, TransportKey};
 use synod::p2p::{
-    Admission, AdmissionError, DialTarget, Direction, GarbageKind, P2p, P2pConfig, P2pCounters, RefusalKind,
+    Admission, AdmissionError, DialTarget, Direction, GarbageKind, MESSAGE_OVERHEAD_BYTES, MessageKind, P2p, P2pConfig,
+    P2pCounters, RefusalKind, wire,
 };
 use synod::runtime::transport::Transport as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::time::Instant;
 
 /// How long any awaited condition may take before the test fails.
 const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A timeout no test outlasts: what it bounds never ends during a test.
+const NEVER: Duration = Duration::from_secs(600);
 
 /// Governance as the transport sees it: which keys are admitted (or why not) and where nodes listen.
 #[derive(Default)]
 struct Table {
     keys: Mutex<BTreeMap<PublicKey, Result<NodeId, Refusal>>>,
     addresses: Mutex<BTreeMap<NodeId, String>>,
+    /// A key whose next verdict, once read, is held back until [`Table::release`] (freezing a handshake between
+    /// its admission check and its end; only on a multi-thread runtime).
+    held: Mutex<Option<PublicKey>>,
+    holding: AtomicBool,
+    released: AtomicBool,
 }
 
 impl Table {
@@ -68,11 +77,32 @@ impl Table {
     fn forget_address(&self, label: &str) {
         self.addresses.lock().unwrap().remove(&node(label));
     }
+
+    /// Holds back the next verdict on `label`'s key once it is read (blocking the reading thread).
+    fn hold_next_verdict(&self, label: &str) {
+        *self.held.lock().unwrap() = Some(secret(label).public_key());
+    }
+
+    fn release(&self) {
+        self.released.store(true, Ordering::SeqCst);
+    }
 }
 
 impl Admission for Table {
     fn may_connect(&self, key: &PublicKey) -> Result<NodeId, AdmissionError> {
         let verdict = self.keys.lock().unwrap().get(key).cloned().unwrap_or(Err(Refusal::UnknownKey));
+        if self.held.lock().unwrap().take_if(|held| held == key).is_some() {
+            self.holding.store(true, Ordering::SeqCst);
+            // The caller is a task on a multi-thread runtime: the runtime goes on while this thread waits.
+            tokio::task::block_in_place(|| {
+                let step = Duration::from_millis(5);
+                let mut waited = Duration::ZERO;
+                while !self.released.load(Ordering::SeqCst) && waited < PATIENCE {
+                    std::thread::sleep(step);
+                    waited = waited.saturating_add(step);
+                }
+            });
+        }
         verdict.map_err(AdmissionError::Refused)
     }
 
@@ -576,4 +606,279 @@ async fn a_node_whose_key_was_replaced_while_it_was_away_connects_with_its_other
     wait_for("n1 to connect with its other key", || with_new_key(&n0)).await;
     assert!(refusals(&n0, RefusalKind::RevokedKey) >= u64::from(synod::p2p::UNANSWERED_BEFORE_NEXT_KEY));
     assert!(n1.counters().handshake_failures >= u64::from(synod::p2p::UNANSWERED_BEFORE_NEXT_KEY));
+}
+
+/// Opens `per_address` TCP connections to `target` from each of `sources` (Linux accepts any loopback source
+/// address of 127.0.0.0/8) and leaves them idle.
+async fn idle_connections(
+    target: SocketAddr,
+    sources: impl IntoIterator<Item = Ipv4Addr>,
+    per_address: usize,
+) -> Vec<TcpStream> {
+    let mut streams = Vec::new();
+    for source in sources {
+        for _ in 0..per_address {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.bind(SocketAddr::new(source.into(), 0)).unwrap();
+            streams.push(socket.connect(target).await.unwrap());
+        }
+    }
+    streams
+}
+
+/// `label`'s configuration with handshake slots small enough to exhaust in a test, and handshakes that never time
+/// out during it (so only the slot rules decide who gets in).
+fn slot_config(label: &str, general: usize, per_address: usize, reserved: usize) -> P2pConfig {
+    let mut config = config(label);
+    config.limits.handshake_timeout = NEVER;
+    config.limits.first_message_timeout = NEVER;
+    config.limits.max_pending_handshakes = general;
+    config.limits.max_pending_handshakes_per_address = per_address;
+    config.limits.reserved_handshakes = reserved;
+    config
+}
+
+/// Starts `label`'s transport without recording its address, so that no node dials it.
+async fn start_unlisted(label: &str, table: &Arc<Table>) -> P2p {
+    let admission: Arc<dyn Admission> = table.clone();
+    P2p::start(config(label), admission).await.expect("the transport starts")
+}
+
+/// Idle connections from one address hold at most that address's share of the handshake slots: an admitted peer
+/// dialling from another address completes its handshake at its first attempt.
+#[tokio::test]
+async fn idle_connections_from_one_address_leave_room_for_an_honest_peer() {
+    let table = Table::new(&["n0", "n1"]);
+    let n0 = start_with(slot_config("n0", 8, 2, 0), &table).await;
+    let attacker = Ipv4Addr::new(127, 0, 0, 7);
+    let _idle = idle_connections(n0.local_addr(), [attacker], 32).await;
+
+    // n1 dials n0 from 127.0.0.1, behind every idle connection in n0's accept queue.
+    let n1 = start_unlisted("n1", &table).await;
+    wait_for("n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+    assert_eq!(n1.counters().handshake_failures, 0, "n1's first dial succeeded");
+    assert_eq!(n0.counters().address_refusals, 30);
+    assert_eq!(n0.counters().busy_refusals, 0);
+}
+
+/// Idle connections from more addresses than the general handshake slots can hold still leave the reserved slots
+/// to the addresses governance lists: an admitted peer dialling from its listed address completes its handshake
+/// at its first attempt.
+#[tokio::test]
+async fn attackers_from_many_addresses_cannot_take_the_reserved_slots() {
+    let table = Table::new(&["n0", "n1"]);
+    // n1's listed host is the one it dials from; nothing listens at that port, so n0's dials to it fail and only
+    // n1's dial can connect the two.
+    table.set_address("n1", "127.0.0.1:1");
+    let n0 = start_with(slot_config("n0", 8, 2, 2), &table).await;
+    let sources: Vec<Ipv4Addr> = (10..22).map(|i| Ipv4Addr::new(127, 0, 0, i)).collect();
+    let _idle = idle_connections(n0.local_addr(), sources, 2).await;
+
+    let n1 = start_unlisted("n1", &table).await;
+    wait_for("n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+    assert_eq!(n1.counters().handshake_failures, 0, "n1's first dial succeeded");
+    assert_eq!(n0.counters().busy_refusals, 24 - 8, "the attackers got the general slots and no more");
+    assert_eq!(n0.counters().address_refusals, 0);
+}
+
+/// A connection that sends nothing, or only part of the first Noise message, is closed at the first-message
+/// deadline although the whole handshake may take far longer, and each is counted.
+#[tokio::test]
+async fn a_silent_connection_is_closed_at_the_first_message_deadline() {
+    let table = Table::new(&["n0"]);
+    let mut config = config("n0");
+    config.limits.handshake_timeout = NEVER;
+    config.limits.first_message_timeout = Duration::from_millis(200);
+    let n0 = start_with(config, &table).await;
+
+    let silent = TcpStream::connect(n0.local_addr()).await.unwrap();
+    let mut partial = TcpStream::connect(n0.local_addr()).await.unwrap();
+    // A 32-byte message of which three bytes arrive.
+    partial.write_all(&[0, 32, 1, 2, 3]).await.unwrap();
+    for mut stream in [silent, partial] {
+        let mut buffer = [0u8; 16];
+        let read = tokio::time::timeout(PATIENCE, stream.read(&mut buffer)).await.expect("the node closes it");
+        assert!(matches!(read, Ok(0) | Err(_)), "the socket is closed");
+    }
+    wait_for("both to be counted", || n0.counters().first_message_timeouts == 2).await;
+    assert_eq!(n0.counters().handshake_failures, 0);
+}
+
+/// A handshake whose admission check passed before a block removed its peer, and which ends after the recheck of
+/// that block, is refused rather than kept: the removed node never holds a connection after the recheck.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handshake_admitted_before_a_removal_is_not_kept_after_it() {
+    let table = Table::new(&["n0", "n1"]);
+    let mut n0 = start("n0", &table).await;
+    table.hold_next_verdict("n1");
+    let address = n0.local_addr();
+    let dial = tokio::spawn(async move { raw_link(address, "n1", &chain()).await });
+    wait_for("n0 to read n1's verdict", || table.holding.load(Ordering::SeqCst)).await;
+
+    // The block removing n1 commits while n0 holds the verdict it read before.
+    table.refuse("n1", Refusal::Removed(node("n1")));
+    n0.recheck(Height(7));
+    table.release();
+    let link = dial.await.unwrap();
+    wait_for("the handshake to end", || n0.counters().connections == 1 || refusals(&n0, RefusalKind::RemovedNode) == 1)
+        .await;
+    assert!(!connected(&n0, "n1"), "the removed node is not connected");
+    assert_eq!(n0.counters().connections, 0);
+    assert_eq!(refusals(&n0, RefusalKind::RemovedNode), 1);
+    drop(link);
+}
+
+/// `count` relayed transactions as one message (about 150 bytes each when encoded).
+fn relay(count: usize) -> NetMessage {
+    NetMessage::Transactions(transactions(count))
+}
+
+/// Completes a handshake with `address` as `label` and spawns a task that writes `frame` `times` times; returns
+/// the reading half (to keep the connection open) and the task.
+async fn flood(
+    address: SocketAddr,
+    label: &str,
+    frame: Vec<u8>,
+    times: usize,
+) -> (synod::p2p::frame::FrameReader<tokio::io::ReadHalf<TcpStream>>, tokio::task::JoinHandle<()>) {
+    let mut link = raw_link(address, label, &chain()).await;
+    link.reader.next_frame().await.unwrap().expect("an admitted peer gets the node's statement");
+    let mut writer = link.writer;
+    let task = tokio::spawn(async move {
+        for _ in 0..times {
+            if writer.write_frame(&frame).await.is_err() {
+                return;
+            }
+        }
+    });
+    (link.reader, task)
+}
+
+/// Takes messages from `p2p` until one from `label` arrives; returns it and how many from others came first.
+async fn next_from(p2p: &mut P2p, label: &str) -> (NetMessage, usize) {
+    let mut before = 0;
+    loop {
+        let (from, message) = receive(p2p).await;
+        if from == node(label) {
+            return (message, before);
+        }
+        before = before.saturating_add(1);
+    }
+}
+
+/// A peer flooding large messages that the node does not take holds at most its inbound byte budget in the
+/// node: its reader waits instead, while an honest peer's message is still read and handed over next in turn.
+#[tokio::test]
+async fn a_flooding_peer_holds_at_most_its_inbound_budget() {
+    let table = Table::new(&["n0", "n1", "n2"]);
+    table.forget_address("n2");
+    let mut config = config("n0");
+    config.limits.max_frame_bytes = 256 * 1024;
+    config.limits.peer_inbound_bytes = 512 * 1024;
+    config.limits.inbound_bytes = 4 * 1024 * 1024;
+    let mut n0 = start_with(config, &table).await;
+    let n1 = start("n1", &table).await;
+    wait_for("n0 and n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+
+    let frame = wire::encode(&relay(400)).unwrap();
+    let times = 200;
+    let (_reader, flooder) = flood(n0.local_addr(), "n2", frame, times).await;
+    wait_for("n2's reader to wait, or every message to be read", || {
+        let counters = n0.counters();
+        counters.inbound_waits >= 1 || counters.received >= 200
+    })
+    .await;
+    let queued = n0.queued();
+    assert!(queued.inbound_peak_by_peer[&node("n2")] <= 512 * 1024, "n2 held {queued:?}");
+
+    let mut n1 = n1;
+    let vote = every_kind("n1").swap_remove(1);
+    n1.send(&node("n0"), vote.clone());
+    wait_for("n1's vote to be read", || n0.queued().inbound_by_peer.get(&node("n1")).is_some_and(|b| *b > 0)).await;
+    let (message, before) = next_from(&mut n0, "n1").await;
+    assert_eq!(message, vote);
+    assert!(before <= 1, "{before} of n2's messages came before n1's vote");
+    assert!(n0.queued().inbound_peak_by_peer[&node("n2")] <= 512 * 1024);
+    flooder.abort();
+}
+
+/// Two flooding peers together hold at most the node's total inbound byte budget, and an honest peer's message
+/// still reaches the node after a bounded number of theirs.
+#[tokio::test]
+async fn flooding_peers_together_hold_at_most_the_total_inbound_budget() {
+    let table = Table::new(&["n0", "n1", "n2", "n3"]);
+    table.forget_address("n2");
+    table.forget_address("n3");
+    let mut config = config("n0");
+    config.limits.max_frame_bytes = 256 * 1024;
+    config.limits.peer_inbound_bytes = 512 * 1024;
+    config.limits.inbound_bytes = 768 * 1024;
+    let mut n0 = start_with(config, &table).await;
+    let mut n1 = start("n1", &table).await;
+    wait_for("n0 and n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+
+    let frame = wire::encode(&relay(400)).unwrap();
+    let cost = frame.len() + MESSAGE_OVERHEAD_BYTES;
+    let (_r2, f2) = flood(n0.local_addr(), "n2", frame.clone(), 200).await;
+    let (_r3, f3) = flood(n0.local_addr(), "n3", frame, 200).await;
+    wait_for("both flooders' readers to wait, or every message to be read", || {
+        let counters = n0.counters();
+        counters.inbound_waits >= 2 || counters.received >= 400
+    })
+    .await;
+    let queued = n0.queued();
+    assert!(queued.inbound <= 768 * 1024, "{queued:?}");
+
+    let vote = every_kind("n1").swap_remove(1);
+    n1.send(&node("n0"), vote.clone());
+    wait_for("n1's reader to wait for the total", || n0.counters().inbound_waits >= 3).await;
+    let waiting = n0.queued().inbound / cost;
+    let (message, before) = next_from(&mut n0, "n1").await;
+    assert_eq!(message, vote);
+    // Nothing jumps ahead of n1's reader for the total: the vote comes after what waited when it was read, and
+    // then after at most one message of each flooder.
+    assert!(before <= waiting + 2, "{before} flooded messages came before n1's vote ({waiting} were waiting)");
+    assert!(n0.queued().inbound <= 768 * 1024);
+    f2.abort();
+    f3.abort();
+}
+
+/// Messages for a peer that does not read are queued up to its outbound byte budget and the rest dropped and
+/// counted by kind; all peers together never exceed the node's total, and a peer that reads still gets its
+/// messages.
+#[tokio::test]
+async fn outbound_queues_are_bounded_by_bytes_per_peer_and_in_all() {
+    let table = Table::new(&["n0", "n1", "n2"]);
+    table.forget_address("n2");
+    let message = relay(400);
+    let cost = wire::encode(&message).unwrap().len() + MESSAGE_OVERHEAD_BYTES;
+    let mut config = config("n0");
+    config.limits.max_frame_bytes = 256 * 1024;
+    config.limits.peer_outbound_bytes = 10 * cost;
+    config.limits.outbound_bytes = 15 * cost;
+    let mut n0 = start_with(config, &table).await;
+    let mut n1 = start("n1", &table).await;
+    wait_for("n0 and n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+    // n2 completes its handshake and then never reads.
+    let _silent = raw_link(n0.local_addr(), "n2", &chain()).await;
+    wait_for("n2 to be registered", || connected(&n0, "n2")).await;
+
+    // No task runs between these sends (a current-thread runtime): nothing is written meanwhile.
+    for _ in 0..20 {
+        n0.send(&node("n2"), message.clone());
+    }
+    assert_eq!(count(&n0.counters().dropped_sends, MessageKind::Transactions), 10, "n2's budget holds ten");
+    for _ in 0..10 {
+        n0.send(&node("n1"), message.clone());
+    }
+    assert_eq!(count(&n0.counters().dropped_sends, MessageKind::Transactions), 15, "the total holds fifteen");
+    let queued = n0.queued();
+    assert_eq!(queued.outbound, 15 * cost, "{queued:?}");
+    assert_eq!(queued.outbound_by_peer[&node("n2")], 10 * cost);
+    for _ in 0..5 {
+        assert_eq!(receive(&mut n1).await, (node("n0"), message.clone()));
+    }
+    n0.send(&node("n9"), message.clone());
+    assert_eq!(n0.counters().unconnected_sends, 1);
+    assert!(n0.queued().outbound_peak_by_peer[&node("n2")] <= 10 * cost);
 }

@@ -24,18 +24,17 @@ pub const MAX_CHUNK_PLAINTEXT: usize = NOISE_MAX_MESSAGE - NOISE_TAG_BYTES;
 /// Bytes of the length header in front of each frame.
 pub const FRAME_HEADER_BYTES: usize = 4;
 
-/// The default largest frame payload: 64 MiB.
+/// The largest frame payload: 4 MiB, the largest input the canonical decoder accepts
+/// (`governance_contracts::codec::MAX_DECODE_BYTES`, which the node's wire decoder applies and checks equal).
 ///
-/// The largest legitimate message is a sync response of
-/// the node's `MAX_SYNC_BATCH` = 16 blocks with their certificates. At the default
-/// `max_block_transactions` of 5 000 and governance transactions of a few hundred bytes (a signed role grant or
-/// proposal approval encodes to well under 1 KiB) a full block is about 2–4 MiB and a full batch about 32–64 MiB.
-/// The chain parameters allow far larger blocks in principle (20 000 transactions of up to 4 MiB each), which no
-/// frame bound could cover; instead the sender splits a sync response or a transaction relay that does not fit
-/// into several messages of the same kind (the node's `wire::encode_frames`), each a valid message on its own,
-/// and only a single block larger than the limit cannot be sent. A connection therefore holds at most one
-/// partial frame of this size in memory.
-pub const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
+/// The largest message a node must send is one block or one sync pair. A block's transactions are capped by the
+/// chain's `max_block_bytes` at 3 MiB (3 × 1024 × 1024 bytes), and its header, with the round and proposer of the
+/// proposal it travels with, takes under 1 KiB. A sync pair adds the block's commit certificate: at most 1,024
+/// signatures of at most 133 bytes each (a node id of up to 64 bytes, an Ed25519 signature), about 135 KiB. Both
+/// fit with room to spare. A sync response of several pairs, or a transaction relay, that does not fit is split by
+/// the sender into several messages of the same kind (the node's `wire::encode_frames`), each valid on its own.
+/// A connection therefore holds at most one partial frame of this size in memory.
+pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why a frame could not be read or written.
 #[derive(Debug, thiserror::Error)]

@@ -13,10 +13,13 @@
 //!    ([`super::Admission::may_connect`]); it is not our own node; and, for the dialling side, it belongs to the
 //!    node we meant to dial. Any failure is a [`Refused`] with its [`RefusalKind`].
 //!
-//! The caller bounds the whole exchange with a timeout. Everything here is generic over the byte stream and free
+//! The listening side gives the first Noise message its own deadline (whoever reaches the port can open a
+//! connection, so one that says nothing gives its slot back soon); the caller bounds the whole exchange with a
+//! timeout. Everything here is generic over the byte stream and free
 //! of storage types, so it can be driven from a test socket or a fuzz target.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use governance_contracts::crypto::{PublicKey, SecretKey, Signature};
@@ -143,6 +146,9 @@ pub enum HandshakeError {
     /// The peer closed the connection before the handshake completed.
     #[error("the peer closed the connection during the handshake")]
     Closed,
+    /// The dialling side's first Noise message did not arrive before the deadline.
+    #[error("the first handshake message did not arrive in time")]
+    FirstMessageTimeout,
     /// The listening peer closed the connection after reading our statement, without its own: it refused our
     /// node key (an admitted listener never says why, so an unadmitted dialler learns nothing).
     #[error("the peer closed the connection after our statement: it did not admit our key")]
@@ -362,15 +368,18 @@ pub async fn noise_initiator<S: AsyncRead + AsyncWrite + Unpin>(
     finish(io, state, max_frame)
 }
 
-/// Runs the Noise XX messages as the listening side.
+/// Runs the Noise XX messages as the listening side; the first must arrive within `first_message`.
 pub async fn noise_responder<S: AsyncRead + AsyncWrite + Unpin>(
     mut io: S,
     transport: &TransportKey,
     max_frame: usize,
+    first_message: Duration,
 ) -> Result<NoiseLink<S>, HandshakeError> {
     let mut state = builder(transport)?.build_responder().map_err(noise)?;
     let mut buffer = Box::new([0u8; NOISE_MAX_MESSAGE]);
-    receive(&mut io, &mut state, &mut buffer).await?;
+    tokio::time::timeout(first_message, receive(&mut io, &mut state, &mut buffer))
+        .await
+        .map_err(|_| HandshakeError::FirstMessageTimeout)??;
     send(&mut io, &mut state, &mut buffer).await?;
     receive(&mut io, &mut state, &mut buffer).await?;
     finish(io, state, max_frame)
@@ -421,14 +430,15 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// The whole handshake as the listening side: the peer's statement is checked, and the peer admitted, before ours
-/// is sent.
+/// is sent. The peer's first Noise message must arrive within `first_message`.
 pub async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
     io: S,
     me: Identity<'_>,
     admission: &dyn Admission,
     max_frame: usize,
+    first_message: Duration,
 ) -> Result<Established<S>, HandshakeError> {
-    let mut link = noise_responder(io, me.transport, max_frame).await?;
+    let mut link = noise_responder(io, me.transport, max_frame, first_message).await?;
     let (peer, peer_key) = receive_statement(&mut link, me, admission, None, max_frame).await?;
     send_statement(&mut link, me).await?;
     Ok(Established { peer, peer_key, reader: link.reader, writer: link.writer })

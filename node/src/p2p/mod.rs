@@ -5,12 +5,38 @@
 //! - [`frame`]: bounded, length-prefixed frames chunked over Noise messages.
 //! - [`wire`]: the borsh wire form of the consensus host's [`NetMessage`].
 //!
-//! [`P2p`] implements the runtime's [`Transport`]. It runs on tokio tasks: a listener (at most
-//! [`P2pLimits::max_pending_handshakes`] handshakes at once, each bounded by [`P2pLimits::handshake_timeout`]),
-//! one dialer per peer governance lists (exponential backoff with jitter from [`P2pLimits::backoff_initial`] to
-//! [`P2pLimits::backoff_max`]), and a reader and a writer per connection. Each peer has a bounded outbound queue;
-//! a message for a full queue is dropped and counted, since consensus tolerates loss and asks again. Received
-//! messages wait in one bounded channel that [`Transport::recv`] drains; a full channel slows the readers down.
+//! [`P2p`] implements the runtime's [`Transport`]. It runs on tokio tasks: a listener, one dialer per peer
+//! governance lists (exponential backoff with jitter from [`P2pLimits::backoff_initial`] to
+//! [`P2pLimits::backoff_max`]), and a reader and a writer per connection.
+//!
+//! # What a peer can cost a node
+//!
+//! Whoever reaches the port can open connections, so inbound handshakes are bounded before anyone is authenticated
+//! (module `slots`): one source IP address holds at most [`P2pLimits::max_pending_handshakes_per_address`] pending
+//! handshakes (that many per node when governance lists several nodes at it), all addresses together at most
+//! [`P2pLimits::max_pending_handshakes`], and [`P2pLimits::reserved_handshakes`] more slots serve only the
+//! addresses governance lists (the hosts of [`Admission::dial_targets`] and of the dial overrides, names resolved
+//! beside the accept loop and refreshed at [`P2p::recheck`]). The first Noise message must arrive within
+//! [`P2pLimits::first_message_timeout`], the whole handshake within [`P2pLimits::handshake_timeout`]. A connection
+//! over a bound is closed at once and counted.
+//!
+//! A connected peer's messages are bounded by bytes (module `queues`; a message counts its encoded size plus
+//! [`MESSAGE_OVERHEAD_BYTES`]):
+//!
+//! - A frame is at most [`P2pLimits::max_frame_bytes`], itself at most [`frame::MAX_FRAME_BYTES`] (4 MiB, the
+//!   decoder's limit). A connection's reader holds at most one frame outside the queues: the one it is reading, or
+//!   the one waiting for budget.
+//! - Received messages wait for [`Transport::recv`] up to [`P2pLimits::peer_inbound_bytes`] per peer and
+//!   [`P2pLimits::inbound_bytes`] in all. Beyond, that peer's reader stops reading (backpressure on its connection
+//!   alone) while other peers' readers go on, and `recv` takes one message from each peer in turn.
+//! - Frames wait for a peer's writer up to [`P2pLimits::peer_outbound_bytes`] per peer and
+//!   [`P2pLimits::outbound_bytes`] in all (a frame for several peers is held, and counted, once). Beyond, the
+//!   message is dropped for that peer and counted by kind, since consensus tolerates loss and asks again.
+//!
+//! With the default limits one source address holds at most 4 pending handshakes of the 64 general slots (16 more
+//! are reserved for listed addresses), each closed after 1 s without its first message and after 5 s in all; one
+//! peer makes the node hold at most 8 MiB of received messages plus one 4 MiB frame, and 32 MiB of frames it has
+//! not read; all peers together at most 64 MiB received and 128 MiB to send.
 //!
 //! There is at most one connection per peer. When both sides dial each other, both keep the connection dialled by
 //! the smaller node id; a new connection in the same direction as an existing one (a peer that restarted)
@@ -18,7 +44,10 @@
 //!
 //! After every committed block the runtime calls [`P2p::recheck`]: every connected peer's key is asked
 //! [`Admission::may_connect`] again and those refused are disconnected (and their redials refused at the
-//! handshake), and the dial targets are refreshed from governance.
+//! handshake), and the dial targets are refreshed from governance. A handshake whose admission check predates a
+//! recheck, and which ends after it, has its key asked again before its connection is registered, so a node
+//! removed (or whose key is revoked, or whose owner is expelled) by a block holds no connection once that block's
+//! recheck has run.
 //!
 //! Every refusal, malformed input and dropped message is logged and counted ([`P2pCounters`]); nothing a peer sends
 //! panics the node.
@@ -27,6 +56,8 @@
 
 pub mod frame;
 pub mod handshake;
+mod queues;
+mod slots;
 mod tasks;
 pub mod wire;
 
@@ -40,12 +71,13 @@ use governance_contracts::domain::ChainIdentity;
 use governance_contracts::execution::Refusal;
 use governance_contracts::ids::{Height, NodeId};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use self::handshake::{MAX_STATEMENT_BYTES, TransportKey};
 pub use self::handshake::{RefusalKind, Refused};
 use self::tasks::Shared;
+pub use self::wire::MessageKind;
 use crate::consensus::host::NetMessage;
 use crate::runtime::transport::{PeerSummary, Transport, TransportStats};
 
@@ -90,12 +122,26 @@ pub struct P2pLimits {
     pub handshake_timeout: Duration,
     /// The largest frame payload accepted or sent.
     pub max_frame_bytes: usize,
-    /// Frames waiting to be written to one peer; more are dropped and counted.
-    pub peer_queue: usize,
-    /// Received messages waiting for [`Transport::recv`]; when full, readers wait.
-    pub inbound_queue: usize,
     /// Inbound handshakes in progress at once; connections beyond are closed at once and counted.
     pub max_pending_handshakes: usize,
+    /// The longest an inbound connection may take to deliver the first Noise message (the whole handshake is
+    /// bounded by [`Self::handshake_timeout`]).
+    pub first_message_timeout: Duration,
+    /// Inbound handshakes in progress at once from one source IP address (times the number of nodes governance
+    /// lists at that address, when there are several).
+    pub max_pending_handshakes_per_address: usize,
+    /// Inbound handshake slots, beyond [`Self::max_pending_handshakes`], that only the addresses governance lists
+    /// may use.
+    pub reserved_handshakes: usize,
+    /// Bytes of received messages from one peer waiting for [`Transport::recv`]; beyond, that peer's reader waits.
+    pub peer_inbound_bytes: usize,
+    /// Bytes of received messages waiting for [`Transport::recv`], all peers together; beyond, readers wait.
+    pub inbound_bytes: usize,
+    /// Bytes of frames waiting to be written to one peer; a frame beyond is dropped and counted.
+    pub peer_outbound_bytes: usize,
+    /// Bytes of frames waiting to be written, all peers together (a frame for several peers counts once); a frame
+    /// beyond is dropped and counted.
+    pub outbound_bytes: usize,
     /// The first redial delay after a failed dial or a lost connection.
     pub backoff_initial: Duration,
     /// The longest redial delay.
@@ -107,9 +153,14 @@ impl Default for P2pLimits {
         Self {
             handshake_timeout: Duration::from_secs(5),
             max_frame_bytes: frame::MAX_FRAME_BYTES,
-            peer_queue: 1_024,
-            inbound_queue: 4_096,
             max_pending_handshakes: 64,
+            first_message_timeout: Duration::from_secs(1),
+            max_pending_handshakes_per_address: 4,
+            reserved_handshakes: 16,
+            peer_inbound_bytes: 8 * 1024 * 1024,
+            inbound_bytes: 64 * 1024 * 1024,
+            peer_outbound_bytes: 32 * 1024 * 1024,
+            outbound_bytes: 128 * 1024 * 1024,
             backoff_initial: Duration::from_millis(250),
             backoff_max: Duration::from_secs(10),
         }
@@ -119,15 +170,32 @@ impl Default for P2pLimits {
 impl P2pLimits {
     fn validate(&self) -> Result<(), String> {
         let largest = usize::try_from(u32::MAX).unwrap_or(usize::MAX);
-        if !(MAX_STATEMENT_BYTES..=largest).contains(&self.max_frame_bytes) {
-            return Err(format!("max_frame_bytes must be {MAX_STATEMENT_BYTES}..={largest}"));
+        if !(MAX_STATEMENT_BYTES..=frame::MAX_FRAME_BYTES).contains(&self.max_frame_bytes) {
+            return Err(format!("max_frame_bytes must be {MAX_STATEMENT_BYTES}..={}", frame::MAX_FRAME_BYTES));
         }
-        if self.peer_queue == 0 || self.inbound_queue == 0 || self.max_pending_handshakes == 0 {
-            return Err("queue sizes and max_pending_handshakes must be at least 1".into());
+        if self.max_pending_handshakes == 0 || self.max_pending_handshakes_per_address == 0 {
+            return Err("max_pending_handshakes and max_pending_handshakes_per_address must be at least 1".into());
+        }
+        let message = self.max_frame_bytes.saturating_add(MESSAGE_OVERHEAD_BYTES);
+        let budgets = [
+            ("peer_inbound_bytes", self.peer_inbound_bytes, message),
+            ("inbound_bytes", self.inbound_bytes, self.peer_inbound_bytes),
+            ("peer_outbound_bytes", self.peer_outbound_bytes, message),
+            ("outbound_bytes", self.outbound_bytes, self.peer_outbound_bytes),
+        ];
+        for (name, bytes, least) in budgets {
+            if !(least..=largest).contains(&bytes) {
+                return Err(format!(
+                    "{name} must be {least}..={largest}: room for the largest message, and a peer's budget within the total"
+                ));
+            }
         }
         if self.handshake_timeout.is_zero() || self.backoff_initial.is_zero() || self.backoff_max < self.backoff_initial
         {
             return Err("timeouts must be positive and backoff_max at least backoff_initial".into());
+        }
+        if self.first_message_timeout.is_zero() || self.first_message_timeout > self.handshake_timeout {
+            return Err("first_message_timeout must be positive and at most handshake_timeout".into());
         }
         Ok(())
     }
@@ -225,17 +293,47 @@ pub struct P2pCounters {
     pub garbage: BTreeMap<GarbageKind, u64>,
     /// Handshakes that failed without a refusal (I/O error, timeout, broken Noise message).
     pub handshake_failures: u64,
-    /// Inbound connections closed because too many handshakes were in progress.
+    /// Inbound connections closed because every handshake slot they may use was taken.
     pub busy_refusals: u64,
+    /// Inbound connections closed because their source address held all the handshake slots it may.
+    pub address_refusals: u64,
+    /// Inbound handshakes abandoned because the first Noise message did not arrive in time.
+    pub first_message_timeouts: u64,
     /// Second connections to a connected peer (one of the two was closed).
     pub duplicate_connections: u64,
-    /// Frames dropped because a peer's outbound queue was full.
-    pub dropped_sends: u64,
+    /// Times a peer's reader paused because the peer's inbound byte budget, or the node's, was spent.
+    pub inbound_waits: u64,
+    /// Messages not queued for a peer because its outbound byte budget, or the node's, was spent, by kind.
+    pub dropped_sends: BTreeMap<MessageKind, u64>,
+    /// Messages for a peer that is not connected.
+    pub unconnected_sends: u64,
     /// Messages that could not be encoded (see [`wire::EncodeError`]).
     pub unencodable: u64,
     /// Messages received and decoded.
     pub received: u64,
 }
+
+/// Bytes waiting in the transport's queues when asked, and the most each peer has had waiting at once. A message counts
+/// its encoded size plus [`MESSAGE_OVERHEAD_BYTES`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueuedBytes {
+    /// Received messages waiting for [`Transport::recv`], all peers together.
+    pub inbound: usize,
+    /// The same, by peer.
+    pub inbound_by_peer: BTreeMap<NodeId, usize>,
+    /// The most bytes of received messages each peer has had waiting at once.
+    pub inbound_peak_by_peer: BTreeMap<NodeId, usize>,
+    /// Frames waiting to be written, all peers together (a frame queued for several peers counts once).
+    pub outbound: usize,
+    /// Frames waiting to be written, by connected peer.
+    pub outbound_by_peer: BTreeMap<NodeId, usize>,
+    /// The most bytes of frames each connected peer's connection has had waiting at once.
+    pub outbound_peak_by_peer: BTreeMap<NodeId, usize>,
+}
+
+/// Bytes counted for each queued message beyond its encoded size: its fixed cost in memory, so that small messages
+/// are bounded by the byte budgets too.
+pub const MESSAGE_OVERHEAD_BYTES: usize = 256;
 
 /// Why the transport could not start.
 #[derive(Debug, thiserror::Error)]
@@ -274,10 +372,12 @@ impl Drop for Dialer {
 pub struct P2p {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
-    inbound: mpsc::Receiver<(NodeId, NetMessage)>,
     listener: AbortHandle,
     dialers: BTreeMap<NodeId, Dialer>,
     dial_overrides: BTreeMap<NodeId, String>,
+    /// The names among the listed addresses, for the resolver task.
+    listed_names: watch::Sender<Vec<(NodeId, String)>>,
+    resolver: AbortHandle,
 }
 
 impl P2p {
@@ -290,7 +390,6 @@ impl P2p {
             .await
             .map_err(|source| P2pError::Bind { address: config.listen, source })?;
         let local_addr = listener.local_addr().map_err(P2pError::LocalAddress)?;
-        let (inbound_tx, inbound) = mpsc::channel(config.limits.inbound_queue);
         let shared = Arc::new(Shared::new(
             config.chain,
             config.node,
@@ -299,17 +398,19 @@ impl P2p {
             transport,
             config.limits,
             admission,
-            inbound_tx,
         ));
         let listener = tokio::spawn(tasks::listen(Arc::clone(&shared), listener)).abort_handle();
+        let (listed_names, names) = watch::channel(Vec::new());
+        let resolver = tokio::spawn(tasks::resolve_listed(Arc::clone(&shared), names)).abort_handle();
         tracing::info!(node = %shared.node, address = %local_addr, "p2p listening");
         let mut p2p = P2p {
             shared,
             local_addr,
-            inbound,
             listener,
             dialers: BTreeMap::new(),
             dial_overrides: config.dial_overrides,
+            listed_names,
+            resolver,
         };
         p2p.refresh_dialers();
         Ok(p2p)
@@ -323,9 +424,9 @@ impl P2p {
     /// After a committed block at `height`: asks [`Admission::may_connect`] again for every connected peer's key,
     /// disconnects those refused (logged with the reason and the height, counted in
     /// [`P2pCounters::recheck_drops`]), and refreshes the dial targets (new nodes, changed addresses, removed
-    /// nodes).
+    /// nodes) and the listed addresses that may use the reserved handshake slots.
     pub fn recheck(&mut self, height: Height) {
-        let connected: Vec<(NodeId, PublicKey, u64)> = self.shared.connections();
+        let connected: Vec<(NodeId, PublicKey, u64)> = self.shared.begin_recheck();
         let mut refused = Vec::new();
         for (node, key, id) in connected {
             let verdict = match self.shared.admission.may_connect(&key) {
@@ -357,15 +458,31 @@ impl P2p {
         self.shared.counters()
     }
 
+    /// Refreshes the dialers and the listed addresses from [`Admission::dial_targets`]: a target's recorded
+    /// address and its dial override, if any, are both listed.
     fn refresh_dialers(&mut self) {
         let mut wanted: BTreeMap<NodeId, String> = BTreeMap::new();
+        let mut literal = slots::Listed::new();
+        let mut names = Vec::new();
         for target in self.shared.admission.dial_targets() {
             if target.node == self.shared.node {
                 continue;
             }
-            let address = self.dial_overrides.get(&target.node).cloned().unwrap_or(target.address);
+            let replaced = self.dial_overrides.get(&target.node);
+            for address in std::iter::once(&target.address).chain(replaced) {
+                match slots::host(address) {
+                    Some(slots::Host::Ip(ip)) => {
+                        literal.entry(ip).or_default().insert(target.node.clone());
+                    }
+                    Some(slots::Host::Name(name)) => names.push((target.node.clone(), name)),
+                    None => {}
+                }
+            }
+            let address = replaced.cloned().unwrap_or(target.address);
             wanted.insert(target.node, address);
         }
+        self.shared.set_listed(literal);
+        self.listed_names.send_replace(names);
         self.dialers.retain(|node, _| wanted.contains_key(node));
         for (node, address) in wanted {
             match self.dialers.get(&node) {
@@ -388,9 +505,14 @@ impl P2p {
         }
     }
 
-    fn frames(&self, message: &NetMessage) -> Option<Vec<Arc<[u8]>>> {
+    /// The bytes waiting in the queues.
+    pub fn queued(&self) -> QueuedBytes {
+        self.shared.queued()
+    }
+
+    fn frames(&self, message: &NetMessage) -> Option<Vec<Vec<u8>>> {
         match wire::encode_frames(message, self.shared.limits.max_frame_bytes) {
-            Ok(frames) => Some(frames.into_iter().map(Arc::from).collect()),
+            Ok(frames) => Some(frames),
             Err(e) => {
                 tracing::warn!(error = %e, "message cannot be sent");
                 self.shared.count_unencodable();
@@ -403,6 +525,7 @@ impl P2p {
 impl Drop for P2p {
     fn drop(&mut self) {
         self.listener.abort();
+        self.resolver.abort();
         self.dialers.clear();
         self.shared.close();
     }
@@ -411,18 +534,18 @@ impl Drop for P2p {
 impl Transport for P2p {
     fn broadcast(&mut self, message: NetMessage) {
         if let Some(frames) = self.frames(&message) {
-            self.shared.enqueue(None, &frames);
+            self.shared.enqueue(None, MessageKind::of(&message), frames);
         }
     }
 
     fn send(&mut self, to: &NodeId, message: NetMessage) {
         if let Some(frames) = self.frames(&message) {
-            self.shared.enqueue(Some(to), &frames);
+            self.shared.enqueue(Some(to), MessageKind::of(&message), frames);
         }
     }
 
     async fn recv(&mut self) -> Option<(NodeId, NetMessage)> {
-        self.inbound.recv().await
+        Some(self.shared.inbound.recv().await)
     }
 
     fn on_committed(&mut self, height: Height) {
@@ -454,7 +577,7 @@ impl Transport for P2p {
         TransportStats {
             refused,
             garbage_disconnects: counters.garbage.values().fold(0u64, |sum, n| sum.saturating_add(*n)),
-            dropped_sends: counters.dropped_sends,
+            dropped_sends: counters.dropped_sends.values().fold(0u64, |sum, n| sum.saturating_add(*n)),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The transport's shared state and its tasks: the listener, the dialers, and each connection's reader and writer.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -10,13 +10,14 @@ use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{Height, NodeId};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use super::frame::FrameError;
-use super::handshake::{self, Established, HandshakeError, Identity, Refused, TransportKey};
-use super::{Admission, Direction, GarbageKind, P2pCounters, P2pLimits, PeerInfo, wire};
-use crate::consensus::host::NetMessage;
+use super::handshake::{self, Established, HandshakeError, Identity, RefusalKind, Refused, TransportKey};
+use super::queues::{self, Inbound, Outbound, PeerOutbound, PeerOutboundReceiver, Stopped};
+use super::slots::{Busy, Listed, Pool, Slots};
+use super::{Admission, Direction, GarbageKind, MessageKind, P2pCounters, P2pLimits, PeerInfo, QueuedBytes, wire};
 
 fn bump(counter: &mut u64) {
     *counter = counter.saturating_add(1);
@@ -41,7 +42,7 @@ pub(super) fn replaces(local: &NodeId, peer: &NodeId, existing: Direction, new: 
 struct Connection {
     id: u64,
     info: PeerInfo,
-    queue: mpsc::Sender<Arc<[u8]>>,
+    outbound: PeerOutbound,
     tasks: [AbortHandle; 2],
 }
 
@@ -60,6 +61,9 @@ struct State {
     /// Dials in a row whose peer closed after our statement, since the last handshake that succeeded.
     unanswered: u32,
     peers: BTreeMap<NodeId, Connection>,
+    /// Bumped by every recheck, as it lists the connections it checks: a handshake whose admission check predates
+    /// a recheck asks again before its connection is registered.
+    rechecks: u64,
     next_id: u64,
     counters: P2pCounters,
     closed: bool,
@@ -72,10 +76,25 @@ pub(super) struct Shared {
     transport: TransportKey,
     pub(super) limits: P2pLimits,
     pub(super) admission: Arc<dyn Admission>,
-    inbound: mpsc::Sender<(NodeId, NetMessage)>,
+    pub(super) inbound: Inbound,
+    outbound: Outbound,
     /// Bumped whenever a connection is registered or removed (dialers wait on it).
     changed: watch::Sender<u64>,
     state: Mutex<State>,
+    slots: Mutex<Slots>,
+}
+
+/// An inbound handshake's slot, given back when dropped.
+struct Slot {
+    shared: Arc<Shared>,
+    ip: IpAddr,
+    pool: Pool,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.shared.slots().release(self.ip, self.pool);
+    }
 }
 
 /// How a connection ended.
@@ -112,8 +131,14 @@ impl Shared {
         transport: TransportKey,
         limits: P2pLimits,
         admission: Arc<dyn Admission>,
-        inbound: mpsc::Sender<(NodeId, NetMessage)>,
     ) -> Self {
+        let slots = Slots::new(
+            limits.max_pending_handshakes,
+            limits.reserved_handshakes,
+            limits.max_pending_handshakes_per_address,
+        );
+        let inbound = Inbound::new(limits.peer_inbound_bytes, limits.inbound_bytes);
+        let outbound = Outbound::new(limits.outbound_bytes);
         Self {
             chain,
             node,
@@ -121,22 +146,35 @@ impl Shared {
             limits,
             admission,
             inbound,
+            outbound,
             changed: watch::Sender::new(0),
             state: Mutex::new(State {
                 key,
                 other_keys,
                 unanswered: 0,
                 peers: BTreeMap::new(),
+                rechecks: 0,
                 next_id: 0,
                 counters: P2pCounters::default(),
                 closed: false,
             }),
+            slots: Mutex::new(slots),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves plain data behind: counters and a map, still consistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn slots(&self) -> MutexGuard<'_, Slots> {
+        // As for `lock`: plain counts, still consistent.
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The listed IP addresses written as such (see [`Slots`]).
+    pub(super) fn set_listed(&self, listed: Listed) {
+        self.slots().set_literal(listed);
     }
 
     fn notify(&self) {
@@ -190,9 +228,17 @@ impl Shared {
         self.lock().peers.contains_key(peer)
     }
 
-    /// Each connected peer's id, proven key and connection id.
-    pub(super) fn connections(&self) -> Vec<(NodeId, PublicKey, u64)> {
-        self.lock().peers.iter().map(|(node, c)| (node.clone(), c.info.key, c.id)).collect()
+    /// Starts a recheck: each connected peer's id, proven key and connection id. A connection registered later
+    /// has its key asked again first (see [`Self::register`]).
+    pub(super) fn begin_recheck(&self) -> Vec<(NodeId, PublicKey, u64)> {
+        let mut state = self.lock();
+        state.rechecks = state.rechecks.wrapping_add(1);
+        state.peers.iter().map(|(node, c)| (node.clone(), c.info.key, c.id)).collect()
+    }
+
+    /// How many rechecks have started (read before a handshake's admission check).
+    fn rechecks(&self) -> u64 {
+        self.lock().rechecks
     }
 
     /// Disconnects the peers a recheck refused (if still on the connection that was checked).
@@ -214,27 +260,49 @@ impl Shared {
         }
     }
 
-    /// Queues `frames` for `to`, or for every peer; a full queue drops them and counts.
-    pub(super) fn enqueue(&self, to: Option<&NodeId>, frames: &[Arc<[u8]>]) {
+    /// Queues the frame payloads of one message of `kind` for `to`, or for every peer. A frame that the node's
+    /// outbound total or a peer's budget has no room for is not queued for that peer, and counted; a message for a
+    /// peer that is not connected is counted too.
+    pub(super) fn enqueue(&self, to: Option<&NodeId>, kind: MessageKind, payloads: Vec<Vec<u8>>) {
         let mut state = self.lock();
         let State { peers, counters, .. } = &mut *state;
         let targets: Vec<&Connection> = match to {
             Some(node) => match peers.get(node) {
                 Some(connection) => vec![connection],
                 None => {
-                    tracing::debug!(peer = %node, "not connected: message dropped");
+                    bump(&mut counters.unconnected_sends);
+                    tracing::debug!(peer = %node, %kind, "not connected: message dropped");
                     return;
                 }
             },
             None => peers.values().collect(),
         };
-        for connection in targets {
-            for frame in frames {
-                if let Err(mpsc::error::TrySendError::Full(_)) = connection.queue.try_send(Arc::clone(frame)) {
-                    bump(&mut counters.dropped_sends);
-                    tracing::debug!(peer = %connection.info.node, "outbound queue full: message dropped");
+        if targets.is_empty() {
+            return;
+        }
+        for payload in payloads {
+            let bytes = payload.len().saturating_add(super::MESSAGE_OVERHEAD_BYTES);
+            let frame = self.outbound.frame(payload, bytes);
+            for connection in &targets {
+                if !frame.as_ref().is_some_and(|frame| connection.outbound.try_push(frame)) {
+                    bump_kind(&mut counters.dropped_sends, kind);
+                    tracing::debug!(peer = %connection.info.node, %kind, "outbound budget spent: message dropped");
                 }
             }
+        }
+    }
+
+    /// The bytes waiting in the queues.
+    pub(super) fn queued(&self) -> QueuedBytes {
+        let inbound = self.inbound.gauges();
+        let state = self.lock();
+        QueuedBytes {
+            inbound: inbound.bytes,
+            inbound_by_peer: inbound.by_peer,
+            inbound_peak_by_peer: inbound.peak_by_peer,
+            outbound: self.outbound.bytes(),
+            outbound_by_peer: state.peers.iter().map(|(node, c)| (node.clone(), c.outbound.bytes())).collect(),
+            outbound_peak_by_peer: state.peers.iter().map(|(node, c)| (node.clone(), c.outbound.peak())).collect(),
         }
     }
 
@@ -257,9 +325,42 @@ impl Shared {
 
     /// Registers an authenticated connection (or closes it if a preferred one to the same peer exists) and
     /// starts its reader and writer.
-    fn register(self: &Arc<Self>, established: Established<TcpStream>, direction: Direction, address: SocketAddr) {
+    ///
+    /// `rechecks` is [`Self::rechecks`] as read before the handshake's admission check. If a recheck has started
+    /// since, the check may predate a block that refuses the peer's key and that recheck did not see this
+    /// connection: the key is asked again (the dialled node `expected`, if any, included) until no recheck
+    /// started meanwhile, and a refusal closes the connection and is counted.
+    fn register(
+        self: &Arc<Self>,
+        established: Established<TcpStream>,
+        direction: Direction,
+        address: SocketAddr,
+        mut rechecks: u64,
+        expected: Option<&NodeId>,
+    ) {
         let Established { peer, peer_key, reader, writer } = established;
         let mut state = self.lock();
+        while state.rechecks != rechecks {
+            rechecks = state.rechecks;
+            let own_key = state.key.public_key();
+            drop(state);
+            match handshake::admit(&*self.admission, &peer_key, &self.node, &own_key, expected) {
+                Ok(node) if node == peer => {}
+                Ok(other) => {
+                    let refusal = Refused {
+                        kind: RefusalKind::UnexpectedNode,
+                        detail: format!("key {peer_key} now belongs to {other}"),
+                    };
+                    self.refused(&refusal, address, direction);
+                    return;
+                }
+                Err(refusal) => {
+                    self.refused(&refusal, address, direction);
+                    return;
+                }
+            }
+            state = self.lock();
+        }
         if state.closed {
             return;
         }
@@ -273,13 +374,13 @@ impl Shared {
         }
         let id = state.next_id;
         state.next_id = id.wrapping_add(1);
-        let (queue, outbound) = mpsc::channel(self.limits.peer_queue);
+        let (outbound, queue) = queues::peer_outbound(self.limits.peer_outbound_bytes);
         let read = tokio::spawn(read_loop(Arc::clone(self), peer.clone(), id, reader)).abort_handle();
-        let write = tokio::spawn(write_loop(Arc::clone(self), peer.clone(), id, writer, outbound)).abort_handle();
+        let write = tokio::spawn(write_loop(Arc::clone(self), peer.clone(), id, writer, queue)).abort_handle();
         let info =
             PeerInfo { node: peer.clone(), key: peer_key, address, direction, since: tokio::time::Instant::now() };
         tracing::info!(node = %self.node, %peer, %address, ?direction, "peer connected");
-        state.peers.insert(peer, Connection { id, info, queue, tasks: [read, write] });
+        state.peers.insert(peer, Connection { id, info, outbound, tasks: [read, write] });
         bump(&mut state.counters.connections);
         drop(state);
         self.notify();
@@ -314,14 +415,25 @@ impl Shared {
         let _ = stream.set_nodelay(true);
         let key = self.identity_key();
         let me = Identity { chain: &self.chain, node: &self.node, key: &key, transport: &self.transport };
+        let rechecks = self.rechecks();
         let result = tokio::time::timeout(
             self.limits.handshake_timeout,
-            handshake::respond(stream, me, &*self.admission, self.limits.max_frame_bytes),
+            handshake::respond(
+                stream,
+                me,
+                &*self.admission,
+                self.limits.max_frame_bytes,
+                self.limits.first_message_timeout,
+            ),
         )
         .await;
         match result {
-            Ok(Ok(established)) => self.register(established, Direction::Inbound, address),
+            Ok(Ok(established)) => self.register(established, Direction::Inbound, address, rechecks, None),
             Ok(Err(HandshakeError::Refused(refusal))) => self.refused(&refusal, address, Direction::Inbound),
+            Ok(Err(HandshakeError::FirstMessageTimeout)) => {
+                bump(&mut self.lock().counters.first_message_timeouts);
+                tracing::debug!(node = %self.node, %address, "no first handshake message in time: connection closed");
+            }
             Ok(Err(e)) => self.handshake_failed(&e.to_string(), address, Direction::Inbound),
             Err(_) => self.handshake_failed("timed out", address, Direction::Inbound),
         }
@@ -337,6 +449,7 @@ impl Shared {
         let remote = stream.peer_addr().map_err(|e| e.to_string())?;
         let key = self.identity_key();
         let me = Identity { chain: &self.chain, node: &self.node, key: &key, transport: &self.transport };
+        let rechecks = self.rechecks();
         let result = tokio::time::timeout(
             timeout,
             handshake::initiate(stream, me, &*self.admission, target, self.limits.max_frame_bytes),
@@ -344,7 +457,7 @@ impl Shared {
         .await;
         match result {
             Ok(Ok(established)) => {
-                self.register(established, Direction::Outbound, remote);
+                self.register(established, Direction::Outbound, remote, rechecks, Some(target));
                 Ok(())
             }
             Ok(Err(HandshakeError::Refused(refusal))) => {
@@ -382,9 +495,8 @@ async fn connect(address: &str) -> Result<TcpStream, String> {
     Err(last)
 }
 
-/// Accepts connections for ever, handshaking each in its own task (at most `max_pending_handshakes` at once).
+/// Accepts connections for ever, handshaking each in its own task if it gets a slot ([`Slots`]).
 pub(super) async fn listen(shared: Arc<Shared>, listener: TcpListener) {
-    let slots = Arc::new(Semaphore::new(shared.limits.max_pending_handshakes));
     loop {
         let (stream, address) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -395,16 +507,63 @@ pub(super) async fn listen(shared: Arc<Shared>, listener: TcpListener) {
                 continue;
             }
         };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            bump(&mut shared.lock().counters.busy_refusals);
-            tracing::warn!(node = %shared.node, %address, "too many handshakes in progress: connection closed");
-            continue;
+        let ip = address.ip().to_canonical();
+        let taken = shared.slots().take(ip);
+        let pool = match taken {
+            Ok(pool) => pool,
+            Err(Busy::Address) => {
+                bump(&mut shared.lock().counters.address_refusals);
+                tracing::debug!(node = %shared.node, %address, "too many handshakes from this address: connection closed");
+                continue;
+            }
+            Err(Busy::Full) => {
+                bump(&mut shared.lock().counters.busy_refusals);
+                tracing::warn!(node = %shared.node, %address, "too many handshakes in progress: connection closed");
+                continue;
+            }
         };
+        let slot = Slot { shared: Arc::clone(&shared), ip, pool };
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             shared.accept(stream, address).await;
             drop(slot);
         });
+    }
+}
+
+/// How often names among the listed addresses are resolved again when the list has not changed.
+const LISTED_NAMES_REFRESH: Duration = Duration::from_secs(60);
+
+/// Resolves the names among the listed addresses (`(node, host:port)`) whenever the list is sent, and records the
+/// IP addresses they resolve to as listed. A list equal to the last one resolved is resolved again only after
+/// [`LISTED_NAMES_REFRESH`]. Each lookup is bounded by the handshake timeout; a name that does not resolve lists
+/// nothing.
+pub(super) async fn resolve_listed(shared: Arc<Shared>, mut names: watch::Receiver<Vec<(NodeId, String)>>) {
+    let mut last: Option<(Vec<(NodeId, String)>, tokio::time::Instant)> = None;
+    while names.changed().await.is_ok() {
+        let wanted = names.borrow_and_update().clone();
+        if let Some((previous, at)) = &last
+            && *previous == wanted
+            && at.elapsed() < LISTED_NAMES_REFRESH
+        {
+            continue;
+        }
+        let mut resolved = Listed::new();
+        for (node, address) in &wanted {
+            let lookup =
+                tokio::time::timeout(shared.limits.handshake_timeout, tokio::net::lookup_host(address.as_str()));
+            match lookup.await {
+                Ok(Ok(addresses)) => {
+                    for socket in addresses {
+                        resolved.entry(socket.ip().to_canonical()).or_default().insert(node.clone());
+                    }
+                }
+                Ok(Err(e)) => tracing::debug!(peer = %node, %address, error = %e, "listed address does not resolve"),
+                Err(_) => tracing::debug!(peer = %node, %address, "resolving a listed address timed out"),
+            }
+        }
+        shared.slots().set_resolved(resolved);
+        last = Some((wanted, tokio::time::Instant::now()));
     }
 }
 
@@ -459,18 +618,31 @@ async fn read_loop(
     mut reader: super::frame::FrameReader<tokio::io::ReadHalf<TcpStream>>,
 ) {
     let how = loop {
-        match reader.next_frame().await {
-            Ok(Some(frame)) => match wire::decode(&frame) {
-                Ok(message) => {
-                    bump(&mut shared.lock().counters.received);
-                    if shared.inbound.send((peer.clone(), message)).await.is_err() {
-                        break Ended::Closed("the transport stopped".into());
-                    }
-                }
-                Err(e) => break Ended::Garbage(GarbageKind::Undecodable, e.to_string()),
-            },
+        let frame = match reader.next_frame().await {
+            Ok(Some(frame)) => frame,
             Ok(None) => break Ended::Closed("closed by the peer".into()),
             Err(e) => break Ended::from(e),
+        };
+        // The peer's budget (or the node's) has room for this message, or this reader waits for it and reads
+        // nothing more from the peer meanwhile.
+        let bytes = frame.len().saturating_add(super::MESSAGE_OVERHEAD_BYTES);
+        let reservation = match shared.inbound.try_reserve(&peer, bytes) {
+            Some(reservation) => reservation,
+            None => {
+                bump(&mut shared.lock().counters.inbound_waits);
+                tracing::debug!(node = %shared.node, %peer, "inbound budget spent: reading paused");
+                match shared.inbound.reserve(&peer, bytes).await {
+                    Ok(reservation) => reservation,
+                    Err(Stopped) => break Ended::Closed("the transport stopped".into()),
+                }
+            }
+        };
+        match wire::decode(&frame) {
+            Ok(message) => {
+                bump(&mut shared.lock().counters.received);
+                shared.inbound.push(&peer, message, reservation);
+            }
+            Err(e) => break Ended::Garbage(GarbageKind::Undecodable, e.to_string()),
         }
     };
     shared.ended(&peer, id, how);
@@ -481,11 +653,13 @@ async fn write_loop(
     peer: NodeId,
     id: u64,
     mut writer: super::frame::FrameWriter<tokio::io::WriteHalf<TcpStream>>,
-    mut outbound: mpsc::Receiver<Arc<[u8]>>,
+    mut queue: PeerOutboundReceiver,
 ) {
     let mut how = Ended::Closed("the transport stopped".into());
-    while let Some(frame) = outbound.recv().await {
-        if let Err(e) = writer.write_frame(&frame).await {
+    while let Some(frame) = queue.recv().await {
+        let written = writer.write_frame(frame.payload()).await;
+        queue.done(&frame);
+        if let Err(e) = written {
             how = Ended::Closed(e.to_string());
             break;
         }

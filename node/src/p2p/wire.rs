@@ -9,10 +9,11 @@
 //!
 //! A sync response or a transaction relay too large for one frame is split by [`encode_frames`] into several
 //! messages of the same kind, each valid on its own: the receiving host applies synced blocks in height order
-//! whatever message they came in, and relayed transactions are independent.
+//! whatever message they came in, and relayed transactions are independent. [`decode`] refuses more than
+//! [`MAX_DECODE_BYTES`], the frame limit ([`p2p_frames::MAX_FRAME_BYTES`]).
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use governance_contracts::codec::{BoundExceeded, BoundedVec};
+use governance_contracts::codec::{self, BoundExceeded, BoundedVec, MAX_DECODE_BYTES};
 use governance_contracts::crypto::Signature;
 use governance_contracts::ids::{BlockHash, Height, NodeId};
 use governance_contracts::types::SignedTransaction;
@@ -33,6 +34,10 @@ pub const MAX_SYNC_PAIRS: usize = 16;
 const _: () = assert!(MAX_SYNC_PAIRS as u64 == MAX_SYNC_BATCH, "the wire bound is the sync batch");
 /// Most signatures in a round certificate: a prevote and a precommit from each validator.
 pub const MAX_ROUND_SIGNATURES: usize = 2 * MAX_VALIDATORS;
+const _: () = assert!(
+    p2p_frames::MAX_FRAME_BYTES == MAX_DECODE_BYTES,
+    "a frame holds exactly what the decoder accepts: no larger message could be decoded, no smaller one sent"
+);
 
 /// A consensus vote with its voter's signature.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -212,19 +217,77 @@ fn option(value: &NilOrVal<BlockHash>) -> Option<BlockHash> {
     }
 }
 
+/// The kinds of message, for counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MessageKind {
+    /// A signed proposal.
+    Proposal,
+    /// A signed vote.
+    Vote,
+    /// A proposed block.
+    Block,
+    /// A polka certificate.
+    PolkaCertificate,
+    /// A round certificate.
+    RoundCertificate,
+    /// A request for finalised heights.
+    SyncRequest,
+    /// Finalised heights.
+    SyncResponse,
+    /// Relayed transactions.
+    Transactions,
+}
+
+impl MessageKind {
+    /// The kind of `message`.
+    pub fn of(message: &NetMessage) -> Self {
+        match message {
+            NetMessage::Proposal(_) => Self::Proposal,
+            NetMessage::Vote(_) => Self::Vote,
+            NetMessage::Block(_) => Self::Block,
+            NetMessage::PolkaCertificate(_) => Self::PolkaCertificate,
+            NetMessage::RoundCertificate(_) => Self::RoundCertificate,
+            NetMessage::SyncRequest(_) => Self::SyncRequest,
+            NetMessage::SyncResponse(_) => Self::SyncResponse,
+            NetMessage::Transactions(_) => Self::Transactions,
+        }
+    }
+
+    /// A stable snake_case label for logs and metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Proposal => "proposal",
+            Self::Vote => "vote",
+            Self::Block => "block",
+            Self::PolkaCertificate => "polka_certificate",
+            Self::RoundCertificate => "round_certificate",
+            Self::SyncRequest => "sync_request",
+            Self::SyncResponse => "sync_response",
+            Self::Transactions => "transactions",
+        }
+    }
+}
+
+impl std::fmt::Display for MessageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 impl WireMessage {
     /// The kind's name, for logs.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Proposal(_) => "proposal",
-            Self::Vote(_) => "vote",
-            Self::Block(_) => "block",
-            Self::PolkaCertificate(_) => "polka_certificate",
-            Self::RoundCertificate(_) => "round_certificate",
-            Self::SyncRequest { .. } => "sync_request",
-            Self::SyncResponse(_) => "sync_response",
-            Self::Transactions(_) => "transactions",
-        }
+        let kind = match self {
+            Self::Proposal(_) => MessageKind::Proposal,
+            Self::Vote(_) => MessageKind::Vote,
+            Self::Block(_) => MessageKind::Block,
+            Self::PolkaCertificate(_) => MessageKind::PolkaCertificate,
+            Self::RoundCertificate(_) => MessageKind::RoundCertificate,
+            Self::SyncRequest { .. } => MessageKind::SyncRequest,
+            Self::SyncResponse(_) => MessageKind::SyncResponse,
+            Self::Transactions(_) => MessageKind::Transactions,
+        };
+        kind.label()
     }
 }
 
@@ -409,9 +472,10 @@ fn split_into(wire: WireMessage, max: usize, out: &mut Vec<Vec<u8>>) -> Result<(
     }
 }
 
-/// The message in `bytes` (exactly: no trailing bytes). Never panics, whatever the bytes.
+/// The message in `bytes` (exactly: no trailing bytes, and at most [`MAX_DECODE_BYTES`] of them). Never panics,
+/// whatever the bytes.
 pub fn decode(bytes: &[u8]) -> Result<NetMessage, DecodeError> {
-    let wire: WireMessage = borsh::from_slice(bytes).map_err(|e| DecodeError(e.to_string()))?;
+    let wire: WireMessage = codec::decode(bytes).map_err(|e| DecodeError(e.to_string()))?;
     Ok(wire.into())
 }
 
@@ -419,10 +483,12 @@ pub fn decode(bytes: &[u8]) -> Result<NetMessage, DecodeError> {
 mod tests {
     use governance_contracts::crypto::{Digest, Signature};
     use governance_contracts::ids::ProposalId;
-    use governance_contracts::testkit::{TestChain, node, secret};
+    use governance_contracts::testkit::{TestChain, account, node, secret};
     use governance_contracts::types::Payload;
     use governance_contracts::types::block::BlockHeader;
+    use governance_contracts::types::proposal::Approval;
     use malachite_core_types::Context as _;
+    use p2p_frames::MAX_FRAME_BYTES;
     use proptest::prelude::*;
 
     use super::*;
@@ -586,6 +652,120 @@ mod tests {
         assert_eq!(encode_frames(&message, whole.len()).unwrap(), vec![whole]);
         let single = NetMessage::SyncResponse(blocks[..1].to_vec());
         assert!(matches!(encode_frames(&single, 100), Err(EncodeError::TooLarge { kind: "sync_response", .. })));
+    }
+
+    /// A transaction relaying `approvals` approvals (about 160 bytes each), marked by `seed`.
+    fn large_transaction(approvals: usize, seed: u8) -> SignedTransaction {
+        static CHAIN: std::sync::OnceLock<TestChain> = std::sync::OnceLock::new();
+        let chain = CHAIN.get_or_init(|| TestChain::with_members(2));
+        let approval = Approval {
+            approver: account("m0-gov"),
+            key: secret("m0-gov").public_key(),
+            signature: Signature::Ed25519([seed; 64]),
+        };
+        let approvals = BoundedVec::try_new(vec![approval; approvals]).unwrap();
+        chain.account_tx("m0-gov", Payload::Approve { proposal: ProposalId(Digest::Sha256([seed; 32])), approvals })
+    }
+
+    /// `count` copies of a large transaction (a wire test need not tell them apart).
+    fn large_transactions(count: usize, seed: u8) -> Vec<SignedTransaction> {
+        vec![large_transaction(512, seed); count]
+    }
+
+    /// The longest node id there is (64 bytes).
+    fn longest_node_id(i: usize) -> NodeId {
+        node(&format!("{i:0>64}"))
+    }
+
+    /// The largest block the chain allows (3 MiB of transactions, the longest proposer id) fits in a frame, alone
+    /// as a proposed block and with a commit certificate of 1,024 signatures by the longest node ids as a sync
+    /// pair: the sizes the frame limit's reasoning states.
+    #[test]
+    fn the_largest_block_and_sync_pair_fit_in_a_frame() {
+        let size = governance_contracts::codec::encode(&large_transaction(512, 1)).len();
+        let mut block = block(7, 0);
+        block.header.proposer = longest_node_id(0);
+        block.transactions = BoundedVec::try_new(large_transactions(3 * 1024 * 1024 / size, 1)).unwrap();
+        let transactions = governance_contracts::codec::encode(&block.transactions).len();
+        assert!(transactions <= 3 * 1024 * 1024 + 4 && transactions > 3 * 1024 * 1024 - size, "{transactions}");
+
+        let proposed = NetMessage::Block(Box::new(ProposedBlock {
+            round: Round::new(u32::MAX - 1),
+            valid_round: Round::new(u32::MAX - 2),
+            proposer: Address(longest_node_id(0)),
+            block: block.clone(),
+        }));
+        let bytes = encode(&proposed).unwrap();
+        assert!(bytes.len() < transactions + 1_024, "{} bytes", bytes.len());
+        assert_eq!(encode_frames(&proposed, MAX_FRAME_BYTES).unwrap(), vec![bytes.clone()]);
+        assert_eq!(decode(&bytes).unwrap(), proposed);
+
+        let mut certificate = certificate(7, 0);
+        certificate.signatures = BoundedVec::try_new(
+            (0..MAX_VALIDATORS)
+                .map(|i| CommitSignature { node: longest_node_id(i), signature: Signature::Ed25519([9; 64]) })
+                .collect(),
+        )
+        .unwrap();
+        let pair = NetMessage::SyncResponse(vec![SyncedBlock { block, certificate }]);
+        let bytes = encode(&pair).unwrap();
+        assert!(bytes.len() < transactions + 1_024 + MAX_VALIDATORS * 133, "{} bytes", bytes.len());
+        assert!(bytes.len() <= MAX_FRAME_BYTES);
+        assert_eq!(encode_frames(&pair, MAX_FRAME_BYTES).unwrap(), vec![bytes.clone()]);
+        assert_eq!(decode(&bytes).unwrap(), pair);
+    }
+
+    /// At the frame limit, a sync response of 16 blocks of 1 MiB and a transaction relay of 5 MiB are each split,
+    /// in order, into several messages of their kind that each fit in a frame and decode; the unsplit encodings
+    /// are refused by the decoder, which accepts nothing over the limit.
+    #[test]
+    fn large_responses_and_relays_split_at_the_frame_limit() {
+        let size = governance_contracts::codec::encode(&large_transaction(512, 2)).len();
+        let blocks: Vec<SyncedBlock> = (1..=16)
+            .map(|h| {
+                let mut block = block(h, 0);
+                block.transactions = BoundedVec::try_new(large_transactions(1024 * 1024 / size, 2)).unwrap();
+                SyncedBlock { block, certificate: certificate(h, 4) }
+            })
+            .collect();
+        let relay: Vec<SignedTransaction> = large_transactions(5 * 1024 * 1024 / size, 3);
+        let cases = [NetMessage::SyncResponse(blocks.clone()), NetMessage::Transactions(relay.clone())];
+        for message in cases {
+            let whole = encode(&message).unwrap();
+            assert!(whole.len() > MAX_FRAME_BYTES);
+            assert!(decode(&whole).unwrap_err().to_string().contains("exceeds the limit"));
+            let frames = encode_frames(&message, MAX_FRAME_BYTES).unwrap();
+            assert!(frames.len() >= 2);
+            let parts: Vec<NetMessage> = frames
+                .iter()
+                .map(|frame| {
+                    assert!(frame.len() <= MAX_FRAME_BYTES);
+                    decode(frame).unwrap()
+                })
+                .collect();
+            match &message {
+                NetMessage::SyncResponse(_) => {
+                    let rejoined: Vec<SyncedBlock> = parts
+                        .into_iter()
+                        .flat_map(|part| match part {
+                            NetMessage::SyncResponse(part) => part,
+                            other => panic!("a sync response, not {other:?}"),
+                        })
+                        .collect();
+                    assert_eq!(rejoined, blocks);
+                }
+                _ => {
+                    let rejoined: Vec<SignedTransaction> = parts
+                        .into_iter()
+                        .flat_map(|part| match part {
+                            NetMessage::Transactions(part) => part,
+                            other => panic!("transactions, not {other:?}"),
+                        })
+                        .collect();
+                    assert_eq!(rejoined, relay);
+                }
+            }
+        }
     }
 
     /// A list longer than its wire bound is refused when decoding, from its length prefix alone.
