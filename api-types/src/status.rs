@@ -65,7 +65,7 @@ pub struct P2pStats {
     pub refused: BTreeMap<String, u64>,
     /// Connections closed because the peer sent bytes that do not decode.
     pub garbage_disconnects: u64,
-    /// Outbound messages dropped because a peer's queue was full.
+    /// Outbound messages dropped because a peer's or the total byte budget was spent.
     pub dropped_sends: u64,
 }
 
