@@ -15,6 +15,7 @@ use synod::consensus::context::{Address, Proposal, Vote, sign_proposal, sign_vot
 use synod::consensus::host::{Clock, Host, HostConfig, NetMessage, Output, ProposedBlock};
 use synod::consensus::store::MemoryBlockStore;
 use synod::consensus::sync::SyncRequest;
+use synod::consensus::wal::{Wal as _, WalEntry};
 use synod::storage::NodeStore;
 
 struct FixedClock(u64);
@@ -307,7 +308,7 @@ fn an_oversized_block_never_stops_the_node() {
 }
 
 /// Hundreds of blocks that no proposal names, from an observer and from a sealer that does not propose the round,
-/// are dropped unchecked; the proposer's block still gets a prevote.
+/// are dropped unchecked and never logged; the proposer's block still gets a prevote and is the only block logged.
 #[test]
 fn junk_blocks_do_not_crowd_out_the_proposers_block() {
     let (proposal, block) = proposal_of_n1();
@@ -326,6 +327,9 @@ fn junk_blocks_do_not_crowd_out_the_proposers_block() {
     let outputs = sealer.on_message(&node("n1"), NetMessage::Block(Box::new(block.clone()))).unwrap();
     assert_eq!(prevote_of(&outputs), Some(NilOrVal::Val(block.block.hash(&chain))));
     assert_eq!(sealer.rejected_blocks(), 0, "a junk block was checked");
+    let logged = sealer.storage().log_entries(governance_contracts::ids::Height(1)).expect("the log reads");
+    let blocks = logged.iter().filter(|entry| matches!(entry, WalEntry::Block { .. })).count();
+    assert_eq!(blocks, 1, "the write-ahead log holds a junk block, which a restart would restore");
 }
 
 /// A copy of the real block with one signature byte changed (sent first, by the proposer itself) is refused
