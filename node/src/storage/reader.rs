@@ -127,6 +127,21 @@ impl<'a> StoreView<'a> {
         Ok(entries)
     }
 
+    /// Calls `visit` with every entry of `cf`, ascending, one at a time (nothing is collected), stopping at the
+    /// first error.
+    pub(super) fn for_each(
+        &self,
+        cf: Cf,
+        mut visit: impl FnMut(&[u8], &[u8]) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let iter = self.db.iterator_cf_opt(self.cf(cf), self.options(), IteratorMode::Start);
+        for item in iter {
+            let (key, value) = item.map_err(|e| StorageError::rocks(cf.name(), e))?;
+            visit(&key, &value)?;
+        }
+        Ok(())
+    }
+
     /// Entries of `cf` whose key starts with `prefix`, ascending, at most `limit`.
     pub(super) fn scan_prefix_of(
         &self,
