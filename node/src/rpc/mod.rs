@@ -33,7 +33,9 @@
 //! | `GET /v1/openapi.json`                  | the OpenAPI 3.1 description                                          |
 //!
 //! Every error is JSON ([`api_types::ErrorBody`]) with a stable `code`. Bodies are bounded ([`MAX_BODY_BYTES`]),
-//! pages too ([`api_types::MAX_PAGE`]), and waits ([`api_types::MAX_WAIT_MS`]).
+//! pages too ([`api_types::MAX_PAGE`]), and waits ([`api_types::MAX_WAIT_MS`]). So is the work done for clients at
+//! once and the memory held for each ([`bridge::ApiLimits`]): proofs being built, event streams open and each
+//! stream's unread events; a request beyond is answered 503 `busy` with a `Retry-After` header, never queued.
 
 pub mod bridge;
 pub mod error;

@@ -19,7 +19,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
         description = "Status, governance state, chain, proofs, submission, events and metrics of one Synod node. \
             Lists keyed by id are paged with `limit` (1 to 1000, default 100) and `after` (the answer's \
             `next_after`); blocks with `limit` (1 to 100, default 20) and `before` (the answer's `next_before`). \
-            Bodies are at most 8 MiB. Every error answers an `ErrorBody` with a stable `code`."
+            Bodies are at most 8 MiB. At most 2 proofs are built and 64 event streams served at once; a request \
+            beyond is answered 503 `busy` with a `Retry-After` header. Every error answers an `ErrorBody` with a \
+            stable `code`."
     ),
     paths(
         super::healthz,
