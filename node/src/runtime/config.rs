@@ -4,7 +4,9 @@
 //! HOME/config.toml       this file (below)
 //! HOME/genesis.json      the chain's genesis
 //! HOME/keys/node-N.pem   every node key the node has held, numbered from 0; the node loads them all and signs
-//!                        with the one the chain lists for it (a rotation adds the next number)
+//!                        with the one the chain lists for it (a rotation adds the next number). Each must be a
+//!                        regular file only its owner may read (mode 600), in a directory only its owner may
+//!                        write into; a symbolic link is refused (see `key_files`)
 //! HOME/data/             the RocksDB store and the node's other state
 //! HOME/node.log          written by `synod up`, not by the node
 //! ```
@@ -36,12 +38,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
-use governance_contracts::crypto::SecretKey;
 use governance_contracts::ids::NodeId;
 use governance_contracts::text::check_network_address;
 use serde::{Deserialize, Serialize};
 
-use super::{load_key, read_bounded};
+pub use super::key_files::load_keys;
+use super::read_bounded;
 
 /// Largest configuration file read.
 pub const MAX_CONFIG_BYTES: u64 = 64 * 1024;
@@ -184,28 +186,6 @@ impl NodeConfig {
     }
 }
 
-/// Every key in `HOME/keys/node-N.pem`, in the order of `N`. A home without any is an error; so is a file in the
-/// directory that is not a readable ed25519 key.
-pub fn load_keys(home: &Path) -> anyhow::Result<Vec<(u32, SecretKey)>> {
-    let dir = keys_dir(home);
-    let entries = std::fs::read_dir(&dir).with_context(|| format!("key directory {}: cannot read", dir.display()))?;
-    let mut keys = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("key directory {}: cannot read", dir.display()))?;
-        let name = entry.file_name();
-        let Some(index) = name.to_str().and_then(key_index) else { continue };
-        if keys.len() >= MAX_KEY_FILES {
-            bail!("key directory {}: more than {MAX_KEY_FILES} node keys", dir.display());
-        }
-        keys.push((index, load_key(&entry.path())?));
-    }
-    if keys.is_empty() {
-        bail!("key directory {}: no node key (node-0.pem, node-1.pem, ...)", dir.display());
-    }
-    keys.sort_by_key(|(index, _)| *index);
-    Ok(keys)
-}
-
 /// The `N` of a file named `node-N.pem`.
 pub fn key_index(file_name: &str) -> Option<u32> {
     let digits = file_name.strip_prefix("node-")?.strip_suffix(".pem")?;
@@ -277,8 +257,8 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(keys_dir(home.path())).unwrap();
         for (index, label) in [(10, "b"), (2, "a")] {
-            let pem = governance_contracts::testkit::secret(label).to_pkcs8_pem().unwrap();
-            std::fs::write(key_path(home.path(), index), pem).unwrap();
+            let key = governance_contracts::testkit::secret(label);
+            crate::cli::files::write_secret_key(&key_path(home.path(), index), &key, false).unwrap();
         }
         std::fs::write(keys_dir(home.path()).join("README"), "not a key").unwrap();
         let keys = load_keys(home.path()).unwrap();
@@ -290,5 +270,82 @@ mod tests {
                 (10, governance_contracts::testkit::secret("b").public_key())
             ]
         );
+    }
+
+    /// A home whose key directory holds `node-0.pem`, a valid key readable by its owner only.
+    fn home_with_key() -> tempfile::TempDir {
+        let home = tempfile::tempdir().unwrap();
+        let key = governance_contracts::testkit::secret("k0");
+        crate::cli::files::write_secret_key(&key_path(home.path(), 0), &key, false).unwrap();
+        home
+    }
+
+    /// The error of loading `home`'s keys, which must fail.
+    fn refusal(home: &Path) -> String {
+        format!("{:#}", load_keys(home).map(|_| ()).unwrap_err())
+    }
+
+    /// A key file that is a symbolic link (out of the home or not) is refused, naming the file and what to do.
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_key_files_are_refused() {
+        let home = home_with_key();
+        let outside = tempfile::tempdir().unwrap();
+        let elsewhere = outside.path().join("stolen.pem");
+        crate::cli::files::write_secret_key(&elsewhere, &governance_contracts::testkit::secret("x"), false).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, key_path(home.path(), 1)).unwrap();
+        let error = refusal(home.path());
+        assert!(error.contains("node-1.pem") && error.contains("symbolic link"), "{error}");
+
+        let inside = home_with_key();
+        std::os::unix::fs::symlink(key_path(inside.path(), 0), key_path(inside.path(), 1)).unwrap();
+        assert!(refusal(inside.path()).contains("symbolic link"));
+    }
+
+    /// A key file that group or others may read is refused with the command that fixes it.
+    #[cfg(unix)]
+    #[test]
+    fn key_files_others_may_read_are_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let home = home_with_key();
+        let path = key_path(home.path(), 0);
+        for mode in [0o644, 0o640, 0o604] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let error = refusal(home.path());
+            assert!(error.contains("node-0.pem") && error.contains("chmod 600"), "{mode:o}: {error}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        assert_eq!(load_keys(home.path()).unwrap().len(), 1, "read-only by its owner is fine");
+    }
+
+    /// A key "file" that is a FIFO or a directory is refused as not a regular file, without waiting for a writer.
+    #[cfg(unix)]
+    #[test]
+    fn key_files_that_are_not_regular_files_are_refused() {
+        let home = home_with_key();
+        nix::unistd::mkfifo(&key_path(home.path(), 1), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let error = refusal(home.path());
+        assert!(error.contains("node-1.pem") && error.contains("not a regular file"), "{error}");
+
+        let home = home_with_key();
+        std::fs::create_dir(key_path(home.path(), 1)).unwrap();
+        assert!(refusal(home.path()).contains("not a regular file"));
+    }
+
+    /// A key directory that is a symbolic link, or that others may write into, is refused.
+    #[cfg(unix)]
+    #[test]
+    fn key_directories_that_leave_the_home_or_others_may_write_are_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let outside = home_with_key();
+        let home = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(keys_dir(outside.path()), keys_dir(home.path())).unwrap();
+        let error = refusal(home.path());
+        assert!(error.contains("keys") && error.contains("symbolic link"), "{error}");
+
+        let home = home_with_key();
+        std::fs::set_permissions(keys_dir(home.path()), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = refusal(home.path());
+        assert!(error.contains("chmod go-w"), "{error}");
     }
 }
