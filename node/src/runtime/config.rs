@@ -30,8 +30,10 @@
 //! attest = true                    # post the readiness attestation once synced (default true)
 //! ```
 //!
-//! Unknown keys are refused, so a misspelt setting is an error rather than silently ignored. Flags of
-//! `synod node` override the file.
+//! Unknown keys are refused, so a misspelt setting is an error rather than silently ignored. The file is read up
+//! to [`MAX_CONFIG_BYTES`], holds at most [`MAX_DIAL_OVERRIDES`] dial overrides, and its only numbers, the ports
+//! of its addresses, are checked as such (a port past 65535 is refused, the line named); no text, however
+//! malformed or deeply nested, makes parsing panic. Flags of `synod node` override the file.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -49,6 +51,8 @@ use super::read_bounded;
 pub const MAX_CONFIG_BYTES: u64 = 64 * 1024;
 /// Most key files a home's `keys` directory may hold.
 pub const MAX_KEY_FILES: usize = 64;
+/// Most `[p2p.dial]` overrides a configuration may hold.
+pub const MAX_DIAL_OVERRIDES: usize = 1_024;
 
 /// The configuration file's path in a home.
 pub fn config_path(home: &Path) -> PathBuf {
@@ -153,13 +157,23 @@ impl NodeConfig {
         let bytes = read_bounded(&path, MAX_CONFIG_BYTES, "config file")?;
         let text =
             std::str::from_utf8(&bytes).map_err(|_| anyhow!("config file {}: not UTF-8 text", path.display()))?;
-        let config: Self = toml::from_str(text).map_err(|e| anyhow!("config file {}: {e}", path.display()))?;
-        config.node_id().map_err(|e| anyhow!("config file {}: {e}", path.display()))?;
+        Self::parse(text).map_err(|e| anyhow!("config file {}: {e:#}", path.display()))
+    }
+
+    /// Parses and checks the text of a configuration file.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let config: Self = toml::from_str(text).map_err(|e| anyhow!("{e}"))?;
+        config.node_id()?;
+        if config.p2p.dial.len() > MAX_DIAL_OVERRIDES {
+            bail!(
+                "[p2p.dial] holds {} overrides, more than the {MAX_DIAL_OVERRIDES} allowed: keep those of the peers \
+                 this node must reach at another address than governance recorded",
+                config.p2p.dial.len()
+            );
+        }
         for (peer, address) in &config.p2p.dial {
-            NodeId::new(peer.clone())
-                .map_err(|e| anyhow!("config file {}: [p2p.dial] {peer:?}: {e}", path.display()))?;
-            check_network_address(address)
-                .map_err(|e| anyhow!("config file {}: [p2p.dial] {peer}: {e}", path.display()))?;
+            NodeId::new(peer.clone()).map_err(|e| anyhow!("[p2p.dial] {peer:?}: {e}"))?;
+            check_network_address(address).map_err(|e| anyhow!("[p2p.dial] {peer}: {e}"))?;
         }
         Ok(config)
     }
@@ -347,5 +361,66 @@ mod tests {
         std::fs::set_permissions(keys_dir(home.path()), std::fs::Permissions::from_mode(0o777)).unwrap();
         let error = refusal(home.path());
         assert!(error.contains("chmod go-w"), "{error}");
+    }
+
+    /// A `[p2p.dial]` list longer than the bound is refused with an error naming it and the bound; one at the
+    /// bound is accepted.
+    #[test]
+    fn dial_overrides_are_bounded() {
+        let text = |count: usize| {
+            let dial: String = (0..count).map(|i| format!("n{i} = \"127.0.0.1:{}\"\n", 1_000 + i)).collect();
+            format!(
+                "node = \"n1\"\n[p2p]\nlisten = \"127.0.0.1:1\"\n[p2p.dial]\n{dial}[api]\nlisten = \"127.0.0.1:2\"\n"
+            )
+        };
+        assert_eq!(
+            NodeConfig::parse(&text(MAX_DIAL_OVERRIDES)).expect("at the bound").p2p.dial.len(),
+            MAX_DIAL_OVERRIDES
+        );
+        let error = format!("{:#}", NodeConfig::parse(&text(MAX_DIAL_OVERRIDES + 1)).expect_err("past the bound"));
+        assert!(error.contains("[p2p.dial]") && error.contains(&MAX_DIAL_OVERRIDES.to_string()), "{error}");
+    }
+
+    /// Text that is not a configuration is refused with an error, whatever it holds: deep nesting, huge
+    /// numbers, a thousand-level inline table, control characters.
+    #[test]
+    fn hostile_texts_are_refused_without_panicking() {
+        let nested = |open: &str, close: &str| format!("x = {}1{}", open.repeat(20_000), close.repeat(20_000));
+        let texts = [
+            nested("[", "]"),
+            nested("{a = ", "}"),
+            format!("node = \"n1\"\n{}", "[p2p]\n".repeat(5_000)),
+            "node = 1e999999".to_owned(),
+            "node = \"n1\"\n[p2p]\nlisten = \"127.0.0.1:99999999999999999999\"\n".to_owned(),
+            "\u{0}\u{7f}\u{202e}".to_owned(),
+        ];
+        for text in texts {
+            assert!(NodeConfig::parse(&text).is_err(), "{:.60}", text);
+        }
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// Parsing never panics: any text, and any mix of the configuration's own keys, sections and values of
+        /// every shape, is accepted or refused with an error.
+        #[test]
+        fn parsing_never_panics(
+            text in proptest::prop_oneof![
+                proptest::string::string_regex("(?s).{0,300}").expect("a regex"),
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::string::string_regex(r"\[(p2p|api|readiness|p2p\.dial|x)\]").expect("a regex"),
+                        proptest::string::string_regex(
+                            r"(node|listen|dial|tls_cert|tls_key|attest|n2|x) = (\x22[^\x22]{0,30}\x22|-?[0-9]{1,25}|true|\[\]|\{\}|1e400|\x22127\.0\.0\.1:[0-9]{1,8}\x22)"
+                        ).expect("a regex"),
+                    ],
+                    0..12,
+                )
+                .prop_map(|lines| lines.join("\n")),
+            ]
+        ) {
+            let _ = NodeConfig::parse(&text);
+        }
     }
 }
