@@ -47,8 +47,8 @@ pub enum BuildError {
     TooManyChanges,
 }
 
-/// The id key of every node ever admitted: those admitted now and those removed (a removed node's record moves to
-/// `removed_nodes`, kept for good), read once from the last committed state.
+/// The id key of every node ever admitted: those in the `nodes` table and those removed (a removed node's record
+/// moves to `removed_nodes`, kept for good), read once from the last committed state.
 fn every_node(store: &dyn Store) -> Result<BTreeSet<Vec<u8>>, StoreError> {
     let mut nodes: BTreeSet<Vec<u8>> = NODES.all(store)?.into_iter().map(|(id, _)| id.to_key_bytes()).collect();
     nodes.extend(REMOVED_NODES.all(store)?.into_iter().map(|(id, _)| NodeId::to_key_bytes(&id)));

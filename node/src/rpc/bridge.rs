@@ -10,9 +10,12 @@
 //! - after each committed block it sends [`ChainEvent::from_committed`] (`events.send(..)`, ignoring the error when
 //!   no client listens);
 //!
-//! What it publishes are the API's own types (`api_types`), re-exported here for the runtime.
 //! - it answers each [`Command`] by doing what it says and replying on the command's `oneshot` (a dropped reply
 //!   is fine: the client went away).
+//!
+//! What it publishes are the API's own types (`api_types`), re-exported here for the runtime. The state also holds
+//! the [`ApiLimits`] in force: how many proofs are built and event streams served at once, and how much one
+//! stream holds unread.
 
 use std::sync::Arc;
 
