@@ -27,15 +27,18 @@ pub enum ErrorCode {
     Rejected,
     /// 503: the mempool is full: retry later.
     MempoolFull,
-    /// 503: the runtime is gone or busy, no block is committed yet, or too many event streams are open.
+    /// 503: the runtime is gone or not answering, or no block is committed yet.
     Unavailable,
+    /// 503: the node is doing as much of this work at once as it does (proofs being built, event streams open):
+    /// retry after the seconds the `Retry-After` header gives.
+    Busy,
     /// 500: the node itself failed (details in its log).
     Internal,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::BadRequest,
         Self::Malformed,
         Self::NotFound,
@@ -46,6 +49,7 @@ impl ErrorCode {
         Self::Rejected,
         Self::MempoolFull,
         Self::Unavailable,
+        Self::Busy,
         Self::Internal,
     ];
 
@@ -62,6 +66,7 @@ impl ErrorCode {
             Self::Rejected => "rejected",
             Self::MempoolFull => "mempool_full",
             Self::Unavailable => "unavailable",
+            Self::Busy => "busy",
             Self::Internal => "internal",
         }
     }
@@ -76,7 +81,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::Rejected => 422,
-            Self::MempoolFull | Self::Unavailable => 503,
+            Self::MempoolFull | Self::Unavailable | Self::Busy => 503,
             Self::Internal => 500,
         }
     }

@@ -1,7 +1,7 @@
 //! The governance state as the API serves it: members, nodes, accounts, roles, the policy, proposals and the
 //! proposal dry run. Each record is the contracts' own type flattened beside its id
-//! (`{"id": "org1", "name": ..., "weight": ...}`); a list is `{"<things>": [...]}`, sorted by id, with
-//! `next_after` when a further page may follow.
+//! (`{"id": "org1", "name": ..., "weight": ...}`); a list is `{"<things>": [...]}`, in its table's order (see
+//! [`crate::query`]), with `next_after` when a further page may follow.
 
 use std::fmt;
 use std::str::FromStr;

@@ -59,3 +59,5 @@ pub const MAX_WAIT_MS: u64 = 60_000;
 pub const DEFAULT_WAIT_MS: u64 = 10_000;
 /// The most transactions `GET /v1/accounts/{id}` lists in an account's `history`.
 pub const ACCOUNT_HISTORY: u32 = 100;
+/// The seconds the `Retry-After` header of a `busy` answer (503) gives.
+pub const BUSY_RETRY_AFTER_SECONDS: u64 = 1;

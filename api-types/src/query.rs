@@ -3,8 +3,9 @@
 //! client sends exactly the names the node reads.
 //!
 //! Lists of records keyed by id (members, nodes, accounts, proposals) are paged with `limit` and `after` (the last
-//! id of the previous page, which the answer gives as `next_after`); blocks, latest first, with `limit` and
-//! `before`; evidence with `from` and `limit`.
+//! id of the previous page, which the answer gives as `next_after`), in their table's order: ids that are names
+//! shortest first, names of one length alphabetically (`n2` before `n10`); proposals by id. Blocks, latest first,
+//! with `limit` and `before`; evidence with `from` and `limit`.
 
 use std::fmt;
 
@@ -54,7 +55,7 @@ pub struct Page {
     #[param(minimum = 1, maximum = 1000)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
-    /// Return the items whose id sorts after this one: the previous page's `next_after`.
+    /// Return the items after this id in the list's order: the previous page's `next_after`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
@@ -78,18 +79,20 @@ impl Page {
     }
 }
 
-/// `?status=&limit=&after=`: a page of proposals, optionally of one status.
+/// `?status=&limit=&after=`: a page of proposals, optionally of one status. A page looks at `limit` proposals and
+/// answers those of the status, so a filtered page may hold fewer (even none) and still name a `next_after`:
+/// follow it until it is absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProposalQuery {
     /// Only proposals in this state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProposalStatusName>,
-    /// Most proposals to return (default 100).
+    /// Most proposals to look at and return (default 100).
     #[param(minimum = 1, maximum = 1000)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
-    /// Return the proposals whose id sorts after this one: the previous page's `next_after`.
+    /// Return the proposals after this id: the previous page's `next_after`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }

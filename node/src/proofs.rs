@@ -7,8 +7,10 @@
 //! header, read from the state tree's versioned values (the tree keeps every height), with the same
 //! `execution::validator_set` the node itself runs; its hash is checked against the header before it is used.
 //!
-//! Cost: one read of every stored block header (the blocks are read whole). A node serving many proofs would index
-//! the change heights; the bundle format does not change.
+//! Cost: the heights of the changes come from the store's set-change index ([`ProofSource::set_change_heights`]),
+//! so a bundle reads the certified headers of those heights and of the last one, no other: O(changes), however
+//! long the chain (at most [`MAX_SET_CHANGES`] changes, the bundle's bound). Deriving each new set reads the
+//! records of every node ever admitted (the `nodes` and `removed_nodes` tables) at that height.
 
 use std::collections::BTreeSet;
 
@@ -16,11 +18,11 @@ use governance_contracts::codec::BoundedVec;
 use governance_contracts::execution;
 use governance_contracts::ids::{Height, NodeId};
 use governance_contracts::state::root;
-use governance_contracts::state::tables::{KEYS, NODES};
+use governance_contracts::state::tables::{NODES, REMOVED_NODES};
 use governance_contracts::state::{Entries, Store, StoreError, TableId, TableKey as _};
 use governance_contracts::types::block::ValidatorSet;
 use governance_contracts::types::proof::MAX_SET_CHANGES;
-use governance_contracts::types::{CertifiedHeader, Principal, ProofBundle, RecordKey, ValidatorSetChange};
+use governance_contracts::types::{CertifiedHeader, ProofBundle, RecordKey, ValidatorSetChange};
 
 use crate::consensus::store::{BlockStore, StorageFailure};
 use crate::storage::StoreView;
@@ -45,25 +47,20 @@ pub enum BuildError {
     TooManyChanges,
 }
 
+/// The id key of every node ever admitted: those in the `nodes` table and those removed (a removed node's record
+/// moves to `removed_nodes`, kept for good), read once from the last committed state.
+fn every_node(store: &dyn Store) -> Result<BTreeSet<Vec<u8>>, StoreError> {
+    let mut nodes: BTreeSet<Vec<u8>> = NODES.all(store)?.into_iter().map(|(id, _)| id.to_key_bytes()).collect();
+    nodes.extend(REMOVED_NODES.all(store)?.into_iter().map(|(id, _)| NodeId::to_key_bytes(&id)));
+    Ok(nodes)
+}
+
 /// The state as it stood after `height`, for deriving that height's validator set: reads come from the state
-/// tree's versioned values; listing the `nodes` table enumerates every node that ever held a key (the key registry
-/// never forgets one) plus the nodes admitted now.
+/// tree's versioned values; listing the `nodes` table enumerates `nodes`, every node ever admitted.
 struct StateAt<'a> {
     store: &'a dyn Store,
     height: Height,
-    nodes: BTreeSet<Vec<u8>>,
-}
-
-impl<'a> StateAt<'a> {
-    fn new(store: &'a dyn Store, height: Height) -> Result<Self, StoreError> {
-        let mut nodes: BTreeSet<Vec<u8>> = NODES.all(store)?.into_iter().map(|(id, _)| id.to_key_bytes()).collect();
-        for (_, record) in KEYS.all(store)? {
-            if let Principal::Node(id) = record.owner {
-                nodes.insert(NodeId::to_key_bytes(&id));
-            }
-        }
-        Ok(Self { store, height, nodes })
-    }
+    nodes: &'a BTreeSet<Vec<u8>>,
 }
 
 impl Store for StateAt<'_> {
@@ -94,17 +91,21 @@ impl Store for StateAt<'_> {
 
 /// The validator set derived from the state after `height`.
 pub fn validator_set_after(state: &dyn Store, height: Height) -> Result<ValidatorSet, StoreError> {
-    execution::validator_set(&StateAt::new(state, height)?)
+    let nodes = every_node(state)?;
+    execution::validator_set(&StateAt { store: state, height, nodes: &nodes })
 }
 
-/// What building a bundle reads: the governance state, the last committed height and the certified headers.
-/// Every [`BlockStore`] is one; so is a [`StoreView`] (a node's store read from outside its owner, live or over
-/// one snapshot).
+/// What building a bundle reads: the governance state, the last committed height, the heights where the
+/// validator set changed and the certified headers. A [`StoreView`] (a node's store read from outside its owner,
+/// live or over one snapshot) reads the heights from the store's index; every [`BlockStore`] is one too, scanning
+/// its headers for them (the in-memory store of tests and simulations keeps no index).
 pub trait ProofSource {
     /// The governance state at the last committed height (its state tree keeps every height).
     fn state(&self) -> &dyn Store;
     /// The last committed height.
     fn height(&self) -> Result<Height, BuildError>;
+    /// Up to `limit` heights below `below` whose header changes the validator set, ascending.
+    fn set_change_heights(&self, below: Height, limit: usize) -> Result<Vec<Height>, BuildError>;
     /// The certified header at `height` (an error when that height is not committed).
     fn certified(&self, height: Height) -> Result<CertifiedHeader, BuildError>;
 }
@@ -116,6 +117,20 @@ impl<S: BlockStore + ?Sized> ProofSource for S {
 
     fn height(&self) -> Result<Height, BuildError> {
         Ok(BlockStore::height(self))
+    }
+
+    fn set_change_heights(&self, below: Height, limit: usize) -> Result<Vec<Height>, BuildError> {
+        let mut heights = Vec::new();
+        for h in 1..below.0 {
+            if heights.len() >= limit {
+                break;
+            }
+            let header = self.certified(Height(h))?.header;
+            if header.validator_set_hash != header.next_validator_set_hash {
+                heights.push(Height(h));
+            }
+        }
+        Ok(heights)
     }
 
     fn certified(&self, height: Height) -> Result<CertifiedHeader, BuildError> {
@@ -132,6 +147,10 @@ impl ProofSource for StoreView<'_> {
     fn height(&self) -> Result<Height, BuildError> {
         let height = self.last_height().map_err(|e| StorageFailure(e.to_string()))?;
         Ok(height.unwrap_or(Height(0)))
+    }
+
+    fn set_change_heights(&self, below: Height, limit: usize) -> Result<Vec<Height>, BuildError> {
+        Ok(StoreView::set_change_heights(self, below, limit).map_err(|e| StorageFailure(e.to_string()))?)
     }
 
     fn certified(&self, height: Height) -> Result<CertifiedHeader, BuildError> {
@@ -154,17 +173,22 @@ pub fn build<S: ProofSource + ?Sized>(store: &S, record: &RecordKey) -> Result<P
         return Err(BuildError::NoBlocks);
     }
     let header = store.certified(height)?;
-    let mut set_changes = Vec::new();
-    for h in 1..height.0 {
-        let certified = store.certified(Height(h))?;
+    // One more than a bundle carries, to tell "exactly the most" from "too many".
+    let heights = store.set_change_heights(height, MAX_SET_CHANGES.saturating_add(1))?;
+    if heights.len() > MAX_SET_CHANGES {
+        return Err(BuildError::TooManyChanges);
+    }
+    let nodes = every_node(state)?;
+    let mut set_changes = Vec::with_capacity(heights.len());
+    for h in heights {
+        let certified = store.certified(h)?;
         let changes = &certified.header;
         if changes.validator_set_hash == changes.next_validator_set_hash {
-            continue;
+            return Err(BuildError::Corrupt(format!(
+                "the set-change index names height {h}, whose header changes no validator set"
+            )));
         }
-        if set_changes.len() >= MAX_SET_CHANGES {
-            return Err(BuildError::TooManyChanges);
-        }
-        let next = validator_set_after(state, Height(h))?;
+        let next = execution::validator_set(&StateAt { store: state, height: h, nodes: &nodes })?;
         if next.hash(&chain) != changes.next_validator_set_hash {
             return Err(BuildError::Corrupt(format!(
                 "the validator set derived after height {h} is not the one its header names"
@@ -275,5 +299,52 @@ mod tests {
         assert_eq!(record.key, Some(testkit::public("n1-next")));
         assert_eq!(verified.height, Height(3));
         assert!(!encode(&bundle).is_empty());
+    }
+
+    /// A [`ProofSource`] that counts the certified headers read through it.
+    struct Counting<'a, S: ?Sized> {
+        inner: &'a S,
+        headers_read: std::cell::Cell<u64>,
+    }
+
+    impl<S: ProofSource + ?Sized> ProofSource for Counting<'_, S> {
+        fn state(&self) -> &dyn Store {
+            self.inner.state()
+        }
+
+        fn height(&self) -> Result<Height, BuildError> {
+            self.inner.height()
+        }
+
+        fn set_change_heights(&self, below: Height, limit: usize) -> Result<Vec<Height>, BuildError> {
+            self.inner.set_change_heights(below, limit)
+        }
+
+        fn certified(&self, height: Height) -> Result<CertifiedHeader, BuildError> {
+            self.headers_read.set(self.headers_read.get().saturating_add(1));
+            self.inner.certified(height)
+        }
+    }
+
+    /// On a chain of 100,000 blocks whose validator set changed at ten heights, a proof reads the certified
+    /// headers of those ten heights and of the last one, no other, and verifies from the genesis.
+    #[test]
+    fn a_proof_reads_only_the_set_change_heights() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let changes: Vec<u64> = (1..=10).map(|i| i * 9_000 + 7).collect();
+        let (store, genesis) = crate::storage::fixture::long_chain(dir.path(), 100_000, &changes);
+        let reader = store.reader();
+        let view = reader.snapshot();
+        let counting = Counting { inner: &view, headers_read: std::cell::Cell::new(0) };
+
+        let bundle = build(&counting, &RecordKey::Node { node: node("n1") }).expect("the proof builds");
+
+        assert_eq!(counting.headers_read.get(), 11, "the ten change heights and the last height");
+        let heights: Vec<u64> = bundle.set_changes.iter().map(|c| c.certified.header.height.0).collect();
+        assert_eq!(heights, changes);
+        let verified = proof::verify(&genesis, &bundle).expect("the bundle verifies from the genesis");
+        assert_eq!(verified.height, Height(100_000));
+        let Some(RecordValue::Node(record)) = verified.value else { panic!("a node record") };
+        assert_eq!(record.key, Some(testkit::public("n1-90007")));
     }
 }

@@ -360,6 +360,36 @@ fn key_rotate_writes_a_private_key_and_a_request_the_chain_accepts() {
     );
 }
 
+/// `synod key rotate --home` takes the node's current key only from a private regular file inside the home: a key
+/// linked from outside the home, or one others may read, is refused with the file named and what to do, and
+/// nothing is written.
+#[cfg(unix)]
+#[test]
+fn key_rotate_refuses_key_files_outside_the_home_or_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    ceremony(d);
+    let home = d.join("home");
+    std::fs::create_dir_all(home.join("keys")).expect("home");
+    std::fs::copy(d.join("genesis.json"), home.join("genesis.json")).expect("genesis copied");
+    let rotate = ["key", "rotate", "--home", "home", "--node", "n1", "--height", "0"];
+
+    std::os::unix::fs::symlink(d.join("node1.pem"), home.join("keys/node-0.pem")).expect("linked");
+    let error = fails(d, &rotate, "node-0.pem");
+    assert!(error.contains("symbolic link"), "{error}");
+
+    std::fs::remove_file(home.join("keys/node-0.pem")).expect("unlinked");
+    std::fs::copy(d.join("node1.pem"), home.join("keys/node-0.pem")).expect("key copied");
+    std::fs::set_permissions(home.join("keys/node-0.pem"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let error = fails(d, &rotate, "node-0.pem");
+    assert!(error.contains("chmod 600"), "{error}");
+    assert!(!home.join("keys/node-1.pem").exists() && !home.join("rotation-request.json").exists());
+
+    std::fs::set_permissions(home.join("keys/node-0.pem"), std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    ok(d, &rotate);
+}
+
 /// Corrupt key, genesis, proposal, transaction and organisation files, and an oversized file, each give an error
 /// naming the file and a failing exit code, never a panic.
 #[test]

@@ -397,6 +397,16 @@ fn openapi_describes_the_routes_as_they_behave() {
     for status in ["200", "400", "413", "415", "422", "503"] {
         assert!(submit["responses"].get(status).is_some(), "POST /v1/transactions lacks {status}");
     }
+    for path in ["/v1/proofs/node/{id}", "/v1/proofs/grant/{id}", "/v1/events"] {
+        let busy = &paths[path]["get"]["responses"]["503"];
+        assert!(busy["headers"]["Retry-After"].is_object(), "{path}: a busy answer documents its Retry-After: {busy}");
+    }
+    let description = doc["info"]["description"].as_str().unwrap_or_default();
+    let limits = synod::rpc::bridge::ApiLimits::default();
+    let stated = format!("At most {} proofs are built and {} event streams", limits.proof_builds, limits.event_streams);
+    assert!(description.contains(&stated), "the description states the limits in force: {description}");
+    let codes = schemas["ErrorCode"]["enum"].as_array().cloned().unwrap_or_default();
+    assert!(codes.iter().any(|code| code == "busy"), "{codes:?}");
     let events = &paths["/v1/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"];
     assert_eq!(events["$ref"], "#/components/schemas/StreamEvent");
 

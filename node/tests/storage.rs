@@ -515,18 +515,7 @@ fn corruption_and_schema_mismatch_are_reported() {
     let dir = TempDir::new().unwrap();
     let w = workload();
     drop(open_committed(dir.path(), &w));
-    let families = [
-        "state",
-        "blocks",
-        "certificates",
-        "receipts",
-        "tx_index",
-        "proposal_index",
-        "account_index",
-        "evidence",
-        "consensus",
-        "meta",
-    ];
+    let families = FAMILIES;
     {
         let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path(), families).unwrap();
         let blocks = db.cf_handle("blocks").unwrap();
@@ -544,10 +533,61 @@ fn corruption_and_schema_mismatch_are_reported() {
     {
         let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path(), families).unwrap();
         let meta = db.cf_handle("meta").unwrap();
-        db.put_cf(meta, b"schema_version", encode(&2u32)).unwrap();
+        db.put_cf(meta, b"schema_version", encode(&9u32)).unwrap();
     }
     let err = NodeStore::open(dir.path()).unwrap_err();
-    assert!(matches!(err, StorageError::SchemaMismatch { found: 2, expected: 1 }), "{err}");
+    assert!(matches!(err, StorageError::SchemaMismatch { found: 9, expected: 2 }), "{err}");
+}
+
+/// Every column family of the store, as a raw RocksDB open must list them.
+const FAMILIES: [&str; 11] = [
+    "state",
+    "blocks",
+    "certificates",
+    "receipts",
+    "tx_index",
+    "proposal_index",
+    "account_index",
+    "evidence",
+    "consensus",
+    "meta",
+    "set_changes",
+];
+
+/// The heights where a validator set changes are indexed at commit, and a store written before the index existed
+/// (schema version 1, no index) gets the same index when opened, and the current version.
+#[test]
+fn set_changes_are_indexed_and_rebuilt_for_older_stores() {
+    let dir = TempDir::new().unwrap();
+    let mut producer = Producer::new(testkit::genesis(4));
+    let mut store = NodeStore::open_with_genesis(dir.path(), &producer.chain.genesis).unwrap();
+    store.commit_block(&producer.next_block(vec![])).unwrap();
+    let c = &mut producer.chain;
+    let n1 = Principal::Node(testkit::node("n1"));
+    let proof = c.key_proof(n1.clone(), Some(public("n1")), "n1-next");
+    let proposal = c.proposal(n1, vec![Action::RotateNodeKey { node: testkit::node("n1"), proof }]);
+    let approval = c.approval(&proposal, "m1-ops");
+    let rotate =
+        c.node_tx("n1", Payload::SubmitProposal { proposal, approvals: BoundedVec::try_new(vec![approval]).unwrap() });
+    for block in [producer.next_block(vec![rotate]), producer.next_block(vec![]), producer.next_block(vec![])] {
+        store.commit_block(&block).unwrap();
+    }
+    assert_eq!(store.set_change_heights(Height(5), 10).unwrap(), [Height(2)]);
+    assert_eq!(store.set_change_heights(Height(2), 10).unwrap(), Vec::<Height>::new(), "below 2: none");
+    drop(store);
+
+    // The layout of version 1: the same, without the index.
+    {
+        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path(), FAMILIES).unwrap();
+        db.delete_cf(db.cf_handle("set_changes").unwrap(), Height(2).to_be_bytes()).unwrap();
+        db.put_cf(db.cf_handle("meta").unwrap(), b"schema_version", encode(&1u32)).unwrap();
+    }
+    let store = NodeStore::open(dir.path()).unwrap();
+    assert_eq!(store.set_change_heights(Height(5), 10).unwrap(), [Height(2)]);
+    drop(store);
+    let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path(), FAMILIES).unwrap();
+    let version = db.get_cf(db.cf_handle("meta").unwrap(), b"schema_version").unwrap();
+    assert_eq!(version, Some(encode(&2u32)));
 }
 
 /// Equivocation evidence against `n1` at `height`: two signed prevotes for different blocks.

@@ -159,7 +159,7 @@ pub fn rotate(args: &RotateArgs) -> anyhow::Result<()> {
         .last()
         .ok_or_else(|| anyhow!("{}: no node key (node-0.pem, ...)", home::keys_dir(&args.home).display()))?;
     let current_key_file = home::key_path(&args.home, current_index);
-    let current = files::load_secret_key(&current_key_file)?;
+    let current = crate::runtime::key_files::load_key(&args.home, current_index)?;
     let new_index = current_index.checked_add(1).ok_or_else(|| anyhow!("no key number after {current_index}"))?;
     let new_key_file = home::key_path(&args.home, new_index);
     let new = generate()?;

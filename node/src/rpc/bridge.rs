@@ -10,9 +10,12 @@
 //! - after each committed block it sends [`ChainEvent::from_committed`] (`events.send(..)`, ignoring the error when
 //!   no client listens);
 //!
-//! What it publishes are the API's own types (`api_types`), re-exported here for the runtime.
 //! - it answers each [`Command`] by doing what it says and replying on the command's `oneshot` (a dropped reply
 //!   is fine: the client went away).
+//!
+//! What it publishes are the API's own types (`api_types`), re-exported here for the runtime. The state also holds
+//! the [`ApiLimits`] in force: how many proofs are built and event streams served at once, and how much one
+//! stream holds unread.
 
 use std::sync::Arc;
 
@@ -30,11 +33,42 @@ use crate::storage::StoreReader;
 /// Capacity of the command channel [`ApiState::with_channels`] makes: submissions beyond it wait (bounded by the
 /// API's own timeout) rather than queue without limit.
 pub const COMMAND_CAPACITY: usize = 1_024;
-/// Capacity of the event channel [`ApiState::with_channels`] makes: a client more than this many blocks behind
-/// is told it lagged.
+/// Capacity of the event channel [`ApiState::with_channels`] makes, shared by every stream: a stream whose task
+/// falls this many blocks behind is told it lagged.
 pub const EVENT_CAPACITY: usize = 256;
-/// Most event streams (`GET /v1/events`) served at once.
+/// Most event streams (`GET /v1/events`) served at once; the next is answered 503 `busy`.
 pub const MAX_EVENT_STREAMS: usize = 64;
+/// Most events one stream holds unread; a stream with this many unread when the next block comes is cut off.
+pub const STREAM_BUFFER_EVENTS: usize = 16;
+/// Most bytes of events one stream holds unread (one event larger than this is still sent to a stream that has
+/// read everything before it); a stream that would go past it is cut off.
+pub const STREAM_BUFFER_BYTES: usize = 1024 * 1024;
+/// Most proofs (`GET /v1/proofs/...`) built at once; the next request is answered 503 `busy`, never queued.
+pub const MAX_PROOF_BUILDS: usize = 2;
+
+/// The work the API does for its clients at once, and the memory it holds for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiLimits {
+    /// Proofs built at once ([`MAX_PROOF_BUILDS`]).
+    pub proof_builds: usize,
+    /// Event streams served at once ([`MAX_EVENT_STREAMS`]).
+    pub event_streams: usize,
+    /// Unread events one stream holds ([`STREAM_BUFFER_EVENTS`]).
+    pub stream_buffer_events: usize,
+    /// Unread bytes of events one stream holds ([`STREAM_BUFFER_BYTES`]).
+    pub stream_buffer_bytes: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        Self {
+            proof_builds: MAX_PROOF_BUILDS,
+            event_streams: MAX_EVENT_STREAMS,
+            stream_buffer_events: STREAM_BUFFER_EVENTS,
+            stream_buffer_bytes: STREAM_BUFFER_BYTES,
+        }
+    }
+}
 
 /// What the API asks of the runtime.
 #[derive(Debug)]
@@ -75,8 +109,12 @@ pub(super) struct Inner {
     pub(super) genesis: Genesis,
     pub(super) chain: ChainIdentity,
     pub(super) metrics: RequestMetrics,
-    /// Permits for event streams ([`MAX_EVENT_STREAMS`]).
+    /// The limits in force.
+    pub(super) limits: ApiLimits,
+    /// Permits for event streams ([`ApiLimits::event_streams`]).
     pub(super) streams: Arc<Semaphore>,
+    /// Permits for proof builds ([`ApiLimits::proof_builds`]).
+    pub(super) proofs: Arc<Semaphore>,
     /// Set to `true` when the server shuts down: streams and long polls end.
     pub(super) closing: watch::Sender<bool>,
 }
@@ -88,13 +126,14 @@ impl std::fmt::Debug for ApiState {
 }
 
 impl ApiState {
-    /// The API's state over channels the runtime made itself.
+    /// The API's state over channels the runtime made itself, within `limits`.
     pub fn new(
         genesis: Genesis,
         store: StoreReader,
         status: watch::Receiver<NodeStatus>,
         commands: mpsc::Sender<Command>,
         events: broadcast::Sender<ChainEvent>,
+        limits: ApiLimits,
     ) -> Self {
         let chain = genesis.identity();
         let (closing, _) = watch::channel(false);
@@ -107,19 +146,31 @@ impl ApiState {
                 genesis,
                 chain,
                 metrics: RequestMetrics::default(),
-                streams: Arc::new(Semaphore::new(MAX_EVENT_STREAMS)),
+                limits,
+                streams: Arc::new(Semaphore::new(limits.event_streams)),
+                proofs: Arc::new(Semaphore::new(limits.proof_builds)),
                 closing,
             }),
         }
     }
 
     /// The API's state with fresh channels ([`COMMAND_CAPACITY`], [`EVENT_CAPACITY`]) starting from `initial`,
-    /// and the runtime's ends of them.
+    /// within the default [`ApiLimits`], and the runtime's ends of the channels.
     pub fn with_channels(genesis: Genesis, store: StoreReader, initial: NodeStatus) -> (Self, RuntimeEnd) {
+        Self::with_channels_within(genesis, store, initial, ApiLimits::default())
+    }
+
+    /// [`ApiState::with_channels`] within `limits`.
+    pub fn with_channels_within(
+        genesis: Genesis,
+        store: StoreReader,
+        initial: NodeStatus,
+        limits: ApiLimits,
+    ) -> (Self, RuntimeEnd) {
         let (status_tx, status_rx) = watch::channel(initial);
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        let state = Self::new(genesis, store, status_rx, command_tx, events.clone());
+        let state = Self::new(genesis, store, status_rx, command_tx, events.clone(), limits);
         (state, RuntimeEnd { status: status_tx, commands: command_rx, events })
     }
 

@@ -1,12 +1,13 @@
 //! The API's one error type: an HTTP status, a stable machine `code` ([`ErrorCode`], each with its status), a
 //! clear `message`, and for a refused transaction the contracts' named rejection ([`ErrorBody`]). Internal
-//! failures say little to the client and everything to the log.
+//! failures say little to the client and everything to the log. A `busy` answer carries a `Retry-After` header
+//! ([`api_types::BUSY_RETRY_AFTER_SECONDS`]).
 
 use api_types::query::OutOfBounds;
 use api_types::{ErrorBody, ErrorCode};
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use governance_contracts::error::Rejection;
 
@@ -19,13 +20,15 @@ pub struct ApiError {
     status: StatusCode,
     /// Boxed: errors travel through every `Result` of the API, and a rejection's fields are large.
     body: Box<ErrorBody>,
+    /// The seconds to wait before retrying (`Retry-After`), for an answer that asks it.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An answer with `code`, at the HTTP status the code names.
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        Self { status, body: Box::new(ErrorBody::new(code, message)) }
+        Self { status, body: Box::new(ErrorBody::new(code, message)), retry_after: None }
     }
 
     /// A malformed request: bad parameters or path.
@@ -63,6 +66,14 @@ impl ApiError {
         Self::new(ErrorCode::Unavailable, message)
     }
 
+    /// The node is doing as much of this work at once as it does: retry after
+    /// [`api_types::BUSY_RETRY_AFTER_SECONDS`].
+    pub fn busy(message: impl Into<String>) -> Self {
+        let mut error = Self::new(ErrorCode::Busy, message);
+        error.retry_after = Some(api_types::BUSY_RETRY_AFTER_SECONDS);
+        error
+    }
+
     /// A wait ran out before what was waited for happened.
     pub fn timeout(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Timeout, message)
@@ -92,6 +103,11 @@ impl ApiError {
     pub fn body(&self) -> &ErrorBody {
         &self.body
     }
+
+    /// The seconds the answer asks the client to wait before retrying, if it asks.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
 }
 
 /// The serde tag of a rejection (`account_frozen`), its stable name.
@@ -104,7 +120,11 @@ pub fn rejection_name(rejection: &Rejection) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(*self.body)).into_response()
+        let mut response = (self.status, Json(*self.body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -175,6 +195,16 @@ mod tests {
         let json = serde_json::to_value(error.body()).expect("serialises");
         assert_eq!(json["reason"]["account"], "a");
         assert_eq!(rejection_name(&Rejection::BadSignature), "bad_signature");
+    }
+
+    /// A busy answer is a 503 `busy` whose `Retry-After` header gives the seconds to wait.
+    #[test]
+    fn busy_answers_say_when_to_retry() {
+        let response = ApiError::busy("later").into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let retry = response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok());
+        assert_eq!(retry, Some("1"));
+        assert!(ApiError::unavailable("down").into_response().headers().get(header::RETRY_AFTER).is_none());
     }
 
     /// A full mempool is a retryable 503 with its own code, not a rejection.

@@ -33,7 +33,9 @@
 //! | `GET /v1/openapi.json`                  | the OpenAPI 3.1 description                                          |
 //!
 //! Every error is JSON ([`api_types::ErrorBody`]) with a stable `code`. Bodies are bounded ([`MAX_BODY_BYTES`]),
-//! pages too ([`api_types::MAX_PAGE`]), and waits ([`api_types::MAX_WAIT_MS`]).
+//! pages too ([`api_types::MAX_PAGE`]), and waits ([`api_types::MAX_WAIT_MS`]). So is the work done for clients at
+//! once and the memory held for each ([`bridge::ApiLimits`]): proofs being built, event streams open and each
+//! stream's unread events; a request beyond is answered 503 `busy` with a `Retry-After` header, never queued.
 
 pub mod bridge;
 pub mod error;
@@ -57,8 +59,6 @@ use axum::routing::{get, post};
 pub use api_types::{ErrorBody, MAX_BODY_BYTES};
 pub use bridge::ApiState;
 pub use error::ApiError;
-
-use api_types::Page;
 
 use crate::storage::StoreView;
 
@@ -141,38 +141,4 @@ where
     tokio::task::spawn_blocking(move || read(&store.snapshot()))
         .await
         .map_err(|e| ApiError::internal("a read task failed", &e))?
-}
-
-/// The items of `all` (each with its key) on the page `page` asks for, sorted by key, and the `after` of the next
-/// page when more items follow.
-fn page_of<T>(page: &Page, mut all: Vec<(String, T)>) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let limit = page.limit()?;
-    all.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut rest = all.into_iter().filter(|(key, _)| page.after.as_ref().is_none_or(|after| key > after));
-    let mut items = Vec::new();
-    let mut last = None;
-    for (key, item) in rest.by_ref().take(limit) {
-        items.push(item);
-        last = Some(key);
-    }
-    let next_after = if rest.next().is_some() { last } else { None };
-    Ok((items, next_after))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A page holds at most `limit` items after `after`, in key order, and names the next page only when more
-    /// items follow; a limit out of bounds is refused.
-    #[test]
-    fn pages_follow_the_keys() {
-        let all = || ["c", "a", "d", "b"].map(|k| (k.to_owned(), k)).to_vec();
-        let page = |limit, after: Option<&str>| Page { limit: Some(limit), after: after.map(str::to_owned) };
-        assert_eq!(page_of(&page(2, None), all()).ok(), Some((vec!["a", "b"], Some("b".to_owned()))));
-        assert_eq!(page_of(&page(2, Some("b")), all()).ok(), Some((vec!["c", "d"], None)));
-        assert_eq!(page_of(&page(9, Some("a")), all()).ok(), Some((vec!["b", "c", "d"], None)));
-        assert_eq!(page_of(&Page::default(), all()).ok(), Some((vec!["a", "b", "c", "d"], None)));
-        assert!(page_of(&page(0, None), all()).is_err());
-    }
 }

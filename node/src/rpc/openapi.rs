@@ -18,8 +18,11 @@ use utoipa::{Modify, OpenApi, ToSchema};
         title = "Synod node API",
         description = "Status, governance state, chain, proofs, submission, events and metrics of one Synod node. \
             Lists keyed by id are paged with `limit` (1 to 1000, default 100) and `after` (the answer's \
-            `next_after`); blocks with `limit` (1 to 100, default 20) and `before` (the answer's `next_before`). \
-            Bodies are at most 8 MiB. Every error answers an `ErrorBody` with a stable `code`."
+            `next_after`), in their table's order (names shortest first, then alphabetically; proposals by id); \
+            a page filtered by status may hold fewer than `limit` and still name a `next_after`; blocks with `limit` (1 to 100, default 20) and `before` (the answer's `next_before`). \
+            Bodies are at most 8 MiB. At most 2 proofs are built and 64 event streams served at once; a request \
+            beyond is answered 503 `busy` with a `Retry-After` header. Every error answers an `ErrorBody` with a \
+            stable `code`."
     ),
     paths(
         super::healthz,

@@ -4,7 +4,9 @@
 //! HOME/config.toml       this file (below)
 //! HOME/genesis.json      the chain's genesis
 //! HOME/keys/node-N.pem   every node key the node has held, numbered from 0; the node loads them all and signs
-//!                        with the one the chain lists for it (a rotation adds the next number)
+//!                        with the one the chain lists for it (a rotation adds the next number). Each must be a
+//!                        regular file only its owner may read (mode 600), in a directory only its owner may
+//!                        write into; a symbolic link is refused (see `key_files`)
 //! HOME/data/             the RocksDB store and the node's other state
 //! HOME/node.log          written by `synod up`, not by the node
 //! ```
@@ -28,25 +30,29 @@
 //! attest = true                    # post the readiness attestation once synced (default true)
 //! ```
 //!
-//! Unknown keys are refused, so a misspelt setting is an error rather than silently ignored. Flags of
-//! `synod node` override the file.
+//! Unknown keys are refused, so a misspelt setting is an error rather than silently ignored. The file is read up
+//! to [`MAX_CONFIG_BYTES`], holds at most [`MAX_DIAL_OVERRIDES`] dial overrides, and its only numbers, the ports
+//! of its addresses, are checked as such (a port past 65535 is refused, the line named); no text, however
+//! malformed or deeply nested, makes parsing panic. Flags of `synod node` override the file.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
-use governance_contracts::crypto::SecretKey;
 use governance_contracts::ids::NodeId;
 use governance_contracts::text::check_network_address;
 use serde::{Deserialize, Serialize};
 
-use super::{load_key, read_bounded};
+pub use super::key_files::load_keys;
+use super::read_bounded;
 
 /// Largest configuration file read.
 pub const MAX_CONFIG_BYTES: u64 = 64 * 1024;
 /// Most key files a home's `keys` directory may hold.
 pub const MAX_KEY_FILES: usize = 64;
+/// Most `[p2p.dial]` overrides a configuration may hold.
+pub const MAX_DIAL_OVERRIDES: usize = 1_024;
 
 /// The configuration file's path in a home.
 pub fn config_path(home: &Path) -> PathBuf {
@@ -151,13 +157,23 @@ impl NodeConfig {
         let bytes = read_bounded(&path, MAX_CONFIG_BYTES, "config file")?;
         let text =
             std::str::from_utf8(&bytes).map_err(|_| anyhow!("config file {}: not UTF-8 text", path.display()))?;
-        let config: Self = toml::from_str(text).map_err(|e| anyhow!("config file {}: {e}", path.display()))?;
-        config.node_id().map_err(|e| anyhow!("config file {}: {e}", path.display()))?;
+        Self::parse(text).map_err(|e| anyhow!("config file {}: {e:#}", path.display()))
+    }
+
+    /// Parses and checks the text of a configuration file.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let config: Self = toml::from_str(text).map_err(|e| anyhow!("{e}"))?;
+        config.node_id()?;
+        if config.p2p.dial.len() > MAX_DIAL_OVERRIDES {
+            bail!(
+                "[p2p.dial] holds {} overrides, more than the {MAX_DIAL_OVERRIDES} allowed: keep those of the peers \
+                 this node must reach at another address than governance recorded",
+                config.p2p.dial.len()
+            );
+        }
         for (peer, address) in &config.p2p.dial {
-            NodeId::new(peer.clone())
-                .map_err(|e| anyhow!("config file {}: [p2p.dial] {peer:?}: {e}", path.display()))?;
-            check_network_address(address)
-                .map_err(|e| anyhow!("config file {}: [p2p.dial] {peer}: {e}", path.display()))?;
+            NodeId::new(peer.clone()).map_err(|e| anyhow!("[p2p.dial] {peer:?}: {e}"))?;
+            check_network_address(address).map_err(|e| anyhow!("[p2p.dial] {peer}: {e}"))?;
         }
         Ok(config)
     }
@@ -182,28 +198,6 @@ impl NodeConfig {
             .filter_map(|(node, address)| Some((NodeId::new(node.clone()).ok()?, address.clone())))
             .collect()
     }
-}
-
-/// Every key in `HOME/keys/node-N.pem`, in the order of `N`. A home without any is an error; so is a file in the
-/// directory that is not a readable ed25519 key.
-pub fn load_keys(home: &Path) -> anyhow::Result<Vec<(u32, SecretKey)>> {
-    let dir = keys_dir(home);
-    let entries = std::fs::read_dir(&dir).with_context(|| format!("key directory {}: cannot read", dir.display()))?;
-    let mut keys = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("key directory {}: cannot read", dir.display()))?;
-        let name = entry.file_name();
-        let Some(index) = name.to_str().and_then(key_index) else { continue };
-        if keys.len() >= MAX_KEY_FILES {
-            bail!("key directory {}: more than {MAX_KEY_FILES} node keys", dir.display());
-        }
-        keys.push((index, load_key(&entry.path())?));
-    }
-    if keys.is_empty() {
-        bail!("key directory {}: no node key (node-0.pem, node-1.pem, ...)", dir.display());
-    }
-    keys.sort_by_key(|(index, _)| *index);
-    Ok(keys)
 }
 
 /// The `N` of a file named `node-N.pem`.
@@ -277,8 +271,8 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(keys_dir(home.path())).unwrap();
         for (index, label) in [(10, "b"), (2, "a")] {
-            let pem = governance_contracts::testkit::secret(label).to_pkcs8_pem().unwrap();
-            std::fs::write(key_path(home.path(), index), pem).unwrap();
+            let key = governance_contracts::testkit::secret(label);
+            crate::cli::files::write_secret_key(&key_path(home.path(), index), &key, false).unwrap();
         }
         std::fs::write(keys_dir(home.path()).join("README"), "not a key").unwrap();
         let keys = load_keys(home.path()).unwrap();
@@ -290,5 +284,143 @@ mod tests {
                 (10, governance_contracts::testkit::secret("b").public_key())
             ]
         );
+    }
+
+    /// A home whose key directory holds `node-0.pem`, a valid key readable by its owner only.
+    fn home_with_key() -> tempfile::TempDir {
+        let home = tempfile::tempdir().unwrap();
+        let key = governance_contracts::testkit::secret("k0");
+        crate::cli::files::write_secret_key(&key_path(home.path(), 0), &key, false).unwrap();
+        home
+    }
+
+    /// The error of loading `home`'s keys, which must fail.
+    fn refusal(home: &Path) -> String {
+        format!("{:#}", load_keys(home).map(|_| ()).unwrap_err())
+    }
+
+    /// A key file that is a symbolic link (out of the home or not) is refused, naming the file and what to do.
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_key_files_are_refused() {
+        let home = home_with_key();
+        let outside = tempfile::tempdir().unwrap();
+        let elsewhere = outside.path().join("stolen.pem");
+        crate::cli::files::write_secret_key(&elsewhere, &governance_contracts::testkit::secret("x"), false).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, key_path(home.path(), 1)).unwrap();
+        let error = refusal(home.path());
+        assert!(error.contains("node-1.pem") && error.contains("symbolic link"), "{error}");
+
+        let inside = home_with_key();
+        std::os::unix::fs::symlink(key_path(inside.path(), 0), key_path(inside.path(), 1)).unwrap();
+        assert!(refusal(inside.path()).contains("symbolic link"));
+    }
+
+    /// A key file that group or others may read is refused with the command that fixes it.
+    #[cfg(unix)]
+    #[test]
+    fn key_files_others_may_read_are_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let home = home_with_key();
+        let path = key_path(home.path(), 0);
+        for mode in [0o644, 0o640, 0o604] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let error = refusal(home.path());
+            assert!(error.contains("node-0.pem") && error.contains("chmod 600"), "{mode:o}: {error}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        assert_eq!(load_keys(home.path()).unwrap().len(), 1, "read-only by its owner is fine");
+    }
+
+    /// A key "file" that is a FIFO or a directory is refused as not a regular file, without waiting for a writer.
+    #[cfg(unix)]
+    #[test]
+    fn key_files_that_are_not_regular_files_are_refused() {
+        let home = home_with_key();
+        nix::unistd::mkfifo(&key_path(home.path(), 1), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let error = refusal(home.path());
+        assert!(error.contains("node-1.pem") && error.contains("not a regular file"), "{error}");
+
+        let home = home_with_key();
+        std::fs::create_dir(key_path(home.path(), 1)).unwrap();
+        assert!(refusal(home.path()).contains("not a regular file"));
+    }
+
+    /// A key directory that is a symbolic link, or that others may write into, is refused.
+    #[cfg(unix)]
+    #[test]
+    fn key_directories_that_leave_the_home_or_others_may_write_are_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let outside = home_with_key();
+        let home = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(keys_dir(outside.path()), keys_dir(home.path())).unwrap();
+        let error = refusal(home.path());
+        assert!(error.contains("keys") && error.contains("symbolic link"), "{error}");
+
+        let home = home_with_key();
+        std::fs::set_permissions(keys_dir(home.path()), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = refusal(home.path());
+        assert!(error.contains("chmod go-w"), "{error}");
+    }
+
+    /// A `[p2p.dial]` list longer than the bound is refused with an error naming it and the bound; one at the
+    /// bound is accepted.
+    #[test]
+    fn dial_overrides_are_bounded() {
+        let text = |count: usize| {
+            let dial: String = (0..count).map(|i| format!("n{i} = \"127.0.0.1:{}\"\n", 1_000 + i)).collect();
+            format!(
+                "node = \"n1\"\n[p2p]\nlisten = \"127.0.0.1:1\"\n[p2p.dial]\n{dial}[api]\nlisten = \"127.0.0.1:2\"\n"
+            )
+        };
+        assert_eq!(
+            NodeConfig::parse(&text(MAX_DIAL_OVERRIDES)).expect("at the bound").p2p.dial.len(),
+            MAX_DIAL_OVERRIDES
+        );
+        let error = format!("{:#}", NodeConfig::parse(&text(MAX_DIAL_OVERRIDES + 1)).expect_err("past the bound"));
+        assert!(error.contains("[p2p.dial]") && error.contains(&MAX_DIAL_OVERRIDES.to_string()), "{error}");
+    }
+
+    /// Text that is not a configuration is refused with an error, whatever it holds: deep nesting, huge
+    /// numbers, a thousand-level inline table, control characters.
+    #[test]
+    fn hostile_texts_are_refused_without_panicking() {
+        let nested = |open: &str, close: &str| format!("x = {}1{}", open.repeat(20_000), close.repeat(20_000));
+        let texts = [
+            nested("[", "]"),
+            nested("{a = ", "}"),
+            format!("node = \"n1\"\n{}", "[p2p]\n".repeat(5_000)),
+            "node = 1e999999".to_owned(),
+            "node = \"n1\"\n[p2p]\nlisten = \"127.0.0.1:99999999999999999999\"\n".to_owned(),
+            "\u{0}\u{7f}\u{202e}".to_owned(),
+        ];
+        for text in texts {
+            assert!(NodeConfig::parse(&text).is_err(), "{:.60}", text);
+        }
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// Parsing never panics: any text, and any mix of the configuration's own keys, sections and values of
+        /// every shape, is accepted or refused with an error.
+        #[test]
+        fn parsing_never_panics(
+            text in proptest::prop_oneof![
+                proptest::string::string_regex("(?s).{0,300}").expect("a regex"),
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::string::string_regex(r"\[(p2p|api|readiness|p2p\.dial|x)\]").expect("a regex"),
+                        proptest::string::string_regex(
+                            r"(node|listen|dial|tls_cert|tls_key|attest|n2|x) = (\x22[^\x22]{0,30}\x22|-?[0-9]{1,25}|true|\[\]|\{\}|1e400|\x22127\.0\.0\.1:[0-9]{1,8}\x22)"
+                        ).expect("a regex"),
+                    ],
+                    0..12,
+                )
+                .prop_map(|lines| lines.join("\n")),
+            ]
+        ) {
+            let _ = NodeConfig::parse(&text);
+        }
     }
 }

@@ -175,11 +175,43 @@ mod tests {
         let old = testkit::secret("old");
         let new = testkit::secret("new");
         for (index, key) in [(0, &old), (1, &new)] {
-            std::fs::write(super::super::config::key_path(home.path(), index), key.to_pkcs8_pem().unwrap()).unwrap();
+            crate::cli::files::write_secret_key(&super::super::config::key_path(home.path(), index), key, false)
+                .unwrap();
         }
         let duties = Duties::new(Some(home.path().to_path_buf()), true);
         assert!(duties.pick_up_keys(Some(&old.public_key()), std::slice::from_ref(&old)).is_empty());
         let picked = duties.pick_up_keys(Some(&new.public_key()), std::slice::from_ref(&old));
+        assert_eq!(picked.iter().map(SecretKey::public_key).collect::<Vec<_>>(), vec![new.public_key()]);
+    }
+
+    /// Every pickup judges the key directory anew: a rotated key whose file others may read, or that was swapped
+    /// for a symbolic link while the node ran, is not taken; once it is a private regular file again, it is.
+    #[cfg(unix)]
+    #[test]
+    fn picked_up_keys_are_checked_again() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let home = tempfile::tempdir().unwrap();
+        let old = testkit::secret("old");
+        let new = testkit::secret("new");
+        let path = super::super::config::key_path(home.path(), 1);
+        crate::cli::files::write_secret_key(&super::super::config::key_path(home.path(), 0), &old, false).unwrap();
+        crate::cli::files::write_secret_key(&path, &new, false).unwrap();
+        let duties = Duties::new(Some(home.path().to_path_buf()), true);
+        let held = std::slice::from_ref(&old);
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(duties.pick_up_keys(Some(&new.public_key()), held).is_empty(), "others may read it");
+
+        let outside = tempfile::tempdir().unwrap();
+        let elsewhere = outside.path().join("new.pem");
+        crate::cli::files::write_secret_key(&elsewhere, &new, false).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert!(duties.pick_up_keys(Some(&new.public_key()), held).is_empty(), "a symbolic link out of the home");
+
+        std::fs::remove_file(&path).unwrap();
+        crate::cli::files::write_secret_key(&path, &new, false).unwrap();
+        let picked = duties.pick_up_keys(Some(&new.public_key()), held);
         assert_eq!(picked.iter().map(SecretKey::public_key).collect::<Vec<_>>(), vec![new.public_key()]);
     }
 }

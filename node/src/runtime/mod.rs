@@ -12,6 +12,7 @@
 pub mod clock;
 pub mod config;
 pub mod duties;
+pub mod key_files;
 pub mod node;
 pub mod service;
 pub mod timers;

@@ -1,5 +1,6 @@
 //! The chain: genesis, committed blocks with their certificates and receipts, and the lookup indexes built from
-//! them (transaction hash → location, proposal → transactions, account → transactions).
+//! them (transaction hash → location, proposal → transactions, account → transactions, the heights where the
+//! validator set changes).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -92,8 +93,9 @@ impl NodeStore {
         Ok(())
     }
 
-    /// Commits the next block: the block, its certificate, its receipts, the index entries, its state changes and
-    /// the new last height, in one write batch synced to disk before this returns. A crash at any point leaves
+    /// Commits the next block: the block, its certificate, its receipts, the index entries (the set-change index's
+    /// too, when the block changes the validator set), its state changes and the new last height, in one write
+    /// batch synced to disk before this returns. A crash at any point leaves
     /// either all of it or none of it.
     ///
     /// Before writing, it checks that the parts agree: the height follows the last committed one, the certificate
@@ -120,9 +122,13 @@ impl NodeStore {
         batch.put_cf(self.cf(Cf::Certificates), key, certificate);
         batch.put_cf(self.cf(Cf::Receipts), key, receipts);
         self.add_indexes(&mut batch, &chain, committed, &hashes)?;
+        let header = &committed.block.header;
+        if header.validator_set_hash != header.next_validator_set_hash {
+            batch.put_cf(self.cf(Cf::SetChanges), key, []);
+        }
         self.add_changes(&mut batch, &committed.changes);
         batch.put_cf(self.cf(Cf::Meta), keys::meta::LAST_HEIGHT, encode(&height));
-        self.write(batch, true, Cf::Blocks)?;
+        self.write(batch, self.sync, Cf::Blocks)?;
         self.last_height = Some(height);
         Ok(())
     }
@@ -266,6 +272,11 @@ impl NodeStore {
         self.view().tx_location(hash)
     }
 
+    /// Up to `limit` heights below `below` whose block changes the validator set, ascending.
+    pub fn set_change_heights(&self, below: Height, limit: usize) -> Result<Vec<Height>, StorageError> {
+        self.view().set_change_heights(below, limit)
+    }
+
     /// The transaction at `location` and its receipt, if that block is committed and has that many transactions.
     pub fn transaction(&self, location: TxLocation) -> Result<Option<(SignedTransaction, Receipt)>, StorageError> {
         self.view().transaction(location)
@@ -308,6 +319,26 @@ impl StoreView<'_> {
     /// The receipts of the block at `height`, one per transaction, if committed.
     pub fn receipts(&self, height: Height) -> Result<Option<Vec<Receipt>>, StorageError> {
         self.read_at(Cf::Receipts, height)
+    }
+
+    /// Up to `limit` heights below `below` whose block changes the validator set (its header's
+    /// `next_validator_set_hash` differs from its `validator_set_hash`), ascending, read from the set-change index:
+    /// as many reads as heights returned, however long the chain.
+    pub fn set_change_heights(&self, below: Height, limit: usize) -> Result<Vec<Height>, StorageError> {
+        let entries = self.scan(
+            Cf::SetChanges,
+            &keys::height_key(Height(1)),
+            Some(keys::height_key(below).to_vec()),
+            Some(limit),
+        )?;
+        entries
+            .iter()
+            .map(|(key, _)| {
+                let bytes: [u8; 8] =
+                    (**key).try_into().map_err(|_| StorageError::bad_key(Cf::SetChanges.name(), key))?;
+                Ok(Height(u64::from_be_bytes(bytes)))
+            })
+            .collect()
     }
 
     fn read_at<T: BorshDeserialize>(&self, cf: Cf, height: Height) -> Result<Option<T>, StorageError> {

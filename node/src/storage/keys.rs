@@ -19,11 +19,12 @@ pub(crate) enum Cf {
     Evidence,
     Consensus,
     Meta,
+    SetChanges,
 }
 
 impl Cf {
     /// Every column family the store opens.
-    pub(crate) const ALL: [Self; 10] = [
+    pub(crate) const ALL: [Self; 11] = [
         Self::State,
         Self::Blocks,
         Self::Certificates,
@@ -34,6 +35,7 @@ impl Cf {
         Self::Evidence,
         Self::Consensus,
         Self::Meta,
+        Self::SetChanges,
     ];
 
     /// The column family's name on disk.
@@ -49,6 +51,7 @@ impl Cf {
             Self::Evidence => "evidence",
             Self::Consensus => "consensus",
             Self::Meta => "meta",
+            Self::SetChanges => "set_changes",
         }
     }
 }

@@ -19,6 +19,11 @@
 //! | `consensus`      | `w` ‖ height ‖ sequence (u64 BE): a WAL entry        | opaque WAL entry                    |
 //! |                  | `m` ‖ name: consensus metadata                       | opaque bytes                        |
 //! | `meta`           | `schema_version`, `chain`, `last_height`             | `u32`, `ChainIdentity`, `Height`    |
+//! | `set_changes`    | height of a block that changes the validator set     | empty                               |
+//!
+//! The `set_changes` index lets a proof bundle ([`crate::proofs`]) read the headers where the validator set changed
+//! and no other. A store written before it existed (schema version 1) is upgraded when opened: the index is built
+//! from the stored headers in one pass and written with the new version in one batch.
 //!
 //! # Durability
 //!
@@ -51,6 +56,8 @@
 mod chain;
 mod consensus;
 mod error;
+#[cfg(test)]
+pub(crate) mod fixture;
 mod host;
 mod keys;
 mod reader;
@@ -71,8 +78,12 @@ pub use reader::{StoreReader, StoreView};
 
 use keys::{Cf, decode_stored};
 
-/// The on-disk layout version this code reads and writes. A store with another version is refused on open.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The on-disk layout version this code reads and writes. A store of version 1 (the layout without the
+/// `set_changes` index) is upgraded on open; any other version is refused.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The layout without the `set_changes` index, which [`NodeStore::open`] upgrades.
+const SCHEMA_WITHOUT_SET_CHANGES: u32 = 1;
 
 /// One key and value read from a column family.
 type Entry = (Box<[u8]>, Box<[u8]>);
@@ -88,6 +99,9 @@ pub struct NodeStore {
     last_height: Option<Height>,
     /// The next WAL sequence number of one height, once known.
     wal_cursor: Option<(Height, u64)>,
+    /// Whether block commits are synced to disk before they return: always, except in tests that build long
+    /// chains and measure something else than durability.
+    sync: bool,
 }
 
 impl std::fmt::Debug for NodeStore {
@@ -118,8 +132,14 @@ impl NodeStore {
         });
         let db = DB::open_cf_descriptors(&options, path, descriptors)
             .map_err(|source| StorageError::Open { path: path.to_path_buf(), source })?;
-        let mut store =
-            Self { db: Arc::new(db), path: path.to_path_buf(), chain: None, last_height: None, wal_cursor: None };
+        let mut store = Self {
+            db: Arc::new(db),
+            path: path.to_path_buf(),
+            chain: None,
+            last_height: None,
+            wal_cursor: None,
+            sync: true,
+        };
         store.load_meta()?;
         Ok(store)
     }
@@ -165,7 +185,9 @@ impl NodeStore {
             return self.write(batch, true, Cf::Meta);
         };
         let found: u32 = decode_stored(Cf::Meta, &version)?;
-        if found != SCHEMA_VERSION {
+        if found == SCHEMA_WITHOUT_SET_CHANGES {
+            self.index_set_changes()?;
+        } else if found != SCHEMA_VERSION {
             return Err(StorageError::SchemaMismatch { found, expected: SCHEMA_VERSION });
         }
         match (chain, last) {
@@ -183,6 +205,40 @@ impl NodeStore {
                 detail: "the chain identity and the last height must be recorded together".into(),
             }),
         }
+    }
+
+    /// Upgrades a store of version 1: writes the `set_changes` index of every stored block and the current
+    /// version, in one synced batch. The index is derived from the block headers the store holds, so rebuilding
+    /// it is as trustworthy as they are and spares a resync; a crash before the write leaves a version-1 store,
+    /// upgraded again on the next open. One read of every block, once.
+    fn index_set_changes(&self) -> Result<(), StorageError> {
+        let mut batch = WriteBatch::default();
+        let mut blocks = 0u64;
+        let mut changes = 0u64;
+        self.view().for_each(Cf::Blocks, |key, value| {
+            let block: governance_contracts::types::Block = decode_stored(Cf::Blocks, value)?;
+            if keys::height_key(block.header.height) != key {
+                return Err(StorageError::Corrupt {
+                    table: Cf::Blocks.name(),
+                    detail: format!("the block under key {key:02x?} is block {}", block.header.height),
+                });
+            }
+            if block.header.validator_set_hash != block.header.next_validator_set_hash {
+                batch.put_cf(self.cf(Cf::SetChanges), key, []);
+                changes = changes.saturating_add(1);
+            }
+            blocks = blocks.saturating_add(1);
+            Ok(())
+        })?;
+        batch.put_cf(self.cf(Cf::Meta), keys::meta::SCHEMA_VERSION, encode(&SCHEMA_VERSION));
+        self.write(batch, true, Cf::SetChanges)?;
+        tracing::info!(
+            path = %self.path.display(),
+            blocks,
+            changes,
+            "store upgraded from schema version {SCHEMA_WITHOUT_SET_CHANGES} to {SCHEMA_VERSION}: validator-set changes indexed"
+        );
+        Ok(())
     }
 
     /// Checks that the governance state's own record of chain and height matches the store's.

@@ -5,6 +5,7 @@
 //! Every committed block changes blocks, indexes, state and the last height in one atomic write batch, so a
 //! snapshot always sits between two blocks: its state is exactly the state after its last height.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use governance_contracts::domain::ChainIdentity;
@@ -36,7 +37,7 @@ impl StoreReader {
     /// A consistent view: every read sees the store as it is now, whatever is committed afterwards. Take one per
     /// request and drop it when done (a snapshot holds old data on disk while it lives).
     pub fn snapshot(&self) -> StoreView<'_> {
-        StoreView { db: &self.db, snapshot: Some(self.db.snapshot()) }
+        StoreView { db: &self.db, snapshot: Some(self.db.snapshot()), rows_read: Cell::new(0) }
     }
 
     /// A live view: each read sees the latest committed write.
@@ -51,10 +52,12 @@ impl StoreReader {
 }
 
 /// Reads of the store, live or over one snapshot (see [`StoreReader`]). Also the governance state as a
-/// [`Store`], for reads through `governance_contracts`.
+/// [`Store`], for reads through `governance_contracts`. It counts the rows it reads ([`StoreView::rows_read`]), so
+/// that what one request costs can be checked.
 pub struct StoreView<'a> {
     db: &'a DB,
     snapshot: Option<Snapshot<'a>>,
+    rows_read: Cell<u64>,
 }
 
 impl std::fmt::Debug for StoreView<'_> {
@@ -65,7 +68,17 @@ impl std::fmt::Debug for StoreView<'_> {
 
 impl<'a> StoreView<'a> {
     pub(super) fn live(db: &'a DB) -> Self {
-        Self { db, snapshot: None }
+        Self { db, snapshot: None, rows_read: Cell::new(0) }
+    }
+
+    /// How many rows this view has read: one per lookup, one per entry a scan went through.
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read.get()
+    }
+
+    fn count_rows(&self, rows: usize) {
+        let rows = u64::try_from(rows).unwrap_or(u64::MAX);
+        self.rows_read.set(self.rows_read.get().saturating_add(rows));
     }
 
     /// Whether every read of this view sees one snapshot.
@@ -99,6 +112,7 @@ impl<'a> StoreView<'a> {
 
     /// The value under `key` in `cf`.
     pub(super) fn read(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.count_rows(1);
         self.db.get_cf_opt(self.cf(cf), key, &self.options()).map_err(|e| StorageError::rocks(cf.name(), e))
     }
 
@@ -122,9 +136,26 @@ impl<'a> StoreView<'a> {
         let iter = self.db.iterator_cf_opt(self.cf(cf), options, IteratorMode::From(from, rocksdb::Direction::Forward));
         let mut entries = Vec::new();
         for item in iter.take(limit.unwrap_or(usize::MAX)) {
+            self.count_rows(1);
             entries.push(item.map_err(|e| StorageError::rocks(cf.name(), e))?);
         }
         Ok(entries)
+    }
+
+    /// Calls `visit` with every entry of `cf`, ascending, one at a time (nothing is collected), stopping at the
+    /// first error.
+    pub(super) fn for_each(
+        &self,
+        cf: Cf,
+        mut visit: impl FnMut(&[u8], &[u8]) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let iter = self.db.iterator_cf_opt(self.cf(cf), self.options(), IteratorMode::Start);
+        for item in iter {
+            self.count_rows(1);
+            let (key, value) = item.map_err(|e| StorageError::rocks(cf.name(), e))?;
+            visit(&key, &value)?;
+        }
+        Ok(())
     }
 
     /// Entries of `cf` whose key starts with `prefix`, ascending, at most `limit`.
@@ -145,6 +176,7 @@ impl<'a> StoreView<'a> {
             options.set_iterate_upper_bound(end);
         }
         let mut iter = self.db.iterator_cf_opt(self.cf(cf), options, IteratorMode::End);
+        self.count_rows(1);
         iter.next().transpose().map_err(|e| StorageError::rocks(cf.name(), e))
     }
 
@@ -157,7 +189,29 @@ impl<'a> StoreView<'a> {
     pub(super) fn state_scan(&self, table: TableId, prefix: &[u8]) -> Result<Entries, StorageError> {
         // The tag byte is never 0xff, so the bound always exists and the scan never leaves the table.
         let prefix = keys::state_key(table, prefix);
-        self.scan_prefix_of(Cf::State, &prefix, None)?
+        let entries = self.scan_prefix_of(Cf::State, &prefix, None)?;
+        Self::table_entries(table, entries)
+    }
+
+    /// At most `limit` entries of governance table `table` whose key sorts after `after` (from the table's first
+    /// key when `None`), in key order. It reads those entries and no other, however large the table.
+    pub fn state_page(&self, table: TableId, after: Option<&[u8]>, limit: usize) -> Result<Entries, StorageError> {
+        // The least key after `after` is `after` followed by a zero byte.
+        let start = match after {
+            Some(after) => {
+                let mut start = keys::state_key(table, after);
+                start.push(0);
+                start
+            }
+            None => keys::state_key(table, &[]),
+        };
+        let entries = self.scan(Cf::State, &start, keys::prefix_end(&[table.tag()]), Some(limit))?;
+        Self::table_entries(table, entries)
+    }
+
+    /// `entries` of the `state` column family as table keys and values, each checked to be of `table`.
+    fn table_entries(table: TableId, entries: Vec<Entry>) -> Result<Entries, StorageError> {
+        entries
             .into_iter()
             .map(|(key, value)| match key.split_first() {
                 Some((tag, rest)) if *tag == table.tag() => Ok((rest.to_vec(), value.into_vec())),
