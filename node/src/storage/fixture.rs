@@ -57,12 +57,11 @@ pub(crate) fn long_chain(path: &Path, blocks: u64, changes: &[u64]) -> (NodeStor
         } else {
             empty_block(&store, height, set.clone())
         };
-        let hashes: Vec<_> = txs.iter().map(|tx| tx.tx.hash(&chain)).collect();
         let header = BlockHeader {
             height,
             parent,
             state_root: outcome.state_root,
-            transactions_root: transactions_root(&chain, &hashes),
+            transactions_root: transactions_root(&chain, &txs),
             receipts_root: receipts_root(&chain, &outcome.receipts),
             validator_set_hash: set.hash(&chain),
             next_validator_set_hash: outcome.next_validator_set.hash(&chain),
