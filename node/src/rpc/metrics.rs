@@ -99,7 +99,12 @@ fn registry(status: &NodeStatus, requests: &RequestMetrics) -> Registry {
     }
     r.register("synod_p2p_refused", "Peer connections refused or dropped, by reason", refused);
     counter(r, "synod_p2p_garbage_disconnects", "Peers disconnected for undecodable bytes", p2p.garbage_disconnects);
-    counter(r, "synod_p2p_dropped_sends", "Outbound messages dropped because a peer's or the total byte budget was spent", p2p.dropped_sends);
+    counter(
+        r,
+        "synod_p2p_dropped_sends",
+        "Outbound messages dropped because a peer's or the total byte budget was spent",
+        p2p.dropped_sends,
+    );
     r.register("synod_api_requests", "API requests answered, by route and status class", requests.requests.clone());
     registry
 }
