@@ -56,6 +56,7 @@ pub struct Page {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// Return the items after this id in the list's order: the previous page's `next_after`.
+    #[param(value_type = Option<crate::schema::Name>)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
@@ -93,6 +94,7 @@ pub struct ProposalQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// Return the proposals after this id: the previous page's `next_after`.
+    #[param(value_type = Option<crate::schema::Sha256>)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }

@@ -116,7 +116,11 @@ impl SimConfig {
             min_delay_ms: 5,
             max_delay_ms: 50,
             max_time_ms: 600_000,
-            liveness_window_ms: 30_000,
+            // Once faults stop, sealers locked on a value that the next rounds' proposers never saw prevoted (the
+            // prevotes were lost while faults lasted) wait for a proposer that holds the lock, which re-proposes it
+            // with its polka certificate: with five sealers (the Byzantine twin among them) that can take five
+            // rounds, each longer than the last under linear timeouts (seed 464 of the CI run needs 35 s).
+            liveness_window_ms: 60_000,
             timeouts: LinearTimeouts::default(),
             faults: FaultConfig::none(),
             workload: false,
