@@ -16,10 +16,8 @@ use governance_contracts::execution;
 use governance_contracts::ids::{BlockHash, Height, RoleId};
 use governance_contracts::state::records::AnchorRecord;
 use governance_contracts::state::root;
-use governance_contracts::testkit::{TestChain, account, member, node, public, secret};
-use governance_contracts::types::block::{
-    BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, VoteKind, receipts_root, transactions_root,
-};
+use governance_contracts::testkit::{self, TestChain, account, member, public, secret};
+use governance_contracts::types::block::{CommitCertificate, CommitSignature, ConsensusVote, VoteKind};
 use governance_contracts::types::{
     Action, CertifiedHeader, Outcome, Payload, ProofBundle, RecordKey, SignedTransaction,
 };
@@ -60,20 +58,10 @@ impl Chain {
         let set = execution::validator_set(&self.chain.store).expect("the fixture is well formed");
         let height = self.chain.height.plus(1);
         let parent = self.headers.last().map_or(BlockHash(Digest::ZERO), |c| c.header.hash(&ids));
-        let txs_root = transactions_root(&ids, &txs);
-        let outcome = self.chain.apply_block(txs);
+        let outcome = self.chain.apply_block(txs.clone());
         assert!(outcome.receipts.iter().all(|r| r.outcome == Outcome::Applied), "{:?}", outcome.receipts);
-        let header = BlockHeader {
-            height,
-            parent,
-            state_root: outcome.state_root,
-            transactions_root: txs_root,
-            receipts_root: receipts_root(&ids, &outcome.receipts),
-            validator_set_hash: set.hash(&ids),
-            next_validator_set_hash: outcome.next_validator_set.hash(&ids),
-            proposer: node("n0"),
-            time_ms: 1_767_225_600_000 + height.0 * 1_000,
-        };
+        let time_ms = 1_767_225_600_000 + height.0 * 1_000;
+        let header = testkit::block_header(&ids, height, parent, &txs, &outcome, &set, time_ms);
         assert_eq!(set.hash(&ids), outcome.next_validator_set.hash(&ids), "the fixture keeps its sealers");
         let block = header.hash(&ids);
         let secrets: Vec<SecretKey> = ["n0", "n1", "n2", "n3"].into_iter().map(secret).collect();

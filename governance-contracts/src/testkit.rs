@@ -7,8 +7,9 @@ use crate::codec::{BoundedString, BoundedVec, Name, encode};
 use crate::crypto::{CryptoSuite, Digest, PublicKey, SecretKey};
 use crate::domain::ChainIdentity;
 use crate::execution::{self, BlockOutcome};
-use crate::ids::{AccountId, Height, MemberId, NodeId, ProposalId, RoleId, Weight};
+use crate::ids::{AccountId, BlockHash, Height, MemberId, NodeId, ProposalId, RoleId, Weight};
 use crate::state::MemoryStore;
+use crate::types::block::{BlockHeader, ValidatorSet, receipts_root, transactions_root};
 use crate::types::{
     Action, Approval, ChainParams, Genesis, GenesisAccount, GenesisGrant, GenesisMember, GenesisNode, KeyProof,
     KeyProofBody, NewAccount, NodeKind, Payload, Principal, Proposal, Receipt, SignedTransaction, Transaction,
@@ -258,5 +259,29 @@ impl TestChain {
     /// Every receipt's events must include `ProposalExecuted`: convenience for tests.
     pub fn executed(receipt: &Receipt) -> bool {
         receipt.events.iter().any(|e| matches!(e, crate::types::Event::ProposalExecuted { .. }))
+    }
+}
+
+/// The header sealer `n0` gives the block at `height` after `parent` holding `transactions`, which executed to
+/// `outcome` under the validator set `set`, at `time_ms`.
+pub fn block_header(
+    chain: &ChainIdentity,
+    height: Height,
+    parent: BlockHash,
+    transactions: &[SignedTransaction],
+    outcome: &BlockOutcome,
+    set: &ValidatorSet,
+    time_ms: u64,
+) -> BlockHeader {
+    BlockHeader {
+        height,
+        parent,
+        state_root: outcome.state_root,
+        transactions_root: transactions_root(chain, transactions),
+        receipts_root: receipts_root(chain, &outcome.receipts),
+        validator_set_hash: set.hash(chain),
+        next_validator_set_hash: outcome.next_validator_set.hash(chain),
+        proposer: node("n0"),
+        time_ms,
     }
 }

@@ -11,8 +11,7 @@ use governance_contracts::state::root;
 use governance_contracts::state::tables::MEMBERS;
 use governance_contracts::testkit::{self, TestChain, account, member, node, secret};
 use governance_contracts::types::block::{
-    BlockHeader, CertificateError, CommitCertificate, CommitSignature, ConsensusVote, ValidatorSet, VoteKind,
-    receipts_root, transactions_root,
+    CertificateError, CommitCertificate, CommitSignature, ConsensusVote, ValidatorSet, VoteKind,
 };
 use governance_contracts::types::proof::{self, Checkpoint, ProofError, RecordValue};
 use governance_contracts::types::{
@@ -45,22 +44,12 @@ impl CertifiedChain {
 
     fn block(&mut self, txs: Vec<SignedTransaction>) {
         let ids = self.chain.chain.clone();
-        let txs_root = transactions_root(&ids, &txs);
         let height = self.chain.height.plus(1);
         let parent = self.headers.get(&self.chain.height).map_or(BlockHash(Digest::ZERO), |c| c.header.hash(&ids));
-        let outcome = self.chain.apply_block(txs);
+        let outcome = self.chain.apply_block(txs.clone());
         assert!(outcome.receipts.iter().all(|r| r.outcome == governance_contracts::types::Outcome::Applied));
-        let header = BlockHeader {
-            height,
-            parent,
-            state_root: outcome.state_root,
-            transactions_root: txs_root,
-            receipts_root: receipts_root(&ids, &outcome.receipts),
-            validator_set_hash: self.set.hash(&ids),
-            next_validator_set_hash: outcome.next_validator_set.hash(&ids),
-            proposer: node("n0"),
-            time_ms: 1_767_225_600_000u64.saturating_add(height.0.saturating_mul(1_000)),
-        };
+        let time_ms = 1_767_225_600_000u64.saturating_add(height.0.saturating_mul(1_000));
+        let header = testkit::block_header(&ids, height, parent, &txs, &outcome, &self.set, time_ms);
         let block = header.hash(&ids);
         let signatures = self
             .set

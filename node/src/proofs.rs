@@ -214,10 +214,7 @@ mod tests {
     use governance_contracts::crypto::{Digest, PublicKey, SecretKey};
     use governance_contracts::ids::{BlockHash, Height};
     use governance_contracts::testkit::{self, TestChain, member, node, secret};
-    use governance_contracts::types::block::{
-        Block, BlockHeader, CommitCertificate, CommitSignature, ConsensusVote, VoteKind, receipts_root,
-        transactions_root,
-    };
+    use governance_contracts::types::block::{Block, CommitCertificate, CommitSignature, ConsensusVote, VoteKind};
     use governance_contracts::types::proof;
     use governance_contracts::types::{Action, Payload, Principal, RecordKey, RecordValue, SignedTransaction};
 
@@ -234,17 +231,7 @@ mod tests {
             None => BlockHash(Digest::ZERO),
         };
         let outcome = chain.apply_block(txs.clone());
-        let header = BlockHeader {
-            height,
-            parent,
-            state_root: outcome.state_root,
-            transactions_root: transactions_root(&ids, &txs),
-            receipts_root: receipts_root(&ids, &outcome.receipts),
-            validator_set_hash: set.hash(&ids),
-            next_validator_set_hash: outcome.next_validator_set.hash(&ids),
-            proposer: node("n0"),
-            time_ms: height.0,
-        };
+        let header = testkit::block_header(&ids, height, parent, &txs, &outcome, &set, height.0);
         let block_hash = header.hash(&ids);
         let secrets: Vec<SecretKey> = ["n0", "n1", "n2", "n3", "n1-next"].into_iter().map(secret).collect();
         let key = |k: &PublicKey| secrets.iter().find(|s| &s.public_key() == k).unwrap().clone();

@@ -318,7 +318,7 @@ struct Core<S, C> {
     named: BTreeMap<BlockHash, Round>,
     /// Blocks of the current height that arrived before a proposal named them: at most one per sealer (its last).
     unnamed: BTreeMap<NodeId, (BlockHash, ProposedBlock)>,
-    /// Blocks for a height not yet started (at most [`FUTURE_HEIGHTS`] ahead): one per height and sealer.
+    /// Blocks for a height that has not started (at most [`FUTURE_HEIGHTS`] ahead): one per height and sealer.
     held: BTreeMap<(ids::Height, NodeId), ProposedBlock>,
     /// Votes and proposals of later heights passed to the core, per height and signer.
     ahead: BTreeMap<(ids::Height, NodeId), usize>,
@@ -965,6 +965,9 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         if header.height != self.height {
             return Ok(Err(InvalidBlock::WrongHeight { expected: self.height, got: header.height }));
         }
+        if !block.transactions_match(&self.chain) {
+            return Ok(Err(InvalidBlock::TransactionsRoot));
+        }
         let transactions: Vec<(SignedTransaction, usize)> = block
             .transactions
             .iter()
@@ -979,9 +982,6 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         let bytes = execution::block_bytes(&transactions);
         if bytes > u64::from(max) {
             return Ok(Err(InvalidBlock::TooLarge { bytes, max }));
-        }
-        if !block.transactions_match(&self.chain) {
-            return Ok(Err(InvalidBlock::TransactionsRoot));
         }
         let (parent, parent_time) = self.parent()?;
         if header.parent != parent {
@@ -1087,14 +1087,6 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
     fn feed_block(&mut self, proposed: ProposedBlock, hash: BlockHash) -> Result<(), HostError> {
         let ProposedBlock { round, valid_round, proposer, block } = proposed;
         let height = block.header.height;
-        // A body that does not match its header is not the block the hash names (the header commits to every
-        // byte of the transactions, signatures included): refuse it without judging the hash, so that a tampered
-        // copy cannot make the real block look invalid.
-        if !self.candidates.contains_key(&hash) && !block.transactions_match(&self.chain) {
-            self.counters.rejected_blocks = self.counters.rejected_blocks.saturating_add(1);
-            tracing::warn!(node = %self.node, %proposer, "a block whose transactions do not match its header");
-            return Ok(());
-        }
         let validity = match self.candidates.get(&hash) {
             Some(candidate) => Validity::from_bool(matches!(candidate, Candidate::Valid { .. })),
             None => match self.check_block(&block, true)? {
@@ -1103,6 +1095,14 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
                     self.candidates
                         .insert(hash, Candidate::Valid { block: Box::new(block), outcome: Box::new(outcome) });
                     Validity::Valid
+                }
+                Err(InvalidBlock::TransactionsRoot) => {
+                    // A body that does not match its header is not the block the hash names (the header commits
+                    // to every byte of the transactions, signatures included): refused without judging the hash,
+                    // so that a tampered copy cannot make the real block look invalid.
+                    self.counters.rejected_blocks = self.counters.rejected_blocks.saturating_add(1);
+                    tracing::warn!(node = %self.node, %proposer, "a block whose transactions do not match its header");
+                    return Ok(());
                 }
                 Err(reason) => {
                     self.counters.rejected_blocks = self.counters.rejected_blocks.saturating_add(1);

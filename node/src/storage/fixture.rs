@@ -18,9 +18,7 @@ use governance_contracts::ids::{BlockHash, Height};
 use governance_contracts::state::tables::META;
 use governance_contracts::state::{Overlay, root};
 use governance_contracts::testkit::{self, account, node, secret};
-use governance_contracts::types::block::{
-    BlockHeader, CommitSignature, ConsensusVote, VoteKind, receipts_root, transactions_root,
-};
+use governance_contracts::types::block::{CommitSignature, ConsensusVote, VoteKind};
 use governance_contracts::types::{
     Action, Block, CommitCertificate, Genesis, KeyProofBody, Payload, Principal, Proposal, SignedTransaction,
     Transaction,
@@ -57,17 +55,7 @@ pub(crate) fn long_chain(path: &Path, blocks: u64, changes: &[u64]) -> (NodeStor
         } else {
             empty_block(&store, height, set.clone())
         };
-        let header = BlockHeader {
-            height,
-            parent,
-            state_root: outcome.state_root,
-            transactions_root: transactions_root(&chain, &txs),
-            receipts_root: receipts_root(&chain, &outcome.receipts),
-            validator_set_hash: set.hash(&chain),
-            next_validator_set_hash: outcome.next_validator_set.hash(&chain),
-            proposer: node("n0"),
-            time_ms: h,
-        };
+        let header = testkit::block_header(&chain, height, parent, &txs, &outcome, &set, h);
         let block = Block { header, transactions: BoundedVec::try_new(txs).expect("one transaction at most") };
         let hash = block.hash(&chain);
         let signatures = if rotates || h == blocks {

@@ -16,7 +16,7 @@ use governance_contracts::testkit;
 use governance_contracts::testkit::TestChain;
 use governance_contracts::types::proof::{CertifiedHeader, ProofBundle, RecordKey};
 use governance_contracts::types::{Block, CommitCertificate, CommitSignature, ConsensusVote, ValidatorSet, VoteKind};
-use governance_contracts::types::{BlockHeader, Genesis, Payload, SignedTransaction, receipts_root, transactions_root};
+use governance_contracts::types::{Genesis, Payload, SignedTransaction};
 use synod::storage::CommittedBlock;
 
 /// A commit certificate for `block` signed by every validator of `set` (keys derived from the node ids).
@@ -68,17 +68,8 @@ impl Producer {
         let validators = execution::validator_set(&self.chain.store).expect("the state holds a validator set");
         let outcome = self.chain.apply_block(txs.clone());
         let height = self.chain.height;
-        let header = BlockHeader {
-            height,
-            parent: self.parent,
-            state_root: outcome.state_root,
-            transactions_root: transactions_root(&chain, &txs),
-            receipts_root: receipts_root(&chain, &outcome.receipts),
-            validator_set_hash: validators.hash(&chain),
-            next_validator_set_hash: outcome.next_validator_set.hash(&chain),
-            proposer: testkit::node("n0"),
-            time_ms: self.chain.genesis.genesis_time_ms.saturating_add(height.0.saturating_mul(1_000)),
-        };
+        let time_ms = self.chain.genesis.genesis_time_ms.saturating_add(height.0.saturating_mul(1_000));
+        let header = testkit::block_header(&chain, height, self.parent, &txs, &outcome, &validators, time_ms);
         let block = Block { header, transactions: BoundedVec::try_new(txs).expect("the test blocks are small") };
         let certificate = certify(&chain, &block, &validators);
         self.parent = block.hash(&chain);
