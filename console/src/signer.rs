@@ -15,7 +15,7 @@ use core::fmt;
 use std::collections::BTreeSet;
 
 use governance_contracts::codec::BoundedVec;
-use governance_contracts::crypto::{PublicKey, SecretKey, Signature};
+use governance_contracts::crypto::{KeyFileError, MAX_KEY_FILE_BYTES, PublicKey, SecretKey, Signature};
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{AccountId, Height, ProposalId, TxHash};
 use governance_contracts::types::{
@@ -27,8 +27,9 @@ use crate::i18n::Lang;
 use crate::wysiwys::words::{T, tr};
 use crate::wysiwys::{InputError, canonical_hex, decode_approval};
 
-/// The largest key file the signer reads, in bytes (an Ed25519 PKCS#8 PEM is about 120).
-pub const MAX_PEM_BYTES: usize = 8 * 1024;
+/// The largest key file the signer reads, in bytes: the contracts' key-file reader's bound (an Ed25519 PKCS#8 PEM
+/// is about 120).
+pub const MAX_PEM_BYTES: usize = MAX_KEY_FILE_BYTES;
 /// The largest approval file the signer reads, in bytes (an approval's JSON is about 400).
 pub const MAX_APPROVAL_FILE_BYTES: usize = 64 * 1024;
 /// The longest a transaction built here may stay valid, in blocks (the upper bound of the chain's `max_tx_ttl`).
@@ -37,26 +38,9 @@ pub const MAX_TTL_BLOCKS: u64 = 1_000_000;
 /// Why a key could not be loaded or a transaction not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignerError {
-    /// The key file is larger than any key file.
-    #[error("the key file is {len} bytes, more than the {max} a key file may have")]
-    KeyTooLarge {
-        /// Bytes given.
-        len: usize,
-        /// Bytes allowed.
-        max: usize,
-    },
-    /// No PEM block in the text.
-    #[error("no \"-----BEGIN PRIVATE KEY-----\" block was found")]
-    NoPem,
-    /// An encrypted PKCS#8 key.
-    #[error("the key is encrypted: decrypt it first")]
-    Encrypted,
-    /// A PEM block of another kind (a public key, an OpenSSH or SEC1 key, a certificate).
-    #[error("the file holds a \"{0}\", not a PKCS#8 private key")]
-    WrongLabel(String),
-    /// The block does not hold an Ed25519 PKCS#8 key.
-    #[error("not an Ed25519 PKCS#8 private key: {0}")]
-    BadKey(String),
+    /// The key file is not a key the signer can use (the contracts' key-file reader says why).
+    #[error(transparent)]
+    Key(#[from] KeyFileError),
     /// A transaction's time to live is out of range.
     #[error("a transaction must stay valid for 1 to {max} blocks, not {ttl}")]
     Ttl {
@@ -112,11 +96,7 @@ impl SignerError {
     /// The error in `lang`.
     pub fn text(&self, lang: Lang) -> String {
         match self {
-            Self::KeyTooLarge { len, max } => tr(lang, T::ErrKeyTooLarge, &[len, max]),
-            Self::NoPem => tr(lang, T::ErrNoPem, &[]),
-            Self::Encrypted => tr(lang, T::ErrEncrypted, &[]),
-            Self::WrongLabel(label) => tr(lang, T::ErrWrongLabel, &[label]),
-            Self::BadKey(detail) => tr(lang, T::ErrBadKey, &[detail]),
+            Self::Key(error) => key_file_message(error, lang),
             Self::Ttl { ttl, max } => tr(lang, T::ErrTtl, &[max, ttl]),
             Self::NotProposer { proposer, sender } => tr(lang, T::ErrNotProposer, &[proposer, sender]),
             Self::NoApprovals => tr(lang, T::ErrNoApprovals, &[]),
@@ -126,6 +106,46 @@ impl SignerError {
             Self::ApprovalTooLarge { len, max } => tr(lang, T::ErrApprovalTooLarge, &[len, max]),
             Self::Input(error) => error.text(lang),
         }
+    }
+}
+
+/// What Synod needs in a key file, in Simplified Chinese ([`governance_contracts::crypto::KEY_FILE_NEEDED`]).
+const KEY_FILE_NEEDED_ZH: &str = "Synod 需要未加密的 Ed25519 私钥（PKCS#8 PEM 格式），即 `synod keygen` 或 `openssl genpkey -algorithm ed25519` 生成的文件";
+
+/// Why a key file was refused, in `lang`: in English the contracts' own sentence (what the CLI prints), in
+/// Simplified Chinese the same sentence translated.
+pub fn key_file_message(error: &KeyFileError, lang: Lang) -> String {
+    if lang == Lang::En {
+        return error.to_string();
+    }
+    let needed = KEY_FILE_NEEDED_ZH;
+    match error {
+        KeyFileError::Empty => format!("密钥文件为空；{needed}"),
+        KeyFileError::TooLarge { len, max } => format!("密钥文件有 {len} 字节，超过密钥文件上限 {max} 字节；{needed}"),
+        KeyFileError::NotText => format!("密钥文件是二进制数据，不是 PEM 文本；{needed}"),
+        KeyFileError::NoPemBlock => format!("密钥文件中没有“-----BEGIN PRIVATE KEY-----”块；{needed}"),
+        KeyFileError::Encrypted => {
+            format!("密钥文件中的私钥已加密，请先用 `openssl pkey -in KEY -out PLAIN.pem` 解密；{needed}")
+        }
+        KeyFileError::WrongLabel { label } => {
+            let what = match label.as_str() {
+                "PUBLIC KEY" => "公钥".to_owned(),
+                "RSA PRIVATE KEY" => "旧式 PKCS#1 格式的 RSA 私钥".to_owned(),
+                "EC PRIVATE KEY" => "SEC1 格式的 EC 私钥".to_owned(),
+                "OPENSSH PRIVATE KEY" => "OpenSSH 私钥".to_owned(),
+                "CERTIFICATE" => "证书".to_owned(),
+                other => format!("“{other}”块"),
+            };
+            format!("密钥文件中是{what}，不是 PKCS#8 私钥；{needed}")
+        }
+        KeyFileError::Truncated => {
+            format!("密钥文件不完整：私钥块缺少“-----END PRIVATE KEY-----”行；{needed}")
+        }
+        KeyFileError::Damaged => format!("密钥文件已损坏：私钥块无法解码为 PKCS#8 私钥；{needed}"),
+        KeyFileError::UnknownAlgorithm { oid } => {
+            format!("密钥文件中的私钥属于 Synod 不认识的算法（OID {oid}），不是 Ed25519 私钥；{needed}")
+        }
+        KeyFileError::OtherAlgorithm { name } => format!("密钥文件中是 {name} 私钥，不是 Ed25519 私钥；{needed}"),
     }
 }
 
@@ -178,48 +198,13 @@ impl fmt::Debug for Signer {
     }
 }
 
-/// The PEM block of `text` (from its `BEGIN` line to its `END` line), refusing other kinds of block.
-fn pem_block(text: &str) -> Result<String, SignerError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.lines().map(|l| l.trim_end_matches('\r').trim());
-    let label = loop {
-        let Some(line) = lines.next() else { return Err(SignerError::NoPem) };
-        if let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) {
-            break label.to_owned();
-        }
-    };
-    match label.as_str() {
-        "PRIVATE KEY" => {}
-        "ENCRYPTED PRIVATE KEY" => return Err(SignerError::Encrypted),
-        other => return Err(SignerError::WrongLabel(other.chars().take(64).collect())),
-    }
-    let end = format!("-----END {label}-----");
-    let mut block = format!("-----BEGIN {label}-----\n");
-    for line in lines {
-        if line == end {
-            block.push_str(&end);
-            block.push('\n');
-            return Ok(block);
-        }
-        block.push_str(line);
-        block.push('\n');
-    }
-    Err(SignerError::BadKey(format!("the block has no \"{end}\" line")))
-}
-
 impl Signer {
     /// Loads a key from the text of a PKCS#8 PEM file, as `synod keygen` and `openssl genpkey -algorithm ed25519`
-    /// write it. Text around the block (comments, a byte-order mark, Windows line ends) is ignored.
+    /// write it, with the contracts' one key-file reader ([`SecretKey::from_key_file`]), so the console refuses a
+    /// file with the CLI's words ([`key_file_message`]). Text around the block (comments, a byte-order mark,
+    /// Windows line ends) is ignored.
     pub fn from_pem(text: &str) -> Result<Self, SignerError> {
-        if text.len() > MAX_PEM_BYTES {
-            return Err(SignerError::KeyTooLarge { len: text.len(), max: MAX_PEM_BYTES });
-        }
-        let block = pem_block(text)?;
-        let secret = SecretKey::from_pkcs8_pem(&block).map_err(|e| match e {
-            governance_contracts::crypto::KeyError::BadPrivateKey(detail) => SignerError::BadKey(detail),
-            other => SignerError::BadKey(other.to_string()),
-        })?;
-        Ok(Self { secret })
+        Ok(Self { secret: SecretKey::from_key_file(text.as_bytes())? })
     }
 
     /// A signer for a key already in memory (for example one just generated from a random seed).

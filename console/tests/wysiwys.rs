@@ -13,7 +13,7 @@ use console::wysiwys::{
     decode_transaction, parse_proposal_text, parse_transaction_text, second_device_command, transaction_review,
 };
 use governance_contracts::codec::{BoundedString, BoundedVec, encode};
-use governance_contracts::crypto::{Digest, PublicKey, SecretKey};
+use governance_contracts::crypto::{Digest, KeyFileError, PublicKey, SecretKey};
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::ids::{Height, ProposalId, RoleId, Weight};
 use governance_contracts::testkit::{TestChain, account, member, node, public, secret};
@@ -368,27 +368,60 @@ fn synod_key_loads_and_debug_hides_the_secret() {
     assert!(!debug.contains(body), "{debug}");
 }
 
-/// Garbage, the wrong kind of PEM, an encrypted key, a truncated key and an oversized file each get their own clear
-/// error, in both languages.
+/// Garbage, the wrong kind of PEM, an encrypted key, a truncated key and an oversized file each get the contracts'
+/// key-file error (the CLI's words), in English as the CLI prints it and in Chinese without a word of English.
 #[test]
 fn bad_key_files_are_clear_errors() {
-    assert_eq!(Signer::from_pem("hello").unwrap_err(), SignerError::NoPem);
-    assert_eq!(Signer::from_pem("").unwrap_err(), SignerError::NoPem);
+    let key_error = |text: &str| match Signer::from_pem(text).unwrap_err() {
+        SignerError::Key(error) => error,
+        other => panic!("{other:?} is not a key-file error"),
+    };
+    assert_eq!(key_error("hello"), KeyFileError::NoPemBlock);
+    assert_eq!(key_error(""), KeyFileError::Empty);
     let public = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n";
-    assert_eq!(Signer::from_pem(public).unwrap_err(), SignerError::WrongLabel("PUBLIC KEY".into()));
+    assert_eq!(key_error(public), KeyFileError::WrongLabel { label: "PUBLIC KEY".into() });
     let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
-    assert_eq!(Signer::from_pem(encrypted).unwrap_err(), SignerError::Encrypted);
-    let truncated =
-        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINnzeNAbKOiqyPx4bQSO\n-----END PRIVATE KEY-----\n";
-    let error = Signer::from_pem(truncated).unwrap_err();
-    assert!(matches!(error, SignerError::BadKey(_)), "{error:?}");
+    assert_eq!(key_error(encrypted), KeyFileError::Encrypted);
+    let damaged = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINnzeNAbKOiqyPx4bQSO\n-----END PRIVATE KEY-----\n";
+    assert_eq!(key_error(damaged), KeyFileError::Damaged);
     let unterminated =
         "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINnzeNAbKOiqyPx4bQSOn6yzRsNyHV65QHf9nPBrYsZE\n";
-    assert!(matches!(Signer::from_pem(unterminated).unwrap_err(), SignerError::BadKey(m) if m.contains("END")));
+    assert_eq!(key_error(unterminated), KeyFileError::Truncated);
     let huge = "A".repeat(MAX_PEM_BYTES + 1);
-    assert!(matches!(Signer::from_pem(&huge).unwrap_err(), SignerError::KeyTooLarge { .. }));
-    assert!(SignerError::NoPem.text(Lang::En).contains("openssl genpkey"));
-    assert!(SignerError::Encrypted.text(Lang::ZhCn).contains("密钥已加密"));
+    assert_eq!(key_error(&huge), KeyFileError::TooLarge { len: MAX_PEM_BYTES + 1, max: MAX_PEM_BYTES });
+    let every = [
+        KeyFileError::Empty,
+        KeyFileError::TooLarge { len: 9, max: 8 },
+        KeyFileError::NotText,
+        KeyFileError::NoPemBlock,
+        KeyFileError::Encrypted,
+        KeyFileError::WrongLabel { label: "PUBLIC KEY".into() },
+        KeyFileError::WrongLabel { label: "CERTIFICATE".into() },
+        KeyFileError::Truncated,
+        KeyFileError::Damaged,
+        KeyFileError::UnknownAlgorithm { oid: "1.2.3.4".into() },
+        KeyFileError::OtherAlgorithm { name: "RSA".into() },
+    ];
+    for error in every {
+        let english = SignerError::Key(error.clone()).text(Lang::En);
+        assert_eq!(english, error.to_string());
+        assert!(english.contains("openssl genpkey -algorithm ed25519"), "{english}");
+        let chinese = SignerError::Key(error.clone()).text(Lang::ZhCn);
+        assert!(chinese.contains("Synod 需要未加密的 Ed25519 私钥"), "{chinese}");
+        // Outside the commands, file labels, ids and algorithm names, no Latin word is left.
+        let prose: String = chinese
+            .split('`')
+            .step_by(2)
+            .collect::<String>()
+            .replace("-----BEGIN PRIVATE KEY-----", "")
+            .replace("-----END PRIVATE KEY-----", "");
+        for word in prose.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() > 2) {
+            assert!(
+                ["Synod", "Ed25519", "PKCS", "PEM", "RSA", "OID", "OpenSSH", "SEC"].contains(&word),
+                "{word} in {chinese}"
+            );
+        }
+    }
 }
 
 /// Hex that is empty, not hex, truncated, followed by extra bytes or too long gets a distinct error.

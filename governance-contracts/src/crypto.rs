@@ -2,12 +2,15 @@
 //! without a format break. The chain's suite is fixed in its genesis ([`CryptoSuite`]).
 //!
 //! Text form (JSON, CLI): `ed25519:<hex>` for keys and signatures, `sha256:<hex>` for digests.
+//!
+//! Key files: [`SecretKey::from_key_file`] is the one reader of private key files, used by the node, the CLI and
+//! the console's browser signer alike, so each says the same words ([`KeyFileError`]) about the same bad file.
 
 use core::fmt;
 use core::str::FromStr;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, PrivateKeyInfoRef};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::Digest as _;
@@ -73,12 +76,195 @@ pub enum KeyError {
     /// The key's scheme is not the chain's suite.
     #[error("key scheme does not match the chain's crypto suite")]
     WrongScheme,
-    /// A private key file could not be read.
-    #[error("not an Ed25519 PKCS#8 private key: {0}")]
+    /// A private key could not be read or written (the reason, in [`KeyFileError`]'s words).
+    #[error("{0}")]
     BadPrivateKey(String),
     /// Text could not be parsed as a key, signature or digest.
     #[error("cannot parse {0:?}: expected `scheme:hex`")]
     Unparseable(String),
+}
+
+/// The largest private key file read, in bytes (an Ed25519 key file has 119, an RSA-4096 one about 3,300).
+pub const MAX_KEY_FILE_BYTES: usize = 16 * 1024;
+
+/// The key file Synod reads, in the words that end every [`KeyFileError`].
+pub const KEY_FILE_NEEDED: &str = "an unencrypted Ed25519 private key in PKCS#8 PEM, as `synod keygen` or \
+                                   `openssl genpkey -algorithm ed25519` writes";
+
+/// Why a private key file is not a key Synod can sign with ([`SecretKey::from_key_file`]). Each message is one
+/// sentence: what is wrong with the file, then what Synod needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyFileError {
+    /// The file is empty, or holds only whitespace.
+    #[error("the key file is empty; Synod needs {KEY_FILE_NEEDED}")]
+    Empty,
+    /// The file is larger than any key file.
+    #[error("the key file is {len} bytes, more than the {max} a key file may have; Synod needs {KEY_FILE_NEEDED}")]
+    TooLarge {
+        /// Bytes given.
+        len: usize,
+        /// Bytes allowed ([`MAX_KEY_FILE_BYTES`]).
+        max: usize,
+    },
+    /// The file is binary (for example a DER key), not PEM text.
+    #[error("the key file is binary, not PEM text; Synod needs {KEY_FILE_NEEDED}")]
+    NotText,
+    /// The file is text without any PEM block.
+    #[error("the key file holds no \"-----BEGIN PRIVATE KEY-----\" block; Synod needs {KEY_FILE_NEEDED}")]
+    NoPemBlock,
+    /// The file holds an encrypted PKCS#8 key.
+    #[error(
+        "the key file holds an encrypted private key; decrypt it with `openssl pkey -in KEY -out PLAIN.pem`, since \
+         Synod needs {KEY_FILE_NEEDED}"
+    )]
+    Encrypted,
+    /// The file holds PEM blocks of other kinds only: a public key, a certificate, an OpenSSH, PKCS#1 or SEC1 key.
+    #[error(
+        "the key file holds {}, not a PKCS#8 private key; Synod needs {KEY_FILE_NEEDED}",
+        key_file::label_words(label)
+    )]
+    WrongLabel {
+        /// The first block's label (`PUBLIC KEY`, `OPENSSH PRIVATE KEY`, ...), at most 64 characters.
+        label: String,
+    },
+    /// The private key block has no `-----END PRIVATE KEY-----` line: the file was cut short.
+    #[error(
+        "the key file is cut short: its private key block has no \"-----END PRIVATE KEY-----\" line; Synod needs \
+         {KEY_FILE_NEEDED}"
+    )]
+    Truncated,
+    /// The private key block's content is not valid base64, or does not decode to a PKCS#8 private key.
+    #[error(
+        "the key file is damaged: its private key block does not decode to a PKCS#8 private key; Synod needs \
+         {KEY_FILE_NEEDED}"
+    )]
+    Damaged,
+    /// A PKCS#8 private key of an algorithm this reader does not name.
+    #[error(
+        "the key file holds a private key for an algorithm Synod does not know (OID {oid}), not for Ed25519; Synod \
+         needs {KEY_FILE_NEEDED}"
+    )]
+    UnknownAlgorithm {
+        /// The algorithm's object identifier, dotted.
+        oid: String,
+    },
+    /// A PKCS#8 private key of another algorithm.
+    #[error("the key file holds a private key for {name}, not for Ed25519; Synod needs {KEY_FILE_NEEDED}")]
+    OtherAlgorithm {
+        /// The algorithm in words (`RSA`, `X25519`, `EC P-256`, `SM2`, ...).
+        name: String,
+    },
+}
+
+/// The parts of [`SecretKey::from_key_file`]: finding the private key block, and naming other algorithms.
+mod key_file {
+    use ed25519_dalek::pkcs8::spki::der::pem;
+    use ed25519_dalek::pkcs8::ObjectIdentifier;
+    use ed25519_dalek::pkcs8::spki::AlgorithmIdentifierRef;
+
+    use super::{KeyFileError, MAX_KEY_FILE_BYTES};
+
+    /// The label of the PEM block Synod reads.
+    const PRIVATE_KEY: &str = "PRIVATE KEY";
+    /// The longest label quoted back in an error.
+    const MAX_LABEL_CHARS: usize = 64;
+    /// Ed25519 (RFC 8410).
+    pub(super) const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+    /// EC public keys (RFC 5480): the curve is the algorithm's parameter.
+    const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+
+    /// Algorithms a private key file may hold, by object identifier.
+    const ALGORITHMS: [(&str, &str); 8] = [
+        ("1.2.840.113549.1.1.1", "RSA"),
+        ("1.2.840.113549.1.1.10", "RSA-PSS"),
+        ("1.2.840.10040.4.1", "DSA"),
+        ("1.2.840.113549.1.3.1", "Diffie-Hellman"),
+        ("1.3.101.110", "X25519"),
+        ("1.3.101.111", "X448"),
+        ("1.3.101.113", "Ed448"),
+        ("1.2.156.10197.1.301", "SM2"),
+    ];
+
+    /// Elliptic curves of EC keys, by object identifier.
+    const CURVES: [(&str, &str); 7] = [
+        ("1.2.840.10045.3.1.7", "EC P-256"),
+        ("1.3.132.0.34", "EC P-384"),
+        ("1.3.132.0.35", "EC P-521"),
+        ("1.3.132.0.10", "EC secp256k1"),
+        ("1.2.156.10197.1.301", "SM2"),
+        ("1.3.36.3.3.2.8.1.1.7", "EC brainpoolP256r1"),
+        ("1.2.840.10045.3.1.1", "EC P-192"),
+    ];
+
+    /// The DER bytes of the file's `PRIVATE KEY` block, or why there is none.
+    pub(super) fn private_key_der(bytes: &[u8]) -> Result<Vec<u8>, KeyFileError> {
+        if bytes.len() > MAX_KEY_FILE_BYTES {
+            return Err(KeyFileError::TooLarge { len: bytes.len(), max: MAX_KEY_FILE_BYTES });
+        }
+        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(KeyFileError::Empty);
+        }
+        let text = core::str::from_utf8(bytes).map_err(|_| KeyFileError::NotText)?;
+        if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return Err(KeyFileError::NotText);
+        }
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        let labels: Vec<(usize, &str)> = lines
+            .iter()
+            .enumerate()
+            .filter_map(|(at, line)| line.strip_prefix("-----BEGIN ")?.strip_suffix("-----").map(|label| (at, label)))
+            .collect();
+        let Some(&(begin, _)) = labels.iter().find(|(_, label)| *label == PRIVATE_KEY) else {
+            return Err(match labels.first() {
+                None => KeyFileError::NoPemBlock,
+                Some(_) if labels.iter().any(|(_, label)| *label == "ENCRYPTED PRIVATE KEY") => KeyFileError::Encrypted,
+                Some((_, label)) => KeyFileError::WrongLabel { label: label.chars().take(MAX_LABEL_CHARS).collect() },
+            });
+        };
+        let body = lines.get(begin.saturating_add(1)..).unwrap_or_default();
+        let end = body.iter().position(|line| *line == "-----END PRIVATE KEY-----").ok_or(KeyFileError::Truncated)?;
+        let base64: String = body.get(..end).unwrap_or_default().concat();
+        if base64.is_empty() || base64.contains(|c: char| c.is_whitespace() || c == ':') {
+            return Err(KeyFileError::Damaged);
+        }
+        // Re-wrapped at RFC 7468's 64 columns, so a file wrapped at another width still reads.
+        let mut block = String::from("-----BEGIN PRIVATE KEY-----\n");
+        for chunk in base64.as_bytes().chunks(64) {
+            block.push_str(core::str::from_utf8(chunk).map_err(|_| KeyFileError::Damaged)?);
+            block.push('\n');
+        }
+        block.push_str("-----END PRIVATE KEY-----\n");
+        pem::decode_vec(block.as_bytes()).map(|(_, der)| der).map_err(|_| KeyFileError::Damaged)
+    }
+
+    /// The error for a key of another algorithm than Ed25519: its name (an EC key's curve), or its object
+    /// identifier when this reader does not know it.
+    pub(super) fn other_algorithm(algorithm: &AlgorithmIdentifierRef<'_>) -> KeyFileError {
+        let oid = algorithm.oid.to_string();
+        let name = if algorithm.oid == EC_PUBLIC_KEY {
+            let curve = algorithm.parameters_oid().map(|curve| curve.to_string()).unwrap_or_default();
+            Some(CURVES.iter().find(|(id, _)| *id == curve).map_or("EC", |(_, name)| *name))
+        } else {
+            ALGORITHMS.iter().find(|(id, _)| *id == oid).map(|(_, name)| *name)
+        };
+        match name {
+            Some(name) => KeyFileError::OtherAlgorithm { name: name.to_owned() },
+            None => KeyFileError::UnknownAlgorithm { oid },
+        }
+    }
+
+    /// A PEM block's label in words.
+    pub fn label_words(label: &str) -> String {
+        match label {
+            "PUBLIC KEY" => "a public key".to_owned(),
+            "RSA PRIVATE KEY" => "an RSA private key in the older PKCS#1 form".to_owned(),
+            "EC PRIVATE KEY" => "an EC private key in the SEC1 form".to_owned(),
+            "OPENSSH PRIVATE KEY" => "an OpenSSH private key".to_owned(),
+            "CERTIFICATE" => "a certificate".to_owned(),
+            other => format!("a \"{other}\" block"),
+        }
+    }
 }
 
 impl PublicKey {
@@ -172,9 +358,24 @@ impl SecretKey {
         Self(SigningKey::from_bytes(&seed))
     }
 
-    /// Reads a PKCS#8 PEM private key, the format `openssl genpkey -algorithm ed25519` writes.
+    /// Reads a PKCS#8 PEM private key, the format `openssl genpkey -algorithm ed25519` writes, with
+    /// [`Self::from_key_file`], for callers that report a [`KeyError`].
     pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
-        SigningKey::from_pkcs8_pem(pem).map(Self).map_err(|e| KeyError::BadPrivateKey(e.to_string()))
+        Self::from_key_file(pem.as_bytes()).map_err(|e| KeyError::BadPrivateKey(e.to_string()))
+    }
+
+    /// Reads the bytes of a private key file: an unencrypted Ed25519 private key in PKCS#8 PEM, as `synod keygen`
+    /// and `openssl genpkey -algorithm ed25519` write it. Text around the block (comments, other PEM blocks such as
+    /// a certificate, a byte-order mark, Windows line ends) is ignored, and the base64 may be wrapped at any width.
+    /// Anything else is refused with the reason in words ([`KeyFileError`]): the node, the CLI and the console all
+    /// read keys here.
+    pub fn from_key_file(bytes: &[u8]) -> Result<Self, KeyFileError> {
+        let der = key_file::private_key_der(bytes)?;
+        let info = PrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| KeyFileError::Damaged)?;
+        if info.algorithm.oid != key_file::ED25519 {
+            return Err(key_file::other_algorithm(&info.algorithm));
+        }
+        SigningKey::from_pkcs8_der(&der).map(Self).map_err(|_| KeyFileError::Damaged)
     }
 
     /// Writes the key as PKCS#8 PEM in the form `openssl genpkey -algorithm ed25519` writes: version 1, the
@@ -299,6 +500,136 @@ mod tests {
         let openssl = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINnzeNAbKOiqyPx4bQSOn6yzRsNyHV65QHf9nPBrYsZE\n-----END PRIVATE KEY-----\n";
         assert!(SecretKey::from_pkcs8_pem(openssl).is_ok());
         assert!(SecretKey::from_pkcs8_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").is_err());
+    }
+
+    /// Key files of other algorithms, generated once with `openssl genpkey -algorithm ALG` (OpenSSL 3.0; RSA at
+    /// 512 bits to stay short), with the name each error gives them.
+    const OTHER_ALGORITHMS: [(&str, &str); 6] = [
+        (
+            "RSA",
+            "-----BEGIN PRIVATE KEY-----\nMIIBVwIBADANBgkqhkiG9w0BAQEFAASCAUEwggE9AgEAAkEAwbD0ylYb8KjTbZV+\n\
+             9uZSq3oF58oc97yPKTzx1luAFvCpNxPYdMBv+i/KG58/PGca8DvdE1FsUIZ0rebL\n\
+             c29wAwIDAQABAkEAlxOdfAz6MhadA0auB4rTRKki3g7J1Xof+DxvLZGlMT4eQ2fN\n\
+             WpW1bNUPZVEFCtZkjF3q0MsfjQ5tt5h4oWYgAQIhAOb0RTXuCAw3B6yh1u/E90XF\n\
+             OPZaAhuxha0hew3fW3gBAiEA1rIx+u0HYEtIQ/cpQ47lscwtV+Q9J3RLdIkTFmGd\n\
+             CAMCIQCMWRDeDwKQ+bgOLmNBXb6uhYVyH4x8a8rCRUBUU9FwAQIhAKu/k2IDedIb\n\
+             hyzvrO/hgXhROLjF2fIVA0OvYDiYT/GXAiEA5NZZO4vNcjVwPqTr4nys3gPAKXF2\n\
+             m0qqVi1+458u9H0=\n-----END PRIVATE KEY-----\n",
+        ),
+        (
+            "X25519",
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VuBCIEIEBB55FL6hFSaVTamR8Zlbn53StRFlIyNCEXNgt9lfh0\n\
+             -----END PRIVATE KEY-----\n",
+        ),
+        (
+            "Ed448",
+            "-----BEGIN PRIVATE KEY-----\nMEcCAQAwBQYDK2VxBDsEOffK8dsWCIEsV6iYF+kB47fpGUIChQcF38sIstcMZfSc\n\
+             Y55/5l3Zj3VQ/qdZFrkYmDMJQ5leTblgUw==\n-----END PRIVATE KEY-----\n",
+        ),
+        (
+            "EC P-256",
+            "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQghAv7cakqk50fhJYr\n\
+             TpkRtJoOGdOkbjhZjxnNRsJZn1ShRANCAARuPLjWvCNq3lS49eu6tzESA5XTpxXy\n\
+             kcqu/KCaelhKKmTph9kCN7ek2gRcJOjPFDwVVM+ymvpXAXcwqTET11z4\n-----END PRIVATE KEY-----\n",
+        ),
+        (
+            "EC secp256k1",
+            "-----BEGIN PRIVATE KEY-----\nMIGEAgEAMBAGByqGSM49AgEGBSuBBAAKBG0wawIBAQQglgdwsjpfExpmBvxx4zpm\n\
+             RCglTRb2nHy88WVn2kQFnByhRANCAAQqJiTkMf5f9tPTLPi7ro+SC+k8oxReYzs+\n\
+             IraBWOemnYuh9Xgib8w7jMz0cQgNj8PPA0bCD4doKQyNrQ2A3Ybr\n-----END PRIVATE KEY-----\n",
+        ),
+        (
+            "SM2",
+            "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqBHM9VAYItBG0wawIBAQQgj32m3DGOZLwZsoYl\n\
+             xHJafbnez5XmTH+R19VGocpmwpChRANCAATuwAcDA19WVSC25dR4tihIXXiXdPrx\n\
+             H+QPHLEuCWI8Wz2AcDBV26RFWnPu6rGRJSmaMzCDHiY6AhzQgariDAum\n-----END PRIVATE KEY-----\n",
+        ),
+    ];
+
+    /// An Ed25519 key written by `openssl genpkey -algorithm ed25519` (OpenSSL 3.0).
+    const OPENSSL_ED25519: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINnzeNAbKOiqyPx4bQSOn6yzRsNyHV65QHf9nPBrYsZE\n-----END PRIVATE KEY-----\n";
+
+    /// The same key encrypted by `openssl pkcs8 -topk8` (PBES2).
+    const ENCRYPTED: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----\n\
+        MIGbMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAh/HUuFUd1cswICCAAw\n\
+        DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEEA5pxcgvTT7uEa6kri1WYRcEQP58\n\
+        lT5QI2vwQb0a974igeITfViQPDnAKrqzSW6AK7aSflYJESYkbYAKU0/yv3iAhwAN\n\
+        Rh2xvOb4ElbeeWzS7vc=\n-----END ENCRYPTED PRIVATE KEY-----\n";
+
+    fn read(text: &str) -> Result<PublicKey, KeyFileError> {
+        SecretKey::from_key_file(text.as_bytes()).map(|key| key.public_key())
+    }
+
+    /// A key file of another algorithm is refused naming that algorithm in words, never by its object identifier.
+    #[test]
+    fn other_algorithms_are_named_in_words() {
+        for (name, pem) in OTHER_ALGORITHMS {
+            let error = read(pem).unwrap_err();
+            assert_eq!(error, KeyFileError::OtherAlgorithm { name: name.to_owned() });
+            let message = error.to_string();
+            assert!(message.contains(&format!("a private key for {name}, not for Ed25519")), "{message}");
+            assert!(!message.contains("1.2.840") && !message.contains("1.3.101"), "{message}");
+        }
+    }
+
+    /// Each kind of bad file gets its own error, and every message is one sentence that names the problem and
+    /// ends with the key Synod needs, saying "PKCS#8" no more than that ending does.
+    #[test]
+    fn each_bad_key_file_gets_its_own_sentence() {
+        let (begin, end) = ("-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----");
+        let base64 = OPENSSL_ED25519.lines().nth(1).unwrap();
+        let cases: Vec<(String, KeyFileError)> = vec![
+            (String::new(), KeyFileError::Empty),
+            (" \n\r\n".to_owned(), KeyFileError::Empty),
+            ("x".repeat(MAX_KEY_FILE_BYTES + 1), KeyFileError::TooLarge { len: MAX_KEY_FILE_BYTES + 1, max: MAX_KEY_FILE_BYTES }),
+            ("0\u{0}\u{1}binary".to_owned(), KeyFileError::NotText),
+            ("ed25519:abcd\n".to_owned(), KeyFileError::NoPemBlock),
+            (ENCRYPTED.to_owned(), KeyFileError::Encrypted),
+            (
+                "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAqruVNpqVy6L5EK+lDZpAeiyu/iR00fuIACe3YBrdRNo=\n-----END PUBLIC KEY-----\n"
+                    .to_owned(),
+                KeyFileError::WrongLabel { label: "PUBLIC KEY".to_owned() },
+            ),
+            ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n".to_owned(), KeyFileError::WrongLabel { label: "OPENSSH PRIVATE KEY".to_owned() }),
+            (format!("{begin}\n{}\n", &base64[..30]), KeyFileError::Truncated),
+            (format!("{begin}\n{}\n{end}\n", &base64[..30]), KeyFileError::Damaged),
+            (format!("{begin}\n{end}\n"), KeyFileError::Damaged),
+            (format!("{begin}\nnot base64 at all!\n{end}\n"), KeyFileError::Damaged),
+            (format!("{begin}\n{}\n{end}\n", "MC4CAQAwBQYDK2VwBCIEINnzeNAbKOiqyPx4bQSOn6yzRsNyHV65QHf9nPBr"), KeyFileError::Damaged),
+        ];
+        for (text, expected) in cases {
+            let error = read(&text).unwrap_err();
+            assert_eq!(error, expected, "{text:?}");
+            let message = error.to_string();
+            assert!(message.ends_with(&format!("Synod needs {KEY_FILE_NEEDED}")), "{message}");
+            assert_eq!(
+                message.matches("PKCS#8").count(),
+                1 + usize::from(message.contains("not a PKCS#8") || message.contains("to a PKCS#8")),
+                "{message}"
+            );
+            assert_eq!(message.matches(". ").count(), 0, "one sentence: {message}");
+            assert!(!message.contains("NUL") && !message.contains("encapsulation"), "{message}");
+        }
+    }
+
+    /// Text around the key, other PEM blocks before it, a byte-order mark, Windows line ends and another base64
+    /// line width do not stop a good key from loading.
+    #[test]
+    fn a_good_key_loads_whatever_surrounds_it() {
+        let expected = read(OPENSSL_ED25519).unwrap();
+        let base64 = OPENSSL_ED25519.lines().nth(1).unwrap();
+        let public = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAqruVNpqVy6L5EK+lDZpAeiyu/iR00fuIACe3YBrdRNo=\n-----END PUBLIC KEY-----\n";
+        let variants = [
+            format!("\u{feff}{}", OPENSSL_ED25519.replace('\n', "\r\n")),
+            format!("my key, made on the 1st\n{OPENSSL_ED25519}trailing words\n"),
+            format!("{public}{OPENSSL_ED25519}"),
+            format!("-----BEGIN PRIVATE KEY-----\n{}\n{}\n-----END PRIVATE KEY-----\n", &base64[..20], &base64[20..]),
+            key(7).to_pkcs8_pem().unwrap(),
+        ];
+        for text in &variants[..4] {
+            assert_eq!(read(text), Ok(expected), "{text:?}");
+        }
+        assert_eq!(read(&variants[4]), Ok(key(7).public_key()));
     }
 
     /// Text forms round-trip and refuse the wrong scheme or length.

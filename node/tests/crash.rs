@@ -367,7 +367,7 @@ fn bad_files_are_named_in_the_error() {
     let missing = fixture.dir.path().join("missing.pem");
     let cases: [(&Path, &Path, &str); 3] = [
         (&garbage, &fixture.key, "not a valid genesis"),
-        (&fixture.genesis, &garbage, "not an ed25519 PKCS#8 PEM key"),
+        (&fixture.genesis, &garbage, "the key file holds no \"-----BEGIN PRIVATE KEY-----\" block"),
         (&fixture.genesis, &missing, "cannot open"),
     ];
     for (genesis, key, reason) in cases {

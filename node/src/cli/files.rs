@@ -75,16 +75,16 @@ pub fn parse_public_key(text: &str) -> anyhow::Result<PublicKey> {
 pub fn public_key_from_pem_file(path: &Path) -> anyhow::Result<PublicKey> {
     use ed25519_dalek::pkcs8::DecodePublicKey as _;
     let bytes = read_bounded(path, MAX_KEY_BYTES, "key file")?;
-    let pem =
-        std::str::from_utf8(&bytes).map_err(|_| anyhow!("key file {}: not text (PEM expected)", path.display()))?;
-    if pem.contains("-----BEGIN PUBLIC KEY-----") {
-        let key = ed25519_dalek::VerifyingKey::from_public_key_pem(pem)
-            .map_err(|e| anyhow!("key file {}: not an ed25519 public key in PEM: {e}", path.display()))?;
+    if let Ok(pem) = std::str::from_utf8(&bytes)
+        && pem.contains("-----BEGIN PUBLIC KEY-----")
+        && !pem.contains("-----BEGIN PRIVATE KEY-----")
+    {
+        let key = ed25519_dalek::VerifyingKey::from_public_key_pem(pem).map_err(|_| {
+            anyhow!("{}: the key file holds a public key that is not an Ed25519 public key in PEM", path.display())
+        })?;
         return Ok(PublicKey::Ed25519(key.to_bytes()));
     }
-    SecretKey::from_pkcs8_pem(pem)
-        .map(|key| key.public_key())
-        .map_err(|e| anyhow!("key file {}: not an ed25519 PKCS#8 PEM key: {e}", path.display()))
+    SecretKey::from_key_file(&bytes).map(|key| key.public_key()).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
 /// Refuses to replace an existing file unless `force`.

@@ -48,12 +48,9 @@ pub fn load_key(home: &Path, index: u32) -> anyhow::Result<SecretKey> {
     open_directory(&keys_dir(home))?.read_key(&name.to_string_lossy())
 }
 
-/// The PEM text of a key file, as a secret key.
+/// The bytes of a key file, as a secret key, read by the contracts' one key-file reader.
 fn parse_key(path: &Path, bytes: &[u8]) -> anyhow::Result<SecretKey> {
-    let pem =
-        std::str::from_utf8(bytes).map_err(|_| anyhow!("key file {}: not text (PEM expected)", path.display()))?;
-    SecretKey::from_pkcs8_pem(pem)
-        .map_err(|e| anyhow!("key file {}: not an ed25519 PKCS#8 PEM key: {e}", path.display()))
+    SecretKey::from_key_file(bytes).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
 #[cfg(unix)]

@@ -71,13 +71,11 @@ pub fn load_genesis(path: &Path) -> anyhow::Result<Genesis> {
     serde_json::from_slice(&bytes).map_err(|e| anyhow!("genesis file {}: not a valid genesis: {e}", path.display()))
 }
 
-/// The secret key in the PKCS#8 PEM file at `path`.
+/// The secret key in the PKCS#8 PEM file at `path`, read by the contracts' one key-file reader
+/// ([`SecretKey::from_key_file`]), whose error follows the file's path.
 pub fn load_key(path: &Path) -> anyhow::Result<SecretKey> {
     let bytes = read_bounded(path, MAX_KEY_BYTES, "key file")?;
-    let pem =
-        std::str::from_utf8(&bytes).map_err(|_| anyhow!("key file {}: not text (PEM expected)", path.display()))?;
-    SecretKey::from_pkcs8_pem(pem)
-        .map_err(|e| anyhow!("key file {}: not an ed25519 PKCS#8 PEM key: {e}", path.display()))
+    SecretKey::from_key_file(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
 /// Refuses to run a sealer of the next height without the key the validator set lists for it: its votes would
