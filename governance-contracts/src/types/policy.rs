@@ -174,6 +174,45 @@ impl Rule {
     }
 }
 
+/// A requirement in words, exact to the rule the contracts apply: a weight fraction is of the seated weight (every
+/// member not expelled, suspended members included), met when approving members reach at least that share, and
+/// only governors of active members approve; `exclude_target` leaves the target member's own approval out. For
+/// example `at least 3/4 of seated weight, approved by governors of active members, the target's own approval not
+/// counted`. The CLI prints it and the console shows it in English.
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Weight { numerator, denominator, exclude_target } => {
+                write!(
+                    f,
+                    "at least {numerator}/{denominator} of seated weight, approved by governors of active members"
+                )?;
+                if *exclude_target {
+                    f.write_str(", the target's own approval not counted")?;
+                }
+                Ok(())
+            }
+            Self::Role { role, same_member: false } => write!(f, "one holder of the role {role}"),
+            Self::Role { role, same_member: true } => {
+                write!(f, "one holder of the role {role} in the target's own member")
+            }
+            Self::TargetGovernor => f.write_str("one governor of the target member"),
+        }
+    }
+}
+
+/// A rule in words: its requirement ([`Requirement`]'s words), then its delay (`no delay`, or `then a delay of
+/// 100 blocks`), as `synod policy` prints it.
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.delay_blocks {
+            0 => write!(f, "{}, no delay", self.requirement),
+            1 => write!(f, "{}, then a delay of 1 block", self.requirement),
+            blocks => write!(f, "{}, then a delay of {blocks} blocks", self.requirement),
+        }
+    }
+}
+
 /// The kinds that change who holds the committee's weight: admitting members, changing a member's weight,
 /// expelling, handing a member's vote to other accounts (its governors, an account's key) and the policy itself.
 /// Each must keep a weight rule at least as high as every other weight rule's fraction, so a coalition can never
@@ -280,4 +319,35 @@ pub fn default_policy() -> Vec<(ActionKind, Rule)> {
             (kind, rule)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each kind of rule reads in words with its fraction of seated weight, who approves, whether the target's own
+    /// approval counts, and its delay; nothing is cut before the threshold.
+    #[test]
+    fn rules_read_in_words() {
+        assert_eq!(
+            Rule::weight(3, 4, false, 0).to_string(),
+            "at least 3/4 of seated weight, approved by governors of active members, no delay"
+        );
+        assert_eq!(
+            Rule::weight(2, 3, true, 1).to_string(),
+            "at least 2/3 of seated weight, approved by governors of active members, the target's own approval not \
+             counted, then a delay of 1 block"
+        );
+        assert_eq!(
+            Rule::weight(3, 4, false, 100).to_string(),
+            "at least 3/4 of seated weight, approved by governors of active members, then a delay of 100 blocks"
+        );
+        assert_eq!(
+            Rule::role(RoleId::compliance(), true).to_string(),
+            "one holder of the role compliance in the target's own member, no delay"
+        );
+        assert_eq!(Rule::role(RoleId::operator(), false).to_string(), "one holder of the role operator, no delay");
+        let governor = Rule { requirement: Requirement::TargetGovernor, delay_blocks: 0 };
+        assert_eq!(governor.to_string(), "one governor of the target member, no delay");
+    }
 }

@@ -9,7 +9,7 @@
 use anyhow::{Context as _, bail};
 use api_types::{
     AccountDetail, AccountList, BlockBody, BlockList, BlockQuery, EvidenceList, Member, MemberList, Node, NodeList,
-    Page, PolicyAnswer, ProposalDetail, ProposalList, ProposalQuery, ProposalStatusName, RolesAnswer,
+    Page, PolicyAnswer, PolicyRule, ProposalDetail, ProposalList, ProposalQuery, ProposalStatusName, RolesAnswer,
 };
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use governance_contracts::types::ChainParams;
@@ -175,7 +175,22 @@ pub fn roles(args: &NodeArgs) -> anyhow::Result<()> {
 
 /// `synod policy`: the approval rules by action kind.
 pub fn policy(args: &NodeArgs) -> anyhow::Result<()> {
-    fetch::<PolicyAnswer>(args, "/v1/policy", &[], "policy", render::record)
+    fetch::<PolicyAnswer>(args, "/v1/policy", &[], "policy", policy_lines)
+}
+
+/// The policy as one line per action kind: the kind as the API names it, then its rule in the contracts' words
+/// (`at least 3/4 of seated weight, approved by governors of active members, no delay`). An answer of another
+/// shape is shown as a record.
+fn policy_lines(answer: &Value) -> String {
+    let Ok(policy) = serde_json::from_value::<PolicyAnswer>(answer.clone()) else {
+        return render::record(answer);
+    };
+    let kind = |rule: &PolicyRule| {
+        serde_json::to_value(rule.kind).map_or_else(|_| rule.kind.to_string(), |v| render::plain(&v))
+    };
+    let width = policy.rules.iter().map(|rule| kind(rule).chars().count()).max().unwrap_or(0);
+    let lines: Vec<String> = policy.rules.iter().map(|rule| format!("{:<width$}  {}", kind(rule), rule.rule)).collect();
+    if lines.is_empty() { "(none)".to_owned() } else { lines.join("\n") }
 }
 
 /// `synod params`: the chain parameters.
@@ -301,6 +316,33 @@ mod tests {
         assert_eq!(id_segment("a/b").unwrap(), "a%2Fb");
         assert!(id_segment("").is_err());
         assert!(id_segment(&"x".repeat(MAX_ID_CHARS.saturating_add(1))).is_err());
+    }
+
+    /// `synod policy` prints one line per kind, named as the API names it, with the whole rule in words: its
+    /// fraction of seated weight and its delay.
+    #[test]
+    fn policy_lines_show_whole_rules_in_words() {
+        let answer = PolicyAnswer {
+            rules: governance_contracts::types::default_policy()
+                .into_iter()
+                .map(|(kind, rule)| PolicyRule { kind, rule })
+                .collect(),
+        };
+        let text = policy_lines(&serde_json::to_value(&answer).unwrap());
+        assert_eq!(text.lines().count(), answer.rules.len());
+        let line = |kind: &str| text.lines().find(|l| l.starts_with(&format!("{kind} "))).unwrap().to_owned();
+        assert!(
+            line("set_policy").ends_with(
+                "at least 3/4 of seated weight, approved by governors of active members, then a delay of 100 blocks"
+            ),
+            "{text}"
+        );
+        assert!(line("expel_member").ends_with("the target's own approval not counted, no delay"), "{text}");
+        assert!(
+            line("freeze_account").ends_with("one holder of the role compliance in the target's own member, no delay"),
+            "{text}"
+        );
+        assert!(!text.contains('…') && !text.contains('{'), "{text}");
     }
 
     /// A block's summary shows its height, hash, time, proposer, certificate and each receipt's outcome.

@@ -1,11 +1,12 @@
 //! How the read commands show the node's JSON without `--json`, whatever the exact shape of its records: a list
 //! (an array, or an object holding one) as one line per element with its id first and a compact summary after; a
-//! single record as one `key: value` line per field; anything else as compact JSON. Nothing is dropped silently: a
-//! value too long for a summary line is cut with `…`, and `--json` shows it whole.
+//! single record as one `key: value` line per field; anything else as compact JSON. Text and numbers (ids, keys,
+//! digests, addresses: what auditors compare) are always shown whole; only a nested list or object too long for a
+//! summary line is cut, with `…`, and the single record or `--json` shows it whole.
 
 use serde_json::{Map, Value};
 
-/// The longest a value may be inside a one-line summary before it is cut.
+/// The longest a nested list or object may be inside a one-line summary before it is cut.
 pub const MAX_SUMMARY_VALUE_CHARS: usize = 60;
 
 /// The elements of a list answer: the answer itself if it is an array; else the array under `key`; else the
@@ -53,7 +54,7 @@ pub fn id_of(item: &Value, id_keys: &[&str]) -> Option<(String, String)> {
 }
 
 /// One line for a list element: its id (the first of `id_keys` present), then `key=value` for every other field,
-/// long values cut. An element that is not an object is shown as compact JSON.
+/// text and numbers whole, long nested values cut. An element that is not an object is shown as compact JSON.
 pub fn list_line(item: &Value, id_keys: &[&str]) -> String {
     let Some(fields) = item.as_object() else {
         return cut(&item.to_string(), MAX_SUMMARY_VALUE_CHARS.saturating_mul(4));
@@ -67,7 +68,11 @@ pub fn list_line(item: &Value, id_keys: &[&str]) -> String {
         if id.as_ref().is_some_and(|(id_key, _)| id_key == key) {
             continue;
         }
-        parts.push(format!("{key}={}", cut(&plain(value), MAX_SUMMARY_VALUE_CHARS)));
+        let shown = match value {
+            Value::Array(_) | Value::Object(_) => cut(&plain(value), MAX_SUMMARY_VALUE_CHARS),
+            _ => plain(value),
+        };
+        parts.push(format!("{key}={shown}"));
     }
     parts.join("  ")
 }
@@ -146,19 +151,22 @@ mod tests {
         assert!(list_items(&json!("text"), "members").is_none());
     }
 
-    /// A list line starts with the id and shows every other field, cutting long values; the footer turns
-    /// `next_before` into the option to pass; an empty list says so.
+    /// A list line starts with the id and shows every other field, keys and digests whole however long, long
+    /// nested values cut; the footer turns `next_before` into the option to pass; an empty list says so.
     #[test]
     fn list_lines() {
+        let key = format!("ed25519:{}", "ab".repeat(32));
+        let hash = format!("sha256:{}", "cd".repeat(32));
         let answer = json!({
-            "blocks": [{"height": 9, "hash": "sha256:aa", "note": "x".repeat(100), "gone": null}],
+            "blocks": [{"height": 9, "hash": hash, "key": key, "history": ["x".repeat(100)], "gone": null}],
             "next_before": 9,
         });
         let text = list(&answer, "blocks", &["height"]);
         let mut lines = text.lines();
         let first = lines.next().unwrap();
         assert!(first.starts_with("9  "), "{first}");
-        assert!(first.contains("hash=sha256:aa") && first.contains("gone=-") && first.contains('…'), "{first}");
+        assert!(first.contains(&format!("hash={hash}  ")) && first.ends_with(&format!("key={key}")), "{first}");
+        assert!(first.contains("gone=-") && first.contains('…'), "{first}");
         assert!(!first.contains(&"x".repeat(MAX_SUMMARY_VALUE_CHARS)), "{first}");
         assert_eq!(lines.next(), Some("more: --before 9"));
         assert_eq!(list(&json!({"members": []}), "members", &["id"]), "(none)");
