@@ -1,5 +1,7 @@
 //! The offline CLI, run as the real binary in temporary directories: keys (and their compatibility with
-//! openssl), the genesis ceremony, proposals signed offline, a node's own key rotation, proofs, and bad files.
+//! openssl), the genesis ceremony, proposals signed offline, a node's own key rotation, proofs, and bad files;
+//! heights given relative to the chain's current height, asked of the real node API ([`common::api::Served`]),
+//! and what the read commands print for auditors to compare.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -13,6 +15,7 @@ use governance_contracts::types::{Approval, Event, Genesis, Outcome, SignedTrans
 use serde_json::Value;
 
 mod common;
+use common::api::Served;
 use common::member_bundle;
 
 fn synod(dir: &Path, args: &[&str]) -> Output {
@@ -612,4 +615,164 @@ fn unsafe_text_and_bad_addresses_are_refused_before_drafting() {
     let mut org = vec!["org", "init", "--member", "org3", "--governor", "gov3=gov1.pem", "--out", "org3.json"];
     org.extend(["--name", "Org\u{2066}3"]);
     fails(d, &org, "--name \"Org\\u{2066}3\": character 4 is U+2066, a bidirectional control");
+}
+
+/// A key file that is empty, cut short, or of another algorithm (RSA, made by `openssl genpkey`), read by
+/// `key show` and by `tx build --key`, gives one line: the file, then one sentence naming the problem and the key
+/// Synod needs, without a parser's jargon or an object identifier.
+#[test]
+fn bad_key_files_give_one_clear_sentence() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    ok(d, &["keygen", "--out", "good.pem"]);
+    let genesis = serde_json::to_vec(&governance_contracts::testkit::genesis(4)).expect("JSON");
+    std::fs::write(d.join("genesis.json"), genesis).expect("w");
+    let good = std::fs::read_to_string(d.join("good.pem")).expect("read");
+    std::fs::write(d.join("empty.pem"), "").expect("w");
+    let cut: String = good.lines().take(1).map(|line| format!("{line}\n")).collect::<String>() + &good[28..60];
+    std::fs::write(d.join("cut.pem"), cut).expect("w");
+    let mut cases = vec![
+        ("empty.pem", "the key file is empty"),
+        ("cut.pem", "the key file is cut short: its private key block has no \"-----END PRIVATE KEY-----\" line"),
+    ];
+    if has_openssl() {
+        let made = Command::new("openssl")
+            .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "rsa.pem"])
+            .current_dir(d)
+            .output()
+            .expect("openssl runs");
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+        cases.push(("rsa.pem", "the key file holds a private key for RSA, not for Ed25519"));
+    }
+    let needed = "; Synod needs an unencrypted Ed25519 private key in PKCS#8 PEM, as `synod keygen` or `openssl \
+                  genpkey -algorithm ed25519` writes";
+    for (file, problem) in cases {
+        let cancel = ["tx", "build", "cancel", "--proposal", &format!("sha256:{}", "ab".repeat(32))];
+        let built = [
+            &cancel[..],
+            &[
+                "--sender",
+                "m0-gov",
+                "--key",
+                file,
+                "--genesis",
+                "genesis.json",
+                "--valid-until",
+                "9",
+                "--out",
+                "tx.json",
+            ],
+        ]
+        .concat();
+        for args in [&["key", "show", file][..], &built] {
+            let stderr = fails(d, args, problem);
+            assert_eq!(stderr.trim_end(), format!("error: {file}: {problem}{needed}"), "synod {args:?}");
+            for jargon in ["NUL", "encapsulation", "1.2.840", "PKCS#8 key"] {
+                assert!(!stderr.contains(jargon), "{jargon:?} in {stderr}");
+            }
+        }
+    }
+}
+
+/// `--expires-at +300`, `--until +50`, `--valid-until +20` and `--proof-expires-at +40` count from the height
+/// the node at `--node-url` reports (3), absolute heights are taken as given, and a relative height without a node
+/// is refused saying what to pass.
+#[test]
+fn relative_heights_count_from_the_nodes_height() {
+    let node = Served::start(true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let url = node.base.as_str();
+    let draft = |extra: &[&str]| {
+        let args = [&["proposal", "draft", "--proposer", "m0-gov", "--out", "p.json", "--force", "--json"][..], extra]
+            .concat();
+        let out = synod(d, &args);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let grant = ["grant-role", "--account", "m0-auditor", "--role", "auditor", "--until", "+50"];
+    let (success, stdout, stderr) = draft(&[&["--expires-at", "+300", "--node-url", url][..], &grant].concat());
+    assert!(success, "{stderr}");
+    let view: Value = serde_json::from_str(&stdout).expect("JSON output");
+    assert_eq!(view["proposal"]["expires_at"], 303, "{view}");
+    assert_eq!(view["proposal"]["actions"][0]["expires_at"], 53, "{view}");
+    let (success, stdout, stderr) = draft(&["--expires-at", "400", "freeze", "--account", "m0-auditor"]);
+    assert!(success, "{stderr}");
+    assert_eq!(serde_json::from_str::<Value>(&stdout).expect("JSON")["proposal"]["expires_at"], 400);
+    let out = Command::new(env!("CARGO_BIN_EXE_synod"))
+        .args(["proposal", "draft", "--proposer", "m0-gov", "--expires-at", "+300", "--out", "q.json"])
+        .args(["freeze", "--account", "x"])
+        .current_dir(d)
+        .env_remove("SYNOD_NODE")
+        .output()
+        .expect("synod runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--expires-at +300 counts from the chain's current height: give --node-url URL"),
+        "{stderr}"
+    );
+
+    std::fs::write(d.join("genesis.json"), serde_json::to_vec(&node.genesis).expect("JSON")).expect("w");
+    let pem = governance_contracts::testkit::secret("m0-gov").to_pkcs8_pem().expect("PEM");
+    std::fs::write(d.join("gov.pem"), pem).expect("w");
+    ok(d, &["keygen", "--out", "new.pem"]);
+    let built = json(
+        d,
+        &[
+            "tx",
+            "build",
+            "rotate-account-key",
+            "--new-key",
+            "new.pem",
+            "--proof-expires-at",
+            "+40",
+            "--sender",
+            "m0-gov",
+            "--key",
+            "gov.pem",
+            "--genesis",
+            "genesis.json",
+            "--valid-until",
+            "+20",
+            "--node-url",
+            url,
+            "--out",
+            "tx.json",
+            "--json",
+        ],
+    );
+    let tx = &built["transaction"]["tx"];
+    assert_eq!(tx["valid_until"], 23, "{built}");
+    assert_eq!(tx["payload"]["proof"]["body"]["expires_at"], 43, "{built}");
+}
+
+/// `synod policy` prints every rule whole, in words with its fraction of seated weight and its delay, and
+/// `synod nodes` prints every node's key whole, as the real node API serves them.
+#[test]
+fn read_commands_print_whole_rules_and_keys() {
+    let node = Served::start(true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let policy = ok(d, &["policy", "--node", &node.base]);
+    let rules = governance_contracts::types::default_policy();
+    assert_eq!(policy.lines().count(), rules.len(), "{policy}");
+    for (kind, rule) in rules {
+        let kind = serde_json::to_value(kind).expect("JSON");
+        let line = format!("{}  {rule}", kind.as_str().expect("a name"));
+        assert!(policy.lines().any(|l| l.split_whitespace().eq(line.split_whitespace())), "{line} in {policy}");
+    }
+    assert!(policy.contains("at least 3/4 of seated weight, approved by governors of active members"), "{policy}");
+    assert!(!policy.contains('…'), "{policy}");
+    let nodes = ok(d, &["nodes", "--node", &node.base]);
+    for id in ["n0", "n1", "n2", "n3"] {
+        let key = governance_contracts::testkit::public(id).to_string();
+        assert!(
+            nodes.lines().any(|l| l.starts_with(&format!("{id}  ")) && l.contains(&format!("key={key}"))),
+            "{key} in {nodes}"
+        );
+    }
 }

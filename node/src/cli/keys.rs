@@ -139,7 +139,7 @@ pub fn rotate(args: &RotateArgs) -> anyhow::Result<()> {
     let genesis = files::load_genesis(&home::genesis_path(&args.home))?;
     let chain = genesis.identity();
     let node = node_id(args)?;
-    let valid_until = args.validity.valid_until()?;
+    let valid_until = args.validity.valid_until(&args.validity.heights())?;
     let params = &genesis.params;
     if args.lifetime == 0 || args.lifetime.saturating_add(params.max_tx_ttl) > params.max_proposal_lifetime {
         bail!(

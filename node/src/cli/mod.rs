@@ -10,7 +10,8 @@
 //! - [`tx`]: `synod tx build|show`.
 //! - [`proof`]: `synod verify-proof`.
 //! - [`describe`]: actions and transactions in plain words; [`files`]: bounded reads and careful writes;
-//!   [`home`]: a node home's paths.
+//!   [`home`]: a node home's paths; [`height`]: heights given as `H` or as `+N` blocks after the chain's current
+//!   height, asked of a node.
 //!
 //! Every file written is pretty-printed JSON of the contracts' own types, except keys (PKCS#8 PEM). All signing
 //! goes through the digest functions of `governance_contracts`, so the CLI, the node and the console agree on
@@ -19,6 +20,7 @@
 pub mod describe;
 pub mod files;
 pub mod genesis;
+pub mod height;
 pub mod home;
 pub mod keys;
 pub mod login;
@@ -28,15 +30,17 @@ pub mod tx;
 
 use anyhow::{anyhow, bail};
 use governance_contracts::ids::Height;
+use height::{ChainHeight, HeightArg, NodeUrl};
 
-/// How long a transaction stays valid: `--valid-until H`, or `--height H` (the chain's current height) with
-/// `--valid-for N` blocks.
+/// How long a transaction stays valid: `--valid-until H` (or `+N`, counted from the chain's current height as a
+/// node reports it), or `--height H` (the chain's current height) with `--valid-for N` blocks.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Validity {
     /// The last height at which the transaction may be included (at most the chain's `max_tx_ttl` ahead of the
-    /// height it is included at).
-    #[arg(long, value_name = "H", global = true)]
-    pub valid_until: Option<u64>,
+    /// height it is included at): `H`, or `+N` for N blocks after the chain's current height, asked of
+    /// --node-url.
+    #[arg(long, value_name = "H|+N", global = true)]
+    pub valid_until: Option<HeightArg>,
     /// The chain's current height (`synod status` shows it); the transaction is valid for --valid-for blocks after
     /// it.
     #[arg(long, value_name = "H", global = true, conflicts_with = "valid_until")]
@@ -44,16 +48,24 @@ pub struct Validity {
     /// With --height: how many blocks the transaction stays valid [default: 100].
     #[arg(long, value_name = "N", global = true, conflicts_with = "valid_until")]
     pub valid_for: Option<u64>,
+    /// The node asked for the chain's current height, for heights given as `+N`.
+    #[command(flatten)]
+    pub node: NodeUrl,
 }
 
 /// Blocks a transaction stays valid after `--height` when `--valid-for` is not given.
 pub const DEFAULT_VALID_FOR: u64 = 100;
 
 impl Validity {
-    /// The transaction's last valid height.
-    pub fn valid_until(&self) -> anyhow::Result<Height> {
+    /// What resolves this command's heights: the node of `--node-url`, if given.
+    pub fn heights(&self) -> ChainHeight {
+        ChainHeight::new(self.node.url.as_deref())
+    }
+
+    /// The transaction's last valid height, relative heights resolved by `heights`.
+    pub fn valid_until(&self, heights: &ChainHeight) -> anyhow::Result<Height> {
         match (self.valid_until, self.height, self.valid_for) {
-            (Some(until), None, None) => Ok(Height(until)),
+            (Some(until), None, None) => heights.resolve("--valid-until", until),
             (None, Some(height), valid_for) => {
                 let blocks = valid_for.unwrap_or(DEFAULT_VALID_FOR);
                 if blocks == 0 {
@@ -62,9 +74,10 @@ impl Validity {
                 height.checked_add(blocks).map(Height).ok_or_else(|| anyhow!("--height plus --valid-for overflows"))
             }
             (None, None, Some(_)) => bail!("--valid-for needs --height H (the chain's current height)"),
-            _ => {
-                bail!("give --valid-until H, or --height H (the chain's current height) with an optional --valid-for N")
-            }
+            _ => bail!(
+                "give --valid-until H, or --valid-until +N with --node-url URL (N blocks after the chain's current \
+                 height), or --height H (the chain's current height) with an optional --valid-for N"
+            ),
         }
     }
 }
@@ -80,12 +93,18 @@ pub fn random_salt() -> anyhow::Result<u64> {
 mod tests {
     use super::*;
 
-    /// `--valid-until` is taken as given, `--height` adds `--valid-for` (100 by default), and a missing or
-    /// half-given validity is an error that says what to give.
+    /// `--valid-until H` is taken as given and `+N` counts from the chain's height, `--height` adds `--valid-for`
+    /// (100 by default), and a missing or half-given validity is an error that says what to give.
     #[test]
     fn validity_forms() {
-        let v = |valid_until, height, valid_for| Validity { valid_until, height, valid_for }.valid_until();
+        let heights = ChainHeight::at(Height(489));
+        let v = |valid_until: Option<u64>, height, valid_for| {
+            let valid_until = valid_until.map(HeightArg::At);
+            Validity { valid_until, height, valid_for, node: NodeUrl::default() }.valid_until(&heights)
+        };
         assert_eq!(v(Some(7), None, None).unwrap(), Height(7));
+        let relative = Validity { valid_until: Some(HeightArg::Ahead(300)), ..Validity::default() };
+        assert_eq!(relative.valid_until(&heights).unwrap(), Height(789));
         assert_eq!(v(None, Some(10), None).unwrap(), Height(110));
         assert_eq!(v(None, Some(10), Some(5)).unwrap(), Height(15));
         assert!(v(None, None, None).unwrap_err().to_string().contains("--valid-until"));

@@ -19,6 +19,7 @@ use governance_contracts::types::{
 use serde::Serialize;
 
 use super::genesis::{OrgFile, parse_address, parse_id, parse_text};
+use super::height::{ChainHeight, HeightArg, NodeUrl};
 use super::{describe, files};
 
 /// Reads a proposal from `path`: a proposal file, or a signed transaction that submits one.
@@ -61,9 +62,13 @@ pub struct DraftArgs {
     #[arg(long, global = true)]
     pub description: Option<String>,
     /// The last height at which the proposal may be approved or executed (at most the chain's
-    /// `max_proposal_lifetime` after its submission).
-    #[arg(long, value_name = "H", global = true)]
-    pub expires_at: Option<u64>,
+    /// `max_proposal_lifetime` after its submission): `H`, or `+N` for N blocks after the chain's current height,
+    /// asked of --node-url.
+    #[arg(long, value_name = "H|+N", global = true)]
+    pub expires_at: Option<HeightArg>,
+    /// The node asked for the chain's current height, for heights given as `+N`.
+    #[command(flatten)]
+    pub node: NodeUrl,
     /// Distinguishes otherwise identical proposals (random when absent).
     #[arg(long, global = true)]
     pub salt: Option<u64>,
@@ -191,9 +196,9 @@ pub enum ActionArg {
         /// The role.
         #[arg(long)]
         role: String,
-        /// The last height at which the grant holds.
-        #[arg(long, value_name = "H")]
-        until: u64,
+        /// The last height at which the grant holds: `H`, or `+N` for N blocks after the chain's current height.
+        #[arg(long, value_name = "H|+N")]
+        until: HeightArg,
         /// The expiry of the grant in force now, if any.
         #[arg(long, value_name = "H")]
         expected: Option<u64>,
@@ -280,8 +285,13 @@ fn account(text: &str) -> anyhow::Result<AccountId> {
 }
 
 /// The actions a kind's flags describe, in a proposal for `chain` (when the genesis was given) that expires at
-/// `expires_at` (a key proof made here expires with it).
-pub fn actions_of(kind: &ActionArg, chain: Option<&ChainIdentity>, expires_at: Height) -> anyhow::Result<Vec<Action>> {
+/// `expires_at` (a key proof made here expires with it); heights given as `+N` are resolved by `heights`.
+pub fn actions_of(
+    kind: &ActionArg,
+    chain: Option<&ChainIdentity>,
+    expires_at: Height,
+    heights: &ChainHeight,
+) -> anyhow::Result<Vec<Action>> {
     let one = |action| Ok(vec![action]);
     match kind {
         ActionArg::AdmitMember { org, weight } => {
@@ -346,7 +356,7 @@ pub fn actions_of(kind: &ActionArg, chain: Option<&ChainIdentity>, expires_at: H
         ActionArg::GrantRole { account: id, role, until, expected } => one(Action::GrantRole {
             account: account(id)?,
             role: parse_id("--role", role, RoleId::new)?,
-            expires_at: Height(*until),
+            expires_at: heights.resolve("--until", *until)?,
             expected: expected.map(Height),
         }),
         ActionArg::RevokeRole { account: id, role } => {
@@ -389,14 +399,18 @@ pub fn draft_proposal(args: &DraftArgs) -> anyhow::Result<Proposal> {
         (None, Some(node)) => Principal::Node(parse_id("--proposer-node", node, NodeId::new)?),
         _ => bail!("give --proposer ACCOUNT (or --proposer-node NODE)"),
     };
-    let expires_at = Height(args.expires_at.ok_or_else(|| anyhow!("--expires-at H is required"))?);
+    let heights = ChainHeight::new(args.node.url.as_deref());
+    let expires_at = args.expires_at.ok_or_else(|| {
+        anyhow!("--expires-at is required: a height H, or +N with --node-url URL (N blocks after the chain's current height)")
+    })?;
+    let expires_at = heights.resolve("--expires-at", expires_at)?;
     let mut actions: Vec<Action> = match &args.actions {
         Some(path) => files::read_json::<BoundedVec<Action, MAX_ACTIONS>>(path, "actions file")?.into_inner(),
         None => Vec::new(),
     };
     if let Some(kind) = &args.kind {
         let chain = args.genesis.as_deref().map(chain_of).transpose()?.map(|(_, chain)| chain);
-        actions.extend(actions_of(kind, chain.as_ref(), expires_at)?);
+        actions.extend(actions_of(kind, chain.as_ref(), expires_at, &heights)?);
     }
     if actions.is_empty() {
         bail!("no action: give --actions FILE or a kind (see `synod proposal draft --help`)");
@@ -576,9 +590,11 @@ mod tests {
             (ActionArg::ExpelMember { member: "org4".into() }, Action::ExpelMember { member: org }),
         ];
         for (kind, action) in cases {
-            assert_eq!(actions_of(&kind, None, Height(100)).unwrap(), vec![action]);
+            assert_eq!(actions_of(&kind, None, Height(100), &ChainHeight::new(None)).unwrap(), vec![action]);
         }
-        let error = actions_of(&ActionArg::ExpelMember { member: "Org 4!".into() }, None, Height(100)).unwrap_err();
+        let error =
+            actions_of(&ActionArg::ExpelMember { member: "Org 4!".into() }, None, Height(100), &ChainHeight::new(None))
+                .unwrap_err();
         assert!(format!("{error:#}").contains("--member"), "{error:#}");
     }
 
@@ -592,13 +608,13 @@ mod tests {
         crate::localnet::write_key(&new_key, &secret).unwrap();
         let chain = governance_contracts::testkit::genesis(1).identity();
         let kind = ActionArg::ReplaceNodeKey { node: "n5".into(), new_key, old_key: None };
-        let actions = actions_of(&kind, Some(&chain), Height(90)).unwrap();
+        let actions = actions_of(&kind, Some(&chain), Height(90), &ChainHeight::new(None)).unwrap();
         let [Action::ReplaceNodeKey { node: id, proof }] = actions.as_slice() else { panic!("{actions:?}") };
         assert_eq!(id, &node("n5").unwrap());
         assert_eq!(proof.body.new_key, secret.public_key());
         assert_eq!((proof.body.old_key, proof.body.expires_at), (None, Height(90)));
         assert!(proof.verifies(&chain));
-        let error = actions_of(&kind, None, Height(90)).unwrap_err();
+        let error = actions_of(&kind, None, Height(90), &ChainHeight::new(None)).unwrap_err();
         assert!(format!("{error:#}").contains("needs --genesis"), "{error:#}");
     }
 }

@@ -14,6 +14,7 @@ use governance_contracts::types::{
 use serde::Serialize;
 
 use super::genesis::parse_id;
+use super::height::HeightArg;
 use super::proposal::{chain_of, load_proposal};
 use super::{Validity, describe, files};
 
@@ -92,9 +93,9 @@ pub enum PayloadArg {
         #[arg(long, value_name = "FILE.pem")]
         new_key: PathBuf,
         /// The last height at which the new key's proof may be used (the transaction's last valid height by
-        /// default).
-        #[arg(long, value_name = "H")]
-        proof_expires_at: Option<u64>,
+        /// default): `H`, or `+N` for N blocks after the chain's current height.
+        #[arg(long, value_name = "H|+N")]
+        proof_expires_at: Option<HeightArg>,
     },
     /// Mark an account's key compromised at once (by the holder, or a governor of the same member while it is
     /// active): every approval ever made with it stops counting. With `--replacement` (the holder only), the
@@ -219,7 +220,8 @@ pub fn build_transaction(args: &BuildArgs) -> anyhow::Result<(SignedTransaction,
     let (_, chain) = chain_of(genesis)?;
     let key_path = args.key.as_deref().ok_or_else(|| anyhow!("--key FILE.pem is required"))?;
     let secret = files::load_secret_key(key_path)?;
-    let valid_until = args.validity.valid_until()?;
+    let heights = args.validity.heights();
+    let valid_until = args.validity.valid_until(&heights)?;
     let sender = |bare_is_node: bool| -> anyhow::Result<Principal> {
         let text = args.sender.as_deref().ok_or_else(|| anyhow!("--sender ACCOUNT_OR_NODE is required"))?;
         parse_sender(text, bare_is_node)
@@ -268,7 +270,10 @@ pub fn build_transaction(args: &BuildArgs) -> anyhow::Result<(SignedTransaction,
                 subject: sender.clone(),
                 old_key: Some(secret.public_key()),
                 new_key: new.public_key(),
-                expires_at: proof_expires_at.map_or(valid_until, Height),
+                expires_at: match proof_expires_at {
+                    Some(height) => heights.resolve("--proof-expires-at", *height)?,
+                    None => valid_until,
+                },
             }
             .sign(&chain, &new);
             (sender, Payload::RotateAccountKey { proof })
