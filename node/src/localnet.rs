@@ -399,6 +399,10 @@ pub struct UpArgs {
     /// Ports: node i (from 1) listens for peers on BASE+i and serves its API on BASE+100+i (first run only).
     #[arg(long, value_name = "BASE", default_value_t = 7700)]
     pub base_port: u16,
+    /// Set by `cargo xtask up`, which starts consoles too and prints its own command as the way to resume: no
+    /// resume line of `synod up`'s own.
+    #[arg(long, hide = true)]
+    pub supervised: bool,
 }
 
 /// How long `synod up` waits for a node to answer `/healthz`.
@@ -424,15 +428,19 @@ pub fn up(args: UpArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot build the tokio runtime")?;
-    let outcome = runtime.block_on(supervise(&network, &mut children));
+    let outcome = runtime.block_on(supervise(&network, &mut children, !args.supervised));
     stop_children(&mut children);
     outcome?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-/// Waits for every node to be healthy, prints the network's addresses, then waits for ctrl-c or SIGTERM while
-/// reporting any node that exits on its own.
-async fn supervise(network: &LocalNetwork, children: &mut [(LocalNode, std::process::Child)]) -> anyhow::Result<()> {
+/// Waits for every node to be healthy, prints the network's addresses (and, with `resume_line`, how to resume it),
+/// then waits for ctrl-c or SIGTERM while reporting any node that exits on its own.
+async fn supervise(
+    network: &LocalNetwork,
+    children: &mut [(LocalNode, std::process::Child)],
+    resume_line: bool,
+) -> anyhow::Result<()> {
     let shutdown = crate::runtime::shutdown_signal().await?;
     let mut shutdown = std::pin::pin!(shutdown);
     for (node, child) in children.iter_mut() {
@@ -473,7 +481,9 @@ async fn supervise(network: &LocalNetwork, children: &mut [(LocalNode, std::proc
     println!("  auditor.pem (auditor, read-only)");
     println!();
     println!("try: synod status --node {}", network.nodes.first().map(LocalNode::url).unwrap_or_default());
-    println!("ctrl-c stops every node; `synod up --dir {}` resumes the chain.", network.dir.display());
+    if resume_line {
+        println!("ctrl-c stops every node; `synod up --dir {}` resumes the chain.", network.dir.display());
+    }
     let mut exited = vec![false; children.len()];
     loop {
         tokio::select! {

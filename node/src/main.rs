@@ -1,8 +1,9 @@
-//! `synod`: the Synod node binary. Today: `synod run` (a single sealer over RocksDB, no peers yet), `synod sim`
-//! (the deterministic cluster simulation), `synod bench` (the in-process benchmark), and the offline commands of
-//! [`synod::cli`]: `keygen`, `key`, `org`, `genesis`, `proposal`, `tx`; and the commands of [`synod::client`] that
-//! talk to a running node: `status`, `members`, `nodes`, `accounts`, `roles`, `policy`, `params`, `proposals`,
-//! `blocks`, `evidence`, `tx submit`, `tx wait`, `proof`.
+//! `synod`: the Synod node binary. It runs nodes (`synod node`, a node of a network from its home; `synod up`, a
+//! local network on loopback; `synod run`, a node alone without peers), checks the consensus (`synod sim`, the
+//! deterministic cluster simulation; `synod bench`, the in-process benchmark), and holds the offline commands of
+//! [`synod::cli`] (`keygen`, `key`, `org`, `genesis`, `proposal`, `tx`, `login`, `verify-proof`) and the commands
+//! of [`synod::client`] that talk to a running node (`status`, `members`, `nodes`, `accounts`, `roles`, `policy`,
+//! `params`, `proposals`, `blocks`, `evidence`, `tx submit`, `tx wait`, `proof`).
 
 use std::process::ExitCode;
 
@@ -45,9 +46,13 @@ enum Command {
     },
     /// Measure an in-process cluster's throughput and approval latency against this machine's ed25519 limit.
     Bench(synod::bench::BenchArgs),
-    /// Run a node: a single sealer today (no peers yet).
+    /// Run a lone sealer, without peers or API, from a data directory (its genesis names it the only sealer).
+    ///
+    /// It seals every block itself; `synod node` runs a node of a network.
     Run(synod::runtime::RunArgs),
-    /// Run a node from its home directory (`config.toml`, `genesis.json`, `keys/`, `data/`).
+    /// Run a node of a network from its home directory (`config.toml`, `genesis.json`, `keys/`, `data/`).
+    ///
+    /// `config.toml` names its peers and API address, `keys/` holds its keys and `data/` its store.
     Node(synod::runtime::service::NodeArgs),
     /// Run a local network on loopback: demo keys, a genesis, 4 sealers and an observer as separate processes.
     Up(synod::localnet::UpArgs),

@@ -36,6 +36,11 @@ const POLL: Duration = Duration::from_millis(200);
 /// Largest node configuration file read.
 const MAX_CONFIG_BYTES: u64 = 64 * 1024;
 
+/// The network's directory when `--dir` is not given (ignored by git: it holds the demo private keys).
+const DEFAULT_DIR: &str = "synod-local";
+/// The first console's port is one above this when `--console-port` is not given.
+const DEFAULT_CONSOLE_PORT: u16 = 8080;
+
 /// The demo organisations, each with its sealer `nN` and console.
 const ORGANISATIONS: [&str; 4] = ["org1", "org2", "org3", "org4"];
 
@@ -44,14 +49,27 @@ const ORGANISATIONS: [&str; 4] = ["org1", "org2", "org3", "org4"];
 pub struct UpArgs {
     /// The network's directory (relative paths are inside the workspace): created with demo keys and a genesis on
     /// the first run, resumed afterwards. The consoles' databases and logs go to DIR/consoles/.
-    #[arg(long, value_name = "DIR", default_value = "synod-local")]
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DIR)]
     pub dir: PathBuf,
     /// Node ports (first run only): node i listens for peers on BASE+i and serves its API on BASE+100+i.
     #[arg(long, value_name = "BASE", default_value_t = 7700)]
     pub base_port: u16,
     /// Console ports: organisation N's console listens on 127.0.0.1:BASE+N.
-    #[arg(long, value_name = "BASE", default_value_t = 8080)]
+    #[arg(long, value_name = "BASE", default_value_t = DEFAULT_CONSOLE_PORT)]
     pub console_port: u16,
+}
+
+/// The command that resumes this network with its consoles: `cargo xtask up` with the options given that are not
+/// the defaults (`--base-port` only matters on the first run).
+fn resume_command(args: &UpArgs) -> String {
+    let mut command = "cargo xtask up".to_owned();
+    if args.dir != Path::new(DEFAULT_DIR) {
+        command.push_str(&format!(" --dir {}", args.dir.display()));
+    }
+    if args.console_port != DEFAULT_CONSOLE_PORT {
+        command.push_str(&format!(" --console-port {}", args.console_port));
+    }
+    command
 }
 
 /// One child process `up` supervises.
@@ -110,6 +128,7 @@ impl Workspace {
             .arg(dir)
             .arg("--base-port")
             .arg(args.base_port.to_string())
+            .arg("--supervised")
             .current_dir(&self.root)
             .stdin(Stdio::null());
         let child = network.spawn().context("cannot start `synod up`")?;
@@ -203,7 +222,7 @@ impl Workspace {
             );
         }
         println!("console logs and databases: {}", console_dir.display());
-        println!("ctrl-c stops the consoles and every node; `cargo xtask up` again resumes the chain.");
+        println!("ctrl-c stops the consoles and every node; `{}` resumes the chain.", resume_command(args));
 
         loop {
             match stop.recv_timeout(Duration::from_millis(500)) {

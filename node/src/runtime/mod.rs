@@ -1,9 +1,10 @@
-//! The node's runtime: the one place that owns real time, signals, disk and (later) sockets. It drives the sans-IO
+//! The node's runtime: the one place that owns real time, signals, disk and sockets. It drives the sans-IO
 //! consensus [`Host`](crate::consensus::host::Host) over the RocksDB store on a tokio current-thread runtime.
 //!
 //! - [`clock`]: the wall clock the host reads for block times.
 //! - [`timers`]: the table of the host's pending timers.
-//! - [`transport`]: the seam to the network ([`transport::NoPeers`] for a single node today).
+//! - [`transport`]: the seam to the network: the p2p transport of `synod node` ([`service`]), or
+//!   [`transport::NoPeers`] for `synod run`, a node alone.
 //! - [`node`]: the event loop and its observation lines.
 //!
 //! `synod run` ([`RunArgs`], [`run`]) loads the genesis and keys, opens (or initialises) the store, and runs the
