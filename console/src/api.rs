@@ -310,10 +310,12 @@ pub async fn mark_draft_submitted(id: i64, tx_hash: String) -> Result<(), Server
 pub struct DryRunView {
     /// Whether it would apply.
     pub applies: bool,
-    /// The receipt, in words.
-    pub outcome: String,
-    /// The rules it needs, in words.
-    pub requirements: Vec<String>,
+    /// The receipt's outcome (the page says it in words: [`crate::pages::events::dry_run_words`]).
+    pub outcome: governance_contracts::types::Outcome,
+    /// The events it would emit, in order.
+    pub events: Vec<governance_contracts::types::Event>,
+    /// The approval rule each of its action kinds needs.
+    pub requirements: Vec<(governance_contracts::types::ActionKind, governance_contracts::types::Rule)>,
 }
 
 /// Dry-runs a proposal (canonical hex) on the node.

@@ -1,14 +1,31 @@
-//! The audit trail: every draft, approval, submission, receipt and sign-in, hash-chained in SQLite so tampering
-//! shows; filter, page, verify, and export as CSV or as a JSON bundle.
+//! The audit trail: every draft, approval (by any member, as it lands on chain), submission, receipt and sign-in,
+//! hash-chained in SQLite so tampering shows; filter, page, verify, and export as CSV or as a JSON bundle. Each row
+//! reads in words, with its time in the reader's zone and in UTC, and its hashes short with the full value on
+//! demand.
 
 use leptos::prelude::*;
 
 use crate::{
     api,
     app::{ChainVersion, use_lang},
-    i18n::Msg,
-    pages::forms::show,
+    i18n::{Msg, Text, t},
+    pages::{
+        events::{AUDIT_KINDS, Copyable, RECORDED, audit_detail_words, audit_kind_words},
+        forms::{say, show},
+        time::Moment,
+    },
 };
+
+const ANY_KIND: Text = t("Any kind", "全部类型");
+const WHO: Text = t("Who", "操作者");
+const WHAT: Text = t("What", "事件");
+const ABOUT: Text = t("About", "对象");
+const DETAILS: Text = t("Details", "详情");
+const HASH: Text = t("Row hash", "行哈希");
+const TIME: Text = t("Time (yours, and UTC)", "时间（本地与 UTC）");
+const EXPORT_CSV: Text = t("Export CSV", "导出 CSV");
+const EXPORT_JSON: Text = t("Export JSON (verifiable offline)", "导出 JSON（可离线验证）");
+const NO_ROWS: Text = t("No rows match.", "没有符合条件的记录。");
 
 /// The audit-trail page.
 #[component]
@@ -41,34 +58,61 @@ pub fn AuditTrail() -> impl IntoView {
         <h1>{move || Msg::Audit.text(lang.get())}</h1>
         <div class="row">
             <label>{move || Msg::Actor.text(lang.get())}<input data-testid="audit-actor" on:change=move |ev| { actor.set(event_target_value(&ev)); reset(); } /></label>
-            <label>{move || Msg::Kind.text(lang.get())}<input data-testid="audit-kind" on:change=move |ev| { kind.set(event_target_value(&ev)); reset(); } /></label>
+            <label>{move || Msg::Kind.text(lang.get())}
+                <select data-testid="audit-kind" on:change=move |ev| { kind.set(event_target_value(&ev)); reset(); }>
+                    <option value="">{say(ANY_KIND)}</option>
+                    {AUDIT_KINDS.iter().map(|k| view! { <option value=*k>{move || audit_kind_words(lang.get(), k)}</option> }).collect_view()}
+                </select>
+            </label>
             <label>{move || Msg::Subject.text(lang.get())}<input data-testid="audit-subject" on:change=move |ev| { subject.set(event_target_value(&ev)); reset(); } /></label>
-            <a data-testid="export-csv" href=move || format!("/audit/export.csv?{}", query()) rel="external">"CSV"</a>
-            <a data-testid="export-json" href=move || format!("/audit/export.json?{}", query()) rel="external">"JSON"</a>
+            <a data-testid="export-csv" href=move || format!("/audit/export.csv?{}", query()) rel="external">{say(EXPORT_CSV)}</a>
+            <a data-testid="export-json" href=move || format!("/audit/export.json?{}", query()) rel="external">{say(EXPORT_JSON)}</a>
             <button class="secondary" data-testid="audit-verify" on:click=verify>{move || Msg::Verify.text(lang.get())}</button>
             <span data-testid="audit-integrity">{move || verified.get()}</span>
         </div>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = lang.try_get_untracked().unwrap_or_default();
                 show(page.await.map(|p| {
                     let next = p.next;
+                    let empty = p.rows.is_empty();
                     view! {
-                        <table data-testid="audit"><tbody>
-                            <tr><th>"#"</th><th>{Msg::Time.text(l)}</th><th>{Msg::Actor.text(l)}</th><th>{Msg::Kind.text(l)}</th>
-                                <th>{Msg::Subject.text(l)}</th><th>"detail"</th><th>"hash"</th></tr>
-                            {p.rows.into_iter().map(|r| view! {
-                                <tr data-testid="audit-row">
-                                    <td>{r.seq}</td><td>{r.at_ms}</td><td>{r.actor}</td><td><code>{r.kind}</code></td>
-                                    <td><code>{r.subject}</code></td><td>{r.detail}</td><td><code>{r.hash.chars().take(16).collect::<String>()}</code></td>
-                                </tr>
+                        <table class="audit" data-testid="audit">
+                            <colgroup><col class="seq" /><col class="time" /><col class="who" /><col class="what" /><col class="about" /><col class="details" /><col class="hash" /></colgroup>
+                            <thead><tr><th>"#"</th><th>{say(TIME)}</th><th>{say(WHO)}</th><th>{say(WHAT)}</th>
+                                <th>{say(ABOUT)}</th><th>{say(DETAILS)}</th><th>{say(HASH)}</th></tr></thead>
+                            <tbody>
+                            {p.rows.into_iter().map(|r| {
+                                let (kind, detail) = (r.kind.clone(), r.detail.clone());
+                                let what = {
+                                    let kind = kind.clone();
+                                    move || audit_kind_words(lang.get(), &kind)
+                                };
+                                let words = {
+                                    let (kind, detail) = (kind.clone(), detail.clone());
+                                    move || audit_detail_words(lang.get(), &kind, &detail)
+                                };
+                                view! {
+                                    <tr data-testid="audit-row" data-kind=kind.clone()>
+                                        <td>{r.seq}</td>
+                                        <td><Moment ms=r.at_ms /></td>
+                                        <td class="who">{r.actor}</td>
+                                        <td class="what" title=kind.clone()>{what}</td>
+                                        <td>{(!r.subject.is_empty()).then(|| view! { <Copyable value=r.subject /> })}</td>
+                                        <td class="details">{words}
+                                            <details class="raw"><summary>{say(RECORDED)}</summary><pre>{detail}</pre></details>
+                                        </td>
+                                        <td><Copyable value=r.hash testid="audit-hash" /></td>
+                                    </tr>
+                                }
                             }).collect_view()}
-                        </tbody></table>
+                            </tbody>
+                        </table>
+                        {empty.then(|| view! { <p>{say(NO_ROWS)}</p> })}
                         <div class="row">
                             <button class="secondary" data-testid="audit-previous" disabled=move || cursors.with(|c| c.len() <= 1)
-                                on:click=move |_| cursors.update(|c| { if c.len() > 1 { c.pop(); } })>{Msg::Previous.text(l)}</button>
+                                on:click=move |_| cursors.update(|c| { if c.len() > 1 { c.pop(); } })>{move || Msg::Previous.text(lang.get())}</button>
                             <button class="secondary" data-testid="audit-next" disabled=next.is_none()
-                                on:click=move |_| if let Some(n) = next { cursors.update(|c| c.push(n)) }>{Msg::Next.text(l)}</button>
+                                on:click=move |_| if let Some(n) = next { cursors.update(|c| c.push(n)) }>{move || Msg::Next.text(lang.get())}</button>
                         </div>
                     }
                 }))

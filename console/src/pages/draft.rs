@@ -158,9 +158,29 @@ fn DraftBody(draft: api::DraftView) -> impl IntoView {
             <h2>{move || Msg::DryRun.text(lang.get())}</h2>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    show(dry.await.map(|d| view! {
-                        <p class=if d.applies { "ok" } else { "bad" } data-testid="dry-run">{d.outcome}</p>
-                        <ul>{d.requirements.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                    show(dry.await.map(|d| {
+                        let (outcome, events, requirements) = (d.outcome, d.events, d.requirements);
+                        let words = move || crate::pages::events::dry_run_words(lang.get(), &outcome, &events);
+                        let rules = move || {
+                            let l = lang.get();
+                            requirements
+                                .iter()
+                                .map(|(kind, rule)| format!("{}: {}", crate::wysiwys::kind_name(*kind), crate::wysiwys::rule_words(l, rule)))
+                                .collect::<Vec<_>>()
+                        };
+                        view! {
+                            <div class=if d.applies { "ok" } else { "bad" } data-testid="dry-run">
+                                {move || {
+                                    let words = words();
+                                    view! {
+                                        <p>{words.heading}</p>
+                                        <ul class="events">{words.lines.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                                    }
+                                }}
+                            </div>
+                            <p>{say(t("Approval rules it needs:", "所需审批规则："))}</p>
+                            <ul>{move || rules().into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                        }
                     }))
                 })}
             </Suspense>

@@ -128,7 +128,7 @@ fn payload_subject(state: &AppState, tx: &SignedTransaction) -> String {
 /// Waits for a transaction's receipt.
 pub async fn wait_transaction(tx_hash: &str) -> Result<String, ServerFnError> {
     let state = AppState::get()?;
-    require_session(&state)?;
+    let (session, _) = require_session(&state)?;
     if tx_hash.len() > 80 {
         return Err(ServerFnError::new("that is not a transaction hash"));
     }
@@ -141,20 +141,21 @@ pub async fn wait_transaction(tx_hash: &str) -> Result<String, ServerFnError> {
         .map_err(|e| ServerFnError::new(e.to_string()))?
         .ok_or_else(|| ServerFnError::new("not in a block yet: it is still pending"))?;
     let receipt = body.receipt;
-    if let governance_contracts::types::Outcome::Rejected { .. } = &receipt.outcome {
-        return Err(ServerFnError::new(format!(
-            "refused at height {}: {}",
-            body.height,
-            serde_json::to_string(&receipt.outcome).unwrap_or_default()
-        )));
+    let lang = session.lang;
+    if let governance_contracts::types::Outcome::Rejected { reason } = &receipt.outcome {
+        let why = crate::pages::events::rejection_words(lang, reason);
+        return Err(ServerFnError::new(match lang {
+            crate::i18n::Lang::En => format!("refused at height {}: {why}", body.height),
+            crate::i18n::Lang::ZhCn => format!("在高度 {} 被拒绝：{why}", body.height),
+        }));
     }
     let failed = receipt.events.iter().find(|e| matches!(e, governance_contracts::types::Event::ProposalFailed { .. }));
     if let Some(failed) = failed {
-        return Err(ServerFnError::new(format!(
-            "included at height {}, but the proposal failed: {}",
-            body.height,
-            serde_json::to_string(failed).unwrap_or_default()
-        )));
+        let what = crate::pages::events::event_words(lang, failed);
+        return Err(ServerFnError::new(match lang {
+            crate::i18n::Lang::En => format!("included at height {}, but {what}", body.height),
+            crate::i18n::Lang::ZhCn => format!("已在高度 {} 上链，但{what}", body.height),
+        }));
     }
-    Ok(format!("included at height {}: {}", body.height, serde_json::to_string(&receipt.events).unwrap_or_default()))
+    Ok(crate::pages::events::included_words(lang, body.height.0, &receipt.events))
 }

@@ -82,6 +82,11 @@ pub enum AuditKind {
     Receipt,
     /// A proposal was applied on chain.
     ProposalApplied,
+    /// An approval landed on chain, by any member's account (recorded by the console's indexer as the block is
+    /// finalised; the actor is the approver).
+    ApprovalOnChain,
+    /// An approval was withdrawn on chain (recorded like [`Self::ApprovalOnChain`]).
+    ApprovalRevokedOnChain,
     /// A setting changed (language, webhooks...).
     Settings,
     /// The audit trail was exported.
@@ -90,7 +95,7 @@ pub enum AuditKind {
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::SignIn,
         Self::SignOut,
         Self::SignInRefused,
@@ -103,6 +108,8 @@ impl AuditKind {
         Self::TxSubmitted,
         Self::Receipt,
         Self::ProposalApplied,
+        Self::ApprovalOnChain,
+        Self::ApprovalRevokedOnChain,
         Self::Settings,
         Self::Export,
     ];
@@ -122,6 +129,8 @@ impl AuditKind {
             Self::TxSubmitted => "tx_submitted",
             Self::Receipt => "receipt",
             Self::ProposalApplied => "proposal_applied",
+            Self::ApprovalOnChain => "approval_on_chain",
+            Self::ApprovalRevokedOnChain => "approval_revoked_on_chain",
             Self::Settings => "settings",
             Self::Export => "export",
         }

@@ -187,24 +187,11 @@ pub async fn mark_submitted(id: i64, tx_hash: &str) -> Result<(), ServerFnError>
 pub async fn dry_run(proposal_hex: &str) -> Result<DryRunView, ServerFnError> {
     let state = AppState::get()?;
     let (session, _) = require_session(&state)?;
-    let lang = session.lang;
-    let proposal = crate::wysiwys::decode_proposal(proposal_hex).map_err(|e| ServerFnError::new(e.text(lang)))?;
+    let proposal =
+        crate::wysiwys::decode_proposal(proposal_hex).map_err(|e| ServerFnError::new(e.text(session.lang)))?;
     let run = state.node.dry_run(&proposal).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     let applies = matches!(run.receipt.outcome, governance_contracts::types::Outcome::Applied)
         && !run.receipt.events.iter().any(|e| matches!(e, governance_contracts::types::Event::ProposalFailed { .. }));
-    let outcome = if applies {
-        "With every approval in place it would apply: ".to_owned()
-            + &serde_json::to_string(&run.receipt.events).unwrap_or_default()
-    } else {
-        "It would fail: ".to_owned()
-            + &serde_json::to_string(&run.receipt.outcome).unwrap_or_default()
-            + " "
-            + &serde_json::to_string(&run.receipt.events).unwrap_or_default()
-    };
-    let requirements = run
-        .requirements
-        .iter()
-        .map(|r| format!("{}: {}", crate::wysiwys::kind_name(r.kind), crate::wysiwys::rule_words(lang, &r.rule)))
-        .collect();
-    Ok(DryRunView { applies, outcome, requirements })
+    let requirements = run.requirements.into_iter().map(|r| (r.kind, r.rule)).collect();
+    Ok(DryRunView { applies, outcome: run.receipt.outcome, events: run.receipt.events, requirements })
 }
