@@ -231,6 +231,10 @@ pub struct Tables {
     pub max_proposal_lifetime: u64,
     /// Recorded equivocation evidence: (height, node) of each.
     pub evidence: Vec<(u64, String)>,
+    /// The chain's target time between blocks (0 until a node answered), to estimate when a height comes.
+    pub block_interval_ms: u64,
+    /// The node this console reads the chain from (the centre of the network picture), once one answered.
+    pub console_node: Option<String>,
 }
 
 /// The chain's tables now.

@@ -12,11 +12,78 @@ use crate::{
     api::{self, RoleRow},
     app::{ChainVersion, MeResource, use_lang},
     i18n::{Lang, Msg, Text, t},
-    pages::forms::{Field, FormError, create_draft, parsed, say, show},
+    pages::{
+        events::Copyable,
+        forms::{Field, FormError, create_draft, parsed, say, show},
+    },
 };
 
 /// Most rows one CSV upload may hold (one proposal holds at most 32 actions).
 const MAX_CSV_ROWS: usize = 32;
+
+/// Grants ending within this many days are flagged.
+pub const SOON_DAYS: u64 = 7;
+
+const DAY_MS: u64 = 86_400_000;
+
+/// When a grant ends, as far as the chain's height and pace tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryEstimate {
+    /// The last height at which the grant holds.
+    pub expires_at: u64,
+    /// Blocks from the current height to it.
+    pub blocks_left: u64,
+    /// The estimated time of that block, ms since the epoch; `None` when the pace is unknown or the height lies
+    /// beyond any date.
+    pub at_ms: Option<u64>,
+    /// Whole days left at the chain's pace (`None` as for `at_ms`).
+    pub days_left: Option<u64>,
+}
+
+impl ExpiryEstimate {
+    /// Estimates when height `expires_at` comes, from the current `height`, its block's time and the chain's
+    /// target time between blocks.
+    pub fn new(expires_at: u64, height: u64, last_block_time_ms: u64, block_interval_ms: u64) -> Self {
+        let blocks_left = expires_at.saturating_sub(height);
+        let ahead_ms = (block_interval_ms > 0).then(|| blocks_left.checked_mul(block_interval_ms)).flatten();
+        // Past year 9999 a date says nothing useful.
+        let at_ms = ahead_ms.and_then(|ms| last_block_time_ms.checked_add(ms)).filter(|ms| *ms < 253_402_300_800_000);
+        Self { expires_at, blocks_left, at_ms, days_left: at_ms.and(ahead_ms).map(|ms| ms / DAY_MS) }
+    }
+
+    /// Whether the grant ends within [`SOON_DAYS`].
+    pub fn soon(&self) -> bool {
+        self.days_left.is_some_and(|days| days < SOON_DAYS)
+    }
+
+    /// The expiry in words: its height, the estimated date and how many days are left.
+    pub fn words(&self, lang: Lang) -> String {
+        let h = self.expires_at;
+        let Some(at_ms) = self.at_ms else {
+            return match lang {
+                Lang::En => format!("until height {h}"),
+                Lang::ZhCn => format!("有效至高度 {h}"),
+            };
+        };
+        let date = crate::pages::time::utc_date(i64::try_from(at_ms).unwrap_or(i64::MAX));
+        let days = self.days_left.unwrap_or(0);
+        match (lang, days) {
+            (Lang::En, 0) => format!("until height {h} (≈ {date} UTC, expires in less than a day)"),
+            (Lang::En, 1) => format!("until height {h} (≈ {date} UTC, expires in 1 day)"),
+            (Lang::En, _) => format!("until height {h} (≈ {date} UTC, expires in {days} days)"),
+            (Lang::ZhCn, 0) => format!("有效至高度 {h}（约 {date} UTC，不到一天后到期）"),
+            (Lang::ZhCn, _) => format!("有效至高度 {h}（约 {date} UTC，{days} 天后到期）"),
+        }
+    }
+}
+
+const GOVERNOR_LEGEND: Text = t(
+    "★ governor: proposes and approves for its member, with the member's weight. Governors are named in the member's \
+     record (not by a role grant), so this lasts until the committee replaces them, with no expiry height.",
+    "★ 治理人：代表其成员提出和批准提案，按成员权重计票。治理人由成员记录指定（而非角色授予），在委员会更换之前一直有效，没有到期高度。",
+);
+const SOON: Text = t("expires soon", "即将到期");
+const NO_ROLES: Text = t("no roles", "无角色");
 
 /// The accounts page.
 #[component]
@@ -25,6 +92,7 @@ pub fn Accounts() -> impl IntoView {
     let version = expect_context::<ChainVersion>().0;
     let query = RwSignal::new(String::new());
     let rows = Resource::new(move || (query.get(), version.get()), |(q, _)| api::accounts(q, 200));
+    let chain = Resource::new(move || version.get(), |_| api::chain_tables());
     view! {
         <h1>{move || Msg::Accounts.text(lang.get())}</h1>
         <label>{move || Msg::Search.text(lang.get())}
@@ -32,26 +100,52 @@ pub fn Accounts() -> impl IntoView {
         </label>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = lang.try_get_untracked().unwrap_or_default();
-                show(rows.await.map(|rows| view! {
+                let chain = chain.await;
+                show(rows.await.and_then(|rows| chain.map(|chain| (rows, chain))).map(|(rows, chain)| {
+                    let estimate = move |expires_at: u64| {
+                        ExpiryEstimate::new(expires_at, chain.height, chain.last_block_time_ms, chain.block_interval_ms)
+                    };
+                    view! {
                     <table data-testid="accounts"><tbody>
-                        <tr><th>{Msg::Account.text(l)}</th><th>{Msg::Member.text(l)}</th><th>{Msg::Status.text(l)}</th>
-                            <th>{Msg::Roles.text(l)}</th><th>{Msg::Key.text(l)}</th></tr>
-                        {rows.into_iter().map(|a| view! {
+                        <tr><th>{move || Msg::Account.text(lang.get())}</th><th>{move || Msg::Member.text(lang.get())}</th><th>{move || Msg::Status.text(lang.get())}</th>
+                            <th>{move || Msg::Roles.text(lang.get())}</th><th>{move || Msg::Key.text(lang.get())}</th></tr>
+                        {rows.into_iter().map(|a| {
+                            let member = a.member.clone();
+                            let governor = a.governor;
+                            let no_roles = a.roles.is_empty() && !governor;
+                            view! {
                             <tr data-testid=format!("account-{}", a.id)>
-                                <td><code>{a.id.clone()}</code>{a.governor.then_some(" ★")}</td>
+                                <td><code>{a.id.clone()}</code>{governor.then(|| view! { " "<span class="star" title=move || GOVERNOR_LEGEND.get(lang.get())>"★"</span> })}</td>
                                 <td>{a.member}</td>
                                 <td data-testid=format!("account-status-{}", a.id)>
-                                    {if a.frozen { Msg::Frozen.text(l) } else { Msg::Active.text(l) }}
+                                    {move || if a.frozen { Msg::Frozen.text(lang.get()) } else { Msg::Active.text(lang.get()) }}
                                 </td>
                                 <td data-testid=format!("account-roles-{}", a.id)>
-                                    {a.roles.iter().map(|g| format!("{} (≤ {})", g.role, g.expires_at)).collect::<Vec<_>>().join(", ")}
+                                    <ul class="grants">
+                                    {governor.then(|| view! {
+                                        <li class="governor">"★ "{move || match lang.get() {
+                                            Lang::En => format!("governor of {member} (named in the member's record; no expiry)"),
+                                            Lang::ZhCn => format!("{member} 的治理人（由成员记录指定，无到期高度）"),
+                                        }}</li>
+                                    })}
+                                    {a.roles.into_iter().map(|g| {
+                                        let e = estimate(g.expires_at);
+                                        view! {
+                                            <li class=if e.soon() { "grant soon" } else { "grant" } data-testid="grant">
+                                                <code>{g.role}</code>" "{move || e.words(lang.get())}
+                                                {e.soon().then(|| view! { " "<span class="badge soon" data-testid="expires-soon">{say(SOON)}</span> })}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                    {no_roles.then(|| view! { <li class="none">{say(NO_ROLES)}</li> })}
+                                    </ul>
                                 </td>
-                                <td><code>{a.key.unwrap_or_default()}</code></td>
+                                <td>{a.key.map(|key| view! { <Copyable value=key /> })}</td>
                             </tr>
-                        }).collect_view()}
+                        }}).collect_view()}
                     </tbody></table>
-                }))
+                    <p class="legend" data-testid="governor-legend">{say(GOVERNOR_LEGEND)}</p>
+                }}))
             })}
         </Transition>
         <RoleForms />
@@ -194,6 +288,27 @@ mod tests {
         let error = parse_csv("alice,auditor,100\nbob,auditor,soon\n", Lang::ZhCn).expect_err("bad height");
         assert!(error.contains("第 2 行") && error.contains("soon"), "{error}");
         assert!(parse_csv("\n", Lang::En).is_err());
+    }
+
+    /// An expiry reads as its height, an estimated UTC date and the days left at the chain's pace; fewer than
+    /// seven days left is flagged; an unknown pace or a height beyond any date gives the height alone.
+    #[test]
+    fn expiries_read_as_heights_dates_and_days() {
+        // Height 1,000 at 2026-12-05 05:07:11 UTC, one block a second: height 87,400 comes 86,400 s later.
+        let now_ms = 1_796_447_231_621;
+        let next_day = ExpiryEstimate::new(87_400, 1_000, now_ms, 1_000);
+        assert_eq!(next_day.words(Lang::En), "until height 87400 (≈ 2026-12-06 UTC, expires in 1 day)");
+        assert!(next_day.soon());
+        let later = ExpiryEstimate::new(1_000 + 30 * 86_400 * 4, 1_000, now_ms, 250);
+        assert_eq!(later.days_left, Some(30));
+        assert!(!later.soon());
+        assert_eq!(later.words(Lang::ZhCn), "有效至高度 10369000（约 2027-01-04 UTC，30 天后到期）");
+        let today = ExpiryEstimate::new(1_010, 1_000, now_ms, 1_000);
+        assert!(today.words(Lang::En).ends_with("expires in less than a day)") && today.soon());
+        let forever = ExpiryEstimate::new(u64::MAX, 1_000, now_ms, 1_000);
+        assert_eq!(forever.words(Lang::En), "until height 18446744073709551615");
+        assert!(!forever.soon());
+        assert_eq!(ExpiryEstimate::new(5_000, 1_000, now_ms, 0).words(Lang::ZhCn), "有效至高度 5000");
     }
 
     /// Compliance staff are offered only delegable roles; governors are offered all.

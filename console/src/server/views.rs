@@ -77,6 +77,8 @@ pub fn tables(snapshot: &ChainSnapshot) -> Tables {
         max_tx_ttl: params.map_or(0, |p| p.max_tx_ttl),
         max_proposal_lifetime: params.map_or(0, |p| p.max_proposal_lifetime),
         evidence: snapshot.evidence.iter().map(|e| (e.height.0, e.offender.to_string())).collect(),
+        block_interval_ms: params.map_or(0, |p| p.block_interval_ms),
+        console_node: snapshot.status.as_ref().map(|s| s.node_id.to_string()),
     }
 }
 
