@@ -5,18 +5,27 @@
 //! 2. wasm-bindgen, linked into this program as a library at exactly the version of the `wasm-bindgen` crate the
 //!    console uses, writes the JavaScript glue and the final module into `SITE/pkg/` (`console.js`,
 //!    `console_bg.wasm`, and `snippets/` when a dependency carries inline JavaScript);
-//! 3. when `wasm-opt` from the npm package `binaryen` (version 132 or newer) is already installed, it shrinks the
-//!    module with `-Oz`; any older `wasm-opt` (Debian's binaryen 108 produces a module that fails to hydrate) is
-//!    refused and the step is skipped;
-//! 4. `SITE/pkg/bundle.json` records, for every file in `pkg/`, its size, its SHA-256 in hex (the published bundle
-//!    hash a signer compares) and its Subresource Integrity string (`sha384-<base64>`, which the console puts in
-//!    the page's `integrity` attributes), with the git commit the bundle was built from.
+//! 3. `wasm-opt -Oz` from binaryen shrinks the module: the npm package `binaryen` at the pinned
+//!    [`crate::BINARYEN_VERSION`], which the test command's `setup` phase and `cargo xtask up` install into
+//!    `<target>/tools/binaryen-<version>` (or `$WASM_OPT`, or one on `PATH`, if version 132 or newer); any older
+//!    `wasm-opt` (Debian's binaryen 108 produces a module that fails to hydrate) is refused, and without one the
+//!    step is skipped and the bundle works unoptimised, only larger;
+//! 4. every JavaScript and wasm file of `pkg/` gets a Brotli (`.br`, quality 11) and a gzip (`.gz`, level 9)
+//!    copy beside it, which the console serves to browsers that accept them (`ServeDir::precompressed_br`), so the
+//!    bundle crosses the wire compressed without the server compressing anything per request;
+//! 5. `SITE/pkg/bundle.json` records, for every file in `pkg/` (the compressed copies aside: a browser checks the
+//!    bytes they decode to), its size, its SHA-256 in hex (the published bundle hash a signer compares) and its
+//!    Subresource Integrity string (`sha384-<base64>`, which the console puts in the page's `integrity`
+//!    attributes), with the git commit the bundle was built from.
+//!
+//! It prints each file's size raw and compressed, and how long the build, `wasm-opt` and the compression took.
 //!
 //! `SITE` is `<target directory>/site` (`$CARGO_TARGET_DIR/site`, else `target/site`).
 
 use std::{
     collections::BTreeMap,
     fs,
+    io::Write as _,
     path::{Path, PathBuf},
     process::{Command, Stdio},
 };
@@ -26,7 +35,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256, Sha384};
 
-use crate::{WASM_TARGET, Workspace, run};
+use crate::{WASM_TARGET, Workspace, now, run};
 
 /// The exact `wasm-bindgen` version the bundle is generated with: the version of `wasm-bindgen-cli-support` this
 /// program links, which must equal the `wasm-bindgen` crate's version in `Cargo.lock` (a unit test checks it).
@@ -99,6 +108,7 @@ pub struct Built {
 impl Workspace {
     /// Builds the bundle into the site directory and writes its manifest; returns where it went.
     pub fn bundle(&self) -> Result<Built> {
+        let started = now();
         let target = self.target_dir()?;
         let site = target.join("site");
         let pkg = site.join("pkg");
@@ -134,7 +144,13 @@ impl Workspace {
             .out_name(OUT_NAME)
             .generate(&pkg)
             .map_err(|error| anyhow::anyhow!("wasm-bindgen failed on {}: {error:#}", input.display()))?;
-        let wasm_opt = optimise(&pkg.join(format!("{OUT_NAME}_bg.wasm")))?;
+        let built_in = started.elapsed();
+        let optimise_started = now();
+        let wasm_opt = optimise(&pkg.join(format!("{OUT_NAME}_bg.wasm")), &self.binaryen_prefix()?)?;
+        let optimised_in = optimise_started.elapsed();
+        let compress_started = now();
+        let compressed = precompress(&pkg)?;
+        let compressed_in = compress_started.elapsed();
         let (commit, dirty) = self.git_commit();
         let manifest = Manifest {
             format: MANIFEST_FORMAT,
@@ -149,7 +165,21 @@ impl Workspace {
             .with_context(|| format!("cannot write {}", manifest_path.display()))?;
         for (name, digest) in &manifest.files {
             println!("  pkg/{name:<24} {:>9} bytes  sha256 {}", digest.bytes, digest.sha256);
+            if let Some(sizes) = compressed.get(name) {
+                println!("  {:<29} {:>9} bytes brotli, {} bytes gzip", "", sizes.brotli, sizes.gzip);
+            }
         }
+        let raw: u64 = compressed.values().map(|sizes| sizes.raw).sum();
+        let brotli: u64 = compressed.values().map(|sizes| sizes.brotli).sum();
+        let gzip: u64 = compressed.values().map(|sizes| sizes.gzip).sum();
+        println!("bundle on the wire: {raw} bytes raw, {brotli} brotli, {gzip} gzip");
+        println!(
+            "bundle step: {:.1} s (build and wasm-bindgen {:.1} s, wasm-opt {:.1} s, compression {:.1} s)",
+            started.elapsed().as_secs_f64(),
+            built_in.as_secs_f64(),
+            optimised_in.as_secs_f64(),
+            compressed_in.as_secs_f64()
+        );
         println!("manifest: {}", manifest_path.display());
         Ok(Built { site })
     }
@@ -199,7 +229,7 @@ pub fn digest_dir(pkg: &Path) -> Result<BTreeMap<String, FileDigest>> {
             let relative = path.strip_prefix(pkg).context("a listed file lies outside pkg/")?;
             let name =
                 relative.components().map(|part| part.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            if name == MANIFEST_NAME {
+            if name == MANIFEST_NAME || is_compressed_copy(&name) {
                 continue;
             }
             let size = fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?.len();
@@ -221,10 +251,64 @@ pub fn digest_dir(pkg: &Path) -> Result<BTreeMap<String, FileDigest>> {
     Ok(files)
 }
 
-/// Shrinks `wasm` in place with `wasm-opt -Oz` when binaryen 132 or newer is installed; returns its version line,
-/// or `None` (with a message saying why) when the step is skipped.
-fn optimise(wasm: &Path) -> Result<Option<String>> {
-    let Some((program, version)) = find_wasm_opt() else {
+/// Whether a file of `pkg/` is a compressed copy of another ([`precompress`]).
+fn is_compressed_copy(name: &str) -> bool {
+    COMPRESSED_SUFFIXES.iter().any(|suffix| name.ends_with(suffix))
+}
+
+/// The suffixes of the compressed copies, as `ServeDir::precompressed_br` and `precompressed_gzip` look them up.
+const COMPRESSED_SUFFIXES: [&str; 2] = [".br", ".gz"];
+
+/// Brotli's best quality and largest window: the bundle is compressed once per build and read by every browser.
+const BROTLI_QUALITY: i32 = 11;
+/// Brotli's window, as a power of two.
+const BROTLI_WINDOW_BITS: i32 = 22;
+
+/// One file's size raw and in each compressed copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sizes {
+    raw: u64,
+    brotli: u64,
+    gzip: u64,
+}
+
+/// Writes a Brotli (`NAME.br`) and a gzip (`NAME.gz`) copy beside every `.js` and `.wasm` file under `pkg`, and
+/// returns each file's sizes by its `/`-separated path relative to `pkg`.
+fn precompress(pkg: &Path) -> Result<BTreeMap<String, Sizes>> {
+    let mut sizes = BTreeMap::new();
+    for name in digest_dir(pkg)?.into_keys() {
+        if !(name.ends_with(".js") || name.ends_with(".wasm")) {
+            continue;
+        }
+        let path = pkg.join(&name);
+        let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut brotli = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: BROTLI_QUALITY,
+            lgwin: BROTLI_WINDOW_BITS,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut bytes.as_slice(), &mut brotli, &params)
+            .with_context(|| format!("cannot compress {} with brotli", path.display()))?;
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gzip.write_all(&bytes).context("gzip in memory")?;
+        let gzip = gzip.finish().context("gzip in memory")?;
+        for (suffix, compressed) in [(".br", &brotli), (".gz", &gzip)] {
+            let mut copy = path.clone().into_os_string();
+            copy.push(suffix);
+            fs::write(&copy, compressed).with_context(|| format!("cannot write {}", Path::new(&copy).display()))?;
+        }
+        let len = |data: &[u8]| u64::try_from(data.len()).unwrap_or(u64::MAX);
+        sizes.insert(name, Sizes { raw: len(&bytes), brotli: len(&brotli), gzip: len(&gzip) });
+    }
+    Ok(sizes)
+}
+
+/// Shrinks `wasm` in place with `wasm-opt -Oz` when binaryen 132 or newer is found (first in `binaryen_prefix`,
+/// where the setup phase installs it); returns its version line, or `None` (with a message saying why) when the
+/// step is skipped.
+fn optimise(wasm: &Path, binaryen_prefix: &Path) -> Result<Option<String>> {
+    let Some((program, version)) = find_wasm_opt(binaryen_prefix) else {
         return Ok(None);
     };
     let optimised = wasm.with_extension("opt.wasm");
@@ -235,26 +319,33 @@ fn optimise(wasm: &Path) -> Result<Option<String>> {
     Ok(Some(version))
 }
 
-/// The first `wasm-opt` that is recent enough: `$WASM_OPT`, the workspace's `node_modules/.bin/wasm-opt` (npm
-/// `binaryen`), then the one on `PATH`. Prints why each candidate was passed over.
-fn find_wasm_opt() -> Option<(PathBuf, String)> {
+/// The `wasm-opt` that npm installs under `prefix` (`npm install --prefix PREFIX binaryen`).
+pub fn wasm_opt_under(prefix: &Path) -> PathBuf {
+    prefix.join("node_modules").join(".bin").join("wasm-opt")
+}
+
+/// The first line `program --version` prints, when it runs and succeeds.
+pub fn wasm_opt_version_line(program: &Path) -> Option<String> {
+    let output = Command::new(program).arg("--version").stderr(Stdio::null()).output().ok()?;
+    let line = String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or_default().trim().to_owned();
+    output.status.success().then_some(line)
+}
+
+/// The first `wasm-opt` that is recent enough: `$WASM_OPT`, binaryen under `binaryen_prefix` (the pinned release
+/// the setup phase installs), then the one on `PATH`. Prints why each candidate was passed over.
+fn find_wasm_opt(binaryen_prefix: &Path) -> Option<(PathBuf, String)> {
     let mut candidates = Vec::new();
     if let Some(explicit) = std::env::var_os("WASM_OPT") {
         candidates.push(PathBuf::from(explicit));
     }
-    if let Ok(root) = crate::workspace_root() {
-        candidates.push(root.join("node_modules/.bin/wasm-opt"));
-    }
+    candidates.push(wasm_opt_under(binaryen_prefix));
     candidates.push(PathBuf::from("wasm-opt"));
     for candidate in candidates {
-        let Ok(output) = Command::new(&candidate).arg("--version").stderr(Stdio::null()).output() else {
+        let Some(line) = wasm_opt_version_line(&candidate) else {
             continue;
         };
-        let line = String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or_default().trim().to_owned();
         match wasm_opt_version(&line) {
-            Some(version) if output.status.success() && version >= MIN_WASM_OPT_VERSION => {
-                return Some((candidate, line));
-            }
+            Some(version) if version >= MIN_WASM_OPT_VERSION => return Some((candidate, line)),
             _ => println!(
                 "wasm-opt: passing over {} ({line:?}): binaryen {MIN_WASM_OPT_VERSION} or newer is required",
                 candidate.display()
@@ -262,16 +353,24 @@ fn find_wasm_opt() -> Option<(PathBuf, String)> {
         }
     }
     println!(
-        "wasm-opt: skipped (no binaryen {MIN_WASM_OPT_VERSION}+ found; `npm install binaryen` provides one). The bundle works unoptimised, only larger."
+        "wasm-opt: skipped (no binaryen {MIN_WASM_OPT_VERSION}+ found; the test command's setup phase and `cargo xtask \
+         up` install binaryen {} into {}). The bundle works unoptimised, only larger.",
+        crate::BINARYEN_VERSION,
+        binaryen_prefix.display()
     );
     None
 }
 
 /// The release number in a `wasm-opt --version` line (`wasm-opt version 132 (version_132)` → 132).
-fn wasm_opt_version(line: &str) -> Option<u32> {
+pub fn wasm_opt_version(line: &str) -> Option<u32> {
     let rest = line.strip_prefix("wasm-opt version ")?;
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
+}
+
+/// The release number of an npm version of binaryen (`132.0.0` → 132), as `wasm-opt --version` names it.
+pub fn release_of(npm_version: &str) -> Option<u32> {
+    npm_version.split('.').next()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -343,9 +442,44 @@ mod tests {
         assert_eq!(versions("wasm-bindgen-cli-support"), [WASM_BINDGEN_VERSION]);
     }
 
-    /// `wasm-opt --version` lines are parsed to their release number, so Debian's 108 is told apart from 132.
+    /// Every JavaScript and wasm file gets a Brotli and a gzip copy that decode to its bytes, other files get none,
+    /// and the manifest lists the originals only.
+    #[test]
+    fn bundle_files_get_compressed_copies_that_decode_to_them() {
+        use std::io::Read as _;
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path();
+        let js = b"export function hydrate() { return 1; }\n".repeat(200);
+        let wasm: Vec<u8> = (0..50_000u32).map(|n| u8::try_from(n % 7).unwrap()).collect();
+        fs::write(pkg.join("console.js"), &js).unwrap();
+        fs::write(pkg.join("console_bg.wasm"), &wasm).unwrap();
+        fs::write(pkg.join("notes.txt"), b"not served compressed").unwrap();
+        let sizes = precompress(pkg).unwrap();
+        assert_eq!(sizes.keys().collect::<Vec<_>>(), ["console.js", "console_bg.wasm"]);
+        for (name, original) in [("console.js", &js), ("console_bg.wasm", &wasm)] {
+            let mut decoded = Vec::new();
+            brotli::BrotliDecompress(&mut fs::read(pkg.join(format!("{name}.br"))).unwrap().as_slice(), &mut decoded)
+                .unwrap();
+            assert_eq!(&decoded, original, "{name}.br");
+            let mut gunzipped = Vec::new();
+            flate2::read::GzDecoder::new(fs::read(pkg.join(format!("{name}.gz"))).unwrap().as_slice())
+                .read_to_end(&mut gunzipped)
+                .unwrap();
+            assert_eq!(&gunzipped, original, "{name}.gz");
+            let size = sizes[name];
+            assert!(size.brotli < size.raw && size.gzip < size.raw, "{name}: {size:?}");
+        }
+        assert!(!pkg.join("notes.txt.br").exists());
+        let listed: Vec<String> = digest_dir(pkg).unwrap().into_keys().collect();
+        assert_eq!(listed, ["console.js", "console_bg.wasm", "notes.txt"]);
+    }
+
+    /// `wasm-opt --version` lines are parsed to their release number, so Debian's 108 is told apart from 132, and
+    /// the pinned npm release names the same number.
     #[test]
     fn wasm_opt_versions_are_parsed() {
+        assert_eq!(release_of(crate::BINARYEN_VERSION), Some(132));
+        assert!(release_of(crate::BINARYEN_VERSION) >= Some(MIN_WASM_OPT_VERSION));
         assert_eq!(wasm_opt_version("wasm-opt version 132 (version_132)"), Some(132));
         assert_eq!(wasm_opt_version("wasm-opt version 108"), Some(108));
         assert_eq!(wasm_opt_version("binaryen 132"), None);

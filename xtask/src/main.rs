@@ -3,8 +3,8 @@
 //!
 //! The command runs a fixed list of phases in order, prints each phase's wall-clock time and a summary table at the
 //! end, and stops at the first phase that fails with a non-zero exit. It installs what the phases need when it is
-//! missing (the `wasm32-unknown-unknown` target, Debian packages, the wasm test runner), so it works on a fresh
-//! clone.
+//! missing (the `wasm32-unknown-unknown` target, Debian packages, the wasm test runner, binaryen's `wasm-opt`), so
+//! it works on a fresh clone.
 //!
 //! `cargo xtask bundle` builds the console's browser bundle ([`bundle`]); `cargo xtask up` runs the local network
 //! with one console per demo organisation ([`up`]).
@@ -16,7 +16,7 @@ use std::{
     collections::BTreeSet,
     env,
     ffi::OsString,
-    io,
+    fs, io,
     path::{Path, PathBuf},
     process::{Command, ExitCode, Stdio},
     time::{Duration, Instant},
@@ -35,6 +35,10 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// the `api-fuzz` phase, which installs schemathesis into a virtual environment.
 const SYSTEM_PACKAGES: &[&str] =
     &["clang", "libclang-dev", "chromium", "chromium-driver", "nodejs", "python3", "python3-venv"];
+
+/// The binaryen release whose `wasm-opt` shrinks the console's bundle, installed from npm by the `setup` phase and by
+/// `cargo xtask up` into `<target>/tools/binaryen-<version>` (nothing is written into the workspace).
+pub(crate) const BINARYEN_VERSION: &str = "132.0.0";
 
 /// The cargo-nextest release installed when none is on the `PATH` (the `test` phase runs the suite with it).
 const NEXTEST_VERSION: &str = "0.9.143";
@@ -92,7 +96,7 @@ enum Task {
 /// One step of `cargo xtask test`, in the order they run.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Phase {
-    /// Install the wasm32 target (and system packages) when missing.
+    /// Install the wasm32 target, system packages and binaryen's `wasm-opt` (from npm) when missing.
     Setup,
     /// Check formatting (`cargo fmt --all -- --check`).
     Fmt,
@@ -258,6 +262,8 @@ impl Workspace {
             Phase::Setup => {
                 ensure_wasm_target()?;
                 ensure_apt_packages(SYSTEM_PACKAGES)?;
+                ensure_npm()?;
+                self.ensure_binaryen()?;
             }
             Phase::Fmt => self.cargo(&["fmt", "--all", "--", "--check"])?,
             // The test profile here, as for every other host build, so that dependencies (RocksDB's C++ above all)
@@ -426,6 +432,38 @@ impl Workspace {
         Ok(Some(bin))
     }
 
+    /// `<target>/tools/binaryen-<version>`, where [`Self::ensure_binaryen`] installs binaryen.
+    pub(crate) fn binaryen_prefix(&self) -> Result<PathBuf> {
+        Ok(self.target_dir()?.join("tools").join(format!("binaryen-{BINARYEN_VERSION}")))
+    }
+
+    /// The `wasm-opt` of binaryen at exactly [`BINARYEN_VERSION`], installed from npm into
+    /// [`Self::binaryen_prefix`] (`npm install --prefix`, so no `package.json` or `node_modules` lands in the
+    /// workspace) when missing or of another version.
+    pub(crate) fn ensure_binaryen(&self) -> Result<PathBuf> {
+        let prefix = self.binaryen_prefix()?;
+        let wasm_opt = bundle::wasm_opt_under(&prefix);
+        let wanted = bundle::release_of(BINARYEN_VERSION);
+        if let Some(line) = bundle::wasm_opt_version_line(&wasm_opt)
+            && bundle::wasm_opt_version(&line) == wanted
+        {
+            println!("{} ({line})", wasm_opt.display());
+            return Ok(wasm_opt);
+        }
+        println!("binaryen is not installed: installing {BINARYEN_VERSION} from npm into {}", prefix.display());
+        fs::create_dir_all(&prefix).with_context(|| format!("cannot create {}", prefix.display()))?;
+        let mut npm = Command::new("npm");
+        npm.args(["install", "--prefix"])
+            .arg(&prefix)
+            .args(["--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error"])
+            .arg(format!("binaryen@{BINARYEN_VERSION}"));
+        run(npm).context("npm installs binaryen (the `npm` system package provides npm)")?;
+        match bundle::wasm_opt_version_line(&wasm_opt) {
+            Some(line) if bundle::wasm_opt_version(&line) == wanted => Ok(wasm_opt),
+            found => bail!("installing binaryen {BINARYEN_VERSION} made no working {} ({found:?})", wasm_opt.display()),
+        }
+    }
+
     /// `<target>/tools/schemathesis-<version>/bin/st`: schemathesis at exactly [`SCHEMATHESIS_VERSION`], installed
     /// from PyPI into a virtual environment of its own (`python3 -m venv`) when missing.
     fn ensure_schemathesis(&self) -> Result<PathBuf> {
@@ -499,6 +537,15 @@ pub(crate) fn workspace_root() -> Result<PathBuf> {
 /// Whether a crate name is one the contracts crate must never depend on.
 fn is_forbidden_crate(name: &str) -> bool {
     FORBIDDEN_CRATES.contains(&name) || FORBIDDEN_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+}
+
+/// Installs the system package `npm` when no `npm` runs (Node.js builds that bundle npm need nothing more).
+fn ensure_npm() -> Result<()> {
+    let works = Command::new("npm").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if works.is_ok_and(|status| status.success()) {
+        return Ok(());
+    }
+    ensure_apt_packages(&["npm"])
 }
 
 /// Installs the `wasm32-unknown-unknown` target for the active toolchain when it is missing.

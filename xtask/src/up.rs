@@ -1,6 +1,7 @@
 //! `cargo xtask up`: the local network with one console per demo organisation.
 //!
-//! It builds the console's bundle, `synod` and `synod-console` (test profile, sharing the test build), starts
+//! It installs binaryen's `wasm-opt` when missing (as the test command's `setup` phase does), builds the console's
+//! optimised bundle, `synod` and `synod-console` (test profile, sharing the test build), starts
 //! `synod up` (which creates or resumes the network in `--dir` and runs its five nodes), waits until the genesis
 //! exists and the first node answers, then starts one `synod-console` per organisation, each with its own SQLite
 //! database in `DIR/consoles/`, two nodes to fail over between and its organisation's console key
@@ -99,6 +100,11 @@ impl Workspace {
             }
         });
 
+        // The bundle is optimised with binaryen's wasm-opt, installed from npm as the test command's setup phase
+        // does; without npm or a network the bundle is built unoptimised, which works, only larger.
+        if let Err(error) = self.ensure_binaryen() {
+            println!("xtask: binaryen {} could not be installed ({error:#})", crate::BINARYEN_VERSION);
+        }
         let built = self.bundle()?;
         // The test build makes both binaries (the integration tests start them). Building them any other way
         // (`-p synod -p console`, or one package at a time) unifies the dependencies' features differently and
