@@ -1,5 +1,6 @@
 //! `synod-console`: serves the console to an organisation's administrators.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 
 use anyhow::Context;
@@ -22,8 +23,10 @@ use console::server::{
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Colour only on a terminal: `cargo xtask up` and the e2e harness send the output to log files.
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let cli = Cli::parse();
     let args = match (cli.command, cli.serve) {
