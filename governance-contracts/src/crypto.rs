@@ -158,9 +158,9 @@ pub enum KeyFileError {
 
 /// The parts of [`SecretKey::from_key_file`]: finding the private key block, and naming other algorithms.
 mod key_file {
-    use ed25519_dalek::pkcs8::spki::der::pem;
     use ed25519_dalek::pkcs8::ObjectIdentifier;
     use ed25519_dalek::pkcs8::spki::AlgorithmIdentifierRef;
+    use ed25519_dalek::pkcs8::spki::der::pem;
 
     use super::{KeyFileError, MAX_KEY_FILE_BYTES};
 
