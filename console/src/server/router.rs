@@ -1,8 +1,11 @@
 //! The console's HTTP routes and the layers around them, shared by `synod-console` and the render benchmark.
 
+use axum::http::{HeaderValue, header};
 use axum::{Router, middleware, routing::get};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
     app::{App, shell},
@@ -34,9 +37,16 @@ pub fn router(state: AppState) -> Router {
     };
     let leptos = state.leptos.clone();
     let origin = Origin(state.origin.clone());
-    let bundle = tower_http::services::ServeDir::new(std::path::Path::new(&*state.leptos.site_root).join("pkg"))
-        .precompressed_br()
-        .precompressed_gzip();
+    // The file names do not change between builds: a browser revalidates (a 304 when unchanged) rather than reuse
+    // a copy the page's integrity hashes would refuse after an upgrade.
+    let bundle = Router::new()
+        .fallback_service(
+            ServeDir::new(std::path::Path::new(&*state.leptos.site_root).join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(SetResponseHeaderLayer::overriding(header::VARY, HeaderValue::from_static("accept-encoding")));
     Router::new()
         .route(
             "/api/{*name}",
@@ -47,7 +57,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/live", get(live::live))
         .route("/assets/console.css", get(|| async { ([(axum::http::header::CONTENT_TYPE, "text/css")], STYLE) }))
-        .route("/favicon.ico", get(|| async { ([(axum::http::header::CONTENT_TYPE, "image/x-icon")], FAVICON) }))
+        .route("/favicon.ico", get(|| async { ([(header::CONTENT_TYPE, "image/x-icon")], FAVICON) }))
         .nest_service("/pkg", bundle)
         .merge(exports::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos.clone()))
@@ -65,7 +75,7 @@ mod tests {
     use std::sync::Arc;
 
     use axum::body::Body;
-    use axum::http::{Request, StatusCode, header};
+    use axum::http::{Request, StatusCode};
     use governance_contracts::testkit;
     use tokio::sync::{broadcast, watch};
     use tower::ServiceExt as _;
@@ -101,8 +111,9 @@ mod tests {
         router(AppState::new(leptos, inner))
     }
 
-    /// `GET path` with `Accept-Encoding: accept` (none when empty): status, content type and encoding, body.
-    async fn get(app: &Router, path: &str, accept: &str) -> (StatusCode, String, String, Vec<u8>) {
+    /// `GET path` with `Accept-Encoding: accept` (none when empty): status, content type and encoding, body, and
+    /// the caching headers (`Cache-Control`, `Vary`).
+    async fn get(app: &Router, path: &str, accept: &str) -> (StatusCode, String, String, Vec<u8>, [String; 2]) {
         let mut request = Request::get(path);
         if !accept.is_empty() {
             request = request.header(header::ACCEPT_ENCODING, accept);
@@ -110,13 +121,15 @@ mod tests {
         let response = app.clone().oneshot(request.body(Body::empty()).expect("a request")).await.expect("answered");
         let text = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let (content_type, encoding) = (text(header::CONTENT_TYPE), text(header::CONTENT_ENCODING));
+        let caching = [text(header::CACHE_CONTROL), text(header::VARY)];
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("a body").to_vec();
-        (status, content_type, encoding, body)
+        (status, content_type, encoding, body, caching)
     }
 
     /// The bundle goes out as its Brotli copy to a browser that accepts Brotli, as its gzip copy to one that
-    /// accepts only gzip, and as it is to one that accepts neither, always as wasm; `/favicon.ico` is the icon.
+    /// accepts only gzip, and as it is to one that accepts neither, always as wasm, revalidated on every use and
+    /// varying by encoding; `/favicon.ico` is the icon.
     #[tokio::test]
     async fn the_bundle_goes_out_compressed_and_the_icon_is_served() {
         let site = tempfile::tempdir().expect("a temporary directory");
@@ -131,10 +144,15 @@ mod tests {
         for (accept, encoding, body) in
             [("gzip, deflate, br", "br", "brotli"), ("gzip", "gzip", "gzip"), ("", "", "raw")]
         {
-            let answer = get(&app, "/pkg/console_bg.wasm", accept).await;
-            assert_eq!(answer, (StatusCode::OK, "application/wasm".to_owned(), encoding.to_owned(), body.into()));
+            let (status, content_type, sent_encoding, sent, caching) = get(&app, "/pkg/console_bg.wasm", accept).await;
+            assert_eq!(
+                (status, content_type.as_str(), sent_encoding.as_str()),
+                (StatusCode::OK, "application/wasm", encoding)
+            );
+            assert_eq!(sent, body.as_bytes(), "Accept-Encoding: {accept}");
+            assert_eq!(caching, ["no-cache", "accept-encoding"]);
         }
-        let (status, content_type, _, body) = get(&app, "/favicon.ico", "").await;
+        let (status, content_type, _, body, _) = get(&app, "/favicon.ico", "").await;
         assert_eq!((status, content_type.as_str()), (StatusCode::OK, "image/x-icon"));
         assert_eq!(body, FAVICON);
         assert!(body.starts_with(&[0, 0, 1, 0]), "an ICO file starts with its reserved word and type 1");
