@@ -509,7 +509,7 @@ const FULL_VALUE: Text = t("Full value", "完整值");
 /// A long value (a hash, a digest, a key) shown short, with its full value on hover and on demand, and a button
 /// that copies it.
 #[component]
-pub fn Copyable(value: String, #[prop(optional)] testid: &'static str) -> impl IntoView {
+pub fn Copyable(value: String, #[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
     let lang = use_lang();
     let copied = RwSignal::new(false);
     let shown = short_hash(&value);
