@@ -18,7 +18,10 @@
 //!    Subresource Integrity string (`sha384-<base64>`, which the console puts in the page's `integrity`
 //!    attributes), with the git commit the bundle was built from.
 //!
-//! It prints each file's size raw and compressed, and how long the build, `wasm-opt` and the compression took.
+//! The optimised module and its compressed copies are kept in `<target>/bundle-cache/`, keyed by the module
+//! wasm-bindgen wrote and the `wasm-opt` found: a build of an unchanged console reuses them instead of running
+//! `wasm-opt` and Brotli again. It prints each file's size raw and compressed, and how long the build, `wasm-opt`
+//! and the compression took.
 //!
 //! `SITE` is `<target directory>/site` (`$CARGO_TARGET_DIR/site`, else `target/site`).
 
@@ -28,6 +31,7 @@ use std::{
     io::Write as _,
     path::{Path, PathBuf},
     process::{Command, Stdio},
+    time::{Duration, Instant},
 };
 
 use anyhow::{Context, Result, bail};
@@ -105,6 +109,39 @@ pub struct Built {
     pub site: PathBuf,
 }
 
+/// What a bundle build measured: each compressed file's sizes, and how long each step took.
+struct Report {
+    sizes: BTreeMap<String, Sizes>,
+    built_in: Duration,
+    optimised_in: Duration,
+    compressed_in: Duration,
+}
+
+/// Puts the complete bundle in `staging` in the place of `pkg`: the old `pkg/` is moved aside, `staging` renamed to
+/// `pkg`, and the old one removed. When another build swaps its own bundle in at the same moment, the last rename
+/// wins, and each build's bundle is whole.
+fn swap_in(staging: &Path, pkg: &Path) -> Result<()> {
+    let aside = staging.with_extension("old");
+    for _ in 0..3 {
+        match fs::rename(pkg, &aside) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error).with_context(|| format!("cannot move {} aside", pkg.display())),
+        }
+        let placed = fs::rename(staging, pkg);
+        if aside.exists() {
+            fs::remove_dir_all(&aside).with_context(|| format!("cannot remove {}", aside.display()))?;
+        }
+        match placed {
+            Ok(()) => return Ok(()),
+            // Another build put its `pkg/` back in between: move that one aside too, and try again.
+            Err(_) if pkg.exists() => {}
+            Err(error) => return Err(error).with_context(|| format!("cannot move the bundle to {}", pkg.display())),
+        }
+    }
+    bail!("another bundle build keeps replacing {}: run one build at a time", pkg.display())
+}
+
 impl Workspace {
     /// Builds the bundle into the site directory and writes its manifest; returns where it went.
     pub fn bundle(&self) -> Result<Built> {
@@ -130,27 +167,75 @@ impl Workspace {
         if !input.is_file() {
             bail!("the browser build did not produce {}", input.display());
         }
-        // A fresh `pkg/` each time: a file left from an older bundle (a snippet that is gone) must not be served or
-        // listed in the manifest.
-        if pkg.exists() {
-            fs::remove_dir_all(&pkg).with_context(|| format!("cannot empty {}", pkg.display()))?;
+        // A fresh directory each time, made beside `pkg/` and swapped in when complete: a file left from an older
+        // bundle (a snippet that is gone) is never served or listed in the manifest, a console serving `pkg/` finds
+        // the old bundle or the new one, never a mix, and two builds sharing the target directory do not write into
+        // each other's files.
+        let staging = site.join(format!(".pkg-{}", std::process::id()));
+        if staging.exists() {
+            fs::remove_dir_all(&staging).with_context(|| format!("cannot empty {}", staging.display()))?;
         }
-        fs::create_dir_all(&pkg).with_context(|| format!("cannot create {}", pkg.display()))?;
+        fs::create_dir_all(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+        let result = self.bundle_into(&staging, &input, started);
+        let swapped = result.and_then(|(manifest, report)| swap_in(&staging, &pkg).map(|()| (manifest, report)));
+        if swapped.is_err() {
+            // Best effort: the error is what matters.
+            let _ = fs::remove_dir_all(&staging);
+        }
+        let (manifest, report) = swapped?;
+        for (name, digest) in &manifest.files {
+            println!("  pkg/{name:<24} {:>9} bytes  sha256 {}", digest.bytes, digest.sha256);
+            if let Some(sizes) = report.sizes.get(name) {
+                println!("  {:<29} {:>9} bytes brotli, {} bytes gzip", "", sizes.brotli, sizes.gzip);
+            }
+        }
+        let raw: u64 = report.sizes.values().map(|sizes| sizes.raw).sum();
+        let brotli: u64 = report.sizes.values().map(|sizes| sizes.brotli).sum();
+        let gzip: u64 = report.sizes.values().map(|sizes| sizes.gzip).sum();
+        println!("bundle on the wire: {raw} bytes raw, {brotli} brotli, {gzip} gzip");
+        println!(
+            "bundle step: {:.1} s (build and wasm-bindgen {:.1} s, wasm-opt {:.1} s, compression {:.1} s)",
+            started.elapsed().as_secs_f64(),
+            report.built_in.as_secs_f64(),
+            report.optimised_in.as_secs_f64(),
+            report.compressed_in.as_secs_f64()
+        );
+        println!("manifest: {}", pkg.join(MANIFEST_NAME).display());
+        Ok(Built { site })
+    }
+
+    /// wasm-bindgen's output for `input`, optimised and compressed, with its manifest, written into the empty
+    /// directory `pkg`; the manifest and what the steps measured.
+    fn bundle_into(&self, pkg: &Path, input: &Path, started: Instant) -> Result<(Manifest, Report)> {
         println!("wasm-bindgen {WASM_BINDGEN_VERSION} (library): {} -> {}", input.display(), pkg.display());
         wasm_bindgen_cli_support::Bindgen::new()
-            .input_path(&input)
+            .input_path(input)
             .web(true)
             .map_err(|error| anyhow::anyhow!("wasm-bindgen refused the web target: {error:#}"))?
             .out_name(OUT_NAME)
-            .generate(&pkg)
+            .generate(pkg)
             .map_err(|error| anyhow::anyhow!("wasm-bindgen failed on {}: {error:#}", input.display()))?;
         let built_in = started.elapsed();
         let optimise_started = now();
-        let wasm_opt = optimise(&pkg.join(format!("{OUT_NAME}_bg.wasm")), &self.binaryen_prefix()?)?;
+        let wasm = pkg.join(format!("{OUT_NAME}_bg.wasm"));
+        let found = find_wasm_opt(&self.binaryen_prefix()?);
+        let version = found.as_ref().map(|(_, version)| version.clone());
+        let unoptimised = fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+        let cache = self.target_dir()?.join("bundle-cache").join(cache_key(&unoptimised, version.as_deref()));
+        let reused = restore(&cache, &wasm)?;
+        if reused {
+            println!("wasm-opt and compression: reused from {} (the same module and wasm-opt)", cache.display());
+        } else if let Some((program, _)) = &found {
+            optimise(&wasm, program)?;
+        }
         let optimised_in = optimise_started.elapsed();
         let compress_started = now();
-        let compressed = precompress(&pkg)?;
+        let sizes = precompress(pkg)?;
         let compressed_in = compress_started.elapsed();
+        if !reused {
+            keep(&cache, &wasm)?;
+        }
+        let wasm_opt = version;
         let (commit, dirty) = self.git_commit();
         let manifest = Manifest {
             format: MANIFEST_FORMAT,
@@ -158,30 +243,12 @@ impl Workspace {
             dirty,
             wasm_bindgen: WASM_BINDGEN_VERSION.to_owned(),
             wasm_opt,
-            files: digest_dir(&pkg)?,
+            files: digest_dir(pkg)?,
         };
         let manifest_path = pkg.join(MANIFEST_NAME);
         fs::write(&manifest_path, manifest.to_json()?)
             .with_context(|| format!("cannot write {}", manifest_path.display()))?;
-        for (name, digest) in &manifest.files {
-            println!("  pkg/{name:<24} {:>9} bytes  sha256 {}", digest.bytes, digest.sha256);
-            if let Some(sizes) = compressed.get(name) {
-                println!("  {:<29} {:>9} bytes brotli, {} bytes gzip", "", sizes.brotli, sizes.gzip);
-            }
-        }
-        let raw: u64 = compressed.values().map(|sizes| sizes.raw).sum();
-        let brotli: u64 = compressed.values().map(|sizes| sizes.brotli).sum();
-        let gzip: u64 = compressed.values().map(|sizes| sizes.gzip).sum();
-        println!("bundle on the wire: {raw} bytes raw, {brotli} brotli, {gzip} gzip");
-        println!(
-            "bundle step: {:.1} s (build and wasm-bindgen {:.1} s, wasm-opt {:.1} s, compression {:.1} s)",
-            started.elapsed().as_secs_f64(),
-            built_in.as_secs_f64(),
-            optimised_in.as_secs_f64(),
-            compressed_in.as_secs_f64()
-        );
-        println!("manifest: {}", manifest_path.display());
-        Ok(Built { site })
+        Ok((manifest, Report { sizes, built_in, optimised_in, compressed_in }))
     }
 
     /// The git commit of the workspace and whether it has uncommitted changes; `(None, None)` outside git.
@@ -272,8 +339,9 @@ struct Sizes {
     gzip: u64,
 }
 
-/// Writes a Brotli (`NAME.br`) and a gzip (`NAME.gz`) copy beside every `.js` and `.wasm` file under `pkg`, and
-/// returns each file's sizes by its `/`-separated path relative to `pkg`.
+/// Writes a Brotli (`NAME.br`) and a gzip (`NAME.gz`) copy beside every `.js` and `.wasm` file under `pkg` that
+/// has none (a module restored from the cache comes with its copies), and returns each file's sizes by its
+/// `/`-separated path relative to `pkg`.
 fn precompress(pkg: &Path) -> Result<BTreeMap<String, Sizes>> {
     let mut sizes = BTreeMap::new();
     for name in digest_dir(pkg)?.into_keys() {
@@ -282,6 +350,17 @@ fn precompress(pkg: &Path) -> Result<BTreeMap<String, Sizes>> {
         }
         let path = pkg.join(&name);
         let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let copy = |suffix: &str| {
+            let mut copy = path.clone().into_os_string();
+            copy.push(suffix);
+            PathBuf::from(copy)
+        };
+        let len = |data: &[u8]| u64::try_from(data.len()).unwrap_or(u64::MAX);
+        if let (Ok(brotli), Ok(gzip)) = (fs::metadata(copy(".br")), fs::metadata(copy(".gz"))) {
+            // Restored from the cache with the module they compress.
+            sizes.insert(name, Sizes { raw: len(&bytes), brotli: brotli.len(), gzip: gzip.len() });
+            continue;
+        }
         let mut brotli = Vec::new();
         let params = brotli::enc::BrotliEncoderParams {
             quality: BROTLI_QUALITY,
@@ -294,29 +373,74 @@ fn precompress(pkg: &Path) -> Result<BTreeMap<String, Sizes>> {
         gzip.write_all(&bytes).context("gzip in memory")?;
         let gzip = gzip.finish().context("gzip in memory")?;
         for (suffix, compressed) in [(".br", &brotli), (".gz", &gzip)] {
-            let mut copy = path.clone().into_os_string();
-            copy.push(suffix);
-            fs::write(&copy, compressed).with_context(|| format!("cannot write {}", Path::new(&copy).display()))?;
+            let copy = copy(suffix);
+            fs::write(&copy, compressed).with_context(|| format!("cannot write {}", copy.display()))?;
         }
-        let len = |data: &[u8]| u64::try_from(data.len()).unwrap_or(u64::MAX);
         sizes.insert(name, Sizes { raw: len(&bytes), brotli: len(&brotli), gzip: len(&gzip) });
     }
     Ok(sizes)
 }
 
-/// Shrinks `wasm` in place with `wasm-opt -Oz` when binaryen 132 or newer is found (first in `binaryen_prefix`,
-/// where the setup phase installs it); returns its version line, or `None` (with a message saying why) when the
-/// step is skipped.
-fn optimise(wasm: &Path, binaryen_prefix: &Path) -> Result<Option<String>> {
-    let Some((program, version)) = find_wasm_opt(binaryen_prefix) else {
-        return Ok(None);
-    };
+/// Shrinks `wasm` in place with `program -Oz` (a `wasm-opt` [`find_wasm_opt`] found).
+fn optimise(wasm: &Path, program: &Path) -> Result<()> {
     let optimised = wasm.with_extension("opt.wasm");
-    let mut command = Command::new(&program);
+    let mut command = Command::new(program);
     command.arg("-Oz").arg("-o").arg(&optimised).arg(wasm);
     run(command)?;
-    fs::rename(&optimised, wasm).with_context(|| format!("cannot replace {}", wasm.display()))?;
-    Ok(Some(version))
+    fs::rename(&optimised, wasm).with_context(|| format!("cannot replace {}", wasm.display()))
+}
+
+/// What the optimised module and its compressed copies follow from: the module wasm-bindgen wrote, the `wasm-opt`
+/// that shrinks it (`None`: none) and the compression settings; SHA-256, in hex.
+fn cache_key(unoptimised: &[u8], wasm_opt: Option<&str>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(unoptimised);
+    hasher.update(format!("\n{}\nbrotli {BROTLI_QUALITY} {BROTLI_WINDOW_BITS}, gzip best", wasm_opt.unwrap_or("none")));
+    hex::encode(hasher.finalize())
+}
+
+/// The file names a cache entry holds for `wasm`: the module and its compressed copies.
+fn cached_names(wasm: &Path) -> Vec<std::ffi::OsString> {
+    let name = wasm.file_name().unwrap_or_default().to_owned();
+    let mut names = vec![name.clone()];
+    for suffix in COMPRESSED_SUFFIXES {
+        let mut copy = name.clone();
+        copy.push(suffix);
+        names.push(copy);
+    }
+    names
+}
+
+/// Copies the optimised module and its compressed copies from `cache` over `wasm` and beside it; `false` when the
+/// cache holds no complete entry.
+fn restore(cache: &Path, wasm: &Path) -> Result<bool> {
+    let names = cached_names(wasm);
+    if !names.iter().all(|name| cache.join(name).is_file()) {
+        return Ok(false);
+    }
+    let dir = wasm.parent().context("the module has no directory")?;
+    for name in names {
+        fs::copy(cache.join(&name), dir.join(&name))
+            .with_context(|| format!("cannot copy {} from {}", Path::new(&name).display(), cache.display()))?;
+    }
+    Ok(true)
+}
+
+/// Keeps the optimised module and its compressed copies in `cache`, the only entry beside it: the next build of the
+/// same module reuses them instead of running `wasm-opt` and Brotli again (about two minutes on two cores).
+fn keep(cache: &Path, wasm: &Path) -> Result<()> {
+    let root = cache.parent().context("the cache entry has no directory")?;
+    if root.exists() {
+        fs::remove_dir_all(root).with_context(|| format!("cannot empty {}", root.display()))?;
+    }
+    let partial = root.join(format!(".partial-{}", std::process::id()));
+    fs::create_dir_all(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
+    let dir = wasm.parent().context("the module has no directory")?;
+    for name in cached_names(wasm) {
+        fs::copy(dir.join(&name), partial.join(&name))
+            .with_context(|| format!("cannot keep {} in {}", Path::new(&name).display(), root.display()))?;
+    }
+    fs::rename(&partial, cache).with_context(|| format!("cannot move the cache entry to {}", cache.display()))
 }
 
 /// The `wasm-opt` that npm installs under `prefix` (`npm install --prefix PREFIX binaryen`).
@@ -472,6 +596,68 @@ mod tests {
         assert!(!pkg.join("notes.txt.br").exists());
         let listed: Vec<String> = digest_dir(pkg).unwrap().into_keys().collect();
         assert_eq!(listed, ["console.js", "console_bg.wasm", "notes.txt"]);
+    }
+
+    /// A module and its compressed copies kept under one key come back for that key only (another module or
+    /// another `wasm-opt` gives another key), and keeping an entry drops the one kept before.
+    #[test]
+    fn optimised_modules_are_reused_for_the_same_input_only() {
+        let first = cache_key(b"module", Some("wasm-opt version 132 (version_132)"));
+        assert_ne!(first, cache_key(b"module", None));
+        assert_ne!(first, cache_key(b"module!", Some("wasm-opt version 132 (version_132)")));
+        let dir = tempfile::tempdir().unwrap();
+        let (built, next, cache) = (dir.path().join("built"), dir.path().join("next"), dir.path().join("cache"));
+        for pkg in [&built, &next] {
+            fs::create_dir_all(pkg).unwrap();
+        }
+        for (name, bytes) in [("console_bg.wasm", "small"), ("console_bg.wasm.br", "br"), ("console_bg.wasm.gz", "gz")]
+        {
+            fs::write(built.join(name), bytes).unwrap();
+        }
+        keep(&cache.join(&first), &built.join("console_bg.wasm")).unwrap();
+        fs::write(next.join("console_bg.wasm"), "large").unwrap();
+        assert!(!restore(&cache.join("another"), &next.join("console_bg.wasm")).unwrap());
+        assert_eq!(fs::read_to_string(next.join("console_bg.wasm")).unwrap(), "large");
+        assert!(restore(&cache.join(&first), &next.join("console_bg.wasm")).unwrap());
+        for (name, bytes) in [("console_bg.wasm", "small"), ("console_bg.wasm.br", "br"), ("console_bg.wasm.gz", "gz")]
+        {
+            assert_eq!(fs::read_to_string(next.join(name)).unwrap(), bytes, "{name}");
+        }
+        keep(&cache.join("second"), &built.join("console_bg.wasm")).unwrap();
+        let entries: Vec<String> = fs::read_dir(&cache)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(entries, ["second"]);
+    }
+
+    /// A complete bundle replaces `pkg/` whole (no file of the old one stays), also where there was none, and
+    /// nothing is left beside it.
+    #[test]
+    fn a_built_bundle_is_swapped_in_whole() {
+        let site = tempfile::tempdir().unwrap();
+        let pkg = site.path().join("pkg");
+        let build = |name: &str, files: &[&str]| {
+            let staging = site.path().join(name);
+            fs::create_dir_all(&staging).unwrap();
+            for file in files {
+                fs::write(staging.join(file), name).unwrap();
+            }
+            staging
+        };
+        swap_in(&build(".pkg-1", &["console.js", "snippet.js"]), &pkg).unwrap();
+        swap_in(&build(".pkg-2", &["console.js"]), &pkg).unwrap();
+        let names: Vec<String> = fs::read_dir(&pkg)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["console.js"]);
+        assert_eq!(fs::read_to_string(pkg.join("console.js")).unwrap(), ".pkg-2");
+        let left: Vec<String> = fs::read_dir(site.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, ["pkg"]);
     }
 
     /// `wasm-opt --version` lines are parsed to their release number, so Debian's 108 is told apart from 132, and
