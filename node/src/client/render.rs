@@ -1,13 +1,10 @@
 //! How the read commands show the node's JSON without `--json`, whatever the exact shape of its records: a list
 //! (an array, or an object holding one) as one line per element with its id first and a compact summary after; a
-//! single record as one `key: value` line per field; anything else as compact JSON. Text and numbers (ids, keys,
-//! digests, addresses: what auditors compare) are always shown whole; only a nested list or object too long for a
-//! summary line is cut, with `…`, and the single record or `--json` shows it whole.
+//! single record as one `key: value` line per field; anything else as compact JSON. Nothing is cut: ids, keys,
+//! digests and addresses are what auditors compare, so every value is shown whole, a list of texts (a node's key
+//! history) as the texts themselves.
 
 use serde_json::{Map, Value};
-
-/// The longest a nested list or object may be inside a one-line summary before it is cut.
-pub const MAX_SUMMARY_VALUE_CHARS: usize = 60;
 
 /// The elements of a list answer: the answer itself if it is an array; else the array under `key`; else the
 /// only array-valued field of an object. `None` for any other shape.
@@ -28,23 +25,18 @@ pub fn list_items<'a>(answer: &'a Value, key: &str) -> Option<&'a [Value]> {
     }
 }
 
-/// A value as it reads in a table: strings without quotes, `-` for null, other values as compact JSON.
+/// A value as it reads in a table: strings without quotes, `-` for null, a list of strings as `[a, b]`, other
+/// values as compact JSON.
 pub fn plain(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         Value::Null => "-".to_owned(),
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            format!("[{}]", texts.join(", "))
+        }
         other => other.to_string(),
     }
-}
-
-/// `text` cut to at most `max` characters, ending with `…` when cut.
-pub fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut short: String = text.chars().take(max.saturating_sub(1)).collect();
-    short.push('…');
-    short
 }
 
 /// The id of a record: the first of `id_keys` it has, as plain text.
@@ -54,10 +46,10 @@ pub fn id_of(item: &Value, id_keys: &[&str]) -> Option<(String, String)> {
 }
 
 /// One line for a list element: its id (the first of `id_keys` present), then `key=value` for every other field,
-/// text and numbers whole, long nested values cut. An element that is not an object is shown as compact JSON.
+/// each whole. An element that is not an object is shown as compact JSON.
 pub fn list_line(item: &Value, id_keys: &[&str]) -> String {
     let Some(fields) = item.as_object() else {
-        return cut(&item.to_string(), MAX_SUMMARY_VALUE_CHARS.saturating_mul(4));
+        return item.to_string();
     };
     let id = id_of(item, id_keys);
     let mut parts = Vec::new();
@@ -68,11 +60,7 @@ pub fn list_line(item: &Value, id_keys: &[&str]) -> String {
         if id.as_ref().is_some_and(|(id_key, _)| id_key == key) {
             continue;
         }
-        let shown = match value {
-            Value::Array(_) | Value::Object(_) => cut(&plain(value), MAX_SUMMARY_VALUE_CHARS),
-            _ => plain(value),
-        };
-        parts.push(format!("{key}={shown}"));
+        parts.push(format!("{key}={}", plain(value)));
     }
     parts.join("  ")
 }
@@ -151,23 +139,24 @@ mod tests {
         assert!(list_items(&json!("text"), "members").is_none());
     }
 
-    /// A list line starts with the id and shows every other field, keys and digests whole however long, long
-    /// nested values cut; the footer turns `next_before` into the option to pass; an empty list says so.
+    /// A list line starts with the id and shows every other field whole, however long: keys, digests, a key
+    /// history as its keys; the footer turns `next_before` into the option to pass; an empty list says so.
     #[test]
     fn list_lines() {
         let key = format!("ed25519:{}", "ab".repeat(32));
+        let old = format!("ed25519:{}", "ef".repeat(32));
         let hash = format!("sha256:{}", "cd".repeat(32));
         let answer = json!({
-            "blocks": [{"height": 9, "hash": hash, "key": key, "history": ["x".repeat(100)], "gone": null}],
+            "blocks": [{"height": 9, "hash": hash, "key": key, "history": [old, key], "gone": null, "n": {"a": 1}}],
             "next_before": 9,
         });
         let text = list(&answer, "blocks", &["height"]);
         let mut lines = text.lines();
         let first = lines.next().unwrap();
         assert!(first.starts_with("9  "), "{first}");
-        assert!(first.contains(&format!("hash={hash}  ")) && first.ends_with(&format!("key={key}")), "{first}");
-        assert!(first.contains("gone=-") && first.contains('…'), "{first}");
-        assert!(!first.contains(&"x".repeat(MAX_SUMMARY_VALUE_CHARS)), "{first}");
+        assert!(first.contains(&format!("hash={hash}  ")) && first.contains(&format!("  key={key}  ")), "{first}");
+        assert!(first.contains(&format!("history=[{old}, {key}]")), "{first}");
+        assert!(first.contains("gone=-") && first.contains(r#"n={"a":1}"#) && !first.contains('…'), "{first}");
         assert_eq!(lines.next(), Some("more: --before 9"));
         assert_eq!(list(&json!({"members": []}), "members", &["id"]), "(none)");
         assert_eq!(list_line(&json!(5), &["id"]), "5");
@@ -176,13 +165,11 @@ mod tests {
     /// A record shows each field on its own line, nested values in full.
     #[test]
     fn records() {
-        let text = record(&json!({"id": "m1", "governors": ["g1", "g2"]}));
+        let text = record(&json!({"id": "m1", "governors": ["g1", "g2"], "weights": [1, 2]}));
         assert!(text.contains("id:") && text.contains("m1"), "{text}");
-        assert!(text.contains(r#"["g1","g2"]"#), "{text}");
+        assert!(text.contains("[g1, g2]") && text.contains("[1,2]"), "{text}");
         let roles = record(&json!({"grants": [{"account": "a1", "role": "operator"}]}));
         assert_eq!(roles, "grants:\n  operator  account=a1");
         assert_eq!(record(&json!(3)), "3");
-        assert_eq!(cut("abcdef", 4), "abc…");
-        assert_eq!(cut("abc", 4), "abc");
     }
 }
