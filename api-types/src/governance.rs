@@ -9,7 +9,7 @@ use std::str::FromStr;
 use governance_contracts::contracts::proposals::{DryRun as ContractDryRun, RequirementTally};
 use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, ProposalId, RoleId, TxHash};
 use governance_contracts::state::records::{AccountRecord, MemberRecord, NodeRecord, ProposalRecord, ProposalStatus};
-use governance_contracts::types::{ActionKind, Approval, Proposal, Receipt, RoleDefinition, Rule};
+use governance_contracts::types::{ActionKind, Approval, Event, Proposal, Receipt, RoleDefinition, Rule, Verdict};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -212,8 +212,10 @@ pub struct PolicyAnswer {
     pub rules: Vec<PolicyRule>,
 }
 
-/// The name of a proposal's lifecycle state, as `GET /v1/proposals?status=` takes it and as a proposal's `status`
-/// is tagged: one per variant of the contracts' `ProposalStatus`.
+/// The name of a proposal's lifecycle state: the one vocabulary of the API (`GET /v1/proposals?status=`), the CLI
+/// and the console (which shows each in the user's language). One per variant of the contracts' `ProposalStatus`,
+/// and `expired` for a pending proposal whose expiry has passed. A transaction's outcome is a different thing with
+/// its own words (`applied` or `rejected`, the receipt's): a proposal is never "applied".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProposalStatusName {
@@ -221,17 +223,20 @@ pub enum ProposalStatusName {
     Pending,
     /// Approved; waits for its delay, then for an `ExecuteProposal`.
     Queued,
-    /// Applied.
+    /// Its actions applied.
     Executed,
     /// Approved but could not apply; nothing of it applied.
     Failed,
+    /// Still pending when its expiry passed: it can no longer be approved, and leaves state.
+    Expired,
     /// Cancelled.
     Cancelled,
 }
 
 impl ProposalStatusName {
     /// Every status, in lifecycle order.
-    pub const ALL: [Self; 5] = [Self::Pending, Self::Queued, Self::Executed, Self::Failed, Self::Cancelled];
+    pub const ALL: [Self; 6] =
+        [Self::Pending, Self::Queued, Self::Executed, Self::Failed, Self::Expired, Self::Cancelled];
 
     /// The status's name (`pending`).
     pub fn as_str(self) -> &'static str {
@@ -240,16 +245,18 @@ impl ProposalStatusName {
             Self::Queued => "queued",
             Self::Executed => "executed",
             Self::Failed => "failed",
+            Self::Expired => "expired",
             Self::Cancelled => "cancelled",
         }
     }
 
     /// Every status's name, in lifecycle order.
-    pub fn names() -> [&'static str; 5] {
+    pub fn names() -> [&'static str; 6] {
         Self::ALL.map(Self::as_str)
     }
 
-    /// The name of a recorded proposal's status.
+    /// The name of a recorded proposal's status, read without the chain's height (a pending proposal past its
+    /// expiry reads `pending` here; [`Self::at`] tells it apart).
     pub fn of(status: &ProposalStatus) -> Self {
         match status {
             ProposalStatus::Pending => Self::Pending,
@@ -258,6 +265,20 @@ impl ProposalStatusName {
             ProposalStatus::Failed { .. } => Self::Failed,
             ProposalStatus::Cancelled { .. } => Self::Cancelled,
         }
+    }
+
+    /// The name of a proposal's status once the chain has finalised `height`: a pending proposal whose expiry is at
+    /// or below it is `expired` (no later block can approve it).
+    pub fn at(status: &ProposalStatus, expires_at: Height, height: Height) -> Self {
+        match status {
+            ProposalStatus::Pending if expires_at <= height => Self::Expired,
+            other => Self::of(other),
+        }
+    }
+
+    /// Whether a proposal in this state is closed: nothing can change it any more.
+    pub fn is_closed(self) -> bool {
+        !matches!(self, Self::Pending | Self::Queued)
     }
 }
 
@@ -346,6 +367,10 @@ pub struct ProposalDetail {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub status: Option<ProposalStatus>,
+    /// Its status's name at the height the node answered at (`expired` for a pending proposal past its expiry);
+    /// null once pruned.
+    #[serde(default)]
+    pub state: Option<ProposalStatusName>,
     /// The approvals received (the contracts' `Approval`s).
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
@@ -355,24 +380,28 @@ pub struct ProposalDetail {
     pub pruned: bool,
     /// Every transaction about it, oldest first.
     pub receipts: Vec<ProposalReceipt>,
-    /// While it is in state, per requirement (the contracts' `RequirementTally`): whether it is met, the weights,
-    /// the approvals that count and the members who could still approve.
+    /// While it is open (pending or queued), per requirement (the contracts' `RequirementTally`): whether it is
+    /// met, the weights, the approvals that count and the members who could still approve. A closed proposal has
+    /// none: how it was judged is the verdict in the receipt that closed it ([`ProposalDetail::verdict`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub tally: Option<Vec<RequirementTally>>,
 }
 
 impl ProposalDetail {
-    /// The answer for proposal `id`: its `record` while in state (none once pruned), its `receipts` and `tally`.
+    /// The answer for proposal `id` once the chain has finalised `height`: its `record` while in state (none once
+    /// pruned), its `receipts` and `tally`.
     pub fn new(
         id: ProposalId,
         record: Option<ProposalRecord>,
         receipts: Vec<ProposalReceipt>,
         tally: Option<Vec<RequirementTally>>,
+        height: Height,
     ) -> Self {
         match record {
             Some(ProposalRecord { proposal, submitted_at, status, approvals }) => Self {
                 id,
+                state: Some(ProposalStatusName::at(&status, proposal.expires_at, height)),
                 proposal: Some(proposal),
                 submitted_at: Some(submitted_at),
                 status: Some(status),
@@ -386,6 +415,7 @@ impl ProposalDetail {
                 proposal: None,
                 submitted_at: None,
                 status: None,
+                state: None,
                 approvals: Vec::new(),
                 pruned: true,
                 receipts,
@@ -394,9 +424,20 @@ impl ProposalDetail {
         }
     }
 
-    /// The name of its status, while it is in state.
-    pub fn status_name(&self) -> Option<ProposalStatusName> {
-        self.status.as_ref().map(ProposalStatusName::of)
+    /// How it was judged when it closed, from the receipt that closed it: the block's height and the verdict of
+    /// its `ProposalExecuted` or `ProposalFailed` event. A closed proposal is shown by this, never by a tally
+    /// against a later state.
+    pub fn verdict(&self) -> Option<(Height, &Verdict)> {
+        self.receipts.iter().rev().find_map(|r| {
+            r.receipt.events.iter().find_map(|event| match event {
+                Event::ProposalExecuted { proposal, verdict } | Event::ProposalFailed { proposal, verdict, .. }
+                    if *proposal == self.id =>
+                {
+                    Some((r.height, verdict))
+                }
+                _ => None,
+            })
+        })
     }
 }
 
@@ -429,7 +470,8 @@ mod tests {
 
     use super::*;
 
-    /// Each status name is the tag the contracts write for that status, and parses back.
+    /// Each status name of a recorded status is the tag the contracts write for it, and parses back; `expired` is
+    /// a pending proposal once its expiry height is finalised, and only then.
     #[test]
     fn status_names_are_the_contracts_tags() {
         let statuses = [
@@ -439,7 +481,8 @@ mod tests {
             ProposalStatus::Failed { at: Height(5), reason: governance_contracts::Rejection::BadSignature },
             ProposalStatus::Cancelled { at: Height(6) },
         ];
-        for (status, name) in statuses.iter().zip(ProposalStatusName::ALL) {
+        let recorded = ProposalStatusName::ALL.into_iter().filter(|name| *name != ProposalStatusName::Expired);
+        for (status, name) in statuses.iter().zip(recorded) {
             let json = serde_json::to_value(status).expect("serialises");
             assert_eq!(json["status"], name.as_str(), "{json}");
             assert_eq!(ProposalStatusName::of(status), name);
@@ -447,7 +490,12 @@ mod tests {
             assert_eq!(serde_json::to_value(name).expect("serialises"), name.as_str());
         }
         let error = "open".parse::<ProposalStatusName>().expect_err("not a status").to_string();
-        assert!(error.contains("pending, queued, executed, failed, cancelled"), "{error}");
+        assert!(error.contains("pending, queued, executed, failed, expired, cancelled"), "{error}");
+        let pending = ProposalStatus::Pending;
+        assert_eq!(ProposalStatusName::at(&pending, Height(10), Height(9)), ProposalStatusName::Pending);
+        assert_eq!(ProposalStatusName::at(&pending, Height(10), Height(10)), ProposalStatusName::Expired);
+        let executed = ProposalStatus::Executed { at: Height(4) };
+        assert_eq!(ProposalStatusName::at(&executed, Height(10), Height(90)), ProposalStatusName::Executed);
     }
 
     /// A proposal in state answers its record's fields beside its id, and decodes back; a pruned one answers
@@ -463,7 +511,7 @@ mod tests {
             approvals: BoundedVec::new(),
         };
         let id = ProposalId(Digest::ZERO);
-        let live = ProposalDetail::new(id, Some(record.clone()), Vec::new(), None);
+        let live = ProposalDetail::new(id, Some(record.clone()), Vec::new(), None, Height(1));
         let json = serde_json::to_value(&live).expect("serialises");
         assert_eq!((json["status"]["status"].as_str(), json["submitted_at"].as_u64()), (Some("pending"), Some(2)));
         assert_eq!(serde_json::from_value::<ProposalDetail>(json).expect("decodes"), live);
@@ -472,7 +520,7 @@ mod tests {
         assert_eq!(json["id"], id.to_string());
         assert_eq!(serde_json::from_value::<ProposalEntry>(json).expect("decodes"), entry);
 
-        let pruned = serde_json::to_value(ProposalDetail::new(id, None, Vec::new(), None)).expect("serialises");
+        let pruned = serde_json::to_value(ProposalDetail::new(id, None, Vec::new(), None, Height(1))).expect("serialises");
         assert_eq!((pruned["pruned"].as_bool(), pruned["status"].is_null()), (Some(true), true), "{pruned}");
         assert!(pruned.get("proposal").is_none());
     }

@@ -34,7 +34,7 @@ pub use error::{ErrorBody, ErrorCode};
 pub use governance::{
     Account, AccountDetail, AccountList, AccountRole, DryRun, Listing, Member, MemberList, Node, NodeList,
     PolicyAnswer, PolicyRule, ProposalDetail, ProposalEntry, ProposalList, ProposalReceipt, ProposalStatusName, Role,
-    RoleGrant, RolesAnswer, TxLocation,
+    RoleGrant, RolesAnswer, TxLocation, UnknownStatus,
 };
 pub use query::{
     BlockQuery, EvidenceQuery, GrantPath, HashPath, HeightPath, IdPath, OutOfBounds, Page, ProofKind, ProposalPath,

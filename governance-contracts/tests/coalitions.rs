@@ -253,7 +253,7 @@ impl Game {
         let receipt = self.chain.apply(tx);
         let (own, seated) = self.share;
         for event in &receipt.events {
-            let Event::ProposalExecuted { proposal } = event else { continue };
+            let Event::ProposalExecuted { proposal, .. } = event else { continue };
             let (_, needed) = needs.iter().find(|(id, _)| id == proposal).expect("a watched proposal executed");
             for need in needed {
                 let (numerator, denominator) = need.rule.fraction().expect("weight rules only");

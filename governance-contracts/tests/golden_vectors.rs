@@ -29,9 +29,10 @@ use governance_contracts::ids::{BlockHash, Height, ProposalId, RoleId, TxHash, W
 use governance_contracts::testkit::{self, TestChain, account, member, node, public, secret};
 use governance_contracts::types::{
     Action, ActionKind, Approval, BlockHeader, ChainParams, CommitCertificate, CommitSignature, ConsensusProposal,
-    ConsensusVote, Event, GENESIS_TAG, Genesis, HandshakeStatement, KeyProof, KeyProofBody, LoginChallenge, NewAccount,
-    Outcome, Payload, Principal, Proposal, Receipt, RoleDefinition, RoleScope, Rule, SignedTransaction, Transaction,
-    ValidatorSet, VoteKind, receipts_root, transactions_root, verify_certificate,
+    ConsensusVote, CountedVote, Event, GENESIS_TAG, Genesis, HandshakeStatement, JudgedRequirement, KeyProof,
+    KeyProofBody, LoginChallenge, NewAccount, Outcome, Payload, Principal, Proposal, Receipt, RoleDefinition,
+    RoleScope, Rule, SignedTransaction, Transaction, ValidatorSet, Verdict, VoteKind, receipts_root, transactions_root,
+    verify_certificate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -507,6 +508,22 @@ fn rejected_receipt() -> Receipt {
             Event::ProposalFailed {
                 proposal: ProposalId(Digest::Sha256([4; 32])),
                 reason: Rejection::SealerBudgetExceeded { changed: Weight(2), tolerated: Weight(1) },
+                verdict: Verdict {
+                    approvals: vec![CountedVote {
+                        account: account("m1-admin"),
+                        member: member("m1"),
+                        governor: true,
+                        weight: Weight(3),
+                    }],
+                    requirements: vec![JudgedRequirement {
+                        kind: ActionKind::SetMemberWeight,
+                        rule: Rule::weight(2, 3, false, 0),
+                        target: None,
+                        met: true,
+                        approved_weight: 3,
+                        seated_weight: 4,
+                    }],
+                },
             },
             Event::AccountKeyChanged { account: account("m1-ops"), old: None, new: public("m1-ops-2") },
             Event::SealerSetChanged {

@@ -26,10 +26,10 @@ use governance_contracts::state::{MemoryStore, Store, TableId};
 use governance_contracts::testkit::{self, TestChain, public};
 use governance_contracts::types::{
     Action, ActionKind, Approval, BlockHeader, ChainParams, CommitCertificate, CommitSignature, ConsensusProposal,
-    ConsensusVote, Event, Genesis, GenesisAccount, GenesisGrant, GenesisRole, HandshakeStatement, KeyProof,
-    KeyProofBody, LoginChallenge, MAX_GRANT_BLOCKS, MemberStatus, NewAccount, NodeKind, Outcome, Payload, PolicyEntry,
-    Principal, Proposal, Receipt, Requirement, RoleDefinition, RoleScope, Rule, SignedTransaction, Transaction,
-    ValidatorSet,
+    ConsensusVote, CountedVote, Event, Genesis, GenesisAccount, GenesisGrant, GenesisRole, HandshakeStatement,
+    JudgedRequirement, KeyProof, KeyProofBody, LoginChallenge, MAX_GRANT_BLOCKS, MemberStatus, NewAccount, NodeKind,
+    Outcome, Payload, PolicyEntry, Principal, Proposal, Receipt, Requirement, RoleDefinition, RoleScope, Rule,
+    SignedTransaction, Transaction, ValidatorSet, Verdict,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -303,6 +303,23 @@ fn rejection() -> impl Strategy<Value = Rejection> {
     ]
 }
 
+/// A closed proposal's verdict: a few counted approvals and judged requirements.
+fn verdict() -> impl Strategy<Value = Verdict> {
+    let vote = (account_id(), member_id(), any::<bool>(), weight())
+        .prop_map(|(account, member, governor, weight)| CountedVote { account, member, governor, weight });
+    let judged = (action_kind(), rule(), proptest::option::of(member_id()), any::<bool>(), any::<u64>(), any::<u64>())
+        .prop_map(|(kind, rule, target, met, approved_weight, seated_weight)| JudgedRequirement {
+            kind,
+            rule,
+            target,
+            met,
+            approved_weight,
+            seated_weight,
+        });
+    (proptest::collection::vec(vote, 0..4), proptest::collection::vec(judged, 0..3))
+        .prop_map(|(approvals, requirements)| Verdict { approvals, requirements })
+}
+
 fn event() -> impl Strategy<Value = Event> {
     prop_oneof![
         (proposal_id(), principal(), height()).prop_map(|(proposal, proposer, expires_at)| Event::ProposalSubmitted {
@@ -310,7 +327,12 @@ fn event() -> impl Strategy<Value = Event> {
             proposer,
             expires_at
         }),
-        (proposal_id(), rejection()).prop_map(|(proposal, reason)| Event::ProposalFailed { proposal, reason }),
+        (proposal_id(), rejection(), verdict()).prop_map(|(proposal, reason, verdict)| Event::ProposalFailed {
+            proposal,
+            reason,
+            verdict
+        }),
+        (proposal_id(), verdict()).prop_map(|(proposal, verdict)| Event::ProposalExecuted { proposal, verdict }),
         (member_id(), weight(), weight()).prop_map(|(member, from, to)| Event::MemberWeightChanged {
             member,
             from,

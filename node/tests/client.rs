@@ -267,7 +267,7 @@ fn proposals_filter_by_the_nodes_statuses_and_page_with_after() {
     for status in ProposalStatusName::ALL {
         ok(d, &["proposals", "--status", status.as_str(), "--limit", "1000", "--node", url]);
     }
-    for old in ["open", "applied", "expired"] {
+    for old in ["open", "applied", "closed"] {
         let out = synod(d, &["proposals", "--status", old, "--node", url]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "--status {old}: {stderr}");
@@ -284,7 +284,7 @@ fn proposals_filter_by_the_nodes_statuses_and_page_with_after() {
     assert!(!second.contains("more:"), "{second}");
 
     let text = ok(d, &["proposals", &both[0], "--node", url]);
-    assert!(text.contains("receipts:") && text.contains("status:"), "{text}");
+    assert!(text.contains("status      ") && text.contains("transactions"), "{text}");
     let unknown = ProposalId(Digest::Sha256([9; 32])).to_string();
     fails(d, &["proposals", &unknown, "--node", url], &["404", "no proposal"]);
 }

@@ -86,7 +86,7 @@ fn reads_answer_the_stored_records() {
     let (_, executed) = node.get("/v1/proposals?status=executed");
     assert_eq!(ids(&executed, "proposals").len(), 1, "the freeze: {executed}");
     assert_eq!(node.get("/v1/proposals?status=sideways").0, 400);
-    for name in ["open", "applied", "expired"] {
+    for name in ["open", "applied", "closed"] {
         let (code, error) = node.get(&format!("/v1/proposals?status={name}"));
         assert_eq!((code, error["code"].as_str()), (400, Some("bad_request")), "{name}: {error}");
     }

@@ -31,7 +31,10 @@ use crate::ids::{AccountId, Height, MemberId, ProposalId, TxHash};
 use crate::state::records::{ProposalRecord, ProposalStatus};
 use crate::state::tables::{ACCOUNTS, MEMBERS, NODES, PROPOSAL_EXPIRY, PROPOSALS};
 use crate::state::{ExpiryKey, Store};
-use crate::types::{Action, ActionKind, Approval, Event, MemberStatus, Outcome, Principal, Proposal, Receipt, Rule};
+use crate::types::{
+    Action, ActionKind, Approval, CountedVote, Event, JudgedRequirement, MemberStatus, Outcome, Principal, Proposal,
+    Receipt, Rule, Verdict,
+};
 
 /// The proposal `id`.
 pub fn proposal(store: &dyn Store, id: &ProposalId) -> Result<ProposalRecord> {
@@ -270,16 +273,18 @@ pub fn try_execute(
         }
         return Ok(Attempt::Waiting(ready_at));
     }
+    // Judged on the state the rules were checked against, before any of its actions apply.
+    let verdict = verdict(&scope.state, ctx, &reqs, &counted)?;
     let attempt = match result {
         Ok(_) => {
             scope.absorb(parts);
             record.status = ProposalStatus::Executed { at: ctx.height };
-            scope.emit(Event::ProposalExecuted { proposal: *id });
+            scope.emit(Event::ProposalExecuted { proposal: *id, verdict });
             Attempt::Executed
         }
         Err(Error::Rejected(reason)) => {
             record.status = ProposalStatus::Failed { at: ctx.height, reason: reason.clone() };
-            scope.emit(Event::ProposalFailed { proposal: *id, reason: reason.clone() });
+            scope.emit(Event::ProposalFailed { proposal: *id, reason: reason.clone(), verdict });
             Attempt::Failed(reason)
         }
         Err(fatal) => return Err(fatal),
@@ -525,54 +530,93 @@ pub struct RequirementTally {
 /// The tally of every requirement of a recorded proposal against the approvals that count now.
 pub fn tally(store: &dyn Store, ctx: &BlockContext, record: &ProposalRecord) -> Result<Vec<RequirementTally>> {
     let counted = counted_approvals(store, record)?;
-    let mut out = Vec::new();
-    for req in requirements(store, ctx, &record.proposal)? {
-        let usable: Vec<policy::CountedApproval> =
-            counted.iter().filter(|a| Some(&a.account) != req.excluded.as_ref()).cloned().collect();
-        let met = policy::requirement_met(store, ctx, &req.rule, req.target.as_ref(), &usable)?;
-        let (mut approved_weight, mut seated_weight, mut candidates) = (0_u64, 0_u64, Vec::new());
-        match &req.rule.requirement {
-            crate::types::Requirement::Weight { exclude_target, .. } => {
-                let silenced = if *exclude_target { req.target.as_ref() } else { None };
-                (approved_weight, seated_weight) = policy::weight_tally(store, &usable, silenced)?;
-                let approving: std::collections::BTreeSet<&MemberId> =
-                    usable.iter().filter(|a| a.governor).map(|a| &a.member).collect();
-                for (id, member) in committee::active_members(store)? {
-                    if Some(&id) == silenced || approving.contains(&id) {
-                        continue;
-                    }
-                    candidates.push(Candidate {
-                        member: id,
-                        weight: member.weight,
-                        governors: member.governors.iter().cloned().collect(),
-                    });
+    requirements(store, ctx, &record.proposal)?.into_iter().map(|req| judge(store, ctx, req, &counted)).collect()
+}
+
+/// How `req` stands against the approvals `counted` (its excluded account's left out).
+fn judge(
+    store: &dyn Store,
+    ctx: &BlockContext,
+    req: Requirement,
+    counted: &[policy::CountedApproval],
+) -> Result<RequirementTally> {
+    let usable: Vec<policy::CountedApproval> =
+        counted.iter().filter(|a| Some(&a.account) != req.excluded.as_ref()).cloned().collect();
+    let met = policy::requirement_met(store, ctx, &req.rule, req.target.as_ref(), &usable)?;
+    let (mut approved_weight, mut seated_weight, mut candidates) = (0_u64, 0_u64, Vec::new());
+    match &req.rule.requirement {
+        crate::types::Requirement::Weight { exclude_target, .. } => {
+            let silenced = if *exclude_target { req.target.as_ref() } else { None };
+            (approved_weight, seated_weight) = policy::weight_tally(store, &usable, silenced)?;
+            let approving: std::collections::BTreeSet<&MemberId> =
+                usable.iter().filter(|a| a.governor).map(|a| &a.member).collect();
+            for (id, member) in committee::active_members(store)? {
+                if Some(&id) == silenced || approving.contains(&id) {
+                    continue;
                 }
-                candidates.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.member.cmp(&b.member)));
+                candidates.push(Candidate {
+                    member: id,
+                    weight: member.weight,
+                    governors: member.governors.iter().cloned().collect(),
+                });
             }
-            crate::types::Requirement::TargetGovernor => {
-                if let Some(target) = &req.target
-                    && !met
-                    && let Some(member) = MEMBERS.get(store, target)?
-                {
-                    candidates.push(Candidate {
-                        member: target.clone(),
-                        weight: member.weight,
-                        governors: member.governors.iter().cloned().collect(),
-                    });
-                }
-            }
-            crate::types::Requirement::Role { .. } => {}
+            candidates.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.member.cmp(&b.member)));
         }
-        out.push(RequirementTally {
-            kind: req.kind,
-            rule: req.rule,
-            target: req.target,
-            met,
-            approved_weight,
-            seated_weight,
-            counted: usable.iter().map(|a| a.account.clone()).collect(),
-            candidates,
+        crate::types::Requirement::TargetGovernor => {
+            if let Some(target) = &req.target
+                && !met
+                && let Some(member) = MEMBERS.get(store, target)?
+            {
+                candidates.push(Candidate {
+                    member: target.clone(),
+                    weight: member.weight,
+                    governors: member.governors.iter().cloned().collect(),
+                });
+            }
+        }
+        crate::types::Requirement::Role { .. } => {}
+    }
+    Ok(RequirementTally {
+        kind: req.kind,
+        rule: req.rule,
+        target: req.target,
+        met,
+        approved_weight,
+        seated_weight,
+        counted: usable.iter().map(|a| a.account.clone()).collect(),
+        candidates,
+    })
+}
+
+/// The record of how a proposal closing now is judged: the approvals that count, with their members' weight, and
+/// every requirement as measured.
+fn verdict(
+    store: &dyn Store,
+    ctx: &BlockContext,
+    reqs: &[Requirement],
+    counted: &[policy::CountedApproval],
+) -> Result<Verdict> {
+    let mut approvals = Vec::with_capacity(counted.len());
+    for approval in counted {
+        let weight = MEMBERS.get(store, &approval.member)?.map_or(crate::ids::Weight(0), |m| m.weight);
+        approvals.push(CountedVote {
+            account: approval.account.clone(),
+            member: approval.member.clone(),
+            governor: approval.governor,
+            weight,
         });
     }
-    Ok(out)
+    let mut requirements = Vec::with_capacity(reqs.len());
+    for req in reqs {
+        let judged = judge(store, ctx, req.clone(), counted)?;
+        requirements.push(JudgedRequirement {
+            kind: judged.kind,
+            rule: judged.rule,
+            target: judged.target,
+            met: judged.met,
+            approved_weight: judged.approved_weight,
+            seated_weight: judged.seated_weight,
+        });
+    }
+    Ok(Verdict { approvals, requirements })
 }

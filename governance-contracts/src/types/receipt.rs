@@ -8,7 +8,7 @@ use crate::crypto::{Digest, PublicKey};
 use crate::error::Rejection;
 use crate::ids::{AccountId, Height, MemberId, NodeId, ProposalId, RoleId, TxHash, Weight};
 use crate::types::action::{MAX_GOVERNORS, NetworkAddress, Principal};
-use crate::types::policy::ActionKind;
+use crate::types::policy::{ActionKind, Rule};
 
 /// A transaction's result.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -35,6 +35,48 @@ pub struct Receipt {
     pub events: Vec<Event>,
 }
 
+/// What a proposal was judged by in the block that closed it: the approvals that counted, each with its member's
+/// weight at that height, and every rule it needed with the weights it was measured on. A closed proposal is shown
+/// by this record of its decision, never re-judged against a later state.
+#[derive(Debug, Clone, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The approvals that counted (verified, from an unfrozen account with a key that counts, of an active
+    /// member), in the order they were recorded.
+    pub approvals: Vec<CountedVote>,
+    /// Every rule the proposal needed, as measured.
+    pub requirements: Vec<JudgedRequirement>,
+}
+
+/// One approval that counted when a proposal closed.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CountedVote {
+    /// The approving account.
+    pub account: AccountId,
+    /// Its member.
+    pub member: MemberId,
+    /// Whether the account is a governor of that member (only governors' approvals carry weight).
+    pub governor: bool,
+    /// The member's voting weight at that height.
+    pub weight: Weight,
+}
+
+/// One rule a proposal needed, as measured when it closed.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct JudgedRequirement {
+    /// The action kind the rule is for.
+    pub kind: ActionKind,
+    /// The rule.
+    pub rule: Rule,
+    /// The member the action targets.
+    pub target: Option<MemberId>,
+    /// Whether the approvals met it.
+    pub met: bool,
+    /// Weight rules: the approving members' weight.
+    pub approved_weight: u64,
+    /// Weight rules: the weight of every seated member (the denominator).
+    pub seated_weight: u64,
+}
+
 /// Something that happened on chain.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -57,12 +99,16 @@ pub enum Event {
         proposal: ProposalId,
         ready_at: Height,
     },
+    /// Applied, judged by `verdict`.
     ProposalExecuted {
         proposal: ProposalId,
+        verdict: Verdict,
     },
+    /// Its rules were met (`verdict`) but its actions could not apply: nothing of it applied.
     ProposalFailed {
         proposal: ProposalId,
         reason: Rejection,
+        verdict: Verdict,
     },
     ProposalCancelled {
         proposal: ProposalId,

@@ -433,7 +433,7 @@ fn executed(receipt: &Receipt, proposal: Option<&ProposalId>) -> bool {
         && receipt
             .events
             .iter()
-            .any(|e| matches!(e, Event::ProposalExecuted { proposal: p } if proposal.is_none_or(|id| id == p)))
+            .any(|e| matches!(e, Event::ProposalExecuted { proposal: p, .. } if proposal.is_none_or(|id| id == p)))
 }
 
 /// Counts the transactions of `hashes` that `blocks` hold with an `Applied` receipt that executed their proposal;

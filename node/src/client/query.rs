@@ -68,6 +68,95 @@ pub struct ProposalsArgs {
     pub node: NodeArgs,
 }
 
+/// One proposal in plain lines: its status in the API's words, then either its tally against the approvals that
+/// count now (open) or how it was judged in the block that closed it (executed or failed), never both; then every
+/// transaction about it with the transaction's own outcome.
+fn proposal_summary(detail: &ProposalDetail) -> String {
+    let mut lines = vec![format!("proposal    {}", detail.id)];
+    if let Some(proposal) = &detail.proposal {
+        lines.push(format!("title       {}", proposal.title));
+        lines.push(format!("proposer    {}", principal_name(&proposal.proposer)));
+        lines.push(format!("expires at  height {}", proposal.expires_at));
+    }
+    if let Some(at) = detail.submitted_at {
+        lines.push(format!("submitted   height {at}"));
+    }
+    let state = detail.state.map_or("pruned from state (past its expiry)", ProposalStatusName::as_str);
+    lines.push(format!("status      {state}"));
+    if let Some(governance_contracts::state::records::ProposalStatus::Failed { reason, .. }) = &detail.status {
+        lines.push(format!("failure     {reason} (its rules were met; nothing of it applied)"));
+    }
+    let approvals: Vec<String> = detail.approvals.iter().map(|a| a.approver.to_string()).collect();
+    lines.push(format!("approvals   {}", if approvals.is_empty() { "none".to_owned() } else { approvals.join(", ") }));
+    if let Some((height, verdict)) = detail.verdict() {
+        lines.push(format!("decision    as recorded at height {height}"));
+        for r in &verdict.requirements {
+            lines.push(format!("  {}: {}", r.kind, r.rule));
+            lines.push(format!("    {}", judged(r.met, &r.rule, r.approved_weight, r.seated_weight)));
+        }
+        lines.push("  approvals that counted:".to_owned());
+        for vote in &verdict.approvals {
+            let role = if vote.governor { "governor" } else { "not a governor" };
+            lines.push(format!("    {} (member {}, weight {}, {role})", vote.account, vote.member, vote.weight));
+        }
+    } else if let Some(tally) = &detail.tally {
+        lines.push("tally       against the approvals that count now".to_owned());
+        for r in tally {
+            lines.push(format!("  {}: {}", r.kind, r.rule));
+            let mut line = judged(r.met, &r.rule, r.approved_weight, r.seated_weight);
+            if !r.met && !r.candidates.is_empty() {
+                let who: Vec<String> = r.candidates.iter().map(|c| format!("{} ({})", c.member, c.weight)).collect();
+                line.push_str(&format!("; could still approve: {}", who.join(", ")));
+            }
+            lines.push(format!("    {line}"));
+        }
+    }
+    lines.push("transactions".to_owned());
+    for r in &detail.receipts {
+        let outcome = match &r.receipt.outcome {
+            governance_contracts::types::Outcome::Applied => "applied".to_owned(),
+            governance_contracts::types::Outcome::Rejected { reason } => format!("rejected: {reason}"),
+        };
+        let events: Vec<String> = r.receipt.events.iter().map(event_name).collect();
+        lines.push(format!("  height {}  {}  transaction {outcome}  {}", r.height, r.hash, events.join(", ")));
+    }
+    lines.join("\n")
+}
+
+/// "met: 6 of 8 seated weight approved" for a weight rule, "met" or "not met" for the others.
+fn judged(met: bool, rule: &governance_contracts::types::Rule, approved: u64, seated: u64) -> String {
+    let word = if met { "met" } else { "not met" };
+    match rule.requirement {
+        governance_contracts::types::Requirement::Weight { .. } => {
+            format!("{word}: {approved} of {seated} seated weight approved")
+        }
+        _ => word.to_owned(),
+    }
+}
+
+/// An account's or a node's id.
+fn principal_name(principal: &governance_contracts::types::Principal) -> String {
+    match principal {
+        governance_contracts::types::Principal::Account(account) => account.to_string(),
+        governance_contracts::types::Principal::Node(node) => format!("node {node}"),
+    }
+}
+
+/// An event's name as the API tags it (`proposal_approved`), with the approver where it names one.
+fn event_name(event: &governance_contracts::types::Event) -> String {
+    use governance_contracts::types::Event;
+    let tag = serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v.get("event").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default();
+    match event {
+        Event::ProposalApproved { approver, .. } | Event::ApprovalRevoked { approver, .. } => {
+            format!("{tag} by {approver}")
+        }
+        _ => tag,
+    }
+}
+
 /// `synod blocks [HEIGHT]`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BlocksArgs {
@@ -207,7 +296,12 @@ pub fn evidence(args: &NodeArgs) -> anyhow::Result<()> {
 pub fn proposals(args: &ProposalsArgs) -> anyhow::Result<()> {
     if let Some(id) = &args.id {
         let path = format!("/v1/proposals/{}", id_segment(id)?);
-        return fetch::<ProposalDetail>(&args.node, &path, &[], &format!("proposal {id}"), render::record);
+        return fetch::<ProposalDetail>(&args.node, &path, &[], &format!("proposal {id}"), |value| {
+            match serde_json::from_value::<ProposalDetail>(value.clone()) {
+                Ok(detail) => proposal_summary(&detail),
+                Err(_) => render::record(value),
+            }
+        });
     }
     let query = ProposalQuery { status: args.status, limit: args.limit, after: args.after.clone() };
     fetch::<ProposalList>(&args.node, "/v1/proposals", &query.pairs(), "proposals", |v| {

@@ -27,6 +27,7 @@ use governance_contracts::codec::{decode, encode};
 use governance_contracts::execution;
 use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, ProposalId};
 use governance_contracts::state::tables::{ACCOUNTS, GRANTS, MEMBERS, NODES, PARAMS, POLICY, PROPOSALS, ROLES};
+use governance_contracts::state::records::ProposalRecord;
 use governance_contracts::state::{Store, Table, TableKey};
 use governance_contracts::types::{ChainParams, Proposal};
 
@@ -272,9 +273,11 @@ fn proposal_page(view: &StoreView<'_>, query: &ProposalQuery) -> Result<Proposal
     let after = after_key::<ProposalId>(&page, "proposal id")?;
     let (rows, more) = table_page(view, &PROPOSALS, after.as_deref(), limit)?;
     let last = rows.last().map(|(id, _)| id.to_string());
+    let height = view.last_height()?.unwrap_or(Height(0));
+    let status = |record: &ProposalRecord| ProposalStatusName::at(&record.status, record.proposal.expires_at, height);
     let proposals = rows
         .into_iter()
-        .filter(|(_, record)| query.status.is_none_or(|wanted| ProposalStatusName::of(&record.status) == wanted))
+        .filter(|(_, record)| query.status.is_none_or(|wanted| status(record) == wanted))
         .map(|(id, record)| ProposalEntry { id, record })
         .collect();
     Ok(ProposalList { proposals, next_after: next_after(last, more) })
@@ -307,8 +310,11 @@ pub async fn proposal(
         if record.is_none() && receipts.is_empty() {
             return Err(ApiError::not_found(format!("no proposal {id}")));
         }
-        let tally = execution::tally(view, &id)?;
-        Ok(Json(ProposalDetail::new(id, record, receipts, tally)))
+        // Only an open proposal is tallied: a closed one was judged once, in its closing receipt's verdict.
+        let open = record.as_ref().is_some_and(|r| !ProposalStatusName::of(&r.status).is_closed());
+        let tally = if open { execution::tally(view, &id)? } else { None };
+        let height = view.last_height()?.unwrap_or(Height(0));
+        Ok(Json(ProposalDetail::new(id, record, receipts, tally, height)))
     })
     .await
 }

@@ -464,7 +464,7 @@ fn references_in_event(event: &Event, proposals: &mut BTreeSet<ProposalId>, acco
             accounts.insert(approver.clone());
         }
         Event::ProposalQueued { proposal, .. }
-        | Event::ProposalExecuted { proposal }
+        | Event::ProposalExecuted { proposal, .. }
         | Event::ProposalFailed { proposal, .. }
         | Event::ProposalCancelled { proposal } => {
             proposals.insert(*proposal);
