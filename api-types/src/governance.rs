@@ -520,7 +520,8 @@ mod tests {
         assert_eq!(json["id"], id.to_string());
         assert_eq!(serde_json::from_value::<ProposalEntry>(json).expect("decodes"), entry);
 
-        let pruned = serde_json::to_value(ProposalDetail::new(id, None, Vec::new(), None, Height(1))).expect("serialises");
+        let pruned =
+            serde_json::to_value(ProposalDetail::new(id, None, Vec::new(), None, Height(1))).expect("serialises");
         assert_eq!((pruned["pruned"].as_bool(), pruned["status"].is_null()), (Some(true), true), "{pruned}");
         assert!(pruned.get("proposal").is_none());
     }

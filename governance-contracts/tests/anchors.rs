@@ -40,9 +40,10 @@ fn assert_rejected(receipt: &Receipt, reason: Rejection) {
 #[track_caller]
 fn assert_failed(receipt: &Receipt, id: ProposalId, reason: Rejection) {
     assert_applied(receipt);
-    let failed = receipt.events.iter().any(
-        |e| matches!(e, Event::ProposalFailed { proposal, reason: r, .. } if *proposal == id && *r == reason),
-    );
+    let failed = receipt
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::ProposalFailed { proposal, reason: r, .. } if *proposal == id && *r == reason));
     assert!(failed, "expected ProposalFailed({id}, {reason:?}) in {receipt:?}");
 }
 

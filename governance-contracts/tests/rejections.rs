@@ -43,9 +43,10 @@ fn assert_rejected(receipt: &Receipt, reason: Rejection) {
 fn assert_failed(chain: &TestChain, receipt: &Receipt, id: ProposalId, reason: Rejection) {
     assert_applied(receipt);
     assert!(!TestChain::executed(receipt), "must not execute: {receipt:?}");
-    let failed = receipt.events.iter().any(
-        |e| matches!(e, Event::ProposalFailed { proposal, reason: r, .. } if *proposal == id && *r == reason),
-    );
+    let failed = receipt
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::ProposalFailed { proposal, reason: r, .. } if *proposal == id && *r == reason));
     assert!(failed, "expected ProposalFailed({id}, {reason:?}) in {receipt:?}");
     let status = stored(chain, id).status;
     assert_eq!(status, ProposalStatus::Failed { at: chain.height, reason });

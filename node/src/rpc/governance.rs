@@ -26,8 +26,8 @@ use borsh::BorshDeserialize;
 use governance_contracts::codec::{decode, encode};
 use governance_contracts::execution;
 use governance_contracts::ids::{AccountId, Height, MemberId, NodeId, ProposalId};
-use governance_contracts::state::tables::{ACCOUNTS, GRANTS, MEMBERS, NODES, PARAMS, POLICY, PROPOSALS, ROLES};
 use governance_contracts::state::records::ProposalRecord;
+use governance_contracts::state::tables::{ACCOUNTS, GRANTS, MEMBERS, NODES, PARAMS, POLICY, PROPOSALS, ROLES};
 use governance_contracts::state::{Store, Table, TableKey};
 use governance_contracts::types::{ChainParams, Proposal};
 
