@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
 
+/// The refusal of a call that needs a session (the server says it, the pages recognise it).
+pub const SIGN_IN_FIRST: &str = "sign in first";
+
 /// Who is signed in, in which language, on which chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Me {
@@ -335,8 +338,8 @@ pub struct ProposalRow {
     pub id: String,
     /// Its title.
     pub title: String,
-    /// `open`, `queued`, `applied`, `failed`, `expired` or `cancelled`.
-    pub status: String,
+    /// Its status.
+    pub status: api_types::ProposalStatusName,
     /// Its proposer.
     pub proposer: String,
     /// Its action kinds.
@@ -365,13 +368,13 @@ pub async fn list_proposals(
     crate::server::proposals::list(&status, &kind, &text, &after).await
 }
 
-/// One requirement's progress.
+/// One requirement's progress while the proposal is open, or as measured when it closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TallyView {
     /// The action kind.
-    pub kind: String,
-    /// The rule in words.
-    pub rule: String,
+    pub kind: governance_contracts::types::ActionKind,
+    /// The rule (shown in words in the reader's language).
+    pub rule: governance_contracts::types::Rule,
     /// Whether it is met.
     pub met: bool,
     /// Approving weight (weight rules).
@@ -380,8 +383,32 @@ pub struct TallyView {
     pub seated_weight: u64,
     /// The fraction needed (weight rules).
     pub fraction: Option<(u32, u32)>,
-    /// Members who could still approve: (member, weight, governors).
+    /// Members who could still approve: (member, weight, governors). Empty for a closed proposal.
     pub candidates: Vec<(String, u64, Vec<String>)>,
+}
+
+/// How a closed proposal was judged, from the receipt that closed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictView {
+    /// The height of the block that closed it.
+    pub height: u64,
+    /// The approvals that counted, each with its member's weight at that height.
+    pub approvals: Vec<governance_contracts::types::CountedVote>,
+    /// Every rule it needed, as measured then.
+    pub requirements: Vec<TallyView>,
+}
+
+/// One transaction about a proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    /// The block that included it.
+    pub height: u64,
+    /// The transaction's hash.
+    pub tx: String,
+    /// The transaction's own outcome: `None` when it applied, else why it was rejected (nothing of it applied).
+    pub rejected: Option<governance_contracts::Rejection>,
+    /// What it did to this proposal (its receipt's events about it).
+    pub events: Vec<governance_contracts::types::Event>,
 }
 
 /// A proposal on chain.
@@ -391,8 +418,8 @@ pub struct ProposalInfo {
     pub id: String,
     /// Its canonical bytes, hex, when still in state.
     pub proposal_hex: Option<String>,
-    /// Its status.
-    pub status: String,
+    /// Its status, in the API's vocabulary.
+    pub status: api_types::ProposalStatusName,
     /// Its submission height.
     pub submitted_at: u64,
     /// Its expiry height.
@@ -402,12 +429,16 @@ pub struct ProposalInfo {
     /// Queued proposals: the height from which it may apply, its delay counted from the block in which its rules
     /// were first met.
     pub ready_at: Option<u64>,
+    /// Failed proposals: why its actions could not apply.
+    pub failure: Option<governance_contracts::Rejection>,
     /// Approvals collected on chain: (approver, key).
     pub approvals: Vec<(String, String)>,
-    /// Progress per requirement.
+    /// Open proposals: progress per requirement against the approvals that count now.
     pub tally: Vec<TallyView>,
-    /// Every transaction about it, in words.
-    pub history: Vec<String>,
+    /// Executed or failed proposals: how they were judged in the block that closed them.
+    pub verdict: Option<VerdictView>,
+    /// Every transaction about it, oldest first.
+    pub history: Vec<HistoryRow>,
 }
 
 /// A proposal on chain, with its approvals, tally and history.

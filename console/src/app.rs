@@ -31,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="stylesheet" href="/assets/console.css" />
+                <link rel="icon" href="/favicon.ico" />
                 <script type="importmap" nonce=boot.nonce.clone() inner_html=boot.import_map></script>
                 <script type="module" nonce=boot.nonce inner_html=boot.script></script>
                 <MetaTags />
@@ -84,10 +85,10 @@ pub struct ChainVersion(pub RwSignal<u64>);
 #[derive(Clone, Copy)]
 pub struct Hydrated(pub RwSignal<bool>);
 
-/// Whether the page can act (hydrated).
-pub fn hydrated() -> Signal<bool> {
-    let flag = expect_context::<Hydrated>().0;
-    Signal::derive(move || flag.get())
+/// Whether the page can act (hydrated). The signal belongs to the application's root, so a closure that keeps it
+/// never outlives it, whichever page made the closure.
+pub fn hydrated() -> RwSignal<bool> {
+    expect_context::<Hydrated>().0
 }
 
 /// Who is signed in, the language and the pinned chain, loaded once per page and again after sign-in.
@@ -125,9 +126,32 @@ fn initial_lang() -> Lang {
     Lang::default()
 }
 
-/// The interface language.
-pub fn use_lang() -> Signal<Lang> {
-    expect_context::<UiLang>().0.into()
+/// A part of a page drawn from `resource` once it has loaded, in the current language: `render` gets the loaded
+/// value and the language as plain values. The language and the resource are read before the await, so the part
+/// follows both; nothing reactive is read after it, because a server-side render may resolve after its page is gone
+/// (a reactive read would then panic).
+pub fn loaded<T, V>(
+    resource: Resource<T>,
+    render: impl Fn(T, Lang) -> V + Clone + Send + Sync + 'static,
+) -> impl Fn() -> Suspend<V> + Send + Sync + 'static
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let lang = use_lang();
+    move || {
+        let l = lang.get();
+        let value = resource.into_future();
+        let render = render.clone();
+        Suspend::new(async move { render(value.await, l) })
+    }
+}
+
+/// The interface language. This is the root's own signal, not a wrapper made in the caller's scope: text that a
+/// page disposed of mid-render may still be asked for once during a language switch, and it must find a live
+/// signal (a wrapper would be disposed with the page, and reading it panics).
+pub fn use_lang() -> RwSignal<Lang> {
+    expect_context::<UiLang>().0
 }
 
 /// A message in the current language, as a reactive text.
@@ -156,9 +180,14 @@ pub fn App() -> impl IntoView {
     });
     let ready = Hydrated(RwSignal::new(false));
     provide_context(ready);
-    // Effects run only in the browser, after hydration.
-    Effect::new(move |_| ready.0.set(true));
+    // Effects run only in the browser, after hydration. The document's root also says so, for tools that drive
+    // the page (an attribute users never see).
+    Effect::new(move |_| {
+        ready.0.set(true);
+        mark_hydrated();
+    });
     follow_live_updates(version);
+    warn_before_unload(keys);
     view! {
         <Title text="Synod console" />
         <Router>
@@ -180,6 +209,32 @@ pub fn App() -> impl IntoView {
         </Router>
     }
 }
+
+/// While a key is in this tab's memory, leaving or reloading the page first asks the browser's own "leave this
+/// page?" question: the key is gone after a reload unless it was kept under a passphrase (the header says so).
+#[cfg(feature = "hydrate")]
+fn warn_before_unload(keys: KeyRing) {
+    let handle = window_event_listener(leptos::ev::beforeunload, move |event| {
+        if keys.0.get_untracked().is_some() {
+            event.prevent_default();
+        }
+    });
+    on_cleanup(move || handle.remove());
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn warn_before_unload(_keys: KeyRing) {}
+
+/// Sets `data-hydrated` on the document's root element.
+#[cfg(feature = "hydrate")]
+fn mark_hydrated() {
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        root.set_attribute("data-hydrated", "true").ok();
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn mark_hydrated() {}
 
 /// Opens the console's live stream in the browser; each message bumps [`ChainVersion`].
 #[cfg(feature = "hydrate")]
@@ -206,9 +261,23 @@ fn Layout() -> impl IntoView {
     let lang = use_lang();
     let set_lang = ServerAction::<api::SetLang>::new();
     let sign_out = ServerAction::<api::SignOut>::new();
+    // Signing out changes who the pages are for; a change of language changes only the words, which follow the
+    // language signal at once (nothing reloads, nothing is fetched again, the key stays in memory).
     Effect::new(move |_| {
-        if set_lang.value().get().is_some() || sign_out.value().get().is_some() {
+        if sign_out.value().get().is_some() {
             me.refetch();
+        }
+    });
+    // A language chosen while the page was still loading (before its WebAssembly ran) is applied once it runs, so
+    // the selector and the page never disagree.
+    let selector = NodeRef::<leptos::html::Select>::new();
+    Effect::new(move |_| {
+        if let Some(select) = selector.get()
+            && let Some(chosen) = Lang::from_tag(&select.value())
+            && chosen != lang.get_untracked()
+        {
+            lang.set(chosen);
+            set_lang.dispatch(api::SetLang { lang: chosen.tag().to_owned() });
         }
     });
     let nav = move |href: &'static str, msg: Msg, id: &'static str| {
@@ -226,43 +295,53 @@ fn Layout() -> impl IntoView {
                 {nav("/audit", Msg::Audit, "nav-audit")}
             </nav>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let me = me.await.ok();
-                    let who = me.as_ref().and_then(|m| m.identity.clone());
-                    let l = me.as_ref().map(|m| m.lang).unwrap_or_default();
-                    view! {
-                        <span class="who" data-testid="who">
-                            {match who {
-                                Some(id) => {
-                                    let ro = if id.read_only {
-                                        format!(" ({})", Msg::ReadOnly.text(l))
-                                    } else {
-                                        String::new()
-                                    };
-                                    format!("{} {}{}", Msg::SignedInAs.text(l), id.account, ro)
-                                }
-                                None => Msg::NotSignedIn.text(l).to_owned(),
-                            }}
-                        </span>
-                    }
-                })}
-            </Suspense>
-            <span class="key" data-testid="key-state">
+                // Signals are read here, before the await, so the header follows them; after the await only
+                // plain values are used: a server-side render may resolve after its page is gone.
                 {move || {
-                    if keys.get().is_some() {
-                        Msg::KeyLoaded.text(lang.get())
-                    } else {
-                        Msg::KeyNotLoaded.text(lang.get())
-                    }
+                    let l = lang.get();
+                    let has_key = keys.get().is_some();
+                    let me = me.into_future();
+                    Suspend::new(async move {
+                        let me = me.await.ok();
+                        let who = me.as_ref().and_then(|m| m.identity.clone());
+                        let signed_in = who.is_some();
+                        view! {
+                            <span class="who" data-testid="who">
+                                {match &who {
+                                    Some(id) => {
+                                        let ro = if id.read_only {
+                                            format!(" ({})", Msg::ReadOnly.text(l))
+                                        } else {
+                                            String::new()
+                                        };
+                                        format!("{} {}{}", Msg::SignedInAs.text(l), id.account, ro)
+                                    }
+                                    None => Msg::NotSignedIn.text(l).to_owned(),
+                                }}
+                            </span>
+                            // The key matters to a signed-in user only; before sign-in the sign-in page speaks of it.
+                            {signed_in.then(|| view! {
+                                <span class="key" data-testid="key-state">
+                                    {if has_key { Msg::KeyLoaded.text(l) } else { Msg::KeyNotLoaded.text(l) }}
+                                </span>
+                                <button class="secondary" data-testid="sign-out" on:click=move |_| {
+                                    keys.set(None);
+                                    sign_out.dispatch(api::SignOut {});
+                                }>{Msg::SignOut.text(l)}</button>
+                            })}
+                            {(!signed_in).then(|| view! {
+                                <A href="/login" attr:data-testid="nav-login">{Msg::SignIn.text(l)}</A>
+                            })}
+                        }
+                    })
                 }}
-            </span>
-            <A href="/login" attr:data-testid="nav-login">{move || Msg::SignIn.text(lang.get())}</A>
-            <button data-testid="sign-out" on:click=move |_| {
-                keys.set(None);
-                sign_out.dispatch(api::SignOut {});
-            }>{move || Msg::SignOut.text(lang.get())}</button>
-            <select data-testid="lang" on:change=move |ev| {
-                set_lang.dispatch(api::SetLang { lang: event_target_value(&ev) });
+            </Suspense>
+            <select node_ref=selector data-testid="lang" aria-label=move || Msg::Language.text(lang.get()) on:change=move |ev| {
+                let tag = event_target_value(&ev);
+                if let Some(chosen) = Lang::from_tag(&tag) {
+                    lang.set(chosen);
+                }
+                set_lang.dispatch(api::SetLang { lang: tag });
             }>
                 <option value="en" selected=move || lang.get() == Lang::En>"English"</option>
                 <option value="zh-CN" selected=move || lang.get() == Lang::ZhCn>"简体中文"</option>
@@ -270,10 +349,14 @@ fn Layout() -> impl IntoView {
         </header>
         <pages::keys::UnlockKey />
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let stale = me.await.map(|m| m.stale).unwrap_or(true);
-                stale.then(|| view! { <p class="stale" data-testid="stale">{Msg::Stale.text(lang.get_untracked())}</p> })
-            })}
+            {move || {
+                let l = lang.get();
+                let me = me.into_future();
+                Suspend::new(async move {
+                    let stale = me.await.map(|m| m.stale).unwrap_or(true);
+                    stale.then(|| view! { <p class="stale" data-testid="stale">{Msg::Stale.text(l)}</p> })
+                })
+            }}
         </Suspense>
         <main>
             <leptos_router::components::Outlet />

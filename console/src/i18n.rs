@@ -31,6 +31,21 @@ impl Lang {
     }
 }
 
+/// A proposal's status in `lang`: the API's word in English (`pending`, `executed`, ...), its translation in Chinese.
+/// Every page and form shows a proposal's status through this, so the words are the same everywhere.
+pub fn status_text(status: api_types::ProposalStatusName, lang: Lang) -> &'static str {
+    use api_types::ProposalStatusName as S;
+    match (status, lang) {
+        (status, Lang::En) => status.as_str(),
+        (S::Pending, Lang::ZhCn) => "待批准",
+        (S::Queued, Lang::ZhCn) => "排队中",
+        (S::Executed, Lang::ZhCn) => "已执行",
+        (S::Failed, Lang::ZhCn) => "执行失败",
+        (S::Expired, Lang::ZhCn) => "已过期",
+        (S::Cancelled, Lang::ZhCn) => "已取消",
+    }
+}
+
 /// Interface text that belongs to one form or page (a label, a button, a line of help), written beside where it is
 /// shown in both languages. Text shared across pages is a [`Msg`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,7 +198,7 @@ impl Msg {
             Self::SignedInAs => "Signed in as",
             Self::NotSignedIn => "Not signed in",
             Self::ReadOnly => "read-only",
-            Self::KeyLoaded => "Key loaded in this tab",
+            Self::KeyLoaded => "Key loaded in this tab (a reload forgets it unless you kept it under a passphrase)",
             Self::KeyNotLoaded => "No key loaded: load your key file to sign",
             Self::LoadKey => "Load key",
             Self::KeyFile => "Key file (PKCS#8 PEM)",
@@ -291,7 +306,7 @@ impl Msg {
             Self::SignedInAs => "当前账户",
             Self::NotSignedIn => "未登录",
             Self::ReadOnly => "只读",
-            Self::KeyLoaded => "私钥已载入本标签页",
+            Self::KeyLoaded => "私钥已载入本标签页（刷新页面后将丢失，除非已用口令保存）",
             Self::KeyNotLoaded => "未载入私钥：签名前请载入私钥文件",
             Self::LoadKey => "载入私钥",
             Self::KeyFile => "私钥文件（PKCS#8 PEM）",

@@ -42,7 +42,7 @@ pub fn proposals_touched(events: &[Event]) -> Vec<ProposalId> {
             | Event::ProposalApproved { proposal, .. }
             | Event::ApprovalRevoked { proposal, .. }
             | Event::ProposalQueued { proposal, .. }
-            | Event::ProposalExecuted { proposal }
+            | Event::ProposalExecuted { proposal, .. }
             | Event::ProposalFailed { proposal, .. }
             | Event::ProposalCancelled { proposal } => proposal,
             _ => continue,
@@ -540,7 +540,7 @@ mod tests {
             },
             Event::AccountFrozen { account: id("x") },
             Event::ProposalApproved { proposal: a, approver: id("y") },
-            Event::ProposalExecuted { proposal: b },
+            Event::ProposalExecuted { proposal: b, verdict: Default::default() },
         ];
         assert_eq!(proposals_touched(&events), vec![b, a]);
         assert!(proposals_touched(&[Event::ParamsChanged]).is_empty());

@@ -217,9 +217,10 @@ impl Reply {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not the expected JSON ({e}): {}", self.body))
     }
 
-    /// Asserts the call failed with a message containing `text`.
+    /// Asserts the call was refused (a 4xx: a refusal is never answered as a failure of the console) with a message
+    /// containing `text`.
     fn refused_with(&self, text: &str) {
-        assert_ne!(self.status, StatusCode::OK, "the call succeeded: {}", self.body);
+        assert!(self.status.is_client_error(), "expected a 4xx refusal, got {}: {}", self.status, self.body);
         assert!(self.body.contains(text), "expected an error mentioning {text:?}, got {} {}", self.status, self.body);
     }
 
@@ -459,10 +460,9 @@ async fn an_altered_challenge_is_refused() {
 async fn an_unknown_key_is_refused() {
     let console = console().await;
     let key = testkit::public("stranger").to_string();
-    console
-        .call::<console::api::BeginLogin>(&[("public_key", &key)], None, ip(1))
-        .await
-        .refused_with("no account on this chain has this key as its current key");
+    console.call::<console::api::BeginLogin>(&[("public_key", &key)], None, ip(1)).await.refused_with(&format!(
+        "no account on this chain has {key} as its current key: ask your organisation's governors"
+    ));
     console
         .call::<console::api::BeginLogin>(&[("public_key", "not a key")], None, ip(1))
         .await
@@ -778,7 +778,7 @@ async fn webhooks_announce_each_unapproved_proposal_once() {
         let proposal = MirroredProposal {
             id: format!("{n:064x}"),
             title: format!("proposal {n}"),
-            status: ProposalState::Open,
+            status: ProposalState::Pending,
             proposer: "m1-gov".to_owned(),
             kinds: vec!["admit_member".to_owned()],
             submitted_height: n,
@@ -841,7 +841,7 @@ async fn a_refused_webhook_notice_is_retried_a_bounded_number_of_times() {
     let proposal = MirroredProposal {
         id: format!("{:064x}", 7),
         title: "proposal 7".to_owned(),
-        status: ProposalState::Open,
+        status: ProposalState::Pending,
         proposer: "m1-gov".to_owned(),
         kinds: vec!["freeze_account".to_owned()],
         submitted_height: 7,
@@ -882,6 +882,22 @@ async fn listed_webhooks(console: &Console, cookie: &str) -> Vec<console::api::W
 /// Registers `url` for `needs_approval` as `cookie`'s governor.
 async fn add_webhook(console: &Console, cookie: &str, url: &str) -> Reply {
     console.call::<console::api::AddWebhook>(&[("url", url), ("events", "needs_approval")], Some(cookie), ip(242)).await
+}
+
+/// A read-only session (an auditor) asking for webhooks, a governors' matter, is refused with 403 and the reason,
+/// never a 500; a visitor with no session is refused with 401.
+#[tokio::test]
+async fn webhooks_refuse_those_who_may_not_manage_them_with_a_4xx() {
+    let console = console().await;
+    let auditor = console.sign_in("m0-auditor", ip(1)).await;
+    let reply = console.call::<console::api::Webhooks>(&[], Some(&auditor), ip(1)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    reply.refused_with("only a member's governors manage webhooks");
+    let reply = add_webhook(&console, &auditor, "http://93.184.215.14/hook").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    let reply = console.call::<console::api::Webhooks>(&[], None, ip(2)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    reply.refused_with(console::api::SIGN_IN_FIRST);
 }
 
 /// A webhook belongs to its member: another member's governor neither lists nor removes it (the removal changes
@@ -967,7 +983,7 @@ async fn delivery_refuses_a_target_that_resolves_to_an_internal_address() {
     let open = MirroredProposal {
         id: format!("{:064x}", 9),
         title: "proposal 9".to_owned(),
-        status: ProposalState::Open,
+        status: ProposalState::Pending,
         proposer: "m1-gov".to_owned(),
         kinds: vec!["admit_member".to_owned()],
         submitted_height: 9,

@@ -171,13 +171,13 @@ async fn drafts_refuse_bad_input() {
 #[tokio::test]
 async fn proposal_upsert_keeps_the_newest_state() {
     let (_dir, db) = fresh().await;
-    let first = proposal(1, ProposalState::Open, 10, 12);
+    let first = proposal(1, ProposalState::Pending, 10, 12);
     assert!(db.upsert_proposal(&first).await.expect("insert"));
     assert!(db.upsert_proposal(&first).await.expect("same again"));
     assert_eq!(db.get_proposal(&first.id).await.expect("get"), Some(first.clone()));
 
     let mut newer = first.clone();
-    newer.status = ProposalState::Applied;
+    newer.status = ProposalState::Executed;
     newer.kinds = vec!["change_sealers".into()];
     newer.updated_height = 20;
     assert!(db.upsert_proposal(&newer).await.expect("newer"));
@@ -191,14 +191,14 @@ async fn proposal_upsert_keeps_the_newest_state() {
     assert!(db.list_proposals(&by_old_kind, &PageRequest::first(10)).await.expect("old kind").items.is_empty());
     let by_new_kind = ProposalFilter {
         kind: Some("change_sealers".into()),
-        status: Some(ProposalState::Applied),
+        status: Some(ProposalState::Executed),
         ..ProposalFilter::default()
     };
     let page = db.list_proposals(&by_new_kind, &PageRequest::first(10)).await.expect("new kind");
     assert_eq!(page.items, vec![newer]);
     let counts = db.count_proposals_by_status().await.expect("counts");
-    assert!(counts.contains(&(ProposalState::Applied, 1)));
-    assert!(counts.contains(&(ProposalState::Open, 0)));
+    assert!(counts.contains(&(ProposalState::Executed, 1)));
+    assert!(counts.contains(&(ProposalState::Pending, 0)));
 }
 
 /// Keyset pagination of proposals, forwards and backwards, with and without filters, visits every matching row
@@ -218,7 +218,7 @@ async fn proposal_pages_visit_every_row_once_in_order() {
     assert_eq!(all.len(), 1_200);
     let filters = [
         ProposalFilter::default(),
-        ProposalFilter { status: Some(ProposalState::Applied), ..ProposalFilter::default() },
+        ProposalFilter { status: Some(ProposalState::Executed), ..ProposalFilter::default() },
         ProposalFilter { kind: Some("admit_member".into()), ..ProposalFilter::default() },
         ProposalFilter {
             kind: Some("set_policy".into()),
@@ -227,7 +227,7 @@ async fn proposal_pages_visit_every_row_once_in_order() {
         },
         ProposalFilter { proposer: Some("org2-admin".into()), ..ProposalFilter::default() },
         ProposalFilter { text: Some("BANK-1".into()), ..ProposalFilter::default() },
-        ProposalFilter { text: Some("n".into()), status: Some(ProposalState::Open), ..ProposalFilter::default() },
+        ProposalFilter { text: Some("n".into()), status: Some(ProposalState::Pending), ..ProposalFilter::default() },
     ];
     for filter in filters {
         let mut expected: Vec<ProposalKey> = all
@@ -259,7 +259,7 @@ async fn proposal_filters_use_their_index() {
     seed(&db, 300, 0, 1_000_000).await.expect("seed");
     let deep = PageRequest::after(ProposalKey { submitted_height: 500, id: seed_proposal_id(3) }, 50);
     let cases = [
-        (ProposalFilter { status: Some(ProposalState::Open), ..ProposalFilter::default() }, "proposals_by_status"),
+        (ProposalFilter { status: Some(ProposalState::Pending), ..ProposalFilter::default() }, "proposals_by_status"),
         (ProposalFilter { kind: Some("admit_node".into()), ..ProposalFilter::default() }, "proposal_kinds_by_kind"),
         (
             ProposalFilter {
@@ -292,7 +292,7 @@ fn uses_index(plan: &str, index: &str) -> bool {
 async fn title_search_is_exact_for_rare_and_common_text() {
     let (_dir, db) = fresh().await;
     for n in 0..2_050_u32 {
-        let mut row = proposal(n, ProposalState::Open, u64::from(n) + 1, 1);
+        let mut row = proposal(n, ProposalState::Pending, u64::from(n) + 1, 1);
         row.title = format!("Common title {n}");
         db.upsert_proposal(&row).await.expect("upsert");
     }

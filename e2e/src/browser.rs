@@ -239,19 +239,18 @@ impl Browser<'_> {
         Ok(body)
     }
 
-    /// Waits until the page has hydrated: the overview's probe counts clicks only once the WebAssembly runs.
+    /// Waits until the page has hydrated: the console marks the document's root with `data-hydrated` once its
+    /// WebAssembly runs (an attribute, nothing a user sees).
     pub fn wait_hydrated(&self) -> anyhow::Result<()> {
         let end = deadline(Duration::from_secs(30));
+        let client = self.client()?;
         loop {
-            if let Some(probe) = self.find("hydration-probe")? {
-                self.driver.runtime.block_on(probe.click()).ok();
-                let text = self.driver.runtime.block_on(probe.text()).unwrap_or_default();
-                if text != "0" && !text.is_empty() {
-                    return Ok(());
-                }
+            let marked = self.driver.runtime.block_on(client.find(Locator::Css("html[data-hydrated]"))).is_ok();
+            if marked {
+                return Ok(());
             }
             if Instant::now() >= end {
-                self.save_failure("hydration-probe");
+                self.save_failure("hydration");
                 bail!("{}: the page did not hydrate within 30 s:\n{}", self.name, self.page_text());
             }
             std::thread::sleep(POLL);
@@ -264,8 +263,8 @@ impl Browser<'_> {
         self.sign_in_keeping(base, key, account, None)
     }
 
-    /// Signs in as [`Self::sign_in`] does; with a `passphrase`, first keeps the key in this browser sealed under
-    /// it, so a later page load can unlock it.
+    /// Signs in as [`Self::sign_in`] does; with a `passphrase`, then keeps the key in this browser sealed under it,
+    /// so a later page load can unlock it.
     pub fn sign_in_keeping(
         &self,
         base: &str,
@@ -278,15 +277,90 @@ impl Browser<'_> {
         self.click("nav-login")?;
         self.upload("key-file", key)?;
         self.wait_text("key-public", "ed25519:", Duration::from_secs(10))?;
+        self.click("sign-in")?;
+        self.wait_text("who", account, Duration::from_secs(20))?;
+        // Keeping is offered once the key has signed in (a key with no account is never kept).
         if let Some(passphrase) = passphrase {
             self.fill("keep-passphrase", passphrase)?;
             self.fill("keep-passphrase-again", passphrase)?;
             self.click("keep-key-button")?;
             self.wait("key-kept", Duration::from_secs(20))?;
         }
-        self.click("sign-in")?;
-        self.wait_text("who", account, Duration::from_secs(20))?;
+        self.click("continue")?;
+        self.wait("nav-overview", Duration::from_secs(10))?;
         Ok(())
+    }
+
+    /// From now on, records in the page every error it reports: `console.error` (a WebAssembly panic is printed
+    /// there), uncaught errors and rejected promises. [`Self::page_errors`] reads them.
+    pub fn watch_errors(&self) -> anyhow::Result<()> {
+        self.script(
+            "if (!window.__synodErrors) {
+                 window.__synodErrors = [];
+                 const original = console.error.bind(console);
+                 console.error = (...parts) => { window.__synodErrors.push(parts.map(String).join(' ')); original(...parts); };
+                 window.addEventListener('error', e => window.__synodErrors.push('error: ' + e.message));
+                 window.addEventListener('unhandledrejection', e => window.__synodErrors.push('rejection: ' + e.reason));
+             }",
+            Vec::new(),
+        )?;
+        Ok(())
+    }
+
+    /// The errors recorded since [`Self::watch_errors`] (none when the page was replaced since: watch again).
+    pub fn page_errors(&self) -> anyhow::Result<Vec<String>> {
+        let errors = self.script("return window.__synodErrors || [];", Vec::new())?;
+        Ok(errors.as_array().into_iter().flatten().filter_map(|e| e.as_str().map(str::to_owned)).collect())
+    }
+
+    /// Chooses `tag` (`en`, `zh-CN`) in the header's language selector, as a user does.
+    pub fn choose_language(&self, tag: &str) -> anyhow::Result<()> {
+        self.script(
+            "const select = document.querySelector('[data-testid=lang]');
+             select.value = arguments[0];
+             select.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![serde_json::Value::from(tag)],
+        )?;
+        Ok(())
+    }
+
+    /// The text a user reads on the page (text nodes that are displayed), without code, commands, keys and hashes
+    /// (`code`, `pre`, `kbd`, `.mono`) and without the language selector's own names.
+    pub fn prose(&self) -> anyhow::Result<String> {
+        let text = self.script(
+            "const skip = 'code, pre, kbd, samp, .mono, select[data-testid=lang], script, style, svg text, textarea';
+             const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+             const parts = [];
+             for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                 const parent = node.parentElement;
+                 if (parent && !parent.closest(skip) && parent.getClientRects().length > 0) parts.push(node.nodeValue);
+             }
+             return parts.join(' ');",
+            Vec::new(),
+        )?;
+        Ok(text.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Runs the accessibility checker `axe` (its source, `axe.min.js` of the npm package `axe-core`) on the page
+    /// and returns its violations of serious or critical impact, one line each (rule, impact, the elements).
+    pub fn accessibility_violations(&self, axe: &str) -> anyhow::Result<Vec<String>> {
+        let client = self.client()?;
+        self.block(client.execute(axe, Vec::new()))?;
+        let found = self.block(client.execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+                 .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                     nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))
+                 .catch(e => done([{ id: 'axe-failed', impact: 'critical', help: String(e), nodes: [] }]));",
+            Vec::new(),
+        ))?;
+        Ok(found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| format!("{} ({}): {} at {}", v["id"], v["impact"], v["help"], v["nodes"]))
+            .collect())
     }
 
     /// Saves a screenshot and the page source next to the driver's log.
@@ -299,6 +373,22 @@ impl Browser<'_> {
         if let Ok(html) = self.driver.runtime.block_on(client.source()) {
             std::fs::write(stem.with_extension("html"), html).ok();
         }
+    }
+
+    /// Runs `script` (a function body: `arguments` holds `args`, `return` answers) in the page; returns its answer.
+    pub fn script(&self, script: &str, args: Vec<serde_json::Value>) -> anyhow::Result<serde_json::Value> {
+        self.block(self.client()?.execute(script, args))
+    }
+
+    /// Resizes the browser window to `width` × `height` CSS pixels.
+    pub fn set_window_size(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.block(self.client()?.set_window_size(width, height))
+    }
+
+    /// Saves a PNG screenshot of the visible page to `path`.
+    pub fn screenshot(&self, path: &Path) -> anyhow::Result<()> {
+        let png = self.block(self.client()?.screenshot())?;
+        std::fs::write(path, png).with_context(|| format!("cannot write {}", path.display()))
     }
 }
 

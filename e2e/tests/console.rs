@@ -51,7 +51,7 @@ fn administrators_admit_a_member_from_their_own_browsers() -> anyhow::Result<()>
     admin1.fill("admit-member-governor-key", &governor_public)?;
     admin1.click("admit-member-draft")?;
     let digest = admin1.wait_text("digest", "sha256:", SOON)?;
-    admin1.wait_text("dry-run", "member_admitted", SOON)?;
+    admin1.wait_text("dry-run", "Member org5 admitted", SOON)?;
     admin1.click("sign-and-submit")?;
     admin1.wait_text("proposal-status", "pending", SOON)?;
     let proposal_url = admin1.url()?;
@@ -85,10 +85,35 @@ fn administrators_admit_a_member_from_their_own_browsers() -> anyhow::Result<()>
     admin3.click("needs-approval-link")?;
     assert_eq!(admin3.wait_text("digest", "sha256:", SOON)?, digest);
     admin3.click("approve")?;
-    admin3.wait_text("proposal-status", "applied", SOON)?;
+    admin3.wait_text("proposal-status", "executed", SOON)?;
+
+    // The executed proposal's page and the CLI show the verdict its closing receipt records (who approved, with
+    // what weight, out of what), not a tally against the state after it applied.
+    let (_, detail) = harness.get("n1", &format!("/v1/proposals/{digest}"))?;
+    let verdict = closing_verdict(&detail)?;
+    admin3.wait("verdict", SOON)?;
+    let shown = admin3.text("verdict")?;
+    for vote in verdict["approvals"].as_array().into_iter().flatten() {
+        let account = vote["account"].as_str().unwrap_or_default();
+        ensure!(shown.contains(account), "the page's verdict leaves out {account}: {shown}");
+    }
+    for rule in verdict["requirements"].as_array().into_iter().flatten() {
+        let weights = format!("{} of {} seated weight", rule["approved_weight"], rule["seated_weight"]);
+        ensure!(shown.contains(&weights), "the page's verdict does not say {weights}: {shown}");
+    }
+    let page = admin3.page_text();
+    ensure!(!page.contains("more weight") && !page.contains('✗'), "the executed proposal is judged again: {page}");
+    let node = format!("http://{}", harness.node("n1")?.api);
+    let cli = harness.synod(&["proposals", &digest, "--node", &node])?;
+    ensure!(cli.contains("status      executed") && cli.contains("decision"), "{cli}");
+    ensure!(!cli.contains("met=false") && !cli.contains("not met"), "the CLI judges it again: {cli}");
+    for vote in verdict["approvals"].as_array().into_iter().flatten() {
+        let account = vote["account"].as_str().unwrap_or_default();
+        ensure!(cli.contains(account), "the CLI's verdict leaves out {account}: {cli}");
+    }
 
     // Pages open elsewhere follow the chain.
-    admin1.wait_text("proposal-status", "applied", SOON)?;
+    admin1.wait_text("proposal-status", "executed", SOON)?;
     admin1.click("nav-members")?;
     admin1.wait("member-org5", SOON)?;
     admin2.click("nav-members")?;
@@ -117,7 +142,7 @@ fn compliance_grants_and_freezes_within_the_committees_limits() -> anyhow::Resul
     officer.click("grant-draft")?;
     officer.wait_text("digest", "sha256:", SOON)?;
     officer.click("sign-and-submit")?;
-    officer.wait_text("proposal-status", "applied", SOON)?;
+    officer.wait_text("proposal-status", "executed", SOON)?;
     officer.click("nav-accounts")?;
     officer.wait_text(
         "account-roles-org1-ops",
@@ -129,7 +154,7 @@ fn compliance_grants_and_freezes_within_the_committees_limits() -> anyhow::Resul
     officer.click("freeze-draft")?;
     officer.wait_text("digest", "sha256:", SOON)?;
     officer.click("sign-and-submit")?;
-    officer.wait_text("proposal-status", "applied", SOON)?;
+    officer.wait_text("proposal-status", "executed", SOON)?;
     officer.click("nav-accounts")?;
     officer.wait_text("account-status-auditor", "Frozen", SOON)?;
 
@@ -314,4 +339,230 @@ fn console_cli(args: &[&str]) -> anyhow::Result<String> {
         anyhow::bail!("synod-console {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The verdict of the receipt that closed the proposal `detail` (`GET /v1/proposals/{id}`) describes.
+fn closing_verdict(detail: &Value) -> anyhow::Result<Value> {
+    detail["receipts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["receipt"]["events"].as_array().cloned().unwrap_or_default())
+        .find(|e| e["event"] == "proposal_executed" || e["event"] == "proposal_failed")
+        .map(|e| e["verdict"].clone())
+        .ok_or_else(|| anyhow!("no closing receipt in {detail}"))
+}
+
+/// Every page of the console, signed in and not, switches language both ways without an error or a panic and keeps
+/// working (navigation still answers); in Chinese no English is left on any page apart from ids, hashes, keys,
+/// commands and the chain's own names; and the accessibility checker axe finds no serious or critical violation
+/// on any page, in either language.
+#[test]
+fn every_page_speaks_both_languages_without_errors_and_passes_an_accessibility_check() -> anyhow::Result<()> {
+    let mut harness = start("console_languages")?;
+    let console = harness.start_console("org1", &["n1", "n2"])?;
+    let axe = std::fs::read_to_string(axe_path()?).context("axe-core is missing: `cargo xtask test` installs it")?;
+    let executed = draft(&harness, "suspend-org4", "org1-admin", &["suspend-member", "--member", "org4"])?;
+    submit_and_wait(&harness, &executed.submission(&harness, &["org1-admin", "org2-admin", "org3-admin"])?)?;
+    wait_executed(&harness, &executed.id)?;
+    let pending = draft(&harness, "reinstate-org4", "org1-admin", &["reinstate-member", "--member", "org4"])?;
+    submit_and_wait(&harness, &pending.submission(&harness, &["org1-admin"])?)?;
+    let chain_words = chain_words(&harness)?;
+
+    let pages = [
+        "/".to_owned(),
+        "/login".to_owned(),
+        "/proposals".to_owned(),
+        "/proposals/new".to_owned(),
+        format!("/proposals/{}", executed.id),
+        format!("/proposals/{}", pending.id),
+        "/members".to_owned(),
+        "/nodes".to_owned(),
+        "/accounts".to_owned(),
+        "/audit".to_owned(),
+        "/bundle".to_owned(),
+    ];
+    let driver = Driver::start(harness.dir())?;
+    let visitor = driver.browser("visitor")?;
+    let admin = driver.browser("admin")?;
+    admin.sign_in(&console, &harness.key("org1-admin"), "org1-admin")?;
+    let mut problems = Vec::new();
+    for (who, browser) in [("signed out", &visitor), ("signed in", &admin)] {
+        for page in &pages {
+            let at = format!("{page} ({who})");
+            browser.goto(&format!("{console}{page}"))?;
+            browser.wait_hydrated()?;
+            browser.watch_errors()?;
+            browser.choose_language("zh-CN")?;
+            browser.wait_text("nav-overview", "概览", SOON)?;
+            let english = english_left(&browser.prose()?, &chain_words);
+            if !english.is_empty() {
+                problems.push(format!("{at}: English on the zh-CN page: {english:?}"));
+            }
+            for violation in browser.accessibility_violations(&axe)? {
+                problems.push(format!("{at} in Chinese: {violation}"));
+            }
+            browser.choose_language("en")?;
+            browser.wait_text("nav-overview", "Overview", SOON)?;
+            for violation in browser.accessibility_violations(&axe)? {
+                problems.push(format!("{at} in English: {violation}"));
+            }
+            let errors = browser.page_errors()?;
+            for error in &errors {
+                problems.push(format!("{at}: the page reported an error: {error}"));
+            }
+            // Still alive: a client-side navigation answers.
+            browser.click("nav-proposals")?;
+            browser
+                .wait("filter-status", SOON)
+                .with_context(|| format!("{at}: navigation stopped; errors: {errors:?}"))?;
+        }
+    }
+    ensure!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    Ok(())
+}
+
+/// `axe.min.js` of the npm package `axe-core`, where `cargo xtask test` installs it (`<target>/tools`).
+fn axe_path() -> anyhow::Result<std::path::PathBuf> {
+    if let Some(path) = std::env::var_os("SYNOD_AXE") {
+        return Ok(path.into());
+    }
+    let tools = e2e::target_dir()?.join("tools");
+    let installed = std::fs::read_dir(&tools)
+        .with_context(|| format!("no {}", tools.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("axe-core-")))
+        .max()
+        .ok_or_else(|| anyhow!("axe-core is not installed under {}: run `cargo xtask test`", tools.display()))?;
+    Ok(installed.join("node_modules/axe-core/axe.min.js"))
+}
+
+/// The words of the chain's own names and titles (members' names, proposals' titles), which a page shows as they
+/// are in any language.
+fn chain_words(harness: &Harness) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let mut words = std::collections::BTreeSet::new();
+    let (_, members) = harness.get("n1", "/v1/members?limit=1000")?;
+    let (_, proposals) = harness.get("n1", "/v1/proposals?limit=1000")?;
+    let names = members["members"].as_array().into_iter().flatten().map(|m| m["name"].clone());
+    let titles = proposals["proposals"].as_array().into_iter().flatten().map(|p| p["proposal"]["title"].clone());
+    for text in names.chain(titles) {
+        for word in text.as_str().unwrap_or_default().split(|c: char| !c.is_ascii_alphanumeric()) {
+            words.insert(word.to_ascii_lowercase());
+        }
+    }
+    Ok(words)
+}
+
+/// English words left in `prose` (a zh-CN page's text): runs of two or more ASCII letters that are not part of an
+/// id, a hash or a number (tokens holding digits or `-_:./@#`), not one of the chain's `names`, and not a name
+/// every language writes the same way.
+fn english_left(prose: &str, names: &std::collections::BTreeSet<String>) -> Vec<String> {
+    const SAME_IN_EVERY_LANGUAGE: [&str; 20] = [
+        "synod",
+        "ed25519",
+        "sha256",
+        "sha384",
+        "json",
+        "csv",
+        "pem",
+        "pkcs",
+        "utc",
+        "url",
+        "http",
+        "https",
+        "id",
+        "webhook",
+        "webassembly",
+        "wasm",
+        "english",
+        "cli",
+        "api",
+        "ok",
+    ];
+    let mut left: Vec<String> = prose
+        .split(|c: char| {
+            c.is_whitespace() || (!c.is_ascii() && !c.is_alphanumeric()) || "()[]{},;!?\"'“”‘’·…→|<>=+*%".contains(c)
+        })
+        .filter(|token| !token.is_empty())
+        .filter(|token| !token.chars().any(|c| c.is_ascii_digit() || "-_:./@#$".contains(c)))
+        .flat_map(|token| token.split(|c: char| !c.is_ascii_alphabetic()).map(str::to_owned).collect::<Vec<_>>())
+        .filter(|word| word.len() >= 2 && word.chars().all(|c| c.is_ascii_alphabetic()))
+        .filter(|word| {
+            let lower = word.to_ascii_lowercase();
+            !SAME_IN_EVERY_LANGUAGE.contains(&lower.as_str()) && !names.contains(&lower)
+        })
+        .collect();
+    left.sort();
+    left.dedup();
+    left
+}
+
+/// Signing in says what is wrong and what to do: the button stays off until a usable key is loaded, a file that is
+/// not one says why (and leaves no key behind), a key with no account names the key and the next step, with no
+/// framework text and no "key loaded" beside "not signed in", and such a key is never offered for keeping. Once
+/// signed in, switching language keeps the key in the tab. The member forms show every error at once under its
+/// field, say where a governor's key comes from, and fill in a member's current values from the chain.
+#[test]
+fn sign_in_and_member_forms_say_what_is_wrong_and_what_to_do() -> anyhow::Result<()> {
+    let mut harness = start("console_sign_in_forms")?;
+    let console = harness.start_console("org1", &["n1"])?;
+    let driver = Driver::start(harness.dir())?;
+    let visitor = driver.browser("visitor")?;
+    visitor.goto(&format!("{console}/login"))?;
+    visitor.wait_hydrated()?;
+    let disabled = |b: &e2e::browser::Browser<'_>| -> anyhow::Result<bool> {
+        Ok(b.script("return document.querySelector('[data-testid=sign-in]').disabled;", Vec::new())?.as_bool()
+            == Some(true))
+    };
+    ensure!(disabled(&visitor)?, "sign-in is enabled with no key loaded");
+
+    let empty = harness.dir().join("empty.pem");
+    std::fs::write(&empty, "")?;
+    visitor.upload("key-file", &empty)?;
+    visitor.wait_text("login-error", "the key file is empty", SOON)?;
+    ensure!(disabled(&visitor)?, "sign-in is enabled after a file that is no key");
+
+    let stranger = harness.dir().join("stranger.pem");
+    harness.synod(&["keygen", "--out", &stranger.display().to_string()])?;
+    let public = harness.synod(&["key", "show", &stranger.display().to_string()])?.trim().to_owned();
+    visitor.upload("key-file", &stranger)?;
+    visitor.wait_text("key-public", &public, SOON)?;
+    ensure!(!disabled(&visitor)?, "sign-in stays off with a usable key loaded");
+    visitor.click("sign-in")?;
+    let error = visitor.wait_text("login-error", "ask your organisation's governors", SOON)?;
+    ensure!(error.contains(&public) && !error.contains("server function"), "{error}");
+    ensure!(visitor.text("who")?.contains("Not signed in"), "the header does not say not signed in");
+    ensure!(visitor.find("key-state")?.is_none(), "the header speaks of a key beside \"not signed in\"");
+    ensure!(visitor.find("keep-key")?.is_none(), "a key with no account is offered for keeping");
+
+    let admin = driver.browser("admin")?;
+    admin.sign_in(&console, &harness.key("org1-admin"), "org1-admin")?;
+    admin.wait_text("key-state", "Key loaded", SOON)?;
+    admin.choose_language("zh-CN")?;
+    admin.wait_text("key-state", "私钥已载入", SOON)?;
+    admin.choose_language("en")?;
+    admin.wait_text("key-state", "Key loaded", SOON)?;
+
+    admin.click("nav-members")?;
+    admin.click("admit-member-draft")?;
+    for field in ["admit-member-id", "admit-member-name", "admit-member-governor", "admit-member-governor-key"] {
+        let error = admin.wait_text(&format!("{field}-error"), "", SOON)?;
+        ensure!(!error.trim().is_empty(), "{field} shows no error of its own");
+    }
+    admin.wait_text("admit-member-error", "4 fields need", SOON)?;
+    ensure!(admin.page_text().contains("synod keygen"), "nothing says where a governor's key comes from");
+    admin.fill("change-member-id", "org2")?;
+    admin.wait_for("member-weight-expected", SOON, |_, _| true)?;
+    let filled = |id: &str| -> anyhow::Result<String> {
+        let value = admin.script(&format!("return document.querySelector('[data-testid={id}]').value;"), Vec::new())?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    };
+    let deadline = std::time::Instant::now() + SOON;
+    while filled("governors-expected")?.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ensure!(filled("governors-expected")?.contains("org2-admin"), "org2's governors are not filled in");
+    ensure!(!filled("member-weight-expected")?.is_empty(), "org2's weight is not filled in");
+    Ok(())
 }

@@ -40,6 +40,10 @@ const SYSTEM_PACKAGES: &[&str] =
 /// `cargo xtask up` into `<target>/tools/binaryen-<version>` (nothing is written into the workspace).
 pub(crate) const BINARYEN_VERSION: &str = "132.0.0";
 
+/// The axe-core release the console's browser tests run on every page (its `axe.min.js`), installed from npm by the
+/// `setup` phase into `<target>/tools/axe-core-<version>`; the tests find it there.
+const AXE_CORE_VERSION: &str = "4.11.0";
+
 /// The cargo-nextest release installed when none is on the `PATH` (the `test` phase runs the suite with it).
 const NEXTEST_VERSION: &str = "0.9.143";
 
@@ -264,6 +268,7 @@ impl Workspace {
                 ensure_apt_packages(SYSTEM_PACKAGES)?;
                 ensure_npm()?;
                 self.ensure_binaryen()?;
+                self.ensure_axe_core()?;
             }
             Phase::Fmt => self.cargo(&["fmt", "--all", "--", "--check"])?,
             // The test profile here, as for every other host build, so that dependencies (RocksDB's C++ above all)
@@ -430,6 +435,29 @@ impl Workspace {
             self.cargo(&["install", "cargo-nextest", "--version", &version, "--locked", "--root", &root_arg])?;
         }
         Ok(Some(bin))
+    }
+
+    /// `axe.min.js` of axe-core at exactly [`AXE_CORE_VERSION`], installed from npm into
+    /// `<target>/tools/axe-core-<version>` when missing (no `package.json` or `node_modules` in the workspace).
+    fn ensure_axe_core(&self) -> Result<PathBuf> {
+        let prefix = self.target_dir()?.join("tools").join(format!("axe-core-{AXE_CORE_VERSION}"));
+        let script = prefix.join("node_modules/axe-core/axe.min.js");
+        if script.is_file() {
+            println!("{}", script.display());
+            return Ok(script);
+        }
+        println!("axe-core is not installed: installing {AXE_CORE_VERSION} from npm into {}", prefix.display());
+        fs::create_dir_all(&prefix).with_context(|| format!("cannot create {}", prefix.display()))?;
+        let mut npm = Command::new("npm");
+        npm.args(["install", "--prefix"])
+            .arg(&prefix)
+            .args(["--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error"])
+            .arg(format!("axe-core@{AXE_CORE_VERSION}"));
+        run(npm).context("npm installs axe-core (the `npm` system package provides npm)")?;
+        if !script.is_file() {
+            bail!("installing axe-core {AXE_CORE_VERSION} made no {}", script.display());
+        }
+        Ok(script)
     }
 
     /// `<target>/tools/binaryen-<version>`, where [`Self::ensure_binaryen`] installs binaryen.

@@ -2,7 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::{api, app::use_lang, i18n::Lang};
+use crate::{
+    api,
+    app::{loaded, use_lang},
+    i18n::Lang,
+};
 
 /// The bundle page.
 #[component]
@@ -12,19 +16,20 @@ pub fn BundlePage() -> impl IntoView {
     view! {
         <h1>{move || match lang.get() { Lang::En => "The code your browser runs", Lang::ZhCn => "浏览器运行的代码" }}</h1>
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                crate::pages::forms::show(hashes.await.map(|h| view! {
+            {loaded(hashes, move |hashes, l| {
+                crate::pages::forms::show(hashes.map(|h| view! {
                     <table><tbody>
                         <tr><th>"/pkg/console.js (SHA-256)"</th><td><code data-testid="bundle-js-sha256">{h.js_sha256}</code></td></tr>
                         <tr><th>"/pkg/console_bg.wasm (SHA-256)"</th><td><code data-testid="bundle-wasm-sha256">{h.wasm_sha256}</code></td></tr>
-                        <tr><th>"integrity"</th><td><code>{h.js_sri}</code><br /><code>{h.wasm_sri}</code></td></tr>
+                        <tr><th>{match l { Lang::En => "Subresource Integrity", Lang::ZhCn => "子资源完整性" }}</th><td><code>{h.js_sri}</code><br /><code>{h.wasm_sri}</code></td></tr>
                     </tbody></table>
                 }))
             })}
         </Suspense>
         <p>{move || match lang.get() {
-            Lang::En => "Pages load both files with Subresource Integrity, so a browser refuses any other bytes. To check these are the bytes of the published source, build the same commit yourself with `cargo xtask bundle` and compare with target/site/pkg/bundle.json.",
-            Lang::ZhCn => "页面以子资源完整性（SRI）加载这两个文件，浏览器会拒绝任何其他内容。如需确认它们与公开源码一致，请用 `cargo xtask bundle` 自行构建同一提交，并与 target/site/pkg/bundle.json 对比。",
+            Lang::En => "Pages load both files with Subresource Integrity, so a browser refuses any other bytes. To check these are the bytes of the published source, build the same commit yourself and compare with the manifest the build writes:",
+            Lang::ZhCn => "页面以子资源完整性加载这两个文件，浏览器会拒绝任何其他内容。如需确认它们与公开源码一致，请自行构建同一提交，并与构建写出的清单对比：",
         }}</p>
+        <pre class="mono">"cargo xtask bundle\ncat target/site/pkg/bundle.json"</pre>
     }
 }

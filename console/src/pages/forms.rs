@@ -4,7 +4,7 @@
 use governance_contracts::text::{SignerText, TextField, action_texts};
 use governance_contracts::types::Action;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::{components::A, hooks::use_navigate};
 
 use crate::{
     api,
@@ -30,18 +30,112 @@ pub fn say(text: Text) -> impl Fn() -> &'static str + Clone + Send + Sync + 'sta
     move || text.get(lang.get())
 }
 
-/// A labelled text input bound to `value`, found by `testid`.
+/// A labelled text input bound to `value`, found by `testid`; with an `error` signal, the field's own error is shown
+/// under it (`<testid>-error`), and with `help`, a line saying where the value comes from (`backticked` commands
+/// are shown as code).
 #[component]
-pub fn Field(label: Text, testid: &'static str, value: RwSignal<String>) -> impl IntoView {
+pub fn Field(
+    label: Text,
+    testid: &'static str,
+    value: RwSignal<String>,
+    #[prop(optional)] error: Option<RwSignal<Option<String>>>,
+    #[prop(optional)] help: Option<Text>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let error_id = format!("{testid}-error");
+    let help_id = format!("{testid}-help");
+    let invalid = move || error.is_some_and(|e| e.get().is_some());
     view! {
-        <label>
+        <label class="field">
             {say(label)}
             <input
                 data-testid=testid
+                aria-invalid=move || invalid().then_some("true")
+                aria-describedby=format!("{error_id} {help_id}")
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
+            {help.map(|help| view! { <small class="help" id=help_id.clone()>{move || rich(help.get(lang.get()))}</small> })}
+            {error.map(|error| view! {
+                <small class="error" id=error_id.clone() data-testid=error_id.clone()>{move || error.get()}</small>
+            })}
         </label>
+    }
+}
+
+/// One input of a form: its text and the error shown under it.
+#[derive(Clone, Copy)]
+pub struct Input {
+    /// What is typed.
+    pub value: RwSignal<String>,
+    /// Its own error, when the last check found one.
+    pub error: RwSignal<Option<String>>,
+}
+
+impl Input {
+    /// An input starting with `text`.
+    pub fn new(text: &str) -> Self {
+        Self { value: RwSignal::new(text.to_owned()), error: RwSignal::new(None) }
+    }
+}
+
+/// Reads a form's inputs, checking every one of them: each input's error is shown under it, all at once, and
+/// [`Check::done`] refuses the form when any failed.
+pub struct Check {
+    lang: Lang,
+    failed: usize,
+}
+
+impl Check {
+    /// A check whose messages are in `lang`.
+    pub fn new(lang: Lang) -> Self {
+        Self { lang, failed: 0 }
+    }
+
+    fn outcome<T>(&mut self, input: Input, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => {
+                input.error.set(None);
+                Some(value)
+            }
+            Err(reason) => {
+                input.error.set(Some(reason));
+                self.failed = self.failed.saturating_add(1);
+                None
+            }
+        }
+    }
+
+    /// The input's text, trimmed; an empty one fails.
+    pub fn text(&mut self, input: Input, what: Text) -> Option<String> {
+        let result = required(input.value, what, self.lang);
+        self.outcome(input, result)
+    }
+
+    /// The input parsed as `T`; an empty or unparsable one fails.
+    pub fn parse<T: std::str::FromStr>(&mut self, input: Input, what: Text) -> Option<T> {
+        let result = parsed(input.value, what, self.lang);
+        self.outcome(input, result)
+    }
+
+    /// A further rule on an input's value (`Err` fails the input with that reason).
+    pub fn rule<T>(&mut self, input: Input, result: Result<T, String>) -> Option<T> {
+        self.outcome(input, result)
+    }
+
+    /// `value` when every input passed, else how many need attention.
+    pub fn done<T>(self, value: Option<T>) -> Result<T, String> {
+        match value {
+            Some(value) if self.failed == 0 => Ok(value),
+            _ => Err(match self.lang {
+                Lang::En => format!(
+                    "{} {} to be corrected: see the message under each",
+                    self.failed.max(1),
+                    if self.failed > 1 { "fields need" } else { "field needs" }
+                ),
+                Lang::ZhCn => format!("有 {} 处需要更正：请看各项下方的提示", self.failed.max(1)),
+            }),
+        }
     }
 }
 
@@ -109,16 +203,68 @@ pub fn create_draft(title: String, actions: Result<Vec<Action>, String>, error: 
     });
 }
 
+/// A server function's error as the user reads it: the console's own message, with no framework prefix; a
+/// failure to reach the console at all says so in `lang`.
+pub fn server_error(error: &ServerFnError, lang: Lang) -> String {
+    match error {
+        ServerFnError::ServerError(message) => message.clone(),
+        ServerFnError::Request(detail) | ServerFnError::Response(detail) => match lang {
+            Lang::En => format!("the console could not be reached ({detail}): check the connection and try again"),
+            Lang::ZhCn => format!("无法连接控制台（{detail}）：请检查网络后重试"),
+        },
+        other => match lang {
+            Lang::En => format!("the console could not read its answer ({other})"),
+            Lang::ZhCn => format!("控制台无法读取应答（{other}）"),
+        },
+    }
+}
+
+/// Text whose `backticked` spans are commands, file names or values: each is shown as code, without the backticks.
+pub fn rich(text: &str) -> Vec<AnyView> {
+    text.split('`')
+        .enumerate()
+        .filter(|(_, part)| !part.is_empty())
+        .map(|(index, part)| {
+            let part = part.to_owned();
+            if index % 2 == 1 { view! { <code>{part}</code> }.into_any() } else { part.into_any() }
+        })
+        .collect()
+}
+
 /// The error line of a form.
 #[component]
 pub fn FormError(testid: &'static str, error: RwSignal<Option<String>>) -> impl IntoView {
-    view! { <p class="error" data-testid=testid>{move || error.get()}</p> }
+    view! { <p class="error" data-testid=testid role="alert">{move || error.get().map(|e| rich(&e))}</p> }
 }
 
-/// A loaded value's view, or its error as a message.
+/// A loaded value's view, or its error as a message in the page's language (with no framework prefix). A page
+/// that needs a session says so, with the way to sign in.
 pub fn show<V: IntoView + 'static, E: std::fmt::Display>(result: Result<V, E>) -> AnyView {
     match result {
         Ok(view) => view.into_any(),
-        Err(error) => view! { <p class="error" data-testid="load-error">{error.to_string()}</p> }.into_any(),
+        Err(error) => {
+            let text = error.to_string();
+            let text = text.strip_prefix(SERVER_FN_PREFIX).unwrap_or(&text).to_owned();
+            // Read without tracking, and only while the page lives (a server-side render may finish after it).
+            let lang = use_context::<crate::app::UiLang>().and_then(|l| l.0.try_get_untracked()).unwrap_or_default();
+            if text == crate::api::SIGN_IN_FIRST {
+                view! {
+                    <p class="notice" data-testid="load-error">
+                        {SIGN_IN_TO_SEE.get(lang)}" "<A href="/login">{SIGN_IN_LINK.get(lang)}</A>
+                    </p>
+                }
+                .into_any()
+            } else {
+                view! { <p class="error" data-testid="load-error">{rich(&text)}</p> }.into_any()
+            }
+        }
     }
 }
+
+/// How a server function's error is prefixed when shown as text.
+const SERVER_FN_PREFIX: &str = "error running server function: ";
+/// A page's data needs a session.
+const SIGN_IN_TO_SEE: Text =
+    t("This page shows the chain's data to signed-in members.", "此页面的链上数据仅向已登录的成员显示。");
+/// The link to the sign-in page.
+const SIGN_IN_LINK: Text = t("Sign in", "登录");

@@ -13,7 +13,7 @@ use crate::{
     keystore::SealedKey,
 };
 
-/// Offers to keep the loaded key in this browser under a passphrase (shown once a key is loaded).
+/// Offers to keep the loaded key in this browser under a passphrase (shown once a key is loaded and signed in).
 #[component]
 pub fn KeepKey() -> impl IntoView {
     let keys = expect_context::<KeyRing>().0;
@@ -52,8 +52,10 @@ pub fn KeepKey() -> impl IntoView {
             }
         });
     };
+    // Only a key that signed in is worth keeping: a key with no account behind it is never offered.
+    let signed_in = move || me.get().and_then(Result::ok).is_some_and(|m| m.identity.is_some());
     view! {
-        <Show when=move || keys.get().is_some()>
+        <Show when=move || keys.get().is_some() && signed_in()>
             <section class="card" data-testid="keep-key">
                 <h2>{move || Msg::KeepKey.text(lang.get())}</h2>
                 <p>{move || Msg::KeepKeyHelp.text(lang.get())}</p>

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::{components::A, hooks::use_navigate};
 
 use crate::{
     api,
     app::{KeyRing, MeResource, use_lang},
-    i18n::{Msg, t},
-    pages::forms::say,
+    i18n::{Lang, Msg, Text, t},
+    pages::forms::{say, server_error},
     signer::Signer,
 };
 
@@ -24,7 +24,6 @@ pub fn Login() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let ready = crate::app::hydrated();
-    let navigate = use_navigate();
 
     let on_file = move |ev: leptos::ev::Event| {
         let _ = &ev;
@@ -36,7 +35,7 @@ pub fn Login() -> impl IntoView {
             };
             let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
             leptos::task::spawn_local(async move {
-                match read_file(&file)
+                match read_file(&file, lang.get_untracked())
                     .await
                     .and_then(|text| Signer::from_pem(&text).map_err(|e| e.text(lang.get_untracked())))
                 {
@@ -44,7 +43,12 @@ pub fn Login() -> impl IntoView {
                         error.set(None);
                         keys.set(Some(Arc::new(signer)));
                     }
-                    Err(reason) => error.set(Some(reason)),
+                    // A file that is not a usable key leaves no key behind: the button stays off and the reason
+                    // stays on screen.
+                    Err(reason) => {
+                        keys.set(None);
+                        error.set(Some(reason));
+                    }
                 }
             });
         }
@@ -55,14 +59,13 @@ pub fn Login() -> impl IntoView {
             error.set(Some(Msg::KeyNotLoaded.text(lang.try_get_untracked().unwrap_or_default()).to_owned()));
             return;
         };
-        let navigate = navigate.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match sign_in_with(&signer).await {
+            match sign_in_with(&signer, lang.get_untracked()).await {
+                // The page stays: it offers to keep the key that just signed in, and a way on.
                 Ok(()) => {
                     error.set(None);
                     me.refetch();
-                    navigate("/", Default::default());
                 }
                 Err(reason) => error.set(Some(reason)),
             }
@@ -81,11 +84,16 @@ pub fn Login() -> impl IntoView {
             <p data-testid="key-public">
                 {move || keys.get().map(|s| s.public_key().to_string()).unwrap_or_default()}
             </p>
-            <button data-testid="sign-in" disabled=move || !ready.get() || busy.get() on:click=sign_in>
+            <button data-testid="sign-in" disabled=move || !ready.get() || busy.get() || keys.get().is_none() on:click=sign_in>
                 {move || Msg::SignIn.text(lang.get())}
             </button>
             <p class="error" data-testid="login-error">{move || error.get()}</p>
         </section>
+        <Show when=move || me.get().and_then(Result::ok).is_some_and(|m| m.identity.is_some())>
+            <p class="ok" data-testid="signed-in">
+                {move || SIGNED_IN.get(lang.get())}" "<A href="/" attr:data-testid="continue">{move || CONTINUE.get(lang.get())}</A>
+            </p>
+        </Show>
         <crate::pages::keys::KeepKey />
         <CliSignIn />
     }
@@ -96,6 +104,7 @@ pub fn Login() -> impl IntoView {
 #[component]
 fn CliSignIn() -> impl IntoView {
     let me = expect_context::<MeResource>().0;
+    let lang = use_lang();
     let public_key = RwSignal::new(String::new());
     let challenge = RwSignal::new(None::<String>);
     let signature = RwSignal::new(String::new());
@@ -109,7 +118,7 @@ fn CliSignIn() -> impl IntoView {
                     error.set(None);
                     challenge.set(Some(offer.challenge_hex));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(server_error(&e, lang.get_untracked()))),
             }
         });
     };
@@ -123,7 +132,7 @@ fn CliSignIn() -> impl IntoView {
                     me.refetch();
                     navigate("/", Default::default());
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(server_error(&e, lang.get_untracked()))),
             }
         });
     };
@@ -153,18 +162,29 @@ fn CliSignIn() -> impl IntoView {
 
 /// Asks for a challenge, checks it is for this console and this key's account and unexpired, signs it, and
 /// completes the sign-in.
-async fn sign_in_with(signer: &Signer) -> Result<(), String> {
+async fn sign_in_with(signer: &Signer, lang: Lang) -> Result<(), String> {
     use governance_contracts::{codec, types::LoginChallenge};
-    let offer = api::begin_login(signer.public_key().to_string()).await.map_err(|e| e.to_string())?;
-    let bytes = hex::decode(&offer.challenge_hex).map_err(|_| "the server sent a malformed challenge".to_owned())?;
-    let challenge: LoginChallenge =
-        codec::decode(&bytes).map_err(|_| "the server sent a malformed challenge".to_owned())?;
-    let me = api::whoami().await.map_err(|e| e.to_string())?;
+    let offer = api::begin_login(signer.public_key().to_string()).await.map_err(|e| server_error(&e, lang))?;
+    let malformed = || MALFORMED.get(lang).to_owned();
+    let bytes = hex::decode(&offer.challenge_hex).map_err(|_| malformed())?;
+    let challenge: LoginChallenge = codec::decode(&bytes).map_err(|_| malformed())?;
+    let me = api::whoami().await.map_err(|e| server_error(&e, lang))?;
     check_origin(challenge.origin.as_str())?;
     let signature = signer.sign_login(&challenge, &me.chain);
-    api::finish_login(offer.challenge_hex, signature.to_string()).await.map_err(|e| e.to_string())?;
+    api::finish_login(offer.challenge_hex, signature.to_string()).await.map_err(|e| server_error(&e, lang))?;
     Ok(())
 }
+
+/// Said once the key has signed in.
+const SIGNED_IN: Text = t("Signed in.", "已登录。");
+/// The way on after signing in.
+const CONTINUE: Text = t("Go to the overview →", "前往概览 →");
+
+/// A challenge that does not decode.
+const MALFORMED: Text = t(
+    "the console sent a challenge this page cannot read: reload the page and try again",
+    "控制台发来的登录挑战无法解析：请刷新页面后重试",
+);
 
 /// A challenge must name the origin this page was loaded from: a challenge relayed from another site is refused.
 fn check_origin(origin: &str) -> Result<(), String> {
@@ -180,12 +200,24 @@ fn check_origin(origin: &str) -> Result<(), String> {
 }
 
 #[cfg(feature = "hydrate")]
-async fn read_file(file: &web_sys::File) -> Result<String, String> {
+async fn read_file(file: &web_sys::File, lang: Lang) -> Result<String, String> {
     const MAX_KEY_FILE: f64 = 64.0 * 1024.0;
     if file.size() > MAX_KEY_FILE {
-        return Err("this file is too large to be a key file".to_owned());
+        return Err(TOO_LARGE.get(lang).to_owned());
     }
-    let text =
-        wasm_bindgen_futures::JsFuture::from(file.text()).await.map_err(|_| "cannot read the file".to_owned())?;
-    text.as_string().ok_or_else(|| "the file is not text".to_owned())
+    let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.map_err(|_| UNREADABLE.get(lang).to_owned())?;
+    text.as_string().ok_or_else(|| UNREADABLE.get(lang).to_owned())
 }
+
+/// A file far larger than any key file.
+#[cfg(feature = "hydrate")]
+const TOO_LARGE: Text = t(
+    "this file is too large to be a key file: choose the .pem file `synod keygen` wrote",
+    "文件过大，不是私钥文件：请选择 synod keygen 生成的 .pem 文件",
+);
+/// A file the browser could not read as text.
+#[cfg(feature = "hydrate")]
+const UNREADABLE: Text = t(
+    "this browser could not read the file as text: choose the .pem file `synod keygen` wrote",
+    "浏览器无法以文本读取该文件：请选择 synod keygen 生成的 .pem 文件",
+);

@@ -11,10 +11,10 @@ use leptos::prelude::*;
 
 use crate::{
     api,
-    app::{ChainVersion, KeyRing, MeResource, use_lang},
+    app::{ChainVersion, KeyRing, MeResource, loaded, use_lang},
     i18n::{Lang, Msg, Text, t},
     pages::{
-        forms::{Field, FormError, create_draft, parsed, required, say, show, too_long},
+        forms::{Check, Field, FormError, Input, create_draft, rich, say, show, too_long},
         proposal::send,
         review::ReviewBody,
     },
@@ -31,9 +31,8 @@ pub fn Nodes() -> impl IntoView {
     view! {
         <h1>{move || Msg::Nodes.text(lang.get())}</h1>
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let l = lang.try_get_untracked().unwrap_or_default();
-                show(tables.await.map(|t| view! {
+            {loaded(tables, move |tables, l| {
+                show(tables.map(|t| view! {
                     <p data-testid="fault-tolerance">{match l {
                         Lang::En => format!("The chain now tolerates {} faulty sealer weight.", t.fault_tolerance),
                         Lang::ZhCn => format!("本链当前可容忍的故障出块权重：{}。", t.fault_tolerance),
@@ -43,13 +42,14 @@ pub fn Nodes() -> impl IntoView {
                             <th>{Msg::Key.text(l)}</th><th>{Msg::Address.text(l)}</th><th>{Msg::Readiness.text(l)}</th><th>{Msg::Connected.text(l)}</th></tr>
                         {t.nodes.into_iter().map(|n| view! {
                             <tr data-testid=format!("node-{}", n.id)>
-                                <td><code>{n.id.clone()}</code></td><td>{n.kind}</td><td>{n.owner}</td><td>{n.weight}</td>
+                                <td><code>{n.id.clone()}</code></td><td>{kind_words(&n.kind, l)}</td><td>{n.owner}</td><td>{n.weight}</td>
                                 <td><code data-testid=format!("node-key-{}", n.id)>{n.key}</code></td><td><code>{n.address}</code></td>
                                 <td>{n.attested.map(|h| format!("{} {h}", Msg::Height.text(l))).unwrap_or_else(|| "—".to_owned())}</td>
                                 <td>{if n.connected { "●" } else { "○" }}</td>
                             </tr>
                         }).collect_view()}
                     </tbody></table>
+                    <p class="muted" data-testid="nodes-legend">{READINESS_HELP.get(l)}</p>
                     {(!t.evidence.is_empty()).then(|| view! {
                         <h2>{Msg::Evidence.text(l)}</h2>
                         <ul data-testid="evidence">{t.evidence.into_iter().map(|(h, node)| view! {
@@ -74,18 +74,43 @@ fn SuspendSealer(node: String) -> impl IntoView {
     view! {
         <button data-testid=format!("evidence-draft-{node}") on:click=move |_| {
             let action = id.parse::<NodeId>().map(|node| vec![Action::DemoteNode { node, override_fault_tolerance: false }]).map_err(|_| "bad node id".to_owned());
-            create_draft(format!("Demote equivocating sealer {id}"), action, error);
+            let title = match use_lang().get_untracked() {
+                Lang::En => format!("Demote equivocating sealer {id}"),
+                Lang::ZhCn => format!("降级双重签名的共识节点 {id}"),
+            };
+            create_draft(title, action, error);
         }>{say(t("Draft its demotion", "起草将其降级的提案"))}</button>
         <FormError testid="evidence-error" error />
     }
 }
 
 const NODE_ID: Text = t("Node id", "节点编号");
+/// Where a node's public key comes from.
+const NODE_KEY_HELP: Text = t(
+    "The operator makes the node's key on its own host with `synod keygen --out KEY.pem`, which prints the public key (ed25519:…); to revoke, the key the node holds now.",
+    "运维人员在节点所在主机上用 `synod keygen --out KEY.pem` 生成节点密钥，该命令会输出公钥（ed25519:…）；吊销时填写节点当前的公钥。",
+);
+/// The rotation request's file input.
+const ROTATION_FILE: Text = t("Rotation request (rotation-request.json)", "轮换请求（rotation-request.json）");
+/// What the readiness column means.
+const READINESS_HELP: Text = t(
+    "Readiness: the height at which the node proved it holds its key and runs the chain's software (its attestation); a sealer must have one. Connected: ● the node this console reads from is connected to it now, ○ it is not.",
+    "就绪：节点证明其持有私钥并运行本链软件（其证明）时的区块高度；共识节点必须具备。连接：● 本控制台读取的节点当前与其直连，○ 未直连。",
+);
 const OWNER: Text = t("Owner member", "所属成员机构");
 const PUBLIC_KEY: Text = t("Public key (ed25519:…)", "公钥（ed25519:…）");
 const ADDRESS: Text = t("Address host:port", "地址 host:port");
 const WEIGHT: Text = t("Weight", "权重");
 const CURRENT_ADDRESS: Text = t("Current address", "当前地址");
+
+/// A node's kind in words.
+fn kind_words(kind: &str, lang: Lang) -> &'static str {
+    match kind {
+        "sealer" => t("sealer", "共识节点").get(lang),
+        "observer" => t("observer", "观察节点").get(lang),
+        _ => t("unknown", "未知").get(lang),
+    }
+}
 
 fn t_equivocated(lang: Lang) -> &'static str {
     t("signed two different votes at the same height and round.", "在同一高度和轮次签署了两个不同的投票。").get(lang)
@@ -93,51 +118,57 @@ fn t_equivocated(lang: Lang) -> &'static str {
 
 #[component]
 fn NodeForms() -> impl IntoView {
-    let (node, owner, key, address, weight, expected) = (
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new("1".to_owned()),
-        RwSignal::new(String::new()),
-    );
+    let (node, owner, key, address, weight, expected) =
+        (Input::new(""), Input::new(""), Input::new(""), Input::new(""), Input::new("1"), Input::new(""));
     let error = RwSignal::new(None);
     let lang = use_lang();
     let draft = move |kind: &'static str| {
         let l = lang.get_untracked();
-        let actions = (|| -> Result<Vec<Action>, String> {
-            let node = parsed::<NodeId>(node, NODE_ID, l)?;
-            let address_of = |value: RwSignal<String>, what: Text| {
-                governance_contracts::codec::BoundedString::try_new(required(value, what, l)?)
-                    .map_err(|_| too_long(what, l))
-            };
-            Ok(vec![match kind {
-                "admit" => Action::AdmitNode {
-                    node,
-                    owner: parsed(owner, OWNER, l)?,
-                    key: parsed::<PublicKey>(key, PUBLIC_KEY, l)?,
-                    address: address_of(address, ADDRESS)?,
-                },
-                "promote" => Action::PromoteNode {
-                    node,
-                    weight: Weight(parsed(weight, WEIGHT, l)?),
-                    override_fault_tolerance: false,
-                },
-                "demote" => Action::DemoteNode { node, override_fault_tolerance: false },
-                "remove" => Action::RemoveNode { node, override_fault_tolerance: false },
-                "address" => Action::SetNodeAddress {
-                    node,
-                    expected: address_of(expected, CURRENT_ADDRESS)?,
-                    address: address_of(address, ADDRESS)?,
-                },
-                _ => Action::RevokeNodeKey {
-                    node,
-                    key: parsed::<PublicKey>(key, PUBLIC_KEY, l)?,
-                    override_fault_tolerance: false,
-                },
-            }])
-        })();
-        let title = format!("{kind} node {}", node.get_untracked().trim());
+        let mut check = Check::new(l);
+        let id = check.parse::<NodeId>(node, NODE_ID);
+        let address_of = |check: &mut Check, input: Input, what: Text| {
+            let text = check.text(input, what)?;
+            check.rule(input, governance_contracts::codec::BoundedString::try_new(text).map_err(|_| too_long(what, l)))
+        };
+        let action = match kind {
+            "admit" => {
+                let owner = check.parse(owner, OWNER);
+                let key = check.parse::<PublicKey>(key, PUBLIC_KEY);
+                let address = address_of(&mut check, address, ADDRESS);
+                (|| Some(Action::AdmitNode { node: id?, owner: owner?, key: key?, address: address? }))()
+            }
+            "promote" => {
+                let weight = check.parse(weight, WEIGHT);
+                (|| Some(Action::PromoteNode { node: id?, weight: Weight(weight?), override_fault_tolerance: false }))()
+            }
+            "demote" => id.map(|node| Action::DemoteNode { node, override_fault_tolerance: false }),
+            "remove" => id.map(|node| Action::RemoveNode { node, override_fault_tolerance: false }),
+            "address" => {
+                let expected = address_of(&mut check, expected, CURRENT_ADDRESS);
+                let address = address_of(&mut check, address, ADDRESS);
+                (|| Some(Action::SetNodeAddress { node: id?, expected: expected?, address: address? }))()
+            }
+            _ => {
+                let key = check.parse::<PublicKey>(key, PUBLIC_KEY);
+                (|| Some(Action::RevokeNodeKey { node: id?, key: key?, override_fault_tolerance: false }))()
+            }
+        };
+        let actions = check.done(action).map(|a| vec![a]);
+        let which = node.value.get_untracked().trim().to_owned();
+        let title = match (kind, l) {
+            ("admit", Lang::En) => format!("Admit node {which}"),
+            ("admit", Lang::ZhCn) => format!("准入节点 {which}"),
+            ("promote", Lang::En) => format!("Promote node {which} to sealer"),
+            ("promote", Lang::ZhCn) => format!("将节点 {which} 升为共识节点"),
+            ("demote", Lang::En) => format!("Demote node {which} to observer"),
+            ("demote", Lang::ZhCn) => format!("将节点 {which} 降为观察节点"),
+            ("remove", Lang::En) => format!("Remove node {which}"),
+            ("remove", Lang::ZhCn) => format!("移除节点 {which}"),
+            ("address", Lang::En) => format!("Change the address of node {which}"),
+            ("address", Lang::ZhCn) => format!("变更节点 {which} 的地址"),
+            (_, Lang::En) => format!("Revoke the key of node {which}"),
+            (_, Lang::ZhCn) => format!("吊销节点 {which} 的密钥"),
+        };
         create_draft(title, actions, error);
     };
     view! {
@@ -148,12 +179,12 @@ fn NodeForms() -> impl IntoView {
                 "出块节点的变更在任何人签名前先做预检：草案会显示变更前后的出块节点集合、容错能力和就绪状态。",
             ))}</p>
             <div class="row">
-                <Field label=NODE_ID testid="node-id" value=node />
-                <Field label=OWNER testid="node-owner" value=owner />
-                <Field label=PUBLIC_KEY testid="node-key" value=key />
-                <Field label=ADDRESS testid="node-address" value=address />
-                <Field label=WEIGHT testid="node-weight" value=weight />
-                <Field label=CURRENT_ADDRESS testid="node-address-expected" value=expected />
+                <Field label=NODE_ID testid="node-id" value=node.value error=node.error />
+                <Field label=OWNER testid="node-owner" value=owner.value error=owner.error />
+                <Field label=PUBLIC_KEY testid="node-key" value=key.value error=key.error help=NODE_KEY_HELP />
+                <Field label=ADDRESS testid="node-address" value=address.value error=address.error />
+                <Field label=WEIGHT testid="node-weight" value=weight.value error=weight.error />
+                <Field label=CURRENT_ADDRESS testid="node-address-expected" value=expected.value error=expected.error />
             </div>
             <div class="row">
                 <button data-testid="admit-node-draft" on:click=move |_| draft("admit")>{say(t("Admit observer", "接入观察节点"))}</button>
@@ -292,8 +323,10 @@ fn Rotation() -> impl IntoView {
     view! {
         <section class="card">
             <h2>{move || Msg::RotateNodeKey.text(lang.get())}</h2>
-            <p>{move || Msg::RotateNodeKeyHelp.text(lang.get())}</p>
-            <input type="file" accept=".json,application/json" data-testid="rotation-file" on:change=on_file />
+            <p>{move || rich(Msg::RotateNodeKeyHelp.text(lang.get()))}</p>
+            <label>{move || ROTATION_FILE.get(lang.get())}
+                <input type="file" accept=".json,application/json" data-testid="rotation-file" on:change=on_file />
+            </label>
             {move || request.get().map(|review| {
                 let RotationReview { summary, proposal, .. } = review;
                 view! {

@@ -7,15 +7,20 @@ use governance_contracts::ids::{AccountId, Height, ProposalId};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use api_types::ProposalStatusName;
+use governance_contracts::types::Event;
+
 use crate::{
-    api::{self, ProposalInfo, TallyView},
-    app::{ChainVersion, KeyRing, MeResource, use_lang},
-    i18n::{Lang, Msg, t},
+    api::{self, HistoryRow, ProposalInfo, TallyView, VerdictView},
+    app::{ChainVersion, KeyRing, MeResource, loaded, use_lang},
+    i18n::{Lang, Msg, Text, status_text, t},
     pages::{
-        forms::{FormError, say, show},
+        events,
+        forms::{FormError, rich, show},
         review::{Review, Reviewed},
     },
     signer::{Signer, Validity},
+    wysiwys,
 };
 
 /// Relays a signed transaction (canonical hex) and waits for its receipt: `(tx hash, receipt in words)`.
@@ -39,18 +44,18 @@ pub fn ProposalPage() -> impl IntoView {
     let detail = Resource::new(move || (id(), version.get()), |(id, _)| api::proposal_detail(id));
     view! {
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                show(once.await.map(|d| {
-                    let l = use_lang().try_get_untracked().unwrap_or_default();
+            {loaded(once, move |once, l| {
+                show(once.map(|d| {
+                    let closed = d.status.is_closed();
                     view! {
-                        <h1>{Msg::Proposals.text(l)}" "<code>{d.id.clone()}</code></h1>
-                        {d.proposal_hex.clone().map(|hex| view! { <Review proposal_hex=hex expected_id=d.id.clone() reviewed /> })}
+                        <h1>{PROPOSAL.get(l)}" "<code class="id">{d.id.clone()}</code></h1>
+                        {d.proposal_hex.clone().map(|hex| view! { <Review proposal_hex=hex expected_id=d.id.clone() reviewed closed /> })}
                     }
                 }))
             })}
         </Suspense>
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move { show(detail.await.map(|d| view! { <Body detail=d reviewed outcome /> })) })}
+            {loaded(detail, move |detail, l| show(detail.map(|d| view! { <Body detail=d reviewed outcome l /> })))}
         </Transition>
         <p class="ok" data-testid="action-result">{move || outcome.notice.get()}</p>
         <FormError testid="action-error" error=outcome.error />
@@ -133,7 +138,7 @@ pub fn forecast(tally: &TallyView, blocks_left: u64, lang: Lang) -> String {
 }
 
 #[component]
-fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Outcome) -> impl IntoView {
+fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Outcome, l: Lang) -> impl IntoView {
     let lang = use_lang();
     let keys = expect_context::<KeyRing>().0;
     let me = expect_context::<MeResource>().0;
@@ -141,11 +146,11 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
     let ready = crate::app::hydrated();
     let blocks_left = detail.expires_at.saturating_sub(detail.height);
     let id_text = detail.id.clone();
-    let status = detail.status.clone();
-    let pending = status == "pending";
+    let status = detail.status;
+    let pending = status == ProposalStatusName::Pending;
     let my_account = me.try_get_untracked().flatten().and_then(Result::ok).and_then(|m| m.identity).map(|i| i.account);
     let approved_by_me = my_account.is_some_and(|a| detail.approvals.iter().any(|(who, _)| *who == a));
-    let queued = status == "queued";
+    let queued = status == ProposalStatusName::Queued;
 
     // Builds and relays one transaction signed by the loaded key.
     let act = move |build: Build| {
@@ -262,26 +267,32 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
         }
     };
 
-    let l = lang.try_get_untracked().unwrap_or_default();
+    let stage = status_line(&detail, l);
+    let verdict = detail.verdict.clone();
+    let failure = detail.failure.clone();
+    let open_tally = (!status.is_closed()).then(|| detail.tally.clone());
     view! {
-        <p>{Msg::Status.text(l)}": "<strong data-testid="proposal-status">{detail.status.clone()}</strong>
-           " · submitted at "{detail.submitted_at}" · "{Msg::ExpiresAt.text(l)}" "{detail.expires_at}</p>
-        <section class="card">
-            <h2>{Msg::Threshold.text(l)}</h2>
-            {detail.tally.iter().map(|t| {
-                view! {
-                    <div data-testid="tally">
-                        <p><code>{t.kind.clone()}</code>" — "{t.rule.clone()}</p>
-                        {t.fraction.map(|_| view! { <progress max=t.seated_weight.to_string() value=t.approved_weight.to_string()></progress> })}
-                        <p data-testid="forecast">{forecast(t, blocks_left, l)}</p>
-                    </div>
-                }
-            }).collect_view()}
-        </section>
+        <p>{Msg::Status.text(l)}": "<strong data-testid="proposal-status" data-status=status.as_str()>{status_text(status, l)}</strong>
+           " · "<span data-testid="proposal-stage">{stage}</span></p>
+        {open_tally.map(|tally| view! {
+            <section class="card">
+                <h2>{Msg::Threshold.text(l)}</h2>
+                {tally.iter().map(|t| {
+                    view! {
+                        <div data-testid="tally">
+                            <p><code>{wysiwys::kind_name(t.kind)}</code>" — "{wysiwys::rule_words(l, &t.rule)}</p>
+                            {t.fraction.map(|_| view! { <progress max=t.seated_weight.to_string() value=t.approved_weight.to_string()></progress> })}
+                            <p data-testid="forecast">{forecast(t, blocks_left, l)}</p>
+                        </div>
+                    }
+                }).collect_view()}
+            </section>
+        })}
+        {verdict.map(|v| view! { <Verdict verdict=v failure=failure.clone() l /> })}
         <section class="card">
             <h2>{Msg::Approvals.text(l)}</h2>
             <ul data-testid="approvals">
-                {detail.approvals.iter().map(|(who, key)| view! { <li><code>{who.clone()}</code>" "<code>{key.clone()}</code></li> }).collect_view()}
+                {detail.approvals.iter().map(|(who, key)| view! { <li><code>{who.clone()}</code>" "<code class="key">{key.clone()}</code></li> }).collect_view()}
             </ul>
         </section>
         {pending.then(|| view! {
@@ -292,7 +303,7 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
                     view! { <button data-testid="approve" disabled=move || !ready.get() || busy.get() || reviewed.get().is_none() on:click=approve>{Msg::Approve.text(l)}</button> }.into_any()
                 }}
                 <button data-testid="cancel" class="secondary" disabled=move || !ready.get() || busy.get() on:click=cancel>{Msg::Cancel.text(l)}</button>
-                <label>{say(t("Upload an approval signed offline (synod proposal sign)", "上传离线签署的批准（synod proposal sign）"))}
+                <label>{rich(t("Upload an approval signed offline (`synod proposal sign`)", "上传离线签署的批准（`synod proposal sign`）").get(l))}
                     <input type="file" data-testid="upload-approval" on:change=upload />
                 </label>
             </div>
@@ -314,8 +325,126 @@ fn Body(detail: ProposalInfo, reviewed: RwSignal<Option<Reviewed>>, outcome: Out
             <button data-testid="apply" disabled=move || !ready.get() || busy.get() on:click=execute>{Msg::Apply.text(l)}</button>
         })}
         <section class="card">
-            <h2>{say(t("History", "历史"))}</h2>
-            <ul>{detail.history.iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view()}</ul>
+            <h2>{HISTORY.get(l)}</h2>
+            <ul data-testid="history">{detail.history.iter().map(|h| history_row(h, l)).collect_view()}</ul>
         </section>
     }
 }
+
+/// Where the proposal stands, in words: when it was submitted and when it expires, or the block that closed it.
+fn status_line(detail: &ProposalInfo, l: Lang) -> String {
+    let submitted = match l {
+        Lang::En => format!("submitted at height {}", detail.submitted_at),
+        Lang::ZhCn => format!("提交于高度 {}", detail.submitted_at),
+    };
+    let closed_at = detail.verdict.as_ref().map(|v| v.height).or_else(|| {
+        // A cancellation carries no verdict: its block is the one whose receipt says so.
+        detail
+            .history
+            .iter()
+            .find(|h| h.events.iter().any(|e| matches!(e, Event::ProposalCancelled { .. })))
+            .map(|h| h.height)
+    });
+    let end = match (detail.status, closed_at, l) {
+        (ProposalStatusName::Executed, Some(h), Lang::En) => format!("executed at height {h}"),
+        (ProposalStatusName::Executed, Some(h), Lang::ZhCn) => format!("于高度 {h} 执行"),
+        (ProposalStatusName::Failed, Some(h), Lang::En) => format!("failed at height {h}"),
+        (ProposalStatusName::Failed, Some(h), Lang::ZhCn) => format!("于高度 {h} 执行失败"),
+        (ProposalStatusName::Cancelled, Some(h), Lang::En) => format!("cancelled at height {h}"),
+        (ProposalStatusName::Cancelled, Some(h), Lang::ZhCn) => format!("于高度 {h} 取消"),
+        (ProposalStatusName::Expired, _, Lang::En) => format!("expired at height {}", detail.expires_at),
+        (ProposalStatusName::Expired, _, Lang::ZhCn) => format!("于高度 {} 过期", detail.expires_at),
+        (_, _, Lang::En) => format!("expires at height {}", detail.expires_at),
+        (_, _, Lang::ZhCn) => format!("于高度 {} 过期", detail.expires_at),
+    };
+    format!("{submitted} · {end}")
+}
+
+/// One transaction about the proposal: its block, its hash, what it did to the proposal, and its own outcome
+/// (worded as the transaction's, never as the proposal's status).
+fn history_row(row: &HistoryRow, l: Lang) -> impl IntoView + use<> {
+    let did: Vec<String> = row.events.iter().map(|e| events::event_words(l, e)).collect();
+    let outcome = match (&row.rejected, l) {
+        (None, Lang::En) => "transaction applied".to_owned(),
+        (None, Lang::ZhCn) => "交易已生效".to_owned(),
+        (Some(reason), Lang::En) => {
+            format!("transaction rejected, nothing changed: {}", events::rejection_words(l, reason))
+        }
+        (Some(reason), Lang::ZhCn) => format!("交易被拒绝，未作任何更改：{}", events::rejection_words(l, reason)),
+    };
+    let at = match l {
+        Lang::En => format!("height {}", row.height),
+        Lang::ZhCn => format!("高度 {}", row.height),
+    };
+    view! {
+        <li data-testid="history-row">
+            {at}" · "<code title=row.tx.clone()>{events::short_hash(&row.tx)}</code>" · "
+            {did.join("; ")}{(!did.is_empty()).then_some(" · ")}
+            <span class=if row.rejected.is_some() { "bad" } else { "muted" }>{outcome}</span>
+        </li>
+    }
+}
+
+/// How a closed proposal was judged, as recorded in the block that closed it: each rule with the weights it was
+/// measured on, and the approvals that counted with their members' weights then.
+#[component]
+fn Verdict(verdict: VerdictView, failure: Option<governance_contracts::Rejection>, l: Lang) -> impl IntoView {
+    let heading = match l {
+        Lang::En => format!("Decision, as recorded at height {}", verdict.height),
+        Lang::ZhCn => format!("裁决（记录于高度 {}）", verdict.height),
+    };
+    view! {
+        <section class="card" data-testid="verdict">
+            <h2>{heading}</h2>
+            {failure.map(|reason| view! {
+                <p class="bad" data-testid="verdict-failure">{match l {
+                    Lang::En => format!("Its rules were met, but its actions could not apply, so nothing of it applied: {}", events::rejection_words(l, &reason)),
+                    Lang::ZhCn => format!("规则已满足，但其操作无法执行，因此没有任何操作生效：{}", events::rejection_words(l, &reason)),
+                }}</p>
+            })}
+            {verdict.requirements.iter().map(|r| view! {
+                <div data-testid="verdict-rule">
+                    <p><code>{wysiwys::kind_name(r.kind)}</code>" — "{wysiwys::rule_words(l, &r.rule)}</p>
+                    <p>{judged_words(r, l)}</p>
+                </div>
+            }).collect_view()}
+            <table data-testid="verdict-approvals"><tbody>
+                <tr><th>{Msg::Account.text(l)}</th><th>{Msg::Member.text(l)}</th><th>{Msg::Weight.text(l)}</th><th>{GOVERNOR.get(l)}</th></tr>
+                {verdict.approvals.iter().map(|v| view! {
+                    <tr data-testid="verdict-approval">
+                        <td><code>{v.account.to_string()}</code></td><td><code>{v.member.to_string()}</code></td>
+                        <td>{v.weight.0}</td><td>{if v.governor { "✓" } else { "—" }}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody></table>
+        </section>
+    }
+}
+
+/// "met: 6 of 8 seated weight approved (needs 2/3)" for one judged rule.
+pub fn judged_words(r: &TallyView, l: Lang) -> String {
+    let mark = if r.met { "✓" } else { "✗" };
+    match (r.fraction, l) {
+        (Some((num, den)), Lang::En) => format!(
+            "{mark} {}: {} of {} seated weight approved (needs {num}/{den})",
+            if r.met { "met" } else { "not met" },
+            r.approved_weight,
+            r.seated_weight
+        ),
+        (Some((num, den)), Lang::ZhCn) => format!(
+            "{mark} {}：在席权重 {} 中已批准 {}（需 {num}/{den}）",
+            if r.met { "已满足" } else { "未满足" },
+            r.seated_weight,
+            r.approved_weight
+        ),
+        (None, Lang::En) => format!("{mark} {}", if r.met { "met" } else { "not met" }),
+        (None, Lang::ZhCn) => format!("{mark} {}", if r.met { "已满足" } else { "未满足" }),
+    }
+}
+
+/// The page's heading.
+const PROPOSAL: Text = t("Proposal", "提案");
+/// The history card's heading.
+const HISTORY: Text = t("History", "历史");
+/// The verdict table's governor column.
+const GOVERNOR: Text = t("Governor", "治理人");

@@ -1,27 +1,45 @@
-//! Proposals: the list (open, queued, applied, failed, expired, cancelled), filtered and paginated from the
-//! console's indexed mirror of the chain, and a link to draft a new one.
+//! Proposals: the list (pending, queued, executed, failed, expired, cancelled), filtered and paginated from the
+//! console's indexed mirror of the chain, and a link to draft a new one. The filters live in the page's address
+//! (`?status=pending&kind=admit_member&q=bank`), so a filtered list can be bookmarked and shared.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::{
-    api,
-    app::{ChainVersion, use_lang},
-    i18n::Msg,
-    pages::forms::show,
+use api_types::ProposalStatusName;
+use leptos_router::{
+    NavigateOptions,
+    hooks::{use_navigate, use_query_map},
 };
 
-/// The statuses a list can be filtered by.
-const STATUSES: [&str; 6] = ["open", "queued", "applied", "failed", "expired", "cancelled"];
+use crate::{
+    api,
+    app::{ChainVersion, loaded, use_lang},
+    i18n::{Msg, status_text},
+    pages::forms::show,
+};
 
 /// The proposal list.
 #[component]
 pub fn ProposalList() -> impl IntoView {
     let lang = use_lang();
     let version = expect_context::<ChainVersion>().0;
-    let status = RwSignal::new(String::new());
-    let kind = RwSignal::new(String::new());
-    let text = RwSignal::new(String::new());
+    let query = use_query_map();
+    let param = move |name: &'static str| Signal::derive(move || query.with(|q| q.get(name).unwrap_or_default()));
+    let (status, kind, text) = (param("status"), param("kind"), param("q"));
+    let navigate = use_navigate();
+    // A filter changed: the address takes it (so back, reload and a shared link keep it) and the list starts over.
+    let set_filter = move |name: &'static str, value: String| {
+        let mut next = query.get_untracked();
+        if value.trim().is_empty() {
+            next.remove(name);
+        } else {
+            next.replace(name, value);
+        }
+        navigate(
+            &format!("/proposals{}", next.to_query_string()),
+            NavigateOptions { replace: true, ..Default::default() },
+        );
+    };
     // The cursors of the pages visited, so "previous" goes back.
     let cursors = RwSignal::new(vec![String::new()]);
     let page = Resource::new(
@@ -31,26 +49,35 @@ pub fn ProposalList() -> impl IntoView {
         |(s, k, t, after, _)| api::list_proposals(s, k, t, after),
     );
     let reset = move || cursors.set(vec![String::new()]);
+    let filter = move |name: &'static str| {
+        let set_filter = set_filter.clone();
+        move |ev: leptos::ev::Event| {
+            set_filter(name, event_target_value(&ev));
+            reset();
+        }
+    };
     view! {
         <h1>{move || Msg::Proposals.text(lang.get())}" "<A href="/proposals/new" attr:data-testid="new-draft">"+ "{move || Msg::Draft.text(lang.get())}</A></h1>
         <div class="row">
             <label>{move || Msg::Status.text(lang.get())}
-                <select data-testid="filter-status" on:change=move |ev| { status.set(event_target_value(&ev)); reset(); }>
-                    <option value="">"—"</option>
-                    {STATUSES.iter().map(|s| view! { <option value=*s>{*s}</option> }).collect_view()}
+                <select data-testid="filter-status" on:change=filter("status")>
+                    <option value="" selected=move || status.get().is_empty()>"—"</option>
+                    {ProposalStatusName::ALL.iter().map(|s| {
+                        let s = *s;
+                        view! { <option value=s.as_str() selected=move || status.get() == s.as_str()>{move || status_text(s, lang.get())}</option> }
+                    }).collect_view()}
                 </select>
             </label>
             <label>{move || Msg::Kind.text(lang.get())}
-                <input data-testid="filter-kind" placeholder="admit_member" on:change=move |ev| { kind.set(event_target_value(&ev)); reset(); } />
+                <input data-testid="filter-kind" placeholder="admit_member" prop:value=move || kind.get() on:change=filter("kind") />
             </label>
             <label>{move || Msg::Search.text(lang.get())}
-                <input data-testid="filter-text" on:change=move |ev| { text.set(event_target_value(&ev)); reset(); } />
+                <input data-testid="filter-text" prop:value=move || text.get() on:change=filter("q") />
             </label>
         </div>
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let l = lang.try_get_untracked().unwrap_or_default();
-                show(page.await.map(|p| {
+            {loaded(page, move |page, l| {
+                show(page.map(|p| {
                     let next = p.next.clone();
                     view! {
                         <table data-testid="proposals"><tbody>
@@ -59,7 +86,7 @@ pub fn ProposalList() -> impl IntoView {
                             {p.rows.into_iter().map(|r| view! {
                                 <tr data-testid="proposal-row">
                                     <td><A href=format!("/proposals/{}", r.id) attr:data-testid=format!("proposal-link-{}", r.id)>{r.title}</A></td>
-                                    <td>{r.status}</td><td><code>{r.kinds}</code></td><td>{r.proposer}</td><td>{r.expires_at}</td>
+                                    <td data-status=r.status.as_str()>{status_text(r.status, l)}</td><td><code>{r.kinds}</code></td><td>{r.proposer}</td><td>{r.expires_at}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody></table>

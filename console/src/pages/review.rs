@@ -9,10 +9,17 @@ use leptos::prelude::*;
 use crate::{
     api,
     app::{MeResource, use_lang},
-    i18n::{Lang, Msg},
+    i18n::{Lang, Msg, Text, t},
     pages::forms::show,
     wysiwys,
 };
+
+/// What a closed proposal's review says instead of its checks.
+const CLOSED_NOTE: Text = t(
+    "This proposal is closed. Its actions are shown as they were signed; how it was judged is its verdict below, \
+     recorded in the block that closed it. Nothing here is checked against the chain's state now.",
+    "此提案已结束。以下按签署时的内容列出其操作；其判定结果见下方在结束它的区块中记录的裁决。此处不再以链的当前状态重新检查。",
+);
 
 /// A proposal whose digest this page computed itself and found equal to the id it was offered under.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,8 +32,15 @@ pub struct Reviewed {
 
 /// Decodes `proposal_hex`, renders every action with its before → after and checks, shows the digest and how to
 /// check it on a second machine, and publishes the proposal to `reviewed` when its digest equals `expected_id`.
+/// A `closed` proposal (executed, failed, expired or cancelled) is shown as signed, without its before → after or
+/// checks: those describe it against the chain's state now, and history is never re-judged by a later state.
 #[component]
-pub fn Review(proposal_hex: String, expected_id: String, reviewed: RwSignal<Option<Reviewed>>) -> impl IntoView {
+pub fn Review(
+    proposal_hex: String,
+    expected_id: String,
+    reviewed: RwSignal<Option<Reviewed>>,
+    #[prop(optional)] closed: bool,
+) -> impl IntoView {
     let lang = use_lang();
     let me = expect_context::<MeResource>().0;
     // Loaded once per review: a review that re-rendered on every block would reset what the signer is reading.
@@ -55,7 +69,7 @@ pub fn Review(proposal_hex: String, expected_id: String, reviewed: RwSignal<Opti
                         <h2 data-testid="review-title">{review.title.clone()}</h2>
                         <p class="description">{review.description.clone()}</p>
                         <TextMarks marks=review.marks.iter().filter(|m| m.action.is_none()).cloned().collect() />
-                        <ReviewBody review=review.clone() />
+                        <ReviewBody review=review.clone() closed />
                         <p>{Msg::Digest.text(l)}</p>
                         <p class="digest mono" data-testid="digest">{digest.clone()}</p>
                         {(!matches).then(|| view! {
@@ -96,37 +110,46 @@ pub fn TextMarks(marks: Vec<wysiwys::signer_text::TextMark>) -> impl IntoView {
 }
 
 /// A reviewed proposal's proposer, expiry, actions (each with its before → after, the approval it needs and its
-/// checks), the sealer pre-flight and the checks about the proposal as a whole.
+/// checks), the sealer pre-flight and the checks about the proposal as a whole. A `closed` proposal shows its
+/// actions only.
 #[component]
-pub fn ReviewBody(review: wysiwys::ProposalReview) -> impl IntoView {
+pub fn ReviewBody(review: wysiwys::ProposalReview, #[prop(optional)] closed: bool) -> impl IntoView {
     let lang = use_lang();
     let l = lang.try_get_untracked().unwrap_or_default();
-    let checks = |checks: Vec<wysiwys::Check>| {
-        view! {
-            <ul class="checks">
-                {checks.into_iter().map(|c| view! {
-                    <li class=if c.ok { "ok" } else { "bad" } data-testid="review-check">{c.text}</li>
-                }).collect_view()}
-            </ul>
-        }
+    let checks = move |checks: Vec<wysiwys::Check>| {
+        (!closed).then(|| {
+            view! {
+                <ul class="checks">
+                    {checks.into_iter().map(|c| view! {
+                        <li class=if c.ok { "ok" } else { "bad" } data-testid="review-check">{c.text}</li>
+                    }).collect_view()}
+                </ul>
+            }
+        })
     };
-    let changes = |changes: Vec<wysiwys::Change>| {
-        view! {
-            <table class="change"><tbody>
-                {changes.into_iter().map(|c| view! {
-                    <tr>
-                        <th>{c.what}</th>
-                        <td class="before">{c.before}</td>
-                        <td>"→"</td>
-                        <td class="after">{c.after}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody></table>
-        }
+    let changes = move |changes: Vec<wysiwys::Change>| {
+        (!closed).then(|| {
+            view! {
+                <table class="change"><tbody>
+                    {changes.into_iter().map(|c| view! {
+                        <tr>
+                            <th>{c.what}</th>
+                            <td class="before">{c.before}</td>
+                            <td>"→"</td>
+                            <td class="after">{c.after}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody></table>
+            }
+        })
     };
     let marks = review.marks.clone();
+    let sealers = review.sealers.filter(|_| !closed);
     view! {
         <p data-testid="review-proposer">{Msg::Proposer.text(l)}": "{review.proposer}" · "{Msg::ExpiresAt.text(l)}" "{review.expires_at.0}</p>
+        {closed.then(|| view! {
+            <p class="notice" data-testid="review-closed">{CLOSED_NOTE.get(l)}</p>
+        })}
         {checks(review.checks)}
         <ol>
             {review.actions.into_iter().map(|action| view! {
@@ -139,7 +162,7 @@ pub fn ReviewBody(review: wysiwys::ProposalReview) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ol>
-        {review.sealers.map(|preflight| view! {
+        {sealers.map(|preflight| view! {
             <section data-testid="sealer-preflight">
                 <h3>{Msg::SealerPreflight.text(l)}</h3>
                 {changes(preflight.changes)}

@@ -14,7 +14,13 @@ use crate::{
 pub fn Webhooks() -> impl IntoView {
     let me = expect_context::<MeResource>().0;
     let changed = RwSignal::new(0_u32);
-    let hooks = Resource::new(move || changed.get(), |_| api::webhooks());
+    // Only a governor's session asks for the list: anyone else is refused it, and the panel is not shown to them.
+    let is_governor =
+        move || me.get().and_then(Result::ok).and_then(|m| m.identity).is_some_and(|i| i.governor && !i.read_only);
+    let hooks = Resource::new(
+        move || (changed.get(), is_governor()),
+        |(_, governor)| async move { if governor { api::webhooks().await } else { Ok(Vec::new()) } },
+    );
     let url = RwSignal::new(String::new());
     let needs = RwSignal::new(true);
     let expiring = RwSignal::new(true);

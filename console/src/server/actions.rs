@@ -1,5 +1,6 @@
 //! What the console does on a user's behalf: relay browser-signed transactions, after checking who signed them.
 
+use axum::http::StatusCode;
 use governance_contracts::{
     codec,
     types::{Action, Payload, Principal, SignedTransaction},
@@ -18,22 +19,37 @@ use crate::{
 /// The largest signed transaction the console relays (hex characters).
 const MAX_TX_HEX: usize = 2 * 1024 * 1024;
 
+/// A refusal: a request the caller may not make, or whose input is wrong, answered with `status` (a 4xx) and
+/// `message` in words; only a failure of the console itself answers 500. The status is set only on a call of a
+/// server function (`/api/…`): a page rendered on the server calls the same functions for its data, and a refusal
+/// of one of them is shown in the page, which is answered 200.
+pub fn refuse(status: StatusCode, message: impl Into<String>) -> ServerFnError {
+    let server_fn_call =
+        use_context::<axum::http::request::Parts>().is_some_and(|parts| parts.uri.path().starts_with("/api/"));
+    if server_fn_call && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    ServerFnError::new(message.into())
+}
+
 /// The signed-in session and its identity, or an error telling the user to sign in.
 pub fn require_session(state: &AppState) -> Result<(Session, crate::api::Identity), ServerFnError> {
-    let session = current_session().ok_or_else(|| ServerFnError::new("sign in first"))?;
-    let identity = state
-        .identity(&session.account)
-        .ok_or_else(|| ServerFnError::new("your account no longer holds a role the console serves: sign in again"))?;
+    let session = current_session().ok_or_else(|| refuse(StatusCode::UNAUTHORIZED, crate::api::SIGN_IN_FIRST))?;
+    let identity = state.identity(&session.account).ok_or_else(|| {
+        refuse(StatusCode::FORBIDDEN, "your account no longer holds a role the console serves: sign in again")
+    })?;
     Ok((session, identity))
 }
 
 /// The reader of the chain's data: the signed-in session and its identity, or `None` for a visitor when the
 /// console serves public reads (`--public-read`); otherwise an error telling the user to sign in.
 pub fn require_reader(state: &AppState) -> Result<Option<(Session, crate::api::Identity)>, ServerFnError> {
-    match require_session(state) {
-        Ok(reader) => Ok(Some(reader)),
-        Err(_) if state.access.public_read => Ok(None),
-        Err(error) => Err(error),
+    // A public console reads for anyone: asking whether there is a signed-in reader must not refuse the call.
+    let reader = current_session().and_then(|session| Some((session.clone(), state.identity(&session.account)?)));
+    match reader {
+        Some(reader) => Ok(Some(reader)),
+        None if state.access.public_read => Ok(None),
+        None => require_session(state).map(Some),
     }
 }
 
@@ -71,12 +87,12 @@ pub async fn submit_transaction(signed_hex: &str) -> Result<Submitted, ServerFnE
     let state = AppState::get()?;
     let (session, identity) = require_session(&state)?;
     if signed_hex.len() > MAX_TX_HEX {
-        return Err(ServerFnError::new("the transaction is too large"));
+        return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "the transaction is too large"));
     }
-    let bytes = hex::decode(signed_hex).map_err(|_| ServerFnError::new("the transaction is not hex"))?;
-    let tx: SignedTransaction =
-        codec::decode(&bytes).map_err(|e| ServerFnError::new(format!("the transaction does not decode: {e}")))?;
-    may_relay(&state, &identity, &tx).map_err(ServerFnError::new)?;
+    let bytes = hex::decode(signed_hex).map_err(|_| refuse(StatusCode::BAD_REQUEST, "the transaction is not hex"))?;
+    let tx: SignedTransaction = codec::decode(&bytes)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("the transaction does not decode: {e}")))?;
+    may_relay(&state, &identity, &tx).map_err(|why| refuse(StatusCode::FORBIDDEN, why))?;
     let hash = tx.tx.hash(&state.chain).to_string();
     let kind = payload_kind(&tx.tx.payload);
     let subject = payload_subject(&state, &tx);
@@ -130,16 +146,16 @@ pub async fn wait_transaction(tx_hash: &str) -> Result<String, ServerFnError> {
     let state = AppState::get()?;
     let (session, _) = require_session(&state)?;
     if tx_hash.len() > 80 {
-        return Err(ServerFnError::new("that is not a transaction hash"));
+        return Err(refuse(StatusCode::BAD_REQUEST, "that is not a transaction hash"));
     }
     let hash: governance_contracts::ids::TxHash =
-        tx_hash.parse().map_err(|_| ServerFnError::new("that is not a transaction hash"))?;
+        tx_hash.parse().map_err(|_| refuse(StatusCode::BAD_REQUEST, "that is not a transaction hash"))?;
     let body = state
         .node
         .wait(&hash, std::time::Duration::from_secs(20))
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?
-        .ok_or_else(|| ServerFnError::new("not in a block yet: it is still pending"))?;
+        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, "not in a block yet: wait for the next block"))?;
     let receipt = body.receipt;
     let lang = session.lang;
     if let governance_contracts::types::Outcome::Rejected { reason } = &receipt.outcome {

@@ -23,6 +23,7 @@ use std::{
     time::Duration,
 };
 
+use axum::http::StatusCode;
 use axum::{
     body::Body,
     extract::{ConnectInfo, State},
@@ -37,6 +38,8 @@ use governance_contracts::{
     types::LoginChallenge,
 };
 use leptos::prelude::*;
+
+use crate::server::actions::refuse;
 
 use crate::{
     api::{LoginOffer, Me},
@@ -242,11 +245,12 @@ pub fn client_ip() -> IpAddr {
 }
 
 fn rate_limited(state: &AppState) -> Result<(), ServerFnError> {
-    state
-        .login_limiter
-        .attempts
-        .check_key(&net::rate_key(client_ip()))
-        .map_err(|_| ServerFnError::new("too many sign-in attempts from this address: wait a minute and try again"))
+    state.login_limiter.attempts.check_key(&net::rate_key(client_ip())).map_err(|_| {
+        refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many sign-in attempts from this address: wait a minute and try again",
+        )
+    })
 }
 
 /// Writes a refused sign-in to the audit trail as `anonymous` from the client's address, the account the
@@ -268,16 +272,23 @@ async fn record_refusal(state: &AppState, claimed: &str, reason: &str) {
 pub async fn begin_login(public_key: &str) -> Result<LoginOffer, ServerFnError> {
     let state = AppState::get()?;
     rate_limited(&state)?;
-    let key: PublicKey = public_key.parse().map_err(|_| ServerFnError::new("that is not an ed25519 public key"))?;
+    let key: PublicKey = public_key
+        .parse()
+        .map_err(|_| refuse(StatusCode::BAD_REQUEST, "that is not an ed25519 public key (ed25519:…)"))?;
     let snapshot = state.snapshot();
-    let account = snapshot
-        .account_by_key(&key)
-        .map(|a| a.id.clone())
-        .ok_or_else(|| ServerFnError::new("no account on this chain has this key as its current key"))?;
+    let account = snapshot.account_by_key(&key).map(|a| a.id.clone()).ok_or_else(|| {
+        refuse(
+            StatusCode::FORBIDDEN,
+            format!(
+                "no account on this chain has {key} as its current key: ask your organisation's governors to \
+                     create an account for it (or, if it replaced an older key, to check the rotation was applied)"
+            ),
+        )
+    })?;
     let mut nonce = [0_u8; 32];
     getrandom::fill(&mut nonce).map_err(|e| ServerFnError::new(format!("no randomness: {e}")))?;
     let origin = BoundedString::<255>::try_new(state.origin.clone())
-        .map_err(|_| ServerFnError::new("the console's origin is too long"))?;
+        .map_err(|_| refuse(StatusCode::BAD_REQUEST, "the console's origin is too long"))?;
     let now = now_ms();
     let expires_ms = now.saturating_add(CHALLENGE_TTL_MS);
     let expires_at_ms = u64::try_from(expires_ms).unwrap_or(0);
@@ -296,7 +307,7 @@ pub async fn begin_login(public_key: &str) -> Result<LoginOffer, ServerFnError> 
 pub async fn finish_login(challenge_hex: &str, signature: &str) -> Result<Me, ServerFnError> {
     let state = AppState::get()?;
     rate_limited(&state)?;
-    let refused = |why: &str| ServerFnError::new(format!("sign-in refused: {why}"));
+    let refused = |why: &str| refuse(StatusCode::FORBIDDEN, format!("sign-in refused: {why}"));
     if challenge_hex.len() > 4096 {
         return Err(refused("the challenge is too long"));
     }

@@ -555,49 +555,29 @@ impl Db {
 // ---------------------------------------------------------------------------------------------------------------
 // The proposal mirror.
 
-/// A mirrored proposal's state, as lists show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProposalState {
-    /// Collecting approvals.
-    Open,
-    /// Approved, waiting for its delay or for execution.
-    Queued,
-    /// Applied.
-    Applied,
-    /// Approved but could not apply.
-    Failed,
-    /// Expired before it was approved.
-    Expired,
-    /// Cancelled.
-    Cancelled,
-}
+/// A mirrored proposal's state: the API's own vocabulary ([`api_types::ProposalStatusName`]), the words the CLI
+/// and every page use.
+pub use api_types::ProposalStatusName as ProposalState;
 
-impl ProposalState {
-    /// Every state, in lifecycle order.
-    pub const ALL: [Self; 6] = [Self::Open, Self::Queued, Self::Applied, Self::Failed, Self::Expired, Self::Cancelled];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Queued => "queued",
-            Self::Applied => "applied",
-            Self::Failed => "failed",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-        }
+/// The name the mirror's `status` column stores for a state. The column keeps the names of its first schema (its
+/// `CHECK` constraint lists them), so only this pair of functions knows them.
+fn stored_state(state: ProposalState) -> &'static str {
+    match state {
+        ProposalState::Pending => "open",
+        ProposalState::Queued => "queued",
+        ProposalState::Executed => "applied",
+        ProposalState::Failed => "failed",
+        ProposalState::Expired => "expired",
+        ProposalState::Cancelled => "cancelled",
     }
 }
 
-impl FromStr for ProposalState {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|state| state.as_str() == s)
-            .ok_or_else(|| StoreError::Invalid { field: "proposal status", reason: format!("unknown status `{s}`") })
-    }
+/// The state a stored `status` names.
+fn state_from_stored(stored: &str) -> Result<ProposalState> {
+    ProposalState::ALL
+        .into_iter()
+        .find(|state| stored_state(*state) == stored)
+        .ok_or_else(|| StoreError::Corrupt { field: "proposal status", reason: format!("unknown status `{stored}`") })
 }
 
 /// A mirrored on-chain proposal.
@@ -682,10 +662,7 @@ impl TryFrom<ProposalRow> for MirroredProposal {
         Ok(Self {
             id: row.id,
             title: row.title,
-            status: row
-                .status
-                .parse()
-                .map_err(|e: StoreError| StoreError::Corrupt { field: "proposal status", reason: e.to_string() })?,
+            status: state_from_stored(&row.status)?,
             proposer: row.proposer,
             kinds: split_list(&row.kinds),
             submitted_height: stored_u64("submitted height", row.submitted_height)?,
@@ -763,13 +740,13 @@ fn proposal_list_query<'a>(
     let order = if let Some(kind) = &filter.kind {
         query.push(" FROM proposal_kinds k JOIN proposals p ON p.id = k.proposal_id WHERE k.kind = ").push_bind(kind);
         if let Some(status) = filter.status {
-            query.push(" AND k.status = ").push_bind(status.as_str());
+            query.push(" AND k.status = ").push_bind(stored_state(status));
         }
         ("k.submitted_height", "k.proposal_id")
     } else {
         query.push(" FROM proposals p WHERE 1");
         if let Some(status) = filter.status {
-            query.push(" AND p.status = ").push_bind(status.as_str());
+            query.push(" AND p.status = ").push_bind(stored_state(status));
         }
         ("p.submitted_height", "p.id")
     };
@@ -882,9 +859,7 @@ impl Db {
             sqlx::query_as("SELECT status, COUNT(*) FROM proposals GROUP BY status").fetch_all(&self.pool).await?;
         let mut counts: Vec<(ProposalState, u64)> = ProposalState::ALL.iter().map(|s| (*s, 0)).collect();
         for (status, count) in rows {
-            let state: ProposalState = status
-                .parse()
-                .map_err(|e: StoreError| StoreError::Corrupt { field: "proposal status", reason: e.to_string() })?;
+            let state = state_from_stored(&status)?;
             if let Some(entry) = counts.iter_mut().find(|(s, _)| *s == state) {
                 entry.1 = stored_u64("proposal count", count)?;
             }
@@ -912,7 +887,7 @@ async fn upsert_proposal_in(
     )
     .bind(&proposal.id)
     .bind(&proposal.title)
-    .bind(proposal.status.as_str())
+    .bind(stored_state(proposal.status))
     .bind(&proposal.proposer)
     .bind(kinds_text)
     .bind(submitted_height)
@@ -931,7 +906,7 @@ async fn upsert_proposal_in(
         sqlx::query("INSERT INTO proposal_kinds (proposal_id, kind, status, submitted_height) VALUES (?, ?, ?, ?)")
             .bind(&proposal.id)
             .bind(kind)
-            .bind(proposal.status.as_str())
+            .bind(stored_state(proposal.status))
             .bind(submitted_height)
             .execute(&mut *conn)
             .await?;
@@ -1378,16 +1353,16 @@ pub async fn seed(db: &Db, proposals: u32, audit_rows: u32, now_ms: i64) -> Resu
                 }
             }
             let status = match rng.below(100) {
-                0..=4 => ProposalState::Open,
+                0..=4 => ProposalState::Pending,
                 5..=6 => ProposalState::Queued,
-                7..=76 => ProposalState::Applied,
+                7..=76 => ProposalState::Executed,
                 77..=81 => ProposalState::Failed,
                 82..=94 => ProposalState::Expired,
                 _ => ProposalState::Cancelled,
             };
             let height = u64::from(n).saturating_mul(3).saturating_add(rng.below(3)).saturating_add(1);
             let approved = match status {
-                ProposalState::Open | ProposalState::Expired | ProposalState::Cancelled => rng.below(67),
+                ProposalState::Pending | ProposalState::Expired | ProposalState::Cancelled => rng.below(67),
                 _ => rng.below(34).saturating_add(67),
             };
             let title = format!(
@@ -1425,7 +1400,7 @@ pub async fn seed(db: &Db, proposals: u32, audit_rows: u32, now_ms: i64) -> Resu
                 });
                 b.push_bind(&p.id)
                     .push_bind(&p.title)
-                    .push_bind(p.status.as_str())
+                    .push_bind(stored_state(p.status))
                     .push_bind(&p.proposer)
                     .push_bind(p.kinds.join(","))
                     .push_bind(height)
@@ -1448,7 +1423,7 @@ pub async fn seed(db: &Db, proposals: u32, audit_rows: u32, now_ms: i64) -> Resu
             query.push_values(pairs, |mut b, (p, kind)| {
                 b.push_bind(&p.id)
                     .push_bind(kind)
-                    .push_bind(p.status.as_str())
+                    .push_bind(stored_state(p.status))
                     .push_bind(i64::try_from(p.submitted_height).unwrap_or(i64::MAX));
             });
             query.build().execute(&mut *tx).await?;

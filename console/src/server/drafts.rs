@@ -1,11 +1,14 @@
 //! Drafting proposals: every form's actions are checked here, whoever sent them, and a refused draft says why.
 
+use axum::http::StatusCode;
 use governance_contracts::{
     codec::{self, BoundedString, BoundedVec},
     ids::Height,
     types::{Action, Principal, Proposal},
 };
 use leptos::prelude::*;
+
+use crate::server::actions::refuse;
 
 use crate::{
     api::Identity,
@@ -72,9 +75,9 @@ pub async fn create(title: &str, description: &str, actions_json: &str) -> Resul
     let state = AppState::get()?;
     let (session, identity) = require_session(&state)?;
     if identity.read_only {
-        return Err(ServerFnError::new("your account may only read"));
+        return Err(refuse(StatusCode::FORBIDDEN, "your account may only read"));
     }
-    let bad = |why: String| ServerFnError::new(why);
+    let bad = |why: String| refuse(StatusCode::BAD_REQUEST, why);
     if actions_json.len() > MAX_ACTIONS_JSON {
         return Err(bad("the actions are too large".to_owned()));
     }
@@ -129,7 +132,7 @@ pub async fn get(id: i64) -> Result<DraftView, ServerFnError> {
     let state = AppState::get()?;
     require_session(&state)?;
     let draft = state.db.get_draft(id).await.map_err(|e| ServerFnError::new(e.to_string()))?;
-    draft.map(to_view).ok_or_else(|| ServerFnError::new(format!("there is no draft #{id}")))
+    draft.map(to_view).ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("there is no draft #{id}")))
 }
 
 /// Open drafts, newest first.
@@ -150,9 +153,9 @@ pub async fn mark_submitted(id: i64, tx_hash: &str) -> Result<(), ServerFnError>
     let state = AppState::get()?;
     let (session, identity) = require_session(&state)?;
     if identity.read_only {
-        return Err(ServerFnError::new("your account may only read"));
+        return Err(refuse(StatusCode::FORBIDDEN, "your account may only read"));
     }
-    let not_a_hash = || ServerFnError::new("that is not a transaction hash");
+    let not_a_hash = || refuse(StatusCode::BAD_REQUEST, "that is not a transaction hash");
     if tx_hash.len() > 80 {
         return Err(not_a_hash());
     }
@@ -163,12 +166,12 @@ pub async fn mark_submitted(id: i64, tx_hash: &str) -> Result<(), ServerFnError>
         .get_draft(id)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?
-        .ok_or_else(|| ServerFnError::new(format!("there is no draft #{id}")))?;
+        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("there is no draft #{id}")))?;
     if draft.author != session.account {
-        return Err(ServerFnError::new(format!(
-            "draft #{id} is {}'s: only its author marks it submitted",
-            draft.author
-        )));
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            format!("draft #{id} is {}'s: only its author marks it submitted", draft.author),
+        ));
     }
     let hex = hex::encode(hash.0.as_bytes());
     state.db.mark_draft_submitted(id, &hex, now_ms()).await.map_err(|e| ServerFnError::new(e.to_string()))?;
@@ -187,8 +190,8 @@ pub async fn mark_submitted(id: i64, tx_hash: &str) -> Result<(), ServerFnError>
 pub async fn dry_run(proposal_hex: &str) -> Result<DryRunView, ServerFnError> {
     let state = AppState::get()?;
     let (session, _) = require_session(&state)?;
-    let proposal =
-        crate::wysiwys::decode_proposal(proposal_hex).map_err(|e| ServerFnError::new(e.text(session.lang)))?;
+    let proposal = crate::wysiwys::decode_proposal(proposal_hex)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, e.text(session.lang)))?;
     let run = state.node.dry_run(&proposal).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     let applies = matches!(run.receipt.outcome, governance_contracts::types::Outcome::Applied)
         && !run.receipt.events.iter().any(|e| matches!(e, governance_contracts::types::Event::ProposalFailed { .. }));

@@ -298,7 +298,7 @@ mod tests {
                     outcome: Outcome::Rejected { reason: governance_contracts::Rejection::BadSignature },
                 },
             ],
-            events: vec![Event::ProposalExecuted { proposal }],
+            events: vec![Event::ProposalExecuted { proposal, verdict: Default::default() }],
         };
         let event = live_event(block);
         assert_eq!(event.height, Height(7));

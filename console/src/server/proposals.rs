@@ -1,10 +1,14 @@
 //! Proposals: the list from the console's mirror, one proposal live from the node, and the overview's extras.
 
+use axum::http::StatusCode;
+use governance_contracts::types::{Event, Outcome};
 use governance_contracts::{codec, ids::ProposalId, state::records::ProposalStatus};
 use leptos::prelude::*;
 
+use crate::server::actions::refuse;
+
 use crate::{
-    api::{AuditRowView, Extras, ProposalInfo, ProposalPage, ProposalRow, TallyView},
+    api::{AuditRowView, Extras, HistoryRow, ProposalInfo, ProposalPage, ProposalRow, TallyView, VerdictView},
     server::{
         actions::{require_reader, require_session},
         audit::{self, AuditEntry, AuditFilter},
@@ -18,16 +22,12 @@ use crate::{
 /// Rows per page of the proposal list.
 const PAGE: u32 = 50;
 
-/// The mirror's state for a node's status at `height` (`open` past its expiry is `expired`).
+/// The state of a proposal whose node status is `status` (`None` once pruned from state) once the chain has
+/// finalised `height`: the API's own rule ([`ProposalState::at`]); a pruned proposal past its expiry is `expired`.
 pub fn state_of(status: Option<&ProposalStatus>, expires_at: u64, height: u64) -> ProposalState {
-    match status {
-        Some(ProposalStatus::Pending) | None if expires_at < height => ProposalState::Expired,
-        Some(ProposalStatus::Pending) | None => ProposalState::Open,
-        Some(ProposalStatus::Queued { .. }) => ProposalState::Queued,
-        Some(ProposalStatus::Executed { .. }) => ProposalState::Applied,
-        Some(ProposalStatus::Failed { .. }) => ProposalState::Failed,
-        Some(ProposalStatus::Cancelled { .. }) => ProposalState::Cancelled,
-    }
+    let (expires_at, height) =
+        (governance_contracts::ids::Height(expires_at), governance_contracts::ids::Height(height));
+    ProposalState::at(status.unwrap_or(&ProposalStatus::Pending), expires_at, height)
 }
 
 /// The mirror row for a node's answer about a proposal.
@@ -57,7 +57,7 @@ fn row(p: MirroredProposal) -> ProposalRow {
     ProposalRow {
         id: format!("sha256:{}", p.id),
         title: p.title,
-        status: p.status.as_str().to_owned(),
+        status: p.status,
         proposer: p.proposer,
         kinds: p.kinds.join(", "),
         expires_at: p.expires_at,
@@ -73,12 +73,12 @@ fn optional(text: &str) -> Option<String> {
 pub async fn list(status: &str, kind: &str, text: &str, after: &str) -> Result<ProposalPage, ServerFnError> {
     let state = AppState::get()?;
     require_reader(&state)?;
-    let bad = |e: String| ServerFnError::new(e);
+    let bad = |e: String| refuse(StatusCode::BAD_REQUEST, e);
     let filter = ProposalFilter {
         status: optional(status)
             .map(|s| s.parse())
             .transpose()
-            .map_err(|e: crate::server::db::StoreError| bad(e.to_string()))?,
+            .map_err(|e: api_types::UnknownStatus| bad(e.to_string()))?,
         kind: optional(kind),
         proposer: None,
         text: optional(text),
@@ -91,62 +91,102 @@ pub async fn list(status: &str, kind: &str, text: &str, after: &str) -> Result<P
     Ok(ProposalPage { rows: page.items.into_iter().map(row).collect(), next: page.next.map(|k| k.to_string()) })
 }
 
-/// A receipt's outcome in a few words: `applied`, or `rejected: <the named reason>`.
-fn outcome_words(outcome: &governance_contracts::types::Outcome) -> String {
-    match outcome {
-        governance_contracts::types::Outcome::Applied => "applied".to_owned(),
-        governance_contracts::types::Outcome::Rejected { reason } => format!("rejected: {reason}"),
+/// A requirement's view from the contracts' figures; `candidates` is empty for a closed proposal.
+fn tally_view(
+    kind: governance_contracts::types::ActionKind,
+    rule: governance_contracts::types::Rule,
+    met: bool,
+    (approved_weight, seated_weight): (u64, u64),
+    candidates: Vec<(String, u64, Vec<String>)>,
+) -> TallyView {
+    let fraction = match rule.requirement {
+        governance_contracts::types::Requirement::Weight { numerator, denominator, .. } => {
+            Some((numerator, denominator))
+        }
+        _ => None,
+    };
+    TallyView { kind, rule, met, approved_weight, seated_weight, fraction, candidates }
+}
+
+/// How the node's answer says a closed proposal was judged, from the receipt that closed it.
+fn verdict_view(answer: &node::ProposalDetail) -> Option<VerdictView> {
+    let (height, verdict) = answer.verdict()?;
+    Some(VerdictView {
+        height: height.0,
+        approvals: verdict.approvals.clone(),
+        requirements: verdict
+            .requirements
+            .iter()
+            .map(|r| tally_view(r.kind, r.rule.clone(), r.met, (r.approved_weight, r.seated_weight), Vec::new()))
+            .collect(),
+    })
+}
+
+/// Every transaction about proposal `id`, with what it did to it.
+fn history(answer: &node::ProposalDetail) -> Vec<HistoryRow> {
+    answer
+        .receipts
+        .iter()
+        .map(|r| HistoryRow {
+            height: r.height.0,
+            tx: r.hash.to_string(),
+            rejected: match &r.receipt.outcome {
+                Outcome::Applied => None,
+                Outcome::Rejected { reason } => Some(reason.clone()),
+            },
+            events: r.receipt.events.iter().filter(|e| is_about(e, &answer.id)).cloned().collect(),
+        })
+        .collect()
+}
+
+/// Whether `event` is about proposal `id`.
+fn is_about(event: &Event, id: &ProposalId) -> bool {
+    match event {
+        Event::ProposalSubmitted { proposal, .. }
+        | Event::ProposalApproved { proposal, .. }
+        | Event::ApprovalRevoked { proposal, .. }
+        | Event::ProposalQueued { proposal, .. }
+        | Event::ProposalExecuted { proposal, .. }
+        | Event::ProposalFailed { proposal, .. }
+        | Event::ProposalCancelled { proposal } => proposal == id,
+        _ => false,
     }
 }
 
-/// One proposal, live from the node.
+/// One proposal, live from the node. An open proposal comes with its tally against the approvals that count now;
+/// a closed one with the verdict of the block that closed it, never re-judged against a later state.
 pub async fn detail(id: &str) -> Result<ProposalInfo, ServerFnError> {
     let state = AppState::get()?;
     require_reader(&state)?;
-    let id: ProposalId = id.parse().map_err(|_| ServerFnError::new("that is not a proposal id (sha256:…)"))?;
-    let lang = current_session().map(|session| session.lang).unwrap_or_default();
+    let id: ProposalId =
+        id.parse().map_err(|_| refuse(StatusCode::BAD_REQUEST, "that is not a proposal id (sha256:…)"))?;
     let answer = state
         .node
         .proposal(&id)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?
-        .ok_or_else(|| ServerFnError::new(format!("the chain has no proposal {id} (yet)")))?;
+        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("the chain has no proposal {id}")))?;
     let height = state.snapshot().height.0;
     let status =
         state_of(answer.status.as_ref(), answer.proposal.as_ref().map_or(u64::MAX, |p| p.expires_at.0), height);
-    let status = match status {
-        crate::server::db::ProposalState::Open => "pending".to_owned(),
-        other => other.as_str().to_owned(),
+    let tally = if status.is_closed() {
+        Vec::new()
+    } else {
+        answer
+            .tally
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| {
+                let candidates = t
+                    .candidates
+                    .iter()
+                    .map(|c| (c.member.to_string(), c.weight.0, c.governors.iter().map(ToString::to_string).collect()))
+                    .collect();
+                tally_view(t.kind, t.rule, t.met, (t.approved_weight, t.seated_weight), candidates)
+            })
+            .collect()
     };
-    let tally = answer
-        .tally
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| TallyView {
-            kind: crate::wysiwys::kind_name(t.kind),
-            rule: crate::wysiwys::rule_words(lang, &t.rule),
-            met: t.met,
-            approved_weight: t.approved_weight,
-            seated_weight: t.seated_weight,
-            fraction: match t.rule.requirement {
-                governance_contracts::types::Requirement::Weight { numerator, denominator, .. } => {
-                    Some((numerator, denominator))
-                }
-                _ => None,
-            },
-            candidates: t
-                .candidates
-                .iter()
-                .map(|c| (c.member.to_string(), c.weight.0, c.governors.iter().map(ToString::to_string).collect()))
-                .collect(),
-        })
-        .collect();
-    let history = answer
-        .receipts
-        .iter()
-        .map(|r| format!("height {} · {} · {}", r.height, r.hash, outcome_words(&r.receipt.outcome)))
-        .collect();
     if let Some(mirror) = mirror_of(&answer, height) {
         state.db.upsert_proposal(&mirror).await.ok();
     }
@@ -161,9 +201,14 @@ pub async fn detail(id: &str) -> Result<ProposalInfo, ServerFnError> {
             Some(ProposalStatus::Queued { ready_at }) => Some(ready_at.0),
             _ => None,
         },
+        failure: match &answer.status {
+            Some(ProposalStatus::Failed { reason, .. }) => Some(reason.clone()),
+            _ => None,
+        },
         approvals: answer.approvals.iter().map(|a| (a.approver.to_string(), a.key.to_string())).collect(),
         tally,
-        history,
+        verdict: verdict_view(&answer),
+        history: history(&answer),
     })
 }
 
@@ -211,7 +256,7 @@ pub async fn overview_extras() -> Result<Extras, ServerFnError> {
                 .find(|m| m.id.to_string() == identity.member)
                 .map(|m| m.record.governors.iter().map(ToString::to_string).collect())
                 .unwrap_or_default();
-            let filter = ProposalFilter { status: Some(ProposalState::Open), ..ProposalFilter::default() };
+            let filter = ProposalFilter { status: Some(ProposalState::Pending), ..ProposalFilter::default() };
             let page = state
                 .db
                 .list_proposals(&filter, &PageRequest::first(50))

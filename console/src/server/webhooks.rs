@@ -88,7 +88,7 @@ pub fn due(
         .unwrap_or_default();
     let mut notices = Vec::new();
     for proposal in open {
-        if proposal.status != ProposalState::Open || proposal.expires_at < height {
+        if proposal.status != ProposalState::Pending || proposal.expires_at < height {
             continue;
         }
         let approvers: Vec<String> = serde_json::from_str(&proposal.detail).unwrap_or_default();
@@ -217,7 +217,7 @@ pub async fn dispatch_once(state: &AppState, client: &reqwest::Client, warning_b
         return Ok(0);
     }
     let height = state.snapshot().height.0;
-    let filter = ProposalFilter { status: Some(ProposalState::Open), ..ProposalFilter::default() };
+    let filter = ProposalFilter { status: Some(ProposalState::Pending), ..ProposalFilter::default() };
     let open = state.db.list_proposals(&filter, &PageRequest::first(SCAN)).await?.items;
     let mut acknowledged = 0_usize;
     for hook in &hooks {
@@ -289,7 +289,10 @@ fn governor(state: &AppState) -> Result<crate::api::Identity, leptos::prelude::S
     if identity.governor && !identity.read_only {
         Ok(identity)
     } else {
-        Err(leptos::prelude::ServerFnError::new("only a member's governors manage webhooks"))
+        Err(crate::server::actions::refuse(
+            axum::http::StatusCode::FORBIDDEN,
+            "only a member's governors manage webhooks",
+        ))
     }
 }
 
@@ -311,12 +314,12 @@ pub async fn add(url: &str, events: &str) -> Result<Webhook, leptos::prelude::Se
     let identity = governor(&state)?;
     let events: Vec<String> = events.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
     if let Some(unknown) = events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
-        return Err(leptos::prelude::ServerFnError::new(format!(
-            "`{unknown}` is not an event; choose from {}",
-            EVENTS.join(", ")
-        )));
+        return Err(crate::server::actions::refuse(
+            axum::http::StatusCode::BAD_REQUEST,
+            format!("`{unknown}` is not an event; choose from {}", EVENTS.join(", ")),
+        ));
     }
-    let refused = |e: TargetRefused| leptos::prelude::ServerFnError::new(e.to_string());
+    let refused = |e: TargetRefused| crate::server::actions::refuse(axum::http::StatusCode::BAD_REQUEST, e.to_string());
     let target = check_target(url.trim(), &state.access.webhooks).map_err(refused)?;
     if literal_address(&target).is_none()
         && let Some(host) = target.host_str()
