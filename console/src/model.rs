@@ -36,17 +36,7 @@ pub fn fault_tolerance(sealer_weights: impl IntoIterator<Item = Weight>) -> Weig
 pub fn proposals_touched(events: &[Event]) -> Vec<ProposalId> {
     let mut seen = BTreeSet::new();
     let mut touched = Vec::new();
-    for event in events {
-        let proposal = match event {
-            Event::ProposalSubmitted { proposal, .. }
-            | Event::ProposalApproved { proposal, .. }
-            | Event::ApprovalRevoked { proposal, .. }
-            | Event::ProposalQueued { proposal, .. }
-            | Event::ProposalExecuted { proposal, .. }
-            | Event::ProposalFailed { proposal, .. }
-            | Event::ProposalCancelled { proposal } => proposal,
-            _ => continue,
-        };
+    for proposal in events.iter().filter_map(Event::proposal) {
         if seen.insert(*proposal) {
             touched.push(*proposal);
         }

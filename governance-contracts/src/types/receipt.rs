@@ -35,6 +35,22 @@ pub struct Receipt {
     pub events: Vec<Event>,
 }
 
+impl Event {
+    /// The proposal the event is about, for the events of a proposal's lifecycle.
+    pub fn proposal(&self) -> Option<&ProposalId> {
+        match self {
+            Self::ProposalSubmitted { proposal, .. }
+            | Self::ProposalApproved { proposal, .. }
+            | Self::ApprovalRevoked { proposal, .. }
+            | Self::ProposalQueued { proposal, .. }
+            | Self::ProposalExecuted { proposal, .. }
+            | Self::ProposalFailed { proposal, .. }
+            | Self::ProposalCancelled { proposal } => Some(proposal),
+            _ => None,
+        }
+    }
+}
+
 /// What a proposal was judged by in the block that closed it: the approvals that counted, each with its member's
 /// weight at that height, and every rule it needed with the weights it was measured on. A closed proposal is shown
 /// by this record of its decision, never re-judged against a later state.
