@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{self, RoleRow},
-    app::{ChainVersion, MeResource, use_lang},
+    app::{ChainVersion, MeResource, loaded, use_lang},
     i18n::{Lang, Msg, Text, t},
     pages::{
         events::Copyable,
@@ -92,61 +92,64 @@ pub fn Accounts() -> impl IntoView {
     let version = expect_context::<ChainVersion>().0;
     let query = RwSignal::new(String::new());
     let rows = Resource::new(move || (query.get(), version.get()), |(q, _)| api::accounts(q, 200));
-    let chain = Resource::new(move || version.get(), |_| api::chain_tables());
+    // The chain's height, time and pace, which the expiries are estimated from (read once per visit: an estimate in
+    // days does not move with each block).
+    let chain = Resource::new(|| (), |()| api::chain_tables());
     view! {
         <h1>{move || Msg::Accounts.text(lang.get())}</h1>
         <label>{move || Msg::Search.text(lang.get())}
             <input data-testid="account-search" prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev)) />
         </label>
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let chain = chain.await;
-                show(rows.await.and_then(|rows| chain.map(|chain| (rows, chain))).map(|(rows, chain)| {
-                    let estimate = move |expires_at: u64| {
-                        ExpiryEstimate::new(expires_at, chain.height, chain.last_block_time_ms, chain.block_interval_ms)
-                    };
-                    view! {
+            {loaded(chain, move |chain, _| show(chain.map(|chain| view! {
+                <Transition fallback=|| ()>
+                    {loaded(rows, move |rows, l| show(rows.map(|rows| {
+                let chain = chain.clone();
+                let estimate = move |expires_at: u64| {
+                    ExpiryEstimate::new(expires_at, chain.height, chain.last_block_time_ms, chain.block_interval_ms)
+                };
+                view! {
                     <table data-testid="accounts"><tbody>
-                        <tr><th>{move || Msg::Account.text(lang.get())}</th><th>{move || Msg::Member.text(lang.get())}</th><th>{move || Msg::Status.text(lang.get())}</th>
-                            <th>{move || Msg::Roles.text(lang.get())}</th><th>{move || Msg::Key.text(lang.get())}</th></tr>
+                        <tr><th>{Msg::Account.text(l)}</th><th>{Msg::Member.text(l)}</th><th>{Msg::Status.text(l)}</th>
+                            <th>{Msg::Roles.text(l)}</th><th>{Msg::Key.text(l)}</th></tr>
                         {rows.into_iter().map(|a| {
-                            let member = a.member.clone();
                             let governor = a.governor;
                             let no_roles = a.roles.is_empty() && !governor;
+                            let governs = match l {
+                                Lang::En => format!("governor of {} (named in the member's record; no expiry)", a.member),
+                                Lang::ZhCn => format!("{} 的治理人（由成员记录指定，无到期高度）", a.member),
+                            };
                             view! {
                             <tr data-testid=format!("account-{}", a.id)>
-                                <td><code>{a.id.clone()}</code>{governor.then(|| view! { " "<span class="star" title=move || GOVERNOR_LEGEND.get(lang.get())>"★"</span> })}</td>
+                                <td><code>{a.id.clone()}</code>{governor.then(|| view! { " "<span class="star" title=GOVERNOR_LEGEND.get(l)>"★"</span> })}</td>
                                 <td>{a.member}</td>
                                 <td data-testid=format!("account-status-{}", a.id)>
-                                    {move || if a.frozen { Msg::Frozen.text(lang.get()) } else { Msg::Active.text(lang.get()) }}
+                                    {if a.frozen { Msg::Frozen.text(l) } else { Msg::Active.text(l) }}
                                 </td>
                                 <td data-testid=format!("account-roles-{}", a.id)>
                                     <ul class="grants">
-                                    {governor.then(|| view! {
-                                        <li class="governor">"★ "{move || match lang.get() {
-                                            Lang::En => format!("governor of {member} (named in the member's record; no expiry)"),
-                                            Lang::ZhCn => format!("{member} 的治理人（由成员记录指定，无到期高度）"),
-                                        }}</li>
-                                    })}
+                                    {governor.then(|| view! { <li class="governor">"★ "{governs}</li> })}
                                     {a.roles.into_iter().map(|g| {
                                         let e = estimate(g.expires_at);
                                         view! {
                                             <li class=if e.soon() { "grant soon" } else { "grant" } data-testid="grant">
-                                                <code>{g.role}</code>" "{move || e.words(lang.get())}
-                                                {e.soon().then(|| view! { " "<span class="badge soon" data-testid="expires-soon">{say(SOON)}</span> })}
+                                                <code>{g.role}</code>" "{e.words(l)}
+                                                {e.soon().then(|| view! { " "<span class="badge soon" data-testid="expires-soon">{SOON.get(l)}</span> })}
                                             </li>
                                         }
                                     }).collect_view()}
-                                    {no_roles.then(|| view! { <li class="none">{say(NO_ROLES)}</li> })}
+                                    {no_roles.then(|| view! { <li class="none">{NO_ROLES.get(l)}</li> })}
                                     </ul>
                                 </td>
-                                <td>{a.key.map(|key| view! { <Copyable value=key /> })}</td>
+                                <td>{a.key.map(|key| view! { <Copyable value=key lang=l /> })}</td>
                             </tr>
                         }}).collect_view()}
                     </tbody></table>
-                    <p class="legend" data-testid="governor-legend">{say(GOVERNOR_LEGEND)}</p>
-                }}))
-            })}
+                    <p class="legend" data-testid="governor-legend">{GOVERNOR_LEGEND.get(l)}</p>
+                }
+            })))}
+                </Transition>
+            })))}
         </Transition>
         <RoleForms />
     }
@@ -158,6 +161,8 @@ fn grantable(roles: &[RoleRow], governor: bool) -> Vec<RoleRow> {
 }
 
 const ACCOUNT: Text = t("Account", "账户");
+const HEIGHT_NOW: Text = t("Height now: ", "当前高度：");
+const ROLES_OFFERED: Text = t("Roles you may grant: ", "您可授予的角色：");
 const ROLE: Text = t("Role", "角色");
 const EXPIRES: Text = t("Expires at height", "到期高度");
 
@@ -200,17 +205,21 @@ fn RoleForms() -> impl IntoView {
         <section class="card">
             <h2>{say(t("Roles and freezing", "角色与冻结"))}</h2>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
+                {move || {
+                    // Read before the await, so a change of language draws this part again.
+                    let (l, me, tables) = (lang.get(), me.into_future(), tables.into_future());
+                    Suspend::new(async move {
                     let governor = me.await.ok().and_then(|m| m.identity).is_some_and(|i| i.governor);
                     show(tables.await.map(|chain| {
                         let offered = grantable(&chain.roles, governor);
                         view! {
-                            <p>{say(t("Height now: ", "当前高度："))}{chain.height}". "{say(t("Roles you may grant: ", "您可授予的角色："))}
-                                <span data-testid="grantable-roles">{offered.iter().map(|r| r.id.clone()).collect::<Vec<_>>().join(", ")}</span></p>
+                            <p>{HEIGHT_NOW.get(l)}{chain.height}". "{ROLES_OFFERED.get(l)}
+                                <code data-testid="grantable-roles">{offered.iter().map(|r| r.id.clone()).collect::<Vec<_>>().join(", ")}</code></p>
                             <datalist id="roles">{offered.into_iter().map(|r| view! { <option value=r.id /> }).collect_view()}</datalist>
                         }
                     }))
-                })}
+                    })
+                }}
             </Suspense>
             <div class="row">
                 <Field label=ACCOUNT testid="role-account" value=account />
@@ -221,9 +230,9 @@ fn RoleForms() -> impl IntoView {
                 <button data-testid="freeze-draft" on:click=move |_| draft("freeze")>{say(t("Freeze", "冻结"))}</button>
                 <button data-testid="unfreeze-draft" class="secondary" on:click=move |_| draft("unfreeze")>{say(t("Unfreeze", "解冻"))}</button>
             </div>
-            <label>{say(t(
-                "Bulk grants, CSV: account,role,expires_at (one per line, at most 32)",
-                "批量授予，CSV 格式：account,role,expires_at（每行一条，最多 32 条）",
+            <label>{say(t("Bulk grants, CSV: ", "批量授予，CSV 格式："))}<code>"account,role,expires_at"</code>{say(t(
+                " (one per line, at most 32)",
+                "（每行一条，最多 32 条）",
             ))}
                 <textarea data-testid="role-csv" rows="4" class="mono" prop:value=move || csv.get() on:input=move |ev| csv.set(event_target_value(&ev))></textarea>
             </label>

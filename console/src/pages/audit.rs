@@ -7,10 +7,10 @@ use leptos::prelude::*;
 
 use crate::{
     api,
-    app::{ChainVersion, use_lang},
+    app::{ChainVersion, loaded, use_lang},
     i18n::{Msg, Text, t},
     pages::{
-        events::{AUDIT_KINDS, Copyable, RECORDED, audit_detail_words, audit_kind_words},
+        events::{AUDIT_KINDS, Copyable, RECORDED, actor_words, audit_detail_words, audit_kind_words},
         forms::{say, show},
         time::Moment,
     },
@@ -71,52 +71,45 @@ pub fn AuditTrail() -> impl IntoView {
             <span data-testid="audit-integrity">{move || verified.get()}</span>
         </div>
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                show(page.await.map(|p| {
-                    let next = p.next;
-                    let empty = p.rows.is_empty();
-                    view! {
-                        <table class="audit" data-testid="audit">
-                            <colgroup><col class="seq" /><col class="time" /><col class="who" /><col class="what" /><col class="about" /><col class="details" /><col class="hash" /></colgroup>
-                            <thead><tr><th>"#"</th><th>{say(TIME)}</th><th>{say(WHO)}</th><th>{say(WHAT)}</th>
-                                <th>{say(ABOUT)}</th><th>{say(DETAILS)}</th><th>{say(HASH)}</th></tr></thead>
-                            <tbody>
-                            {p.rows.into_iter().map(|r| {
-                                let (kind, detail) = (r.kind.clone(), r.detail.clone());
-                                let what = {
-                                    let kind = kind.clone();
-                                    move || audit_kind_words(lang.get(), &kind)
-                                };
-                                let words = {
-                                    let (kind, detail) = (kind.clone(), detail.clone());
-                                    move || audit_detail_words(lang.get(), &kind, &detail)
-                                };
-                                view! {
-                                    <tr data-testid="audit-row" data-kind=kind.clone()>
-                                        <td>{r.seq}</td>
-                                        <td><Moment ms=r.at_ms /></td>
-                                        <td class="who">{r.actor}</td>
-                                        <td class="what" title=kind.clone()>{what}</td>
-                                        <td>{(!r.subject.is_empty()).then(|| view! { <Copyable value=r.subject /> })}</td>
-                                        <td class="details">{words}
-                                            <details class="raw"><summary>{say(RECORDED)}</summary><pre>{detail}</pre></details>
-                                        </td>
-                                        <td><Copyable value=r.hash testid="audit-hash" /></td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                            </tbody>
-                        </table>
-                        {empty.then(|| view! { <p>{say(NO_ROWS)}</p> })}
-                        <div class="row">
-                            <button class="secondary" data-testid="audit-previous" disabled=move || cursors.with(|c| c.len() <= 1)
-                                on:click=move |_| cursors.update(|c| { if c.len() > 1 { c.pop(); } })>{move || Msg::Previous.text(lang.get())}</button>
-                            <button class="secondary" data-testid="audit-next" disabled=next.is_none()
-                                on:click=move |_| if let Some(n) = next { cursors.update(|c| c.push(n)) }>{move || Msg::Next.text(lang.get())}</button>
-                        </div>
-                    }
-                }))
-            })}
+            {loaded(page, move |page, l| show(page.map(|p| {
+                let next = p.next;
+                let empty = p.rows.is_empty();
+                view! {
+                    <table class="audit" data-testid="audit">
+                        <colgroup><col class="seq" /><col class="time" /><col class="who" /><col class="what" /><col class="about" /><col class="details" /><col class="hash" /></colgroup>
+                        <thead><tr><th>"#"</th><th>{TIME.get(l)}</th><th>{WHO.get(l)}</th><th>{WHAT.get(l)}</th>
+                            <th>{ABOUT.get(l)}</th><th>{DETAILS.get(l)}</th><th>{HASH.get(l)}</th></tr></thead>
+                        <tbody>
+                        {p.rows.into_iter().map(|r| {
+                            let what = audit_kind_words(l, &r.kind);
+                            let words = audit_detail_words(l, &r.kind, &r.detail);
+                            let who = actor_words(l, &r.actor);
+                            let kind = r.kind.clone();
+                            view! {
+                                <tr data-testid="audit-row" data-kind=kind>
+                                    <td>{r.seq}</td>
+                                    <td><Moment ms=r.at_ms lang=l /></td>
+                                    <td class="who">{who}</td>
+                                    <td class="what" title=r.kind>{what}</td>
+                                    <td>{(!r.subject.is_empty()).then(|| view! { <Copyable value=r.subject lang=l /> })}</td>
+                                    <td class="details">{words}
+                                        <details class="raw"><summary>{RECORDED.get(l)}</summary><pre>{r.detail}</pre></details>
+                                    </td>
+                                    <td><Copyable value=r.hash lang=l testid="audit-hash" /></td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                        </tbody>
+                    </table>
+                    {empty.then(|| view! { <p>{NO_ROWS.get(l)}</p> })}
+                    <div class="row">
+                        <button class="secondary" data-testid="audit-previous" disabled=move || cursors.with(|c| c.len() <= 1)
+                            on:click=move |_| cursors.update(|c| { if c.len() > 1 { c.pop(); } })>{Msg::Previous.text(l)}</button>
+                        <button class="secondary" data-testid="audit-next" disabled=next.is_none()
+                            on:click=move |_| if let Some(n) = next { cursors.update(|c| c.push(n)) }>{Msg::Next.text(l)}</button>
+                    </div>
+                }
+            })))}
         </Transition>
     }
 }

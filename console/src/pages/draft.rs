@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::{
     api,
-    app::{KeyRing, MeResource, use_lang},
+    app::{KeyRing, MeResource, loaded, use_lang},
     i18n::{Msg, t},
     pages::{
         forms::{FormError, refuse_unsafe_text, say, show},
@@ -84,6 +84,8 @@ pub fn OpenDrafts() -> impl IntoView {
     }
 }
 
+const RULES_NEEDED: crate::i18n::Text = t("Approval rules it needs:", "所需审批规则：");
+
 /// One draft: review, dry run, sign and submit.
 #[component]
 pub fn DraftDetail() -> impl IntoView {
@@ -157,32 +159,22 @@ fn DraftBody(draft: api::DraftView) -> impl IntoView {
         <section class="card">
             <h2>{move || Msg::DryRun.text(lang.get())}</h2>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    show(dry.await.map(|d| {
-                        let (outcome, events, requirements) = (d.outcome, d.events, d.requirements);
-                        let words = move || crate::pages::events::dry_run_words(lang.get(), &outcome, &events);
-                        let rules = move || {
-                            let l = lang.get();
-                            requirements
-                                .iter()
-                                .map(|(kind, rule)| format!("{}: {}", crate::wysiwys::kind_name(*kind), crate::wysiwys::rule_words(l, rule)))
-                                .collect::<Vec<_>>()
-                        };
-                        view! {
-                            <div class=if d.applies { "ok" } else { "bad" } data-testid="dry-run">
-                                {move || {
-                                    let words = words();
-                                    view! {
-                                        <p>{words.heading}</p>
-                                        <ul class="events">{words.lines.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
-                                    }
-                                }}
-                            </div>
-                            <p>{say(t("Approval rules it needs:", "所需审批规则："))}</p>
-                            <ul>{move || rules().into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
-                        }
-                    }))
-                })}
+                {loaded(dry, move |dry, l| show(dry.map(|d| {
+                    let words = crate::pages::events::dry_run_words(l, &d.outcome, &d.events);
+                    let rules: Vec<String> = d
+                        .requirements
+                        .iter()
+                        .map(|(kind, rule)| format!("{}: {}", crate::wysiwys::kind_name(*kind), crate::wysiwys::rule_words(l, rule)))
+                        .collect();
+                    view! {
+                        <div class=if d.applies { "ok" } else { "bad" } data-testid="dry-run">
+                            <p>{words.heading}</p>
+                            <ul class="events">{words.lines.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                        </div>
+                        <p>{RULES_NEEDED.get(l)}</p>
+                        <ul>{rules.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                    }
+                })))}
             </Suspense>
         </section>
         <button data-testid="sign-and-submit" disabled=move || !ready.get() || busy.get() || reviewed.get().is_none() || draft.status != "draft" on:click=sign>

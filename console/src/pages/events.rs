@@ -12,7 +12,6 @@ use governance_contracts::{
 use leptos::prelude::*;
 
 use crate::{
-    app::use_lang,
     i18n::{Lang, Text, t},
     pages::time::Moment,
 };
@@ -468,24 +467,53 @@ pub fn audit_detail_words(lang: Lang, kind: &str, detail: &str) -> String {
 /// The label of the raw record an audit row holds (what its hash covers).
 pub const RECORDED: Text = t("Recorded data", "记录的原始数据");
 
-/// One audit row in words: what happened and the particulars, for the overview's list.
-#[component]
-pub fn AuditLine(at_ms: i64, actor: String, kind: String, subject: String, detail: String) -> impl IntoView {
-    let lang = use_lang();
-    let words = {
-        let (kind, detail) = (kind.clone(), detail.clone());
-        move || {
-            let l = lang.get();
-            let what = audit_kind_words(l, &kind);
-            let more = audit_detail_words(l, &kind, &detail);
-            if more.is_empty() { what } else { format!("{what}: {more}") }
-        }
+/// Who an audit row names as its actor: an account as it is, the console's own actors in words (`chain`: the
+/// console's indexer recording what the chain did; `anonymous`: a sign-in nobody proved).
+pub fn actor_words(lang: Lang, actor: &str) -> String {
+    match actor {
+        "chain" => t("the chain", "链上").get(lang).to_owned(),
+        "system" => t("the console", "控制台").get(lang).to_owned(),
+        "anonymous" => t("anonymous", "匿名").get(lang).to_owned(),
+        account => account.to_owned(),
+    }
+}
+
+/// One audit row as a line: when, who (unless the words already name them), what happened and the particulars,
+/// and what it concerns (unless it is the actor).
+pub fn audit_line_words(lang: Lang, actor: &str, kind: &str, subject: &str, detail: &str) -> String {
+    let what = audit_kind_words(lang, kind);
+    let more = audit_detail_words(lang, kind, detail);
+    let colon = match lang {
+        Lang::En => ": ",
+        Lang::ZhCn => "：",
     };
-    let subject_short = short_id(&subject);
+    let mut line = if more.contains(actor) { String::new() } else { format!("{} · ", actor_words(lang, actor)) };
+    line.push_str(&what);
+    if !more.is_empty() {
+        line.push_str(colon);
+        line.push_str(&more);
+    }
+    if !subject.is_empty() && subject != actor && !more.contains(&short_id(subject)) {
+        line.push_str(" · ");
+        line.push_str(&short_id(subject));
+    }
+    line
+}
+
+/// One audit row in words, for the overview's list.
+#[component]
+pub fn AuditLine(
+    at_ms: i64,
+    actor: String,
+    kind: String,
+    subject: String,
+    detail: String,
+    lang: Lang,
+) -> impl IntoView {
+    let words = audit_line_words(lang, &actor, &kind, &subject, &detail);
     view! {
         <li class="event" data-kind=kind>
-            <Moment ms=at_ms />" · "<b>{actor}</b>" · "{words}
-            {(!subject.is_empty()).then(|| view! { " · "<code title=subject.clone()>{subject_short}</code> })}
+            <Moment ms=at_ms lang compact=true />" · "{words}
         </li>
     }
 }
@@ -509,8 +537,7 @@ const FULL_VALUE: Text = t("Full value", "完整值");
 /// A long value (a hash, a digest, a key) shown short, with its full value on hover and on demand, and a button
 /// that copies it.
 #[component]
-pub fn Copyable(value: String, #[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
-    let lang = use_lang();
+pub fn Copyable(value: String, lang: Lang, #[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
     let copied = RwSignal::new(false);
     let shown = short_hash(&value);
     let whole = shown != value;
@@ -524,12 +551,12 @@ pub fn Copyable(value: String, #[prop(optional)] testid: Option<&'static str>) -
     view! {
         <span class="copyable" data-testid=testid>
             <code title=value.clone()>{shown}</code>
-            <button type="button" class="copy secondary" title=move || COPY.get(lang.get()) aria-label=move || COPY.get(lang.get())
+            <button type="button" class="copy secondary" title=COPY.get(lang) aria-label=COPY.get(lang)
                 data-value=value.clone() on:click=copy>
-                {move || if copied.get() { COPIED.get(lang.get()) } else { COPY.get(lang.get()) }}
+                {move || if copied.get() { COPIED.get(lang) } else { COPY.get(lang) }}
             </button>
             {whole.then(|| view! {
-                <details class="full"><summary>{move || FULL_VALUE.get(lang.get())}</summary><code>{value}</code></details>
+                <details class="full"><summary>{FULL_VALUE.get(lang)}</summary><code>{value}</code></details>
             })}
         </span>
     }
@@ -758,6 +785,27 @@ mod tests {
         let sent = r#"{"payload":"approve","tx":"sha256:0123456789abcdef0123456789abcdef"}"#;
         assert_eq!(audit_detail_words(Lang::En, "tx_submitted", sent), "approval, transaction sha256:0123456789ab…");
         assert_eq!(audit_detail_words(Lang::En, "sign_in", "not json"), "May sign and submit");
+    }
+
+    /// A line of the recent events names the actor once: not again when the words name them, nor the subject when
+    /// it is the actor; the console's own actors read in words; Chinese uses its own colon.
+    #[test]
+    fn audit_lines_name_the_actor_once() {
+        let detail = r#"{"approver":"org2-admin","member":"org2","weight":1,"height":57,"title":"Admit org5"}"#;
+        let line = audit_line_words(Lang::En, "org2-admin", "approval_on_chain", "sha256:ab", detail);
+        assert_eq!(
+            line,
+            "Approved on chain: org2-admin, governor of org2 (weight 1) approved “Admit org5” at height 57 · sha256:ab"
+        );
+        assert_eq!(
+            audit_line_words(Lang::En, "org1-admin", "sign_in", "org1-admin", r#"{"read_only":false}"#),
+            "org1-admin · Signed in: May sign and submit"
+        );
+        let applied = r#"{"status":"applied","height":14,"title":"Admit org5"}"#;
+        assert_eq!(
+            audit_line_words(Lang::ZhCn, "chain", "proposal_applied", "sha256:ab", applied),
+            "链上 · 提案已执行：“Admit org5”已于高度 14 执行 · sha256:ab"
+        );
     }
 
     /// Digests and keys shorten to their scheme and 12 hex digits; names stay whole.

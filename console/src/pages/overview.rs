@@ -7,11 +7,11 @@ use leptos_router::components::A;
 
 use crate::{
     api::{self, BlockBar, NodeRow, Tables},
-    app::{ChainVersion, use_lang},
+    app::{ChainVersion, loaded, use_lang},
     i18n::{Lang, Msg, Text, t},
     pages::{
         events::AuditLine,
-        forms::{say, show},
+        forms::show,
         time::{Moment, utc_clock},
     },
 };
@@ -26,62 +26,63 @@ pub fn Overview() -> impl IntoView {
     view! {
         <h1>{move || Msg::Overview.text(lang.get())}</h1>
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                show(tables.await.map(|t| {
-                    let sealers = t.nodes.iter().filter(|n| n.kind == "sealer").count();
-                    let observers = t.nodes.len().saturating_sub(sealers);
-                    let tolerance = t.fault_tolerance;
-                    view! {
-                        <div class="grid">
-                            <div class="card"><p>{move || Msg::Height.text(lang.get())}</p><h2 data-testid="height">{t.height}</h2></div>
-                            <div class="card"><p>{move || Msg::LastBlock.text(lang.get())}</p>
-                                <h2 data-testid="last-block-time">{(t.last_block_time_ms > 0).then(|| view! { <Moment ms=clamp_ms(t.last_block_time_ms) /> })}</h2></div>
-                            <div class="card"><p>{move || Msg::Sealers.text(lang.get())}" / "{move || Msg::Observers.text(lang.get())}</p>
-                                <h2 data-testid="node-counts">{sealers}" / "{observers}</h2>
-                                <p>{move || match lang.get() {
-                                    Lang::En => format!("tolerates {tolerance} faulty sealer weight"),
-                                    Lang::ZhCn => format!("可容忍故障共识权重 {tolerance}"),
-                                }}</p></div>
-                        </div>
-                        <h2>{move || Msg::NetworkPicture.text(lang.get())}</h2>
-                        <NetworkPicture nodes=t.nodes.clone() hub=t.console_node.clone() />
-                        <h2>{move || Msg::BlockTimeline.text(lang.get())}</h2>
-                        <Timeline tables=t />
-                    }
-                }))
-            })}
+            {loaded(tables, move |tables, l| show(tables.map(|t| {
+                let sealers = t.nodes.iter().filter(|n| n.kind == "sealer").count();
+                let observers = t.nodes.len().saturating_sub(sealers);
+                let tolerance = t.fault_tolerance;
+                view! {
+                    <div class="grid">
+                        <div class="card"><p>{Msg::Height.text(l)}</p><h2 data-testid="height">{t.height}</h2></div>
+                        <div class="card"><p>{Msg::LastBlock.text(l)}</p>
+                            <h2 data-testid="last-block-time">{(t.last_block_time_ms > 0).then(|| view! { <Moment ms=clamp_ms(t.last_block_time_ms) lang=l /> })}</h2></div>
+                        <div class="card"><p>{Msg::Sealers.text(l)}" / "{Msg::Observers.text(l)}</p>
+                            <h2 data-testid="node-counts">{sealers}" / "{observers}</h2>
+                            <p>{match l {
+                                Lang::En => format!("tolerates {tolerance} faulty sealer weight"),
+                                Lang::ZhCn => format!("可容忍故障共识权重 {tolerance}"),
+                            }}</p></div>
+                    </div>
+                    <h2>{Msg::NetworkPicture.text(l)}</h2>
+                    <NetworkPicture nodes=t.nodes.clone() hub=t.console_node.clone() lang=l />
+                    <h2>{Msg::BlockTimeline.text(l)}</h2>
+                    <Timeline tables=t lang=l />
+                }
+            })))}
         </Transition>
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                show(extras.await.map(|x| {
-                    let no_events = x.recent.is_empty();
-                    view! {
-                        <h2>{move || Msg::NeedsMyApproval.text(lang.get())}</h2>
-                        <ul data-testid="needs-my-approval">
-                            {x.needs_my_approval.is_empty().then(|| view! { <li>{move || Msg::Nothing.text(lang.get())}</li> })}
-                            {x.needs_my_approval.into_iter().map(|p| view! {
-                                <li><A href=format!("/proposals/{}", p.id) attr:data-testid="needs-approval-link">{p.title}</A>" "<code>{p.kinds}</code></li>
-                            }).collect_view()}
-                        </ul>
-                        <h2>{move || Msg::RecentEvents.text(lang.get())}</h2>
-                        <ul class="events" data-testid="recent-events">
-                            {no_events.then(|| view! { <li>{say(NO_EVENTS)}</li> })}
-                            {x.recent.into_iter().map(|r| view! {
-                                <AuditLine at_ms=r.at_ms actor=r.actor kind=r.kind subject=r.subject detail=r.detail />
-                            }).collect_view()}
-                        </ul>
-                        <h2>{say(t("Nodes this console reads from", "本控制台读取的节点"))}</h2>
-                        <ul data-testid="node-health">
-                            {x.node_health.into_iter().map(|(url, ok, what)| view! { <li class=if ok { "ok" } else { "bad" }><code>{url}</code>" "{what}</li> }).collect_view()}
-                        </ul>
-                    }
-                }))
-            })}
+            {loaded(extras, move |extras, l| show(extras.map(|x| {
+                let no_events = x.recent.is_empty();
+                view! {
+                    <h2>{Msg::NeedsMyApproval.text(l)}</h2>
+                    <ul data-testid="needs-my-approval">
+                        {x.needs_my_approval.is_empty().then(|| view! { <li>{Msg::Nothing.text(l)}</li> })}
+                        {x.needs_my_approval.into_iter().map(|p| view! {
+                            <li><A href=format!("/proposals/{}", p.id) attr:data-testid="needs-approval-link">{p.title}</A>" "<code>{p.kinds}</code></li>
+                        }).collect_view()}
+                    </ul>
+                    <h2>{Msg::RecentEvents.text(l)}</h2>
+                    <ul class="events" data-testid="recent-events">
+                        {no_events.then(|| view! { <li>{NO_EVENTS.get(l)}</li> })}
+                        {x.recent.into_iter().map(|r| view! {
+                            <AuditLine at_ms=r.at_ms actor=r.actor kind=r.kind subject=r.subject detail=r.detail lang=l />
+                        }).collect_view()}
+                    </ul>
+                    <h2>{NODES_READ.get(l)}</h2>
+                    <ul data-testid="node-health">
+                        {x.node_health.into_iter().map(|(url, ok, what)| {
+                            // A healthy node's answer is its height; an unhealthy one's, the reason.
+                            let what = if ok && what.parse::<u64>().is_ok() { format!("{} {what}", Msg::Height.text(l)) } else { what };
+                            view! { <li class=if ok { "ok" } else { "bad" }><code>{url}</code>" "{what}</li> }
+                        }).collect_view()}
+                    </ul>
+                }
+            })))}
         </Transition>
         <crate::pages::webhooks::Webhooks />
     }
 }
 
+const NODES_READ: Text = t("Nodes this console reads from", "本控制台读取的节点");
 const NO_EVENTS: Text = t(
     "Nothing recorded yet (signed-in users see the console's latest audit rows here).",
     "尚无记录（登录后可在此查看本控制台最新的审计记录）。",
@@ -118,8 +119,7 @@ fn layout(nodes: &[NodeRow], hub: Option<&str>) -> Vec<(f64, f64, bool)> {
 /// The nodes around the one this console reads from: sealers filled, observers hollow, a line to each node that
 /// node is connected to; every mark is named, and a legend says what each means.
 #[component]
-fn NetworkPicture(nodes: Vec<NodeRow>, hub: Option<String>) -> impl IntoView {
-    let lang = use_lang();
+fn NetworkPicture(nodes: Vec<NodeRow>, hub: Option<String>, lang: Lang) -> impl IntoView {
     let places = layout(&nodes, hub.as_deref());
     let placed: Vec<(f64, f64, bool, NodeRow)> =
         places.into_iter().zip(nodes).map(|((x, y, centre), node)| (x, y, centre, node)).collect();
@@ -127,7 +127,7 @@ fn NetworkPicture(nodes: Vec<NodeRow>, hub: Option<String>) -> impl IntoView {
     view! {
         <figure class="network">
             <svg class="network" viewBox="0 0 360 270" width="480" height="360" data-testid="network-picture" role="img"
-                aria-label=move || match lang.get() { Lang::En => "Network picture", Lang::ZhCn => "网络示意图" }>
+                aria-label=match lang { Lang::En => "Network picture", Lang::ZhCn => "网络示意图" }>
                 {placed.iter().filter(|p| p.3.connected && !p.2).map(|(x, y, _, _)| view! {
                     <line x1="180" y1="130" x2=x.to_string() y2=y.to_string() stroke="#9aa7bd" stroke-width="1.5" />
                 }).collect_view()}
@@ -146,16 +146,16 @@ fn NetworkPicture(nodes: Vec<NodeRow>, hub: Option<String>) -> impl IntoView {
             <figcaption>
                 <ul class="legend" data-testid="network-legend">
                     <li data-testid="legend-hub"><svg viewBox="0 0 20 20" width="16" height="16"><circle cx="10" cy="10" r="8" fill="#1f5fbf" stroke="#1d2330" stroke-width="2" /></svg>
-                        {move || match &hub_label {
-                            Some(id) => match lang.get() {
+                        {match &hub_label {
+                            Some(id) => match lang {
                                 Lang::En => format!("Centre: {id}, the node this console reads from"),
                                 Lang::ZhCn => format!("中心：{id}，本控制台读取的节点"),
                             },
-                            None => HUB_UNKNOWN.get(lang.get()).to_owned(),
+                            None => HUB_UNKNOWN.get(lang).to_owned(),
                         }}</li>
-                    <li><svg viewBox="0 0 20 20" width="16" height="16"><circle cx="10" cy="10" r="7" fill="#1f5fbf" stroke="#1f5fbf" stroke-width="2" /></svg>{say(LEGEND_SEALER)}</li>
-                    <li><svg viewBox="0 0 20 20" width="16" height="16"><circle cx="10" cy="10" r="7" fill="#fff" stroke="#1f5fbf" stroke-width="2" /></svg>{say(LEGEND_OBSERVER)}</li>
-                    <li><svg viewBox="0 0 20 20" width="16" height="16"><line x1="1" y1="10" x2="19" y2="10" stroke="#9aa7bd" stroke-width="2" /></svg>{say(LEGEND_LINK)}</li>
+                    <li><svg viewBox="0 0 20 20" width="16" height="16"><circle cx="10" cy="10" r="7" fill="#1f5fbf" stroke="#1f5fbf" stroke-width="2" /></svg>{LEGEND_SEALER.get(lang)}</li>
+                    <li><svg viewBox="0 0 20 20" width="16" height="16"><circle cx="10" cy="10" r="7" fill="#fff" stroke="#1f5fbf" stroke-width="2" /></svg>{LEGEND_OBSERVER.get(lang)}</li>
+                    <li><svg viewBox="0 0 20 20" width="16" height="16"><line x1="1" y1="10" x2="19" y2="10" stroke="#9aa7bd" stroke-width="2" /></svg>{LEGEND_LINK.get(lang)}</li>
                 </ul>
             </figcaption>
         </figure>
@@ -190,14 +190,10 @@ fn timeline_caption(lang: Lang, blocks: &[BlockBar]) -> String {
 /// Recent blocks, oldest on the left, as bars whose height is their transaction count, with the heights and UTC
 /// times of the first and last on the axis (SVG: the CSP allows no inline styles).
 #[component]
-fn Timeline(tables: Tables) -> impl IntoView {
-    let lang = use_lang();
+fn Timeline(tables: Tables, lang: Lang) -> impl IntoView {
     let mut blocks = tables.timeline;
     blocks.sort_by_key(|b| b.height);
-    let caption = {
-        let blocks = blocks.clone();
-        move || timeline_caption(lang.get(), &blocks)
-    };
+    let caption = timeline_caption(lang, &blocks);
     if blocks.is_empty() {
         return view! { <p class="timeline-empty" data-testid="timeline-caption">{caption}</p> }.into_any();
     }
@@ -208,7 +204,7 @@ fn Timeline(tables: Tables) -> impl IntoView {
     view! {
         <figure class="timeline">
             <svg class="timeline" viewBox="0 0 330 100" width="660" height="200" data-testid="timeline" role="img"
-                aria-label=move || match lang.get() { Lang::En => "Block timeline", Lang::ZhCn => "出块时间线" }>
+                aria-label=match lang { Lang::En => "Block timeline", Lang::ZhCn => "出块时间线" }>
                 <line x1="36" y1="70" x2="320" y2="70" stroke="#5b6475" />
                 <line x1="36" y1="10" x2="36" y2="70" stroke="#5b6475" />
                 <text x="32" y="14" text-anchor="end" class="axis">{most}</text>
@@ -220,7 +216,7 @@ fn Timeline(tables: Tables) -> impl IntoView {
                     let (height, txs) = (b.height, b.txs);
                     view! {
                         <rect x=x.to_string() y=(70_u64.saturating_sub(h)).to_string() width=width.to_string() height=h.to_string() fill="#1f5fbf">
-                            <title>{move || match lang.get() {
+                            <title>{match lang {
                                 Lang::En => format!("block {height} · {txs} transactions"),
                                 Lang::ZhCn => format!("区块 {height} · {txs} 笔交易"),
                             }}</title>

@@ -4,10 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::{
-    app::use_lang,
-    i18n::{Lang, t},
-};
+use crate::i18n::{Lang, t};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -85,17 +82,18 @@ fn browser_offset(_ms: i64) -> i32 {
     0
 }
 
-/// A moment: its UTC date and time, and (in the browser) the same moment in the reader's time zone.
+/// A moment: its UTC date and time, and (in the browser) the same moment in the reader's time zone, in `lang`. A `compact`
+/// moment, for lists, shows the local time alone once it is known, with UTC in its tooltip.
 #[component]
-pub fn Moment(ms: i64) -> impl IntoView {
-    let lang = use_lang();
+pub fn Moment(ms: i64, lang: Lang, #[prop(optional)] compact: bool) -> impl IntoView {
     let offset = RwSignal::new(None::<i32>);
     // Effects run only in the browser: the server and the first hydrated render both show UTC alone.
     Effect::new(move |_| offset.set(Some(browser_offset(ms))));
+    let (utc, title) = (utc_text(ms), utc_text(ms));
     view! {
-        <span class="moment">
-            <span class="local" data-testid="time-local">{move || offset.get().map(|off| local_text(lang.get(), ms, off))}</span>
-            <span class="utc" data-testid="time-utc">{utc_text(ms)}</span>
+        <span class=if compact { "moment compact" } else { "moment" } title=title>
+            <span class="local" data-testid="time-local">{move || offset.get().map(|off| local_text(lang, ms, off))}</span>
+            <span class="utc" data-testid="time-utc">{utc}</span>
         </span>
     }
 }

@@ -238,7 +238,8 @@ pub async fn overview_extras() -> Result<Extras, ServerFnError> {
         .map(|h| {
             let what = match (&h.height, &h.error) {
                 (_, Some(error)) => error.clone(),
-                (Some(height), None) => format!("height {height}"),
+                // The page says "height" in the reader's language.
+                (Some(height), None) => height.to_string(),
                 (None, None) => String::new(),
             };
             (h.url.clone(), h.ok, what)
