@@ -384,12 +384,6 @@ impl Browser<'_> {
     pub fn set_window_size(&self, width: u32, height: u32) -> anyhow::Result<()> {
         self.block(self.client()?.set_window_size(width, height))
     }
-
-    /// Saves a PNG screenshot of the visible page to `path`.
-    pub fn screenshot(&self, path: &Path) -> anyhow::Result<()> {
-        let png = self.block(self.client()?.screenshot())?;
-        std::fs::write(path, png).with_context(|| format!("cannot write {}", path.display()))
-    }
 }
 
 impl Drop for Browser<'_> {
