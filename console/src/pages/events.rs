@@ -100,7 +100,7 @@ pub fn event_words(lang: Lang, event: &Event) -> String {
         }
         Event::ProposalExecuted { proposal, .. } => {
             let p = short_id(&proposal.to_string());
-            pick(l, format!("Proposal {p} applied"), format!("提案 {p} 已执行"))
+            pick(l, format!("Proposal {p} executed"), format!("提案 {p} 已执行"))
         }
         Event::ProposalFailed { proposal, reason, .. } => {
             let p = short_id(&proposal.to_string());
@@ -321,7 +321,7 @@ pub fn audit_kind_words(lang: Lang, kind: &str) -> String {
         "approval_uploaded" => t("Approval uploaded", "上传批准"),
         "tx_submitted" => t("Transaction sent", "发送交易"),
         "receipt" => t("Proposal failed", "提案执行失败"),
-        "proposal_applied" => t("Proposal applied", "提案已执行"),
+        "proposal_applied" => t("Proposal executed", "提案已执行"),
         "approval_on_chain" => t("Approved on chain", "链上批准"),
         "approval_revoked_on_chain" => t("Approval withdrawn on chain", "链上撤回批准"),
         "settings" => t("Settings changed", "更改设置"),
@@ -417,7 +417,7 @@ pub fn audit_detail_words(lang: Lang, kind: &str, detail: &str) -> String {
             match (kind, l) {
                 ("receipt", Lang::En) => format!("“{title}” failed at height {height}"),
                 ("receipt", Lang::ZhCn) => format!("“{title}”于高度 {height} 执行失败"),
-                (_, Lang::En) => format!("“{title}” applied at height {height}"),
+                (_, Lang::En) => format!("“{title}” executed at height {height}"),
                 (_, Lang::ZhCn) => format!("“{title}”已于高度 {height} 执行"),
             }
         }

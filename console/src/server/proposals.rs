@@ -1,7 +1,7 @@
 //! Proposals: the list from the console's mirror, one proposal live from the node, and the overview's extras.
 
 use axum::http::StatusCode;
-use governance_contracts::types::{Event, Outcome};
+use governance_contracts::types::Outcome;
 use governance_contracts::{codec, ids::ProposalId, state::records::ProposalStatus};
 use leptos::prelude::*;
 
@@ -134,23 +134,9 @@ fn history(answer: &node::ProposalDetail) -> Vec<HistoryRow> {
                 Outcome::Applied => None,
                 Outcome::Rejected { reason } => Some(reason.clone()),
             },
-            events: r.receipt.events.iter().filter(|e| is_about(e, &answer.id)).cloned().collect(),
+            events: r.receipt.events.iter().filter(|e| e.proposal() == Some(&answer.id)).cloned().collect(),
         })
         .collect()
-}
-
-/// Whether `event` is about proposal `id`.
-fn is_about(event: &Event, id: &ProposalId) -> bool {
-    match event {
-        Event::ProposalSubmitted { proposal, .. }
-        | Event::ProposalApproved { proposal, .. }
-        | Event::ApprovalRevoked { proposal, .. }
-        | Event::ProposalQueued { proposal, .. }
-        | Event::ProposalExecuted { proposal, .. }
-        | Event::ProposalFailed { proposal, .. }
-        | Event::ProposalCancelled { proposal } => proposal == id,
-        _ => false,
-    }
 }
 
 /// One proposal, live from the node. An open proposal comes with its tally against the approvals that count now;
