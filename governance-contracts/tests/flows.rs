@@ -48,6 +48,52 @@ fn admitting_a_member_needs_two_thirds() {
     assert!(ACCOUNTS.get(&chain.store, &account("newco-gov")).unwrap().is_some());
 }
 
+/// The receipt that executes a proposal records its verdict as judged before its actions apply: the three
+/// governors whose approvals counted, each with their member's weight, and the admission rule met by 3 of the 4
+/// seated weight (not of the 5 seated once the new member is in), so the decision can be read back unchanged later.
+#[test]
+fn an_executed_proposals_receipt_records_the_verdict_it_was_judged_by() {
+    let mut chain = TestChain::with_members(4);
+    let admit = Action::AdmitMember {
+        member: member("newco"),
+        name: BoundedString::try_new("NewCo").unwrap(),
+        weight: Weight(1),
+        governors: BoundedVec::try_new(vec![NewAccount { account: account("newco-gov"), key: public("newco-gov") }])
+            .unwrap(),
+    };
+    let (id, receipt) = chain.propose("m0-gov", vec![admit], &["m0-gov", "m1-gov", "m2-gov"]);
+    applied(&receipt);
+    let verdict = receipt
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::ProposalExecuted { proposal, verdict } if *proposal == id => Some(verdict.clone()),
+            _ => None,
+        })
+        .expect("the proposal executed in this receipt");
+    let voters: Vec<(String, String, bool, u64)> = verdict
+        .approvals
+        .iter()
+        .map(|v| (v.account.to_string(), v.member.to_string(), v.governor, v.weight.0))
+        .collect();
+    assert_eq!(
+        voters,
+        [
+            ("m0-gov".to_owned(), "m0".to_owned(), true, 1),
+            ("m1-gov".to_owned(), "m1".to_owned(), true, 1),
+            ("m2-gov".to_owned(), "m2".to_owned(), true, 1)
+        ]
+    );
+    let rule = verdict
+        .requirements
+        .iter()
+        .find(|r| r.kind == governance_contracts::types::ActionKind::AdmitMember)
+        .expect("the admission rule is recorded");
+    assert!(rule.met);
+    assert_eq!((rule.approved_weight, rule.seated_weight), (3, 4));
+    assert!(MEMBERS.get(&chain.store, &member("newco")).unwrap().is_some(), "the member is admitted");
+}
+
 /// One compliance officer freezes an ordinary account of its own member at once, and the frozen account's
 /// transactions are refused.
 #[test]
