@@ -533,21 +533,19 @@ pub fn tally(store: &dyn Store, ctx: &BlockContext, record: &ProposalRecord) -> 
     requirements(store, ctx, &record.proposal)?.into_iter().map(|req| judge(store, ctx, req, &counted)).collect()
 }
 
-/// How `req` stands against the approvals `counted` (its excluded account's left out).
+/// How `req` stands against the approvals `counted` (its excluded account's left out), with the members who could
+/// still approve for it.
 fn judge(
     store: &dyn Store,
     ctx: &BlockContext,
     req: Requirement,
     counted: &[policy::CountedApproval],
 ) -> Result<RequirementTally> {
-    let usable: Vec<policy::CountedApproval> =
-        counted.iter().filter(|a| Some(&a.account) != req.excluded.as_ref()).cloned().collect();
-    let met = policy::requirement_met(store, ctx, &req.rule, req.target.as_ref(), &usable)?;
-    let (mut approved_weight, mut seated_weight, mut candidates) = (0_u64, 0_u64, Vec::new());
+    let (judged, usable) = weigh(store, ctx, &req, counted)?;
+    let mut candidates = Vec::new();
     match &req.rule.requirement {
         crate::types::Requirement::Weight { exclude_target, .. } => {
             let silenced = if *exclude_target { req.target.as_ref() } else { None };
-            (approved_weight, seated_weight) = policy::weight_tally(store, &usable, silenced)?;
             let approving: std::collections::BTreeSet<&MemberId> =
                 usable.iter().filter(|a| a.governor).map(|a| &a.member).collect();
             for (id, member) in committee::active_members(store)? {
@@ -564,7 +562,7 @@ fn judge(
         }
         crate::types::Requirement::TargetGovernor => {
             if let Some(target) = &req.target
-                && !met
+                && !judged.met
                 && let Some(member) = MEMBERS.get(store, target)?
             {
                 candidates.push(Candidate {
@@ -577,15 +575,43 @@ fn judge(
         crate::types::Requirement::Role { .. } => {}
     }
     Ok(RequirementTally {
-        kind: req.kind,
-        rule: req.rule,
-        target: req.target,
-        met,
-        approved_weight,
-        seated_weight,
+        kind: judged.kind,
+        rule: judged.rule,
+        target: judged.target,
+        met: judged.met,
+        approved_weight: judged.approved_weight,
+        seated_weight: judged.seated_weight,
         counted: usable.iter().map(|a| a.account.clone()).collect(),
         candidates,
     })
+}
+
+/// Whether `req` is met by the approvals `counted` (its excluded account's left out) and, for a weight rule, the
+/// approving and seated weight; with the approvals that count for it.
+fn weigh(
+    store: &dyn Store,
+    ctx: &BlockContext,
+    req: &Requirement,
+    counted: &[policy::CountedApproval],
+) -> Result<(JudgedRequirement, Vec<policy::CountedApproval>)> {
+    let usable: Vec<policy::CountedApproval> =
+        counted.iter().filter(|a| Some(&a.account) != req.excluded.as_ref()).cloned().collect();
+    let met = policy::requirement_met(store, ctx, &req.rule, req.target.as_ref(), &usable)?;
+    let (approved_weight, seated_weight) = match &req.rule.requirement {
+        crate::types::Requirement::Weight { exclude_target, .. } => {
+            policy::weight_tally(store, &usable, if *exclude_target { req.target.as_ref() } else { None })?
+        }
+        _ => (0, 0),
+    };
+    let judged = JudgedRequirement {
+        kind: req.kind,
+        rule: req.rule.clone(),
+        target: req.target.clone(),
+        met,
+        approved_weight,
+        seated_weight,
+    };
+    Ok((judged, usable))
 }
 
 /// The record of how a proposal closing now is judged: the approvals that count, with their members' weight, and
@@ -608,15 +634,7 @@ fn verdict(
     }
     let mut requirements = Vec::with_capacity(reqs.len());
     for req in reqs {
-        let judged = judge(store, ctx, req.clone(), counted)?;
-        requirements.push(JudgedRequirement {
-            kind: judged.kind,
-            rule: judged.rule,
-            target: judged.target,
-            met: judged.met,
-            approved_weight: judged.approved_weight,
-            seated_weight: judged.seated_weight,
-        });
+        requirements.push(weigh(store, ctx, req, counted)?.0);
     }
     Ok(Verdict { approvals, requirements })
 }
