@@ -560,8 +560,7 @@ fn sign_in_and_member_forms_say_what_is_wrong_and_what_to_do() -> anyhow::Result
     admin.click("nav-members")?;
     admin.click("admit-member-draft")?;
     for field in ["admit-member-id", "admit-member-name", "admit-member-governor", "admit-member-governor-key"] {
-        let error = admin.wait_text(&format!("{field}-error"), "", SOON)?;
-        ensure!(!error.trim().is_empty(), "{field} shows no error of its own");
+        admin.wait_for(&format!("{field}-error"), SOON, |text, _| !text.trim().is_empty())?;
     }
     admin.wait_text("admit-member-error", "4 fields need", SOON)?;
     ensure!(admin.page_text().contains("synod keygen"), "nothing says where a governor's key comes from");
