@@ -55,6 +55,7 @@ use governance_contracts::types::{
 use crate::consensus::host::DecidedBlock;
 
 pub mod live;
+pub mod scale;
 use crate::sim::{SimConfig, SimReport, Simulation};
 
 /// Sealers in the benchmarked cluster.
@@ -101,6 +102,11 @@ pub struct BenchArgs {
     /// at increasing rates (saturation throughput, apply latency p50/p99).
     #[arg(long)]
     pub live: bool,
+    /// Measure how consensus and governance scale instead: finality time and CPU per height with 4, 25, 100 and
+    /// 200 sealers in the zero-delay simulation, and a 200-member committee proposal with 134 approvals executed
+    /// on four live sealers.
+    #[arg(long)]
+    pub scale: bool,
 }
 
 /// How much each figure measures, resolved from [`BenchArgs`].
@@ -677,6 +683,9 @@ fn print_table(report: &BenchReport) {
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     if args.live {
         return live::run(args);
+    }
+    if args.scale {
+        return scale::run(args);
     }
     let plan = Plan::new(args);
     print_method(&plan);
