@@ -482,6 +482,33 @@ fn wal_survives_reopen_and_reset_drops_older_heights() {
     assert!(contents(&store).is_empty());
 }
 
+/// A WAL flush syncs the log only when a write since the last synced one is not on disk: repeated flushes with
+/// nothing new, and flushes after a synced append, cost no sync; an unsynced append costs exactly one.
+#[test]
+fn wal_flush_syncs_only_what_is_new() {
+    let dir = TempDir::new().unwrap();
+    let mut store = NodeStore::open(dir.path()).unwrap();
+    store.wal_flush().unwrap();
+    let before = store.wal_syncs();
+    store.wal_flush().unwrap();
+    store.wal_flush().unwrap();
+    assert_eq!(store.wal_syncs(), before, "nothing was appended");
+    store.wal_append(Height(3), b"vote-a", false).unwrap();
+    store.wal_append(Height(3), b"vote-b", false).unwrap();
+    store.wal_flush().unwrap();
+    store.wal_flush().unwrap();
+    assert_eq!(store.wal_syncs(), before + 1, "two appends, one sync");
+    store.wal_append(Height(3), b"vote-c", true).unwrap();
+    store.wal_flush().unwrap();
+    assert_eq!(store.wal_syncs(), before + 1, "the synced append synced the log itself");
+    store.wal_append(Height(3), b"vote-d", false).unwrap();
+    store.wal_flush().unwrap();
+    assert_eq!(store.wal_syncs(), before + 2);
+    drop(store);
+    let store = NodeStore::open(dir.path()).unwrap();
+    assert_eq!(store.wal_entries(Height(3)).unwrap().len(), 4, "every flushed append survives a reopen");
+}
+
 /// Evidence is listed by height, then in the order stored, from a given height on, and survives a reopen.
 #[test]
 fn evidence_is_listed_in_order() {

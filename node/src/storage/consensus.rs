@@ -3,6 +3,8 @@
 //! and decodes them.
 
 use governance_contracts::ids::Height;
+use std::sync::atomic::Ordering;
+
 use rocksdb::WriteBatch;
 
 use super::keys::{self, Cf};
@@ -41,9 +43,23 @@ impl NodeStore {
         Ok(())
     }
 
-    /// Makes every write so far durable, WAL appends included.
+    /// Makes every write so far durable, WAL appends included. Syncs only when a write since the last synced one
+    /// is not yet on disk: a flush with nothing new costs nothing.
     pub fn wal_flush(&self) -> Result<(), StorageError> {
-        self.db.flush_wal(true).map_err(|e| StorageError::rocks(Cf::Consensus.name(), e))
+        if !self.unsynced.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        if let Err(e) = self.db.flush_wal(true) {
+            self.unsynced.store(true, Ordering::SeqCst);
+            return Err(StorageError::rocks(Cf::Consensus.name(), e));
+        }
+        self.flushes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// How many times [`NodeStore::wal_flush`] synced the log to disk.
+    pub fn wal_syncs(&self) -> u64 {
+        self.flushes.load(Ordering::SeqCst)
     }
 
     /// The WAL entries of `height`, in the order they were appended.

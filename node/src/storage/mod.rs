@@ -65,6 +65,7 @@ mod state;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use governance_contracts::codec::encode;
 use governance_contracts::domain::ChainIdentity;
@@ -102,6 +103,10 @@ pub struct NodeStore {
     /// Whether block commits are synced to disk before they return: always, except in tests that build long
     /// chains and measure something else than durability.
     sync: bool,
+    /// Whether a write since the last synced one is not on disk: [`NodeStore::wal_flush`] syncs only then.
+    unsynced: AtomicBool,
+    /// Syncs [`NodeStore::wal_flush`] performed.
+    flushes: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for NodeStore {
@@ -138,6 +143,8 @@ impl NodeStore {
             chain: None,
             last_height: None,
             wal_cursor: None,
+            unsynced: AtomicBool::new(false),
+            flushes: std::sync::atomic::AtomicU64::new(0),
             sync: true,
         };
         store.load_meta()?;
@@ -303,6 +310,9 @@ impl NodeStore {
     fn write(&self, batch: WriteBatch, sync: bool, cf: Cf) -> Result<(), StorageError> {
         let mut options = WriteOptions::default();
         options.set_sync(sync);
-        self.db.write_opt(batch, &options).map_err(|e| StorageError::rocks(cf.name(), e))
+        self.db.write_opt(batch, &options).map_err(|e| StorageError::rocks(cf.name(), e))?;
+        // A synced write syncs the log it is appended to, and with it every write before it.
+        self.unsynced.store(!sync, Ordering::SeqCst);
+        Ok(())
     }
 }
