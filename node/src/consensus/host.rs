@@ -148,6 +148,14 @@ pub struct DecidedBlock {
 pub enum Output {
     /// Send to every peer.
     Broadcast(NetMessage),
+    /// Relay transactions this node admitted to every peer but `except`, the one they came from (`None`: they
+    /// came from this node's own clients). The runtime may hold relays briefly to send many in one message.
+    Relay {
+        /// The peer that sent them, which holds them already.
+        except: Option<NodeId>,
+        /// The transactions, each admitted to this node's mempool.
+        transactions: Vec<SignedTransaction>,
+    },
     /// Send to one peer.
     Send {
         /// The peer.
@@ -495,9 +503,10 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
         core.mempool.admit(&core.chain, core.storage.state(), tx)
     }
 
-    /// Admits transactions a peer relayed and relays on those this node had not seen, so a transaction floods the
-    /// network once: a node that already holds it (or refuses it) stops it there. Refusals are not the peer's
-    /// fault (the states may differ by a block) and are only logged.
+    /// Admits transactions a peer relayed and relays on those this node had not seen to every other peer, so a
+    /// transaction floods the network once and never goes back to where it came from: a node that already holds
+    /// it (or refuses it) stops it there. Refusals are not the peer's fault (the states may differ by a block) and
+    /// are only logged.
     fn on_relayed(&mut self, from: &NodeId, transactions: Vec<SignedTransaction>) {
         let mut fresh = Vec::new();
         for tx in transactions.into_iter().take(MAX_RELAYED_TRANSACTIONS) {
@@ -508,7 +517,7 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
             }
         }
         if !fresh.is_empty() {
-            self.core.outputs.push(Output::Broadcast(NetMessage::Transactions(fresh)));
+            self.core.outputs.push(Output::Relay { except: Some(from.clone()), transactions: fresh });
         }
     }
 

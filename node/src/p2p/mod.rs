@@ -76,7 +76,7 @@ use tokio::task::AbortHandle;
 
 use self::handshake::{MAX_STATEMENT_BYTES, TransportKey};
 pub use self::handshake::{RefusalKind, Refused};
-use self::tasks::Shared;
+use self::tasks::{Shared, Targets};
 pub use self::wire::MessageKind;
 use crate::consensus::host::NetMessage;
 use crate::runtime::transport::{PeerSummary, Transport, TransportStats};
@@ -534,13 +534,19 @@ impl Drop for P2p {
 impl Transport for P2p {
     fn broadcast(&mut self, message: NetMessage) {
         if let Some(frames) = self.frames(&message) {
-            self.shared.enqueue(None, MessageKind::of(&message), frames);
+            self.shared.enqueue(Targets::All, MessageKind::of(&message), frames);
         }
     }
 
     fn send(&mut self, to: &NodeId, message: NetMessage) {
         if let Some(frames) = self.frames(&message) {
-            self.shared.enqueue(Some(to), MessageKind::of(&message), frames);
+            self.shared.enqueue(Targets::One(to), MessageKind::of(&message), frames);
+        }
+    }
+
+    fn broadcast_except(&mut self, except: &NodeId, message: NetMessage) {
+        if let Some(frames) = self.frames(&message) {
+            self.shared.enqueue(Targets::AllBut(except), MessageKind::of(&message), frames);
         }
     }
 

@@ -27,6 +27,17 @@ fn bump_kind<K: Ord>(counters: &mut BTreeMap<K, u64>, kind: K) {
     bump(counters.entry(kind).or_default());
 }
 
+/// Whom a message goes to.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Targets<'a> {
+    /// Every connected peer.
+    All,
+    /// One peer.
+    One(&'a NodeId),
+    /// Every connected peer but one (the one a relayed message came from).
+    AllBut(&'a NodeId),
+}
+
 /// Whether a new connection to `peer` in direction `new` replaces the existing one in direction `existing`: the
 /// same direction means the peer reconnected (the newer wins); otherwise both sides keep the connection dialled by
 /// the smaller node id.
@@ -260,14 +271,15 @@ impl Shared {
         }
     }
 
-    /// Queues the frame payloads of one message of `kind` for `to`, or for every peer. A frame that the node's
+    /// Queues the frame payloads of one message of `kind` for `to`. A frame that the node's
     /// outbound total or a peer's budget has no room for is not queued for that peer, and counted; a message for a
     /// peer that is not connected is counted too.
-    pub(super) fn enqueue(&self, to: Option<&NodeId>, kind: MessageKind, payloads: Vec<Vec<u8>>) {
+    pub(super) fn enqueue(&self, to: Targets<'_>, kind: MessageKind, payloads: Vec<Vec<u8>>) {
         let mut state = self.lock();
         let State { peers, counters, .. } = &mut *state;
         let targets: Vec<&Connection> = match to {
-            Some(node) => match peers.get(node) {
+            Targets::AllBut(except) => peers.iter().filter(|(node, _)| *node != except).map(|(_, c)| c).collect(),
+            Targets::One(node) => match peers.get(node) {
                 Some(connection) => vec![connection],
                 None => {
                     bump(&mut counters.unconnected_sends);
@@ -275,7 +287,7 @@ impl Shared {
                     return;
                 }
             },
-            None => peers.values().collect(),
+            Targets::All => peers.values().collect(),
         };
         if targets.is_empty() {
             return;

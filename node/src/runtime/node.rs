@@ -22,7 +22,8 @@ use std::time::Duration;
 
 use governance_contracts::crypto::{Digest, PublicKey};
 use governance_contracts::domain::ChainIdentity;
-use governance_contracts::ids::{BlockHash, Height};
+use governance_contracts::ids::{BlockHash, Height, NodeId};
+use governance_contracts::types::SignedTransaction;
 use governance_contracts::types::block::{ConsensusVote, VoteKind};
 use tokio::time::Instant;
 
@@ -30,7 +31,7 @@ use super::duties::{Duties, node_record};
 use super::timers::TimerTable;
 use super::transport::Transport;
 use crate::consensus::context::SignedVote;
-use crate::consensus::host::{Clock, DecidedBlock, Host, HostError, NetMessage, Output};
+use crate::consensus::host::{Clock, DecidedBlock, Host, HostError, MAX_RELAYED_TRANSACTIONS, NetMessage, Output};
 use crate::consensus::store::NodeStorage;
 use crate::hostile::{self, Hostile};
 use crate::rpc::bridge::{
@@ -39,6 +40,9 @@ use crate::rpc::bridge::{
 
 /// How often the node's status is published between blocks (peers come and go, the mempool fills).
 const STATUS_EVERY: Duration = Duration::from_millis(500);
+/// How long admitted transactions wait to be relayed together: one message per peer carries everything admitted
+/// in this span (or [`MAX_RELAYED_TRANSACTIONS`], whichever comes first).
+pub const RELAY_EVERY: Duration = Duration::from_millis(10);
 
 /// The observation line of a vote this node broadcasts.
 pub fn vote_line(vote: &ConsensusVote) -> String {
@@ -75,6 +79,19 @@ pub struct NodeRuntime<S, C, T, W> {
     /// Armed in the fault suite only (see [`crate::hostile`]): what this node receives is shown to it first, and
     /// its bursts go out on a ticker.
     hostile: Option<Hostile>,
+    /// Admitted transactions waiting to be relayed, by the peer they came from (`None`: this node's clients).
+    relay: Relay,
+}
+
+/// Admitted transactions waiting to be relayed together.
+#[derive(Default)]
+struct Relay {
+    /// By the peer each came from, which is not sent them back.
+    waiting: std::collections::BTreeMap<Option<NodeId>, Vec<SignedTransaction>>,
+    /// How many wait in all.
+    count: usize,
+    /// When the oldest of them is due to go.
+    due: Option<Instant>,
 }
 
 impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
@@ -94,6 +111,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
             logged_target: None,
             last_block: (BlockHash(Digest::ZERO), 0),
             hostile: None,
+            relay: Relay::default(),
         }
     }
 
@@ -137,6 +155,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                 biased;
                 () = &mut shutdown => return Ok(()),
                 () = sleep_until(next) => self.fire_due()?,
+                () = sleep_until(self.relay.due) => self.flush_relays(),
                 Some((from, message)) = self.transport.recv() => {
                     if let Some(hostile) = &mut self.hostile {
                         let received = hostile.receive(&from, &message);
@@ -169,7 +188,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                 let tx = *tx;
                 let result = self.host.submit(tx.clone());
                 if result.is_ok() {
-                    self.transport.broadcast(NetMessage::Transactions(vec![tx]));
+                    self.relay(None, vec![tx]);
                 }
                 // The client may have gone away: nothing to do then.
                 let _ = reply.send(result);
@@ -273,7 +292,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
             match self.host.submit(tx.clone()) {
                 Ok(hash) => {
                     tracing::info!(%height, tx = %hash, "attesting readiness");
-                    self.transport.broadcast(NetMessage::Transactions(vec![tx]));
+                    self.relay(None, vec![tx]);
                 }
                 Err(e) => tracing::warn!(%height, error = %e, "the readiness attestation was not admitted"),
             }
@@ -332,6 +351,7 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                     }
                     self.transport.broadcast(message);
                 }
+                Output::Relay { except, transactions } => self.relay(except, transactions),
                 Output::Send { to, message } => self.transport.send(&to, message),
                 Output::Schedule { timer, after_ms } => {
                     let due = self.deadline_ms(after_ms);
@@ -358,6 +378,33 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                     self.line(&line);
                     self.after_commit(&decided);
                 }
+            }
+        }
+    }
+
+    /// Holds admitted `transactions` from `from` to relay with others admitted within [`RELAY_EVERY`]; relays at
+    /// once when [`MAX_RELAYED_TRANSACTIONS`] wait.
+    fn relay(&mut self, from: Option<NodeId>, transactions: Vec<SignedTransaction>) {
+        if transactions.is_empty() {
+            return;
+        }
+        self.relay.count = self.relay.count.saturating_add(transactions.len());
+        self.relay.waiting.entry(from).or_default().extend(transactions);
+        self.relay.due.get_or_insert_with(|| Instant::now() + RELAY_EVERY);
+        if self.relay.count >= MAX_RELAYED_TRANSACTIONS {
+            self.flush_relays();
+        }
+    }
+
+    /// Relays every waiting transaction: those of this node's clients to every peer, those of a peer to every
+    /// other peer, one message per group (split to the transport's frame size).
+    fn flush_relays(&mut self) {
+        let Relay { waiting, .. } = std::mem::take(&mut self.relay);
+        for (from, transactions) in waiting {
+            let message = NetMessage::Transactions(transactions);
+            match from {
+                None => self.transport.broadcast(message),
+                Some(peer) => self.transport.broadcast_except(&peer, message),
             }
         }
     }

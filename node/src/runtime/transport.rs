@@ -21,6 +21,9 @@ pub trait Transport {
     /// Sends `message` to `to`, if connected.
     fn send(&mut self, to: &NodeId, message: NetMessage);
 
+    /// Sends `message` to every connected peer but `except` (the one a relayed message came from).
+    fn broadcast_except(&mut self, except: &NodeId, message: NetMessage);
+
     /// The next message from a peer, with the peer's (authenticated) id; `None` once the transport has closed for
     /// good. Must be cancel-safe: the runtime polls it beside its timers and drops it when they fire first.
     fn recv(&mut self) -> impl Future<Output = Option<(NodeId, NetMessage)>>;
@@ -71,6 +74,8 @@ pub struct NoPeers;
 
 impl Transport for NoPeers {
     fn broadcast(&mut self, _message: NetMessage) {}
+
+    fn broadcast_except(&mut self, _except: &NodeId, _message: NetMessage) {}
 
     fn send(&mut self, to: &NodeId, _message: NetMessage) {
         tracing::debug!(peer = %to, "no transport to peers: message dropped");

@@ -451,6 +451,15 @@ impl Simulation {
                         }
                     }
                 }
+                Output::Relay { except, transactions } => {
+                    let message = NetMessage::Transactions(transactions);
+                    for to in 0..self.slots.len() {
+                        let origin = self.slots.get(to).is_some_and(|s| Some(&s.id) == except.as_ref());
+                        if to != node && !origin {
+                            self.send(node, to, &message);
+                        }
+                    }
+                }
                 Output::Send { to, message } => {
                     let targets: Vec<usize> =
                         (0..self.slots.len()).filter(|i| self.slots.get(*i).is_some_and(|s| s.id == to)).collect();
