@@ -13,7 +13,7 @@ use synod::sim::{SimConfig, Simulation};
 /// it submitted and measured, and gives positive rates, limit and ratio in a summary line that begins `bench:`.
 #[test]
 fn a_tiny_run_reports_every_transaction_applied_and_positive_figures() {
-    let args = BenchArgs { transactions: Some(20), repeats: Some(2), seed: 1, quick: true, live: false };
+    let args = BenchArgs { transactions: Some(20), repeats: Some(2), seed: 1, quick: true, live: false, scale: false };
     let report = measure(&args).unwrap();
     let t = &report.throughput;
     assert_eq!(t.transactions, 20);
