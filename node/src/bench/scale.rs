@@ -23,13 +23,18 @@
 //!   height, and ÷ the number of nodes it is one node's work per height: on a real network, where every node has
 //!   its own machine, the time a node computes before it can finalise, the part of finality the virtual clock
 //!   does not show.
-//! - *Where it goes.* Measured in the same run and multiplied by counts from the run: the ed25519 check of one
-//!   vote (`verify_vote`), which every node does for each of the other nodes' prevote and precommit, `2 (n − 1)`
-//!   per height; the simulator's own work, which is not a node's: it folds every delivered event into its trace
-//!   hash (formatting the message with `Debug` and hashing it; timed on a signed vote) and its checker verifies
-//!   every finalised block's certificate on every node (timed on a certificate of the run). The remainder is the
-//!   host and Malachite's core (vote keeper, driver, block checks, storage in memory) and the simulator's fan-out
-//!   of each broadcast to `n − 1` queues. Node work = CPU per node per height − the simulator's share.
+//! - *Where it goes.* Unit costs measured in the same run, multiplied by counts from the run. A node's own work:
+//!   the ed25519 check of each of the other nodes' prevote and precommit as it arrives (`verify_vote`,
+//!   `2 (n − 1)` per height); Malachite's checks of the node's own commit certificate of `c` precommits, which it
+//!   builds from votes it has already checked and verifies again on deciding and again on finalising (`2c`);
+//!   executing the block once (`execution::apply_block` of an empty block over the same genesis state, in a
+//!   debug build with the contracts' invariant check). The simulator's and this bench's share, which is not a
+//!   node's: the fold of every delivered event into the trace hash (the message formatted with `Debug` and
+//!   hashed; timed on a signed vote), the checker's pass over its memory of signed messages after every event (a
+//!   `BTreeMap::retain` over `3n + 1` entries, timed on a replica), its check of every finalised certificate on
+//!   every node (timed on a certificate of the run), and this bench's stop check before every event. The rest is
+//!   the host and Malachite's core (vote keeper, driver) and the simulator's event queue, which fans every
+//!   broadcast out to `n − 1` deliveries. Node work = CPU per node per height − the simulator's and bench's share.
 //! - *Goal.* Finality under 1 s with 100 sealers at zero delay (Malachite reports 780 ms at 100 validators over a
 //!   real network): consensus time (virtual) + node work per height, set against 1 s; the block interval comes on
 //!   top for a transaction that waits for the next height.
@@ -47,6 +52,7 @@
 //! of the final `Approve` alone is timed in process: the same transactions replayed on a [`TestChain`] of the same
 //! genesis and the last block's `execution::apply_block` timed (median of [`EXECUTION_SAMPLES`]).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -58,7 +64,7 @@ use governance_contracts::execution;
 use governance_contracts::ids::{BlockHash, Height, NodeId, ProposalId, RoleId, TxHash};
 use governance_contracts::testkit::{self, TestChain, account, secret};
 use governance_contracts::types::action::NodeKind;
-use governance_contracts::types::block::verify_certificate;
+use governance_contracts::types::block::{ValidatorSet, verify_certificate};
 use governance_contracts::types::{
     Action, Approval, Event, Genesis, Outcome, Payload, Principal, Proposal, Receipt, RoleDefinition, RoleScope,
     SignedTransaction, Transaction,
@@ -185,6 +191,14 @@ pub struct SizeFigures {
     pub certificate_signatures: usize,
     /// Time to verify that certificate once, as the checker does for every node and height.
     pub certificate_check: Duration,
+    /// Time of one pass of the checker's memory of signed messages (a `BTreeMap::retain` over `3n + 1` entries,
+    /// about what it holds mid-height), which the simulator runs after every event.
+    pub checker_pass: Duration,
+    /// Time of one of this bench's stop checks (how many nodes finalised a height), run before every event.
+    pub stop_check: Duration,
+    /// Time to execute an empty block over this size's genesis state, as every node does once per height to
+    /// check (or build) it; in a debug build it includes the contracts' invariant check.
+    pub block_execution: Duration,
 }
 
 impl SizeFigures {
@@ -226,30 +240,38 @@ pub struct UnitCosts {
 /// Where one node's work per height goes, estimated.
 #[derive(Debug, Clone, Copy)]
 pub struct Breakdown {
-    /// Vote signature checks: `2 (n − 1)` per node per height.
+    /// Signature checks of the other nodes' prevotes and precommits as they arrive: `2 (n − 1)`.
     pub votes: Duration,
-    /// The simulator's trace folds, per node per height.
-    pub trace: Duration,
-    /// The simulator's certificate checks, one per node per height.
-    pub checker: Duration,
-    /// Everything else: host, Malachite's core, the simulator's fan-out.
+    /// Malachite's checks of the node's own commit certificate, which it builds from precommits it has already
+    /// checked and verifies again when it decides and again when it finalises: twice the certificate's size.
+    pub certificate: Duration,
+    /// Executing the (empty) block once.
+    pub block: Duration,
+    /// The simulator's and this bench's share: trace folds, the checker's certificate check and memory passes,
+    /// the stop checks.
+    pub simulator: Duration,
+    /// Everything else: the host, Malachite's core (vote keeper, driver), the simulator's event queue.
     pub rest: Duration,
 }
 
 impl Breakdown {
     fn new(size: &SizeFigures, units: &UnitCosts) -> Self {
+        let times = |d: Duration, count: usize| d.saturating_mul(u32::try_from(count).unwrap_or(u32::MAX));
         let total = size.per_node_height();
-        let votes = units.vote_check.saturating_mul(u32::try_from(2 * size.sealers.saturating_sub(1)).unwrap_or(0));
-        let folds = size.events_per_height() / size.sealers.max(1) as f64;
-        let trace = units.trace_fold.mul_f64(folds);
-        let checker = size.certificate_check;
-        let rest = total.saturating_sub(votes).saturating_sub(trace).saturating_sub(checker);
-        Self { votes, trace, checker, rest }
+        let votes = times(units.vote_check, size.sealers.saturating_sub(1).saturating_mul(2));
+        let certificate = times(units.vote_check, size.certificate_signatures.saturating_mul(2));
+        let block = size.block_execution;
+        let per_event = units.trace_fold.saturating_add(size.checker_pass).saturating_add(size.stop_check);
+        let events = size.events_per_height() / size.sealers.max(1) as f64;
+        let simulator = per_event.mul_f64(events).saturating_add(size.certificate_check);
+        let rest =
+            total.saturating_sub(votes).saturating_sub(certificate).saturating_sub(block).saturating_sub(simulator);
+        Self { votes, certificate, block, simulator, rest }
     }
 
-    /// A node's own work per height: the total without the simulator's trace and checker.
+    /// A node's own work per height: the total without the simulator's and this bench's share.
     pub fn node_work(&self) -> Duration {
-        self.votes.saturating_add(self.rest)
+        self.votes.saturating_add(self.certificate).saturating_add(self.block).saturating_add(self.rest)
     }
 }
 
@@ -321,6 +343,12 @@ fn simulate(sealers: usize, heights: u64, seed: u64) -> anyhow::Result<SizeFigur
         verify_certificate(&chain, &last.block.header, &last.certificate, &last.validator_set)
             .map_err(|e| anyhow::anyhow!("{what}: a finalised certificate does not verify: {e}"))
     })?;
+    let stop_check = per_call(MICRO_SAMPLES, MICRO_OPS, || {
+        ensure!(finalised(std::hint::black_box(&sim), sealers, Height(1)) == sealers, "a node lost a height");
+        Ok(())
+    })?;
+    let checker_pass = checker_pass(&last.validator_set, last.block.header.height)?;
+    let block_execution = empty_block(&last.validator_set)?;
     Ok(SizeFigures {
         sealers,
         heights,
@@ -334,6 +362,39 @@ fn simulate(sealers: usize, heights: u64, seed: u64) -> anyhow::Result<SizeFigur
         events: events_after.saturating_sub(events_before),
         certificate_signatures: last.certificate.signatures.len(),
         certificate_check,
+        checker_pass,
+        stop_check,
+        block_execution,
+    })
+}
+
+/// One pass of a replica of the simulator's memory of signed messages: `3n + 1` entries keyed by (node, height,
+/// round, kind), all at or above the floor, retained.
+fn checker_pass(set: &ValidatorSet, height: Height) -> anyhow::Result<Duration> {
+    let mut said: BTreeMap<(NodeId, Height, u32, u8), Option<BlockHash>> = BTreeMap::new();
+    let value = Some(BlockHash(Digest::sha256(&[b"synod-bench-scale"])));
+    for validator in set.validators.iter() {
+        for kind in 0..3u8 {
+            said.insert((validator.node.clone(), height, 0, kind), value);
+        }
+    }
+    let floor = Height(height.0.saturating_sub(1));
+    per_call(MICRO_SAMPLES, MICRO_OPS / 4, || {
+        said.retain(|(_, h, _, _), _| *h >= std::hint::black_box(floor));
+        Ok(())
+    })
+}
+
+/// Executing an empty block over the genesis state of the sealers of `set` (one member each).
+fn empty_block(set: &ValidatorSet) -> anyhow::Result<Duration> {
+    let ids: Vec<String> = set.validators.iter().map(|v| v.node.as_str().to_owned()).collect();
+    let mut chain = TestChain::new(testkit::genesis_with_node_ids(&ids));
+    chain.apply_block(Vec::new());
+    let height = chain.height.plus(1);
+    per_call(MICRO_SAMPLES, 2, || {
+        execution::apply_block(&chain.store, height, &[])
+            .map(|_| ())
+            .map_err(|e| anyhow::anyhow!("an empty block: {e}"))
     })
 }
 
@@ -713,21 +774,19 @@ fn print_method(quick: bool, seed: u64, sizes: &[(usize, u64)], repeats: u64) {
     println!("  start until >2/3 of the nodes / all nodes finalised it (longest over the heights).");
     println!("  CPU: the simulation runs every node on ONE thread; the thread's CPU time / heights = the cluster's");
     println!("  work per height, / nodes = one node's work per height (its own machine on a real network).");
-    println!("  Where it goes (estimates from unit costs timed in this run x counts from the run): vote checks");
-    println!("  2(n-1) x verify_vote; simulator trace = events per node x one fold of a delivered vote; checker =");
-    println!("  one certificate verification per node and height; rest = host + Malachite core + fan-out.");
-    println!("  Node work = votes + rest. Finality estimate = virtual consensus time + node work (goal < 1 s at 100).");
+    println!("  Where it goes (unit costs timed in this run x counts from the run): vote checks 2(n-1) x");
+    println!("  verify_vote; own commit certificate re-checked on decide and on finalise, 2c x verify_vote;");
+    println!("  one empty block executed; simulator + bench = per event (trace fold + checker memory pass + stop");
+    println!("  check) x events per node + one checker certificate check; rest = host, Malachite core, queue.");
+    println!("  Node work = total - (simulator + bench). Finality estimate = virtual consensus time + node work");
+    println!("  (goal: under 1 s with 100 sealers).");
     println!("- Part 2: {MEMBERS} members of weight 1 (one governor each), {LIVE_SEALERS} `synod node` processes on");
     println!("  loopback. DefineRole under the 2/3 committee rule: {} of {MEMBERS}.", committee_threshold(MEMBERS));
-    println!(
-        "  m0-gov submits it with {SUBMITTED_APPROVALS} approvals; {EARLY_APPROVES} Approve txs of {APPROVALS_PER_TX} land (each relayed by"
-    );
-    println!(
-        "  its first governor); the final Approve of {APPROVALS_PER_TX} is posted to n0 and timed until every node's"
-    );
-    println!(
-        "  /v1/transactions/{{hash}} (polled every 5 ms) shows it Applied with ProposalExecuted; {repeats} run(s)."
-    );
+    let (carried, early, each) = (SUBMITTED_APPROVALS, EARLY_APPROVES, APPROVALS_PER_TX);
+    println!("  m0-gov submits it with {carried} approvals; {early} Approve txs of {each} approvals land");
+    println!("  (each relayed by its first governor); the final Approve of {APPROVALS_PER_TX} is posted to n0 and");
+    println!("  timed until every node's /v1/transactions/{{hash}} (polled every 5 ms) shows it Applied with");
+    println!("  ProposalExecuted; {repeats} run(s).");
     println!();
 }
 
@@ -763,25 +822,45 @@ fn print_sizes(sizes: &[SizeFigures], units: &UnitCosts) {
     }
     println!();
     println!(
-        "| sealers | CPU / node / height | vote checks | simulator trace | checker (certificate of n sigs) | rest \
-         (host, core, fan-out) | node work | finality estimate |"
+        "| sealers | CPU / node / height | vote checks, 2(n-1) | own certificate re-checked, 2c | empty block \
+         executed | rest (host, core, queue) | simulator + bench | node work | finality estimate |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for s in sizes {
         let b = Breakdown::new(s, units);
         let total = millis(s.per_node_height()).max(f64::MIN_POSITIVE);
         let part = |d: Duration| format!("{} ({:.0}%)", duration(d), 100.0 * millis(d) / total);
         println!(
-            "| {} | {} | {} | {} | {} ({}) | {} | {} | {} |",
+            "| {} | {} | {} | {} (c = {}) | {} | {} | {} | {} | {} |",
             s.sealers,
             duration(s.per_node_height()),
             part(b.votes),
-            part(b.trace),
-            part(b.checker),
+            part(b.certificate),
             s.certificate_signatures,
+            part(b.block),
             part(b.rest),
+            part(b.simulator),
             duration(b.node_work()),
             duration(Duration::from_millis(s.all_ms).saturating_add(b.node_work())),
+        );
+    }
+    println!();
+    println!(
+        "| sealers | simulator + bench, per node and height: trace folds | checker memory passes (one) | checker \
+         certificate | stop checks (one) |"
+    );
+    println!("|---:|---:|---:|---:|---:|");
+    for s in sizes {
+        let events = s.events_per_height() / s.sealers.max(1) as f64;
+        println!(
+            "| {} | {} | {} ({}) | {} | {} ({}) |",
+            s.sealers,
+            duration(units.trace_fold.mul_f64(events)),
+            duration(s.checker_pass.mul_f64(events)),
+            duration(s.checker_pass),
+            duration(s.certificate_check),
+            duration(s.stop_check.mul_f64(events)),
+            duration(s.stop_check),
         );
     }
     println!();
