@@ -347,6 +347,71 @@ pub fn verify_all(items: &[SignedDigest]) -> Result<(), usize> {
     }
 }
 
+/// Signatures a node has already verified strictly, remembered so that each is checked once however many times
+/// the node meets it (mempool admission, block building, checking a proposed block, executing it).
+///
+/// An implementation must only ever hold triples that [`PublicKey::verify`] accepts: [`Verifier`] inserts a
+/// triple only after verifying it, and trusts whatever the set holds. Held or not, a triple gets the same
+/// verdict, so the set changes how fast a node decides, never what it decides.
+pub trait VerifiedSignatures: Send + Sync {
+    /// Whether `item` was verified.
+    fn contains(&self, item: &SignedDigest) -> bool;
+    /// Remembers that `item` verified (the set may forget it again: it is bounded).
+    fn insert(&self, item: &SignedDigest);
+}
+
+/// How the contracts verify signatures: strictly, consulting and feeding a node's [`VerifiedSignatures`] when
+/// it has one. The verdicts are those of [`PublicKey::verify`] and [`verify_all`] whatever the set holds.
+#[derive(Clone, Default)]
+pub struct Verifier {
+    verified: Option<std::sync::Arc<dyn VerifiedSignatures>>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier").field("cached", &self.verified.is_some()).finish()
+    }
+}
+
+impl Verifier {
+    /// A verifier that remembers what it verifies in `verified`, and trusts what it holds.
+    pub fn cached(verified: std::sync::Arc<dyn VerifiedSignatures>) -> Self {
+        Self { verified: Some(verified) }
+    }
+
+    /// [`PublicKey::verify`] of one triple, skipped when the set holds it; a triple that verifies is remembered.
+    pub fn verify(&self, item: &SignedDigest) -> bool {
+        if let Some(verified) = &self.verified
+            && verified.contains(item)
+        {
+            return true;
+        }
+        let valid = item.key.verify(&item.digest, &item.signature);
+        if valid && let Some(verified) = &self.verified {
+            verified.insert(item);
+        }
+        valid
+    }
+
+    /// [`verify_all`]: `Ok` at once when the set holds every item (each verifies strictly, so the batch
+    /// equation holds for them all); otherwise the very same check over all of them, whose batch acceptance is
+    /// not remembered (it is not strict acceptance). Below four items, each item goes through [`Self::verify`].
+    pub fn verify_all(&self, items: &[SignedDigest]) -> Result<(), usize> {
+        if items.len() < 4 {
+            return match items.iter().position(|item| !self.verify(item)) {
+                Some(bad) => Err(bad),
+                None => Ok(()),
+            };
+        }
+        if let Some(verified) = &self.verified
+            && items.iter().all(|item| verified.contains(item))
+        {
+            return Ok(());
+        }
+        verify_all(items)
+    }
+}
+
 /// A private signing key. It lives in the signer's process (CLI, node keystore, browser memory) and never in state,
 /// on the wire or on a server.
 #[derive(Clone)]

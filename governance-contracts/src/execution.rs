@@ -5,7 +5,7 @@
 //! the door exactly what execution would refuse, with the same named reason.
 
 use crate::contracts::{self, BlockContext, Scope, accounts, anchors, committee, nodes, policy, proposals, roles};
-use crate::crypto::PublicKey;
+use crate::crypto::{PublicKey, SignedDigest, Verifier};
 use crate::error::{Error, Rejection, Result, reject};
 use crate::ids::{Height, NodeId};
 use crate::state::records::{ChainMeta, KeyStatus, MemberRecord};
@@ -61,6 +61,7 @@ pub fn apply_genesis(genesis: &Genesis) -> Result<GenesisState, GenesisError> {
         suite: genesis.crypto_suite,
         height: Height(0),
         sealers_at_start: Default::default(),
+        verifier: Default::default(),
     };
     let mut scope = Scope::new(&empty);
     META.put(
@@ -230,7 +231,7 @@ fn run_transaction(scope: &mut Scope<'_>, ctx: &BlockContext, signed: &SignedTra
         return reject(Rejection::DuplicateTransaction);
     }
     check_sender(&scope.state, signed)?;
-    if !signed.key.verify(&hash.0, &signed.signature) {
+    if !ctx.verifier.verify(&SignedDigest { key: signed.key, digest: hash.0, signature: signed.signature }) {
         return reject(Rejection::BadSignature);
     }
     anchors::check_sender(&scope.state, ctx, &tx.sender, &tx.payload)?;
@@ -263,6 +264,20 @@ fn run_transaction(scope: &mut Scope<'_>, ctx: &BlockContext, signed: &SignedTra
         }
         _ => wrong_sender(),
     }
+}
+
+/// Every signature `signed` carries that execution verifies through [`BlockContext::verifier`]: the
+/// transaction's own, and the approvals of a `SubmitProposal` or `Approve`. A node verifies these ahead, on
+/// every core, so that executing the transaction finds them verified.
+pub fn signatures(chain: &crate::domain::ChainIdentity, signed: &SignedTransaction) -> Vec<SignedDigest> {
+    let mut out = vec![SignedDigest { key: signed.key, digest: signed.tx.hash(chain).0, signature: signed.signature }];
+    let (digest, approvals) = match &signed.tx.payload {
+        Payload::SubmitProposal { proposal, approvals } => (proposal.id(chain).0, approvals),
+        Payload::Approve { proposal, approvals } => (proposal.0, approvals),
+        _ => return out,
+    };
+    out.extend(approvals.iter().map(|a| SignedDigest { key: a.key, digest, signature: a.signature }));
+    out
 }
 
 /// Why a block could not be applied (never a transaction's fault: those become receipts).
@@ -309,9 +324,9 @@ pub struct BlockOutcome {
     pub next_validator_set: ValidatorSet,
 }
 
-/// The bytes a block's transactions count against `max_block_bytes`: their canonical sizes, summed.
-pub fn block_bytes(transactions: &[(SignedTransaction, usize)]) -> u64 {
-    transactions.iter().map(|(_, size)| u64::try_from(*size).unwrap_or(u64::MAX)).fold(0, u64::saturating_add)
+/// The bytes a block's transactions count against `max_block_bytes`: their canonical `sizes`, summed.
+pub fn block_bytes(sizes: impl IntoIterator<Item = usize>) -> u64 {
+    sizes.into_iter().map(|size| u64::try_from(size).unwrap_or(u64::MAX)).fold(0, u64::saturating_add)
 }
 
 /// Applies the block at `height` (the next one) with `transactions` (each with its canonical size).
@@ -320,43 +335,126 @@ pub fn apply_block(
     height: Height,
     transactions: &[(SignedTransaction, usize)],
 ) -> Result<BlockOutcome, BlockError> {
-    let storage = |e: Error| match e {
-        Error::Storage(s) => BlockError::Storage(s),
-        Error::Rejected(r) => BlockError::Storage(StoreError::Corrupt { table: "meta", detail: r.to_string() }),
-    };
-    let mut chain_meta = meta(store).map_err(storage)?;
-    if height.0 != chain_meta.height.0.saturating_add(1) {
-        return Err(BlockError::WrongHeight { applied: chain_meta.height, got: height });
-    }
-    let params = contracts::params::params(store).map_err(storage)?;
-    let max = params.max_block_transactions;
+    let transactions: Vec<(&SignedTransaction, usize)> = transactions.iter().map(|(tx, size)| (tx, *size)).collect();
+    apply_block_with(store, height, &transactions, &Verifier::default())
+}
+
+/// [`apply_block`] of borrowed transactions, verifying signatures through `verifier` (a node's set of already
+/// verified signatures).
+pub fn apply_block_with(
+    store: &dyn Store,
+    height: Height,
+    transactions: &[(&SignedTransaction, usize)],
+    verifier: &Verifier,
+) -> Result<BlockOutcome, BlockError> {
+    let mut block = BlockRun::begin(store, height, verifier)?;
+    let max = block.params.max_block_transactions;
     if transactions.len() > usize::try_from(max).unwrap_or(usize::MAX) {
         return Err(BlockError::TooManyTransactions { count: transactions.len(), max });
     }
-    let bytes = block_bytes(transactions);
-    if bytes > u64::from(params.max_block_bytes) {
-        return Err(BlockError::TooManyBytes { bytes, max: params.max_block_bytes });
+    let bytes = block_bytes(transactions.iter().map(|(_, size)| *size));
+    if bytes > u64::from(block.params.max_block_bytes) {
+        return Err(BlockError::TooManyBytes { bytes, max: block.params.max_block_bytes });
     }
-    let ctx = BlockContext::new(store, height).map_err(storage)?;
-    let mut scope = Scope::new(store);
-    chain_meta.height = height;
-    META.put(&mut scope.state, &(), &chain_meta);
-    begin_block(&mut scope, height).map_err(storage)?;
     let mut receipts = Vec::with_capacity(transactions.len());
     for (signed, size) in transactions {
-        receipts.push(apply_transaction(&mut scope, &ctx, signed, *size)?);
+        receipts.push(apply_transaction(&mut block.scope, &block.ctx, signed, *size)?);
     }
-    let next_validator_set = nodes::validator_set(&scope.state).map_err(storage)?;
-    let mut overlay = scope.state;
-    // A broken invariant is a bug, never an input's fault: debug builds (every test, the simulation) stop at the
-    // first block that breaks one.
-    #[cfg(debug_assertions)]
-    if let Err(violation) = crate::invariants::check(&overlay) {
-        panic!("block {height} breaks an invariant: {violation}");
+    block.finish(receipts)
+}
+
+/// A block built in one pass, and what applying it does.
+pub struct BuiltBlock {
+    /// The transactions it includes, each with its canonical size, in order.
+    pub transactions: Vec<(SignedTransaction, usize)>,
+    /// What applying them does: exactly what [`apply_block`] of the same transactions returns.
+    pub outcome: BlockOutcome,
+}
+
+/// Builds the block at `height` (the next one) in one execution pass: `candidates` (each with its canonical size)
+/// are applied in order over the state the transactions before them leave, and each is included only if it
+/// applies. One that would be rejected, or that would take the block past its transaction or byte limit, is left
+/// out and leaves no trace, so [`apply_block`] of the included list reproduces the outcome exactly.
+pub fn build_block<'a>(
+    store: &dyn Store,
+    height: Height,
+    candidates: impl IntoIterator<Item = (&'a SignedTransaction, usize)>,
+    verifier: &Verifier,
+) -> Result<BuiltBlock, BlockError> {
+    let mut block = BlockRun::begin(store, height, verifier)?;
+    let max = usize::try_from(block.params.max_block_transactions).unwrap_or(usize::MAX);
+    let max_bytes = u64::from(block.params.max_block_bytes);
+    let mut transactions = Vec::new();
+    let mut receipts = Vec::new();
+    let mut bytes = 0u64;
+    for (signed, size) in candidates {
+        if transactions.len() >= max {
+            break;
+        }
+        let after = bytes.saturating_add(u64::try_from(size).unwrap_or(u64::MAX));
+        // A transaction that would take the block past its byte limit waits; a smaller one may still fit.
+        if after > max_bytes {
+            continue;
+        }
+        let receipt = apply_transaction(&mut block.scope, &block.ctx, signed, size)?;
+        if receipt.outcome == Outcome::Applied {
+            transactions.push((signed.clone(), size));
+            receipts.push(receipt);
+            bytes = after;
+        }
     }
-    let state_changes = effective_changes(store, overlay.changes())?;
-    let state_root = root::commit(&mut overlay, &state_changes, height)?;
-    Ok(BlockOutcome { changes: overlay.into_changes(), receipts, state_root, next_validator_set })
+    let outcome = block.finish(receipts)?;
+    Ok(BuiltBlock { transactions, outcome })
+}
+
+/// A block being applied: its context and the writes so far.
+struct BlockRun<'s> {
+    store: &'s dyn Store,
+    height: Height,
+    params: crate::types::ChainParams,
+    ctx: BlockContext,
+    scope: Scope<'s>,
+}
+
+impl<'s> BlockRun<'s> {
+    /// Starts block `height` (the next one) over `store`: the chain's height moves, then [`begin_block`].
+    fn begin(store: &'s dyn Store, height: Height, verifier: &Verifier) -> Result<Self, BlockError> {
+        let mut chain_meta = meta(store).map_err(block_storage)?;
+        if height.0 != chain_meta.height.0.saturating_add(1) {
+            return Err(BlockError::WrongHeight { applied: chain_meta.height, got: height });
+        }
+        let params = contracts::params::params(store).map_err(block_storage)?;
+        let mut ctx = BlockContext::new(store, height).map_err(block_storage)?;
+        ctx.verifier = verifier.clone();
+        let mut scope = Scope::new(store);
+        chain_meta.height = height;
+        META.put(&mut scope.state, &(), &chain_meta);
+        begin_block(&mut scope, height).map_err(block_storage)?;
+        Ok(Self { store, height, params, ctx, scope })
+    }
+
+    /// The outcome: the next validator set, the state root and every write.
+    fn finish(self, receipts: Vec<Receipt>) -> Result<BlockOutcome, BlockError> {
+        let next_validator_set = nodes::validator_set(&self.scope.state).map_err(block_storage)?;
+        let mut overlay = self.scope.state;
+        // A broken invariant is a bug, never an input's fault: debug builds (every test, the simulation) stop at
+        // the first block that breaks one.
+        #[cfg(debug_assertions)]
+        if let Err(violation) = crate::invariants::check(&overlay) {
+            panic!("block {} breaks an invariant: {violation}", self.height);
+        }
+        let state_changes = effective_changes(self.store, overlay.changes())?;
+        let state_root = root::commit(&mut overlay, &state_changes, self.height)?;
+        Ok(BlockOutcome { changes: overlay.into_changes(), receipts, state_root, next_validator_set })
+    }
+}
+
+/// A storage failure while applying a block (a rejection there means the stored state is corrupt).
+fn block_storage(e: Error) -> BlockError {
+    match e {
+        Error::Storage(s) => BlockError::Storage(s),
+        Error::Rejected(r) => BlockError::Storage(StoreError::Corrupt { table: "meta", detail: r.to_string() }),
+    }
 }
 
 /// Drops deletes of keys the base never had (created and deleted within the block), which the tree would refuse.

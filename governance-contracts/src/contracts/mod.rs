@@ -65,6 +65,9 @@ pub struct BlockContext {
     /// The sealers in force at the block's start, with owner and weight: sealer safety is checked cumulatively
     /// against this set.
     pub sealers_at_start: BTreeMap<NodeId, (MemberId, u64)>,
+    /// How signatures are verified: strictly, through the node's set of already verified ones when it has one
+    /// (the verdicts are the same either way).
+    pub verifier: crate::crypto::Verifier,
 }
 
 impl BlockContext {
@@ -76,6 +79,7 @@ impl BlockContext {
             suite: meta.crypto_suite,
             height,
             sealers_at_start: nodes::sealer_weights(store)?,
+            verifier: crate::crypto::Verifier::default(),
         })
     }
 }

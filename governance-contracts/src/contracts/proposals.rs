@@ -25,7 +25,7 @@ use crate::codec::BoundedVec;
 use crate::contracts::{
     BlockContext, ProposalContext, Scope, accounts, apply_action, committee, nodes, params, policy,
 };
-use crate::crypto::{SignedDigest, verify_all};
+use crate::crypto::SignedDigest;
 use crate::error::{Error, Rejection, Result, detail, reject};
 use crate::ids::{AccountId, Height, MemberId, ProposalId, TxHash};
 use crate::state::records::{ProposalRecord, ProposalStatus};
@@ -125,7 +125,7 @@ fn add_approvals(
     let digest = id.0;
     let items: Vec<SignedDigest> =
         approvals.iter().map(|a| SignedDigest { key: a.key, digest, signature: a.signature }).collect();
-    if let Err(bad) = verify_all(&items) {
+    if let Err(bad) = ctx.verifier.verify_all(&items) {
         let approver = approvals.get(bad).map(|a| a.approver.clone()).expect("index from the same list");
         return reject(Rejection::BadApprovalSignature { approver });
     }
