@@ -15,6 +15,8 @@
 use std::collections::BTreeSet;
 
 use governance_contracts::codec::encode;
+use governance_contracts::contracts::BlockContext;
+use governance_contracts::crypto::Verifier;
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::error::Rejection;
 use governance_contracts::execution;
@@ -45,9 +47,14 @@ pub enum AdmitError {
 /// Transactions admitted and waiting for a block, in arrival order.
 #[derive(Debug, Clone)]
 pub struct Mempool {
-    pending: Vec<(TxHash, SignedTransaction)>,
+    /// Waiting transactions in the order they were admitted, with their hashes and canonical sizes.
+    pending: Vec<(TxHash, SignedTransaction, usize)>,
     hashes: BTreeSet<TxHash>,
     capacity: usize,
+    /// How signatures are verified (through the node's set of verified ones).
+    verifier: Verifier,
+    /// The next block's context over the committed state, with the committed height it was built at.
+    context: Option<(Height, BlockContext)>,
 }
 
 impl Default for Mempool {
@@ -64,7 +71,20 @@ impl Mempool {
 
     /// An empty pool holding up to `capacity` transactions (at most [`MAX_PENDING`]).
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { pending: Vec::new(), hashes: BTreeSet::new(), capacity: capacity.min(MAX_PENDING) }
+        Self {
+            pending: Vec::new(),
+            hashes: BTreeSet::new(),
+            capacity: capacity.min(MAX_PENDING),
+            verifier: Verifier::default(),
+            context: None,
+        }
+    }
+
+    /// Verifies signatures through `verifier` (the node's set of verified ones) from now on.
+    pub fn with_verifier(mut self, verifier: Verifier) -> Self {
+        self.verifier = verifier;
+        self.context = None;
+        self
     }
 
     /// Admits `tx` if the next block over `state` would accept it; returns its hash.
@@ -85,17 +105,30 @@ impl Mempool {
             governance_contracts::Error::Rejected(reason) => AdmitError::Rejected(reason),
             governance_contracts::Error::Storage(e) => AdmitError::Storage(e.to_string()),
         };
-        let context = execution::next_block_context(state).map_err(storage)?;
+        let committed = execution::meta(state).map_err(storage)?.height;
+        let context = match &self.context {
+            Some((at, context)) if *at == committed => context,
+            _ => {
+                let mut context = execution::next_block_context(state).map_err(storage)?;
+                context.verifier = self.verifier.clone();
+                &self.context.insert((committed, context)).1
+            }
+        };
         let size = encode(&tx).len();
-        execution::check_transaction_in(state, &context, &tx, size).map_err(storage)?;
+        execution::check_transaction_in(state, context, &tx, size).map_err(storage)?;
         self.hashes.insert(hash);
-        self.pending.push((hash, tx));
+        self.pending.push((hash, tx, size));
         Ok(hash)
     }
 
     /// The waiting transactions, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &SignedTransaction> {
-        self.pending.iter().map(|(_, tx)| tx)
+        self.pending.iter().map(|(_, tx, _)| tx)
+    }
+
+    /// The waiting transactions with their canonical sizes, oldest first: the candidates of the next block.
+    pub fn candidates(&self) -> impl Iterator<Item = (&SignedTransaction, usize)> {
+        self.pending.iter().map(|(_, tx, size)| (tx, *size))
     }
 
     /// How many transactions wait.
@@ -116,8 +149,8 @@ impl Mempool {
     /// Height `height` was committed with the transactions `included`: drops those, and those valid only up to
     /// `height`.
     pub fn on_commit(&mut self, height: Height, included: &BTreeSet<TxHash>) {
-        self.pending.retain(|(hash, tx)| tx.tx.valid_until > height && !included.contains(hash));
-        self.hashes = self.pending.iter().map(|(hash, _)| *hash).collect();
+        self.pending.retain(|(hash, tx, _)| tx.tx.valid_until > height && !included.contains(hash));
+        self.hashes = self.pending.iter().map(|(hash, _, _)| *hash).collect();
     }
 
     /// Forgets everything (a node's pool does not survive a restart).

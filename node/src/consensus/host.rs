@@ -29,9 +29,10 @@
 //!   the node stops.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use governance_contracts::codec::{BoundedVec, encode};
-use governance_contracts::crypto::{Digest, PublicKey, SecretKey};
+use governance_contracts::crypto::{Digest, PublicKey, SecretKey, Verifier};
 use governance_contracts::domain::ChainIdentity;
 use governance_contracts::execution::{self, BlockError, BlockOutcome};
 use governance_contracts::ids::{self, BlockHash, NodeId, TxHash};
@@ -54,6 +55,7 @@ use super::context::{
     sign_vote, to_protocol_certificate, verify_message, verify_proposal, verify_vote,
 };
 use super::evidence::Evidence;
+use super::signatures::SignatureCache;
 use super::store::{BlockStore, NodeStorage, StorageFailure, StoredBlock};
 use super::sync::{self, MAX_SYNC_BATCH, SyncRequest, SyncedBlock, Syncer};
 use super::verify;
@@ -318,6 +320,10 @@ struct Core<S, C> {
     /// The last block this node committed, for a proposal the core publishes after deciding it.
     last_decided: Option<(BlockHash, Block)>,
     mempool: Mempool,
+    /// Signatures this node verified, shared by admission, building, checking and executing blocks.
+    signatures: Arc<SignatureCache>,
+    /// The contracts' verifier over [`Self::signatures`].
+    verifier: Verifier,
     /// Blocks of the current height checked so far: built here, or received and named by a verified proposal.
     candidates: BTreeMap<BlockHash, Candidate>,
     /// Blocks this node built at the current height, by round.
@@ -375,6 +381,8 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
         let set = validator_set_after(&storage)?;
         let height = storage.height().plus(1);
         let consensus = fresh_state(&config.node, height, &set);
+        let signatures = Arc::new(SignatureCache::default());
+        let verifier = signatures.verifier();
         let core = Core {
             chain: config.genesis.identity(),
             node: config.node,
@@ -388,7 +396,9 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
             waiting: false,
             logged: Vec::new(),
             last_decided: None,
-            mempool: Mempool::new(),
+            mempool: Mempool::new().with_verifier(verifier.clone()),
+            signatures,
+            verifier,
             candidates: BTreeMap::new(),
             built: BTreeMap::new(),
             named: BTreeMap::new(),
@@ -507,9 +517,16 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
     /// transaction floods the network once and never goes back to where it came from: a node that already holds
     /// it (or refuses it) stops it there. Refusals are not the peer's fault (the states may differ by a block) and
     /// are only logged.
-    fn on_relayed(&mut self, from: &NodeId, transactions: Vec<SignedTransaction>) {
+    fn on_relayed(&mut self, from: &NodeId, mut transactions: Vec<SignedTransaction>) {
+        transactions.truncate(MAX_RELAYED_TRANSACTIONS);
+        let unheld: Vec<SignedTransaction> = transactions
+            .iter()
+            .filter(|tx| !self.core.mempool.contains(&tx.tx.hash(&self.core.chain)))
+            .cloned()
+            .collect();
+        self.core.signatures.preverify(&self.core.chain, &unheld);
         let mut fresh = Vec::new();
-        for tx in transactions.into_iter().take(MAX_RELAYED_TRANSACTIONS) {
+        for tx in unheld {
             let core = &mut self.core;
             match core.mempool.admit(&core.chain, core.storage.state(), tx.clone()) {
                 Ok(_) => fresh.push(tx),
@@ -906,8 +923,9 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         Ok((stored.block.hash(&self.chain), stored.block.header.time_ms))
     }
 
-    /// Builds (once per round) the block this node proposes: pending transactions that pass the admission check
-    /// over the committed state, executed, with every header field derived. `None` if execution refuses it.
+    /// Builds (once per round) the block this node proposes in one execution pass: pending transactions in the
+    /// order they were admitted, each included only if it applies over the state those before it leave, with every
+    /// header field derived. `None` if execution refuses it.
     fn build(&mut self, height: ids::Height, round: Round) -> Result<Option<BlockHash>, HostError> {
         if let Some(hash) = self.built.get(&round) {
             return Ok(Some(*hash));
@@ -915,28 +933,9 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         if height != self.height {
             return Ok(None);
         }
-        let state = self.storage.state();
-        let storage = |e: governance_contracts::Error| HostError::Storage(StorageFailure(e.to_string()));
-        let context = execution::next_block_context(state).map_err(storage)?;
-        let params = governance_contracts::contracts::params::params(state).map_err(storage)?;
-        let max = usize::try_from(params.max_block_transactions).unwrap_or(usize::MAX);
-        let max_bytes = u64::from(params.max_block_bytes);
-        let mut transactions: Vec<(SignedTransaction, usize)> = Vec::new();
-        let mut bytes = 0u64;
-        for tx in self.mempool.iter() {
-            if transactions.len() >= max {
-                break;
-            }
-            let size = encode(tx).len();
-            let after = bytes.saturating_add(u64::try_from(size).unwrap_or(u64::MAX));
-            // A transaction that would take the block past its byte limit waits; a smaller one may still fit.
-            if after <= max_bytes && execution::check_transaction_in(state, &context, tx, size).is_ok() {
-                transactions.push((tx.clone(), size));
-                bytes = after;
-            }
-        }
-        let outcome = match execution::apply_block(state, height, &transactions) {
-            Ok(outcome) => outcome,
+        let built = execution::build_block(self.storage.state(), height, self.mempool.candidates(), &self.verifier);
+        let (transactions, outcome) = match built {
+            Ok(built) => (built.transactions, built.outcome),
             Err(BlockError::Storage(e)) => return Err(HostError::Storage(StorageFailure(e.to_string()))),
             Err(e) => {
                 tracing::warn!(node = %self.node, error = %e, "cannot build a block");
@@ -977,18 +976,12 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         if !block.transactions_match(&self.chain) {
             return Ok(Err(InvalidBlock::TransactionsRoot));
         }
-        let transactions: Vec<(SignedTransaction, usize)> = block
-            .transactions
-            .iter()
-            .map(|tx| {
-                let size = encode(tx).len();
-                (tx.clone(), size)
-            })
-            .collect();
+        let transactions: Vec<(&SignedTransaction, usize)> =
+            block.transactions.iter().map(|tx| (tx, encode(tx).len())).collect();
         let max = governance_contracts::contracts::params::params(self.storage.state())
             .map_err(storage_error)?
             .max_block_bytes;
-        let bytes = execution::block_bytes(&transactions);
+        let bytes = execution::block_bytes(transactions.iter().map(|(_, size)| *size));
         if bytes > u64::from(max) {
             return Ok(Err(InvalidBlock::TooLarge { bytes, max }));
         }
@@ -1009,7 +1002,10 @@ impl<S: NodeStorage, C: Clock> Core<S, C> {
         if proposed && header.time_ms > now.saturating_add(MAX_CLOCK_DRIFT_MS) {
             return Ok(Err(InvalidBlock::TimeInFuture { now, got: header.time_ms }));
         }
-        let outcome = match execution::apply_block(self.storage.state(), header.height, &transactions) {
+        // Every core verifies the signatures this node has not seen; executing the block then finds them verified.
+        self.signatures.preverify(&self.chain, &block.transactions);
+        let state = self.storage.state();
+        let outcome = match execution::apply_block_with(state, header.height, &transactions, &self.verifier) {
             Ok(outcome) => outcome,
             Err(BlockError::Storage(e)) => return Err(HostError::Storage(StorageFailure(e.to_string()))),
             Err(e) => return Ok(Err(InvalidBlock::Execution(e.to_string()))),

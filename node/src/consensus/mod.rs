@@ -13,6 +13,7 @@
 pub mod context;
 pub mod evidence;
 pub mod host;
+pub mod signatures;
 pub mod store;
 pub mod sync;
 pub mod verify;
