@@ -67,6 +67,14 @@ pub struct P2pStats {
     pub garbage_disconnects: u64,
     /// Outbound messages dropped because a peer's or the total byte budget was spent.
     pub dropped_sends: u64,
+    /// The same, by message kind (`vote`, `block`, `transactions`, ...). Consensus messages and relayed
+    /// transactions have separate budgets, so a flood of transactions never makes a vote or a block drop here.
+    #[serde(default)]
+    pub dropped_sends_by_kind: BTreeMap<String, u64>,
+    /// Received messages dropped because their lane's inbound budget was spent, by kind: only relayed
+    /// transactions are dropped on arrival (a consensus message waits for room instead).
+    #[serde(default)]
+    pub dropped_received_by_kind: BTreeMap<String, u64>,
 }
 
 /// Everything the node counts, for `/metrics` and `/v1/status`.

@@ -766,8 +766,13 @@ async fn next_from(p2p: &mut P2p, label: &str) -> (NetMessage, usize) {
     }
 }
 
-/// A peer flooding large messages that the node does not take holds at most its inbound byte budget in the
-/// node: its reader waits instead, while an honest peer's message is still read and handed over next in turn.
+/// Large consensus-lane messages (sync responses): the kind a reader waits for room for rather than drops.
+fn heavy_consensus_frame() -> Vec<u8> {
+    wire::encode(&NetMessage::SyncResponse(synced(1..=1, 400))).unwrap()
+}
+
+/// A peer flooding large consensus messages that the node does not take holds at most its inbound byte budget in
+/// the node: its reader waits instead, while an honest peer's message is still read and handed over next in turn.
 #[tokio::test]
 async fn a_flooding_peer_holds_at_most_its_inbound_budget() {
     let table = Table::new(&["n0", "n1", "n2"]);
@@ -780,7 +785,7 @@ async fn a_flooding_peer_holds_at_most_its_inbound_budget() {
     let n1 = start("n1", &table).await;
     wait_for("n0 and n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
 
-    let frame = wire::encode(&relay(400)).unwrap();
+    let frame = heavy_consensus_frame();
     let times = 200;
     let (_reader, flooder) = flood(n0.local_addr(), "n2", frame, times).await;
     wait_for("n2's reader to wait, or every message to be read", || {
@@ -802,8 +807,8 @@ async fn a_flooding_peer_holds_at_most_its_inbound_budget() {
     flooder.abort();
 }
 
-/// Two flooding peers together hold at most the node's total inbound byte budget, and an honest peer's message
-/// still reaches the node after a bounded number of theirs.
+/// Two peers flooding consensus messages together hold at most the node's total inbound byte budget, and an
+/// honest peer's message still reaches the node after a bounded number of theirs.
 #[tokio::test]
 async fn flooding_peers_together_hold_at_most_the_total_inbound_budget() {
     let table = Table::new(&["n0", "n1", "n2", "n3"]);
@@ -817,7 +822,7 @@ async fn flooding_peers_together_hold_at_most_the_total_inbound_budget() {
     let mut n1 = start("n1", &table).await;
     wait_for("n0 and n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
 
-    let frame = wire::encode(&relay(400)).unwrap();
+    let frame = heavy_consensus_frame();
     let cost = frame.len() + MESSAGE_OVERHEAD_BYTES;
     let (_r2, f2) = flood(n0.local_addr(), "n2", frame.clone(), 200).await;
     let (_r3, f3) = flood(n0.local_addr(), "n3", frame, 200).await;
@@ -841,6 +846,73 @@ async fn flooding_peers_together_hold_at_most_the_total_inbound_budget() {
     assert!(n0.queued().inbound <= 768 * 1024);
     f2.abort();
     f3.abort();
+}
+
+/// A flood of relayed transactions can neither delay nor drop a consensus message. Inbound: a peer flooding
+/// transaction batches the node does not take fills only its transaction lane (the excess is dropped and counted,
+/// and its reader never pauses), and an honest peer's vote is handed over before every waiting batch. Outbound:
+/// batches for a peer that does not read spend only its transaction budget, and the votes queued after them are
+/// neither dropped nor made to wait behind them.
+#[tokio::test]
+async fn a_transaction_flood_never_delays_or_drops_a_consensus_message() {
+    let table = Table::new(&["n0", "n1", "n2", "n3"]);
+    table.forget_address("n2");
+    table.forget_address("n3");
+    let batch = relay(400);
+    let cost = wire::encode(&batch).unwrap().len() + MESSAGE_OVERHEAD_BYTES;
+    let mut config = config("n0");
+    config.limits.max_frame_bytes = 256 * 1024;
+    config.limits.peer_inbound_bytes = 512 * 1024;
+    config.limits.inbound_bytes = 4 * 1024 * 1024;
+    config.limits.peer_outbound_bytes = 10 * cost;
+    config.limits.outbound_bytes = 40 * cost;
+    let mut n0 = start_with(config, &table).await;
+    let mut n1 = start("n1", &table).await;
+    wait_for("n0 and n1 to connect", || connected(&n0, "n1") && connected(&n1, "n0")).await;
+
+    // Inbound: n2 floods batches; n0's runtime takes nothing meanwhile.
+    let (_reader, flooder) = flood(n0.local_addr(), "n2", wire::encode(&batch).unwrap(), 200).await;
+    wait_for("n2's batches beyond its transaction budget to be dropped", || {
+        count(&n0.counters().dropped_received, MessageKind::Transactions) > 0
+    })
+    .await;
+    let queued = n0.queued();
+    assert!(queued.inbound_peak_by_peer[&node("n2")] <= 512 * 1024, "{queued:?}");
+    assert_eq!(n0.counters().inbound_waits, 0, "a reader never pauses for transactions");
+    let waiting = queued.inbound_by_peer[&node("n2")] / cost;
+    assert!(waiting >= 2, "{waiting} batches wait");
+    let vote = every_kind("n1").swap_remove(1);
+    n1.send(&node("n0"), vote.clone());
+    wait_for("n1's vote to be read", || n0.queued().inbound_by_peer.get(&node("n1")).is_some_and(|b| *b > 0)).await;
+    let (message, before) = next_from(&mut n0, "n1").await;
+    assert_eq!(message, vote);
+    assert_eq!(before, 0, "{before} batches were handed over before the vote ({waiting} waited)");
+    flooder.abort();
+
+    // Outbound: n3 completes its handshake and never reads.
+    let _silent = raw_link(n0.local_addr(), "n3", &chain()).await;
+    wait_for("n3 to be registered", || connected(&n0, "n3")).await;
+    for _ in 0..30 {
+        n0.send(&node("n3"), batch.clone());
+    }
+    assert!(count(&n0.counters().dropped_sends, MessageKind::Transactions) >= 20, "n3's transaction budget is spent");
+    for vote in every_kind("n0").into_iter().filter(|m| matches!(m, NetMessage::Vote(_))) {
+        n0.send(&node("n3"), vote);
+    }
+    assert_eq!(count(&n0.counters().dropped_sends, MessageKind::Vote), 0, "no vote is dropped");
+    // A peer that reads gets a vote queued after a backlog of batches before the backlog.
+    for _ in 0..10 {
+        n0.send(&node("n1"), batch.clone());
+    }
+    n0.send(&node("n1"), vote.clone());
+    let mut batches_first = 0;
+    loop {
+        match receive(&mut n1).await {
+            (_, NetMessage::Vote(_)) => break,
+            _ => batches_first += 1,
+        }
+    }
+    assert!(batches_first < 10, "the vote waited behind all {batches_first} batches queued before it");
 }
 
 /// Messages for a peer that does not read are queued up to its outbound byte budget and the rest dropped and

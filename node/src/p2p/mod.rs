@@ -301,8 +301,12 @@ pub struct P2pCounters {
     pub first_message_timeouts: u64,
     /// Second connections to a connected peer (one of the two was closed).
     pub duplicate_connections: u64,
-    /// Times a peer's reader paused because the peer's inbound byte budget, or the node's, was spent.
+    /// Times a peer's reader paused because the peer's inbound byte budget for consensus messages, or the node's,
+    /// was spent.
     pub inbound_waits: u64,
+    /// Received messages dropped because their lane's inbound budget was spent, by kind: only relayed
+    /// transactions are ever dropped on arrival.
+    pub dropped_received: BTreeMap<MessageKind, u64>,
     /// Messages not queued for a peer because its outbound byte budget, or the node's, was spent, by kind.
     pub dropped_sends: BTreeMap<MessageKind, u64>,
     /// Messages for a peer that is not connected.
@@ -531,6 +535,11 @@ impl Drop for P2p {
     }
 }
 
+/// Counts by message kind, keyed by the kind's label.
+fn by_label(counts: &BTreeMap<MessageKind, u64>) -> BTreeMap<String, u64> {
+    counts.iter().map(|(kind, count)| (kind.label().to_owned(), *count)).collect()
+}
+
 impl Transport for P2p {
     fn broadcast(&mut self, message: NetMessage) {
         if let Some(frames) = self.frames(&message) {
@@ -584,6 +593,8 @@ impl Transport for P2p {
             refused,
             garbage_disconnects: counters.garbage.values().fold(0u64, |sum, n| sum.saturating_add(*n)),
             dropped_sends: counters.dropped_sends.values().fold(0u64, |sum, n| sum.saturating_add(*n)),
+            dropped_sends_by_kind: by_label(&counters.dropped_sends),
+            dropped_received_by_kind: by_label(&counters.dropped_received),
         }
     }
 }

@@ -15,7 +15,7 @@ use tokio::task::AbortHandle;
 
 use super::frame::FrameError;
 use super::handshake::{self, Established, HandshakeError, Identity, RefusalKind, Refused, TransportKey};
-use super::queues::{self, Inbound, Outbound, PeerOutbound, PeerOutboundReceiver, Stopped};
+use super::queues::{self, Inbound, Lane, Outbound, PeerOutbound, PeerOutboundReceiver, Stopped};
 use super::slots::{Busy, Listed, Pool, Slots};
 use super::{Admission, Direction, GarbageKind, MessageKind, P2pCounters, P2pLimits, PeerInfo, QueuedBytes, wire};
 
@@ -294,7 +294,7 @@ impl Shared {
         }
         for payload in payloads {
             let bytes = payload.len().saturating_add(super::MESSAGE_OVERHEAD_BYTES);
-            let frame = self.outbound.frame(payload, bytes);
+            let frame = self.outbound.frame(Lane::of(kind), payload, bytes);
             for connection in &targets {
                 if !frame.as_ref().is_some_and(|frame| connection.outbound.try_push(frame)) {
                     bump_kind(&mut counters.dropped_sends, kind);
@@ -635,27 +635,34 @@ async fn read_loop(
             Ok(None) => break Ended::Closed("closed by the peer".into()),
             Err(e) => break Ended::from(e),
         };
-        // The peer's budget (or the node's) has room for this message, or this reader waits for it and reads
-        // nothing more from the peer meanwhile.
+        let message = match wire::decode(&frame) {
+            Ok(message) => message,
+            Err(e) => break Ended::Garbage(GarbageKind::Undecodable, e.to_string()),
+        };
+        let kind = MessageKind::of(&message);
+        let lane = Lane::of(kind);
+        // The lane's budgets (the peer's and the node's) have room for this message; or, for consensus, this reader
+        // waits for it and reads nothing more from the peer meanwhile; for relayed transactions, the batch is dropped
+        // and counted, so that a consensus message behind it is never held up.
         let bytes = frame.len().saturating_add(super::MESSAGE_OVERHEAD_BYTES);
-        let reservation = match shared.inbound.try_reserve(&peer, bytes) {
+        let reservation = match shared.inbound.try_reserve(&peer, lane, bytes) {
             Some(reservation) => reservation,
+            None if lane == Lane::Transactions => {
+                bump_kind(&mut shared.lock().counters.dropped_received, kind);
+                tracing::debug!(node = %shared.node, %peer, "inbound transaction budget spent: relayed batch dropped");
+                continue;
+            }
             None => {
                 bump(&mut shared.lock().counters.inbound_waits);
                 tracing::debug!(node = %shared.node, %peer, "inbound budget spent: reading paused");
-                match shared.inbound.reserve(&peer, bytes).await {
+                match shared.inbound.reserve(&peer, lane, bytes).await {
                     Ok(reservation) => reservation,
                     Err(Stopped) => break Ended::Closed("the transport stopped".into()),
                 }
             }
         };
-        match wire::decode(&frame) {
-            Ok(message) => {
-                bump(&mut shared.lock().counters.received);
-                shared.inbound.push(&peer, message, reservation);
-            }
-            Err(e) => break Ended::Garbage(GarbageKind::Undecodable, e.to_string()),
-        }
+        bump(&mut shared.lock().counters.received);
+        shared.inbound.push(&peer, message, reservation);
     };
     shared.ended(&peer, id, how);
 }

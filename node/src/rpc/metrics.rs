@@ -105,6 +105,20 @@ fn registry(status: &NodeStatus, requests: &RequestMetrics) -> Registry {
         "Outbound messages dropped because a peer's or the total byte budget was spent",
         p2p.dropped_sends,
     );
+    for (name, help, counts) in [
+        ("synod_p2p_dropped_sends_by_kind", "Outbound messages dropped, by message kind", &p2p.dropped_sends_by_kind),
+        (
+            "synod_p2p_dropped_received",
+            "Received messages dropped because their lane's inbound budget was spent, by message kind",
+            &p2p.dropped_received_by_kind,
+        ),
+    ] {
+        let family = Family::<Labels, Counter>::default();
+        for (kind, count) in counts {
+            family.get_or_create(&vec![("kind".to_owned(), label(kind))]).inc_by(*count);
+        }
+        r.register(name, help, family);
+    }
     r.register("synod_api_requests", "API requests answered, by route and status class", requests.requests.clone());
     registry
 }

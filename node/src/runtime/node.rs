@@ -229,6 +229,8 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
                     refused: stats.refused,
                     garbage_disconnects: stats.garbage_disconnects,
                     dropped_sends: stats.dropped_sends,
+                    dropped_sends_by_kind: stats.dropped_sends_by_kind,
+                    dropped_received_by_kind: stats.dropped_received_by_kind,
                 },
             },
         }

@@ -66,6 +66,10 @@ pub struct TransportStats {
     pub garbage_disconnects: u64,
     /// Messages dropped because a peer's queue was full.
     pub dropped_sends: u64,
+    /// The same, by message kind.
+    pub dropped_sends_by_kind: BTreeMap<String, u64>,
+    /// Received messages dropped because their lane's inbound budget was spent, by kind.
+    pub dropped_received_by_kind: BTreeMap<String, u64>,
 }
 
 /// A transport without peers: messages go nowhere and none arrive. A single sealer decides alone with it.
