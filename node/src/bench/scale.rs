@@ -141,6 +141,11 @@ fn duration(d: Duration) -> String {
     }
 }
 
+/// `d ÷ count`; zero for a zero count.
+fn divide(d: Duration, count: u64) -> Duration {
+    d.checked_div(u32::try_from(count).unwrap_or(u32::MAX)).unwrap_or_default()
+}
+
 fn median(samples: &[Duration]) -> Duration {
     let mut sorted = samples.to_vec();
     sorted.sort_unstable();
@@ -156,7 +161,7 @@ fn per_call(samples: usize, ops: usize, mut f: impl FnMut() -> anyhow::Result<()
         for _ in 0..ops {
             f()?;
         }
-        times.push(started.elapsed() / u32::try_from(ops.max(1)).unwrap_or(u32::MAX));
+        times.push(divide(started.elapsed(), ops as u64));
     }
     Ok(median(&times))
 }
@@ -209,17 +214,17 @@ impl SizeFigures {
 
     /// The cluster's work per height.
     pub fn per_height(&self) -> Duration {
-        self.work() / u32::try_from(self.heights.max(1)).unwrap_or(u32::MAX)
+        divide(self.work(), self.heights)
     }
 
     /// The wall time per height.
     pub fn wall_per_height(&self) -> Duration {
-        self.wall / u32::try_from(self.heights.max(1)).unwrap_or(u32::MAX)
+        divide(self.wall, self.heights)
     }
 
     /// One node's work per height.
     pub fn per_node_height(&self) -> Duration {
-        self.per_height() / u32::try_from(self.sealers.max(1)).unwrap_or(u32::MAX)
+        divide(self.per_height(), self.sealers as u64)
     }
 
     /// Events per height.
@@ -297,7 +302,7 @@ fn block_at(sim: &Simulation, height: Height) -> anyhow::Result<&DecidedBlock> {
 
 /// The smallest node count that is more than two thirds of `nodes`.
 fn two_thirds_plus(nodes: usize) -> usize {
-    nodes.saturating_mul(2) / 3 + 1
+    (nodes.saturating_mul(2) / 3).saturating_add(1)
 }
 
 fn simulate(sealers: usize, heights: u64, seed: u64) -> anyhow::Result<SizeFigures> {
