@@ -34,16 +34,18 @@
 //!   admitted transaction is finalised, at most 30 s. A step **keeps up** when its steady throughput is at least
 //!   90 % of the offered rate, its p99 latency at most 4 block intervals, nothing was refused, and every admitted
 //!   transaction was finalised within the drain. The ladder stops after the first step that does not keep up.
-//!   `--quick` runs [`QUICK_LADDER`] with 4 s steps and a 6 s drain.
+//!   `--quick` runs [`QUICK_LADDER`] with 6 s steps and a 6 s drain.
 //! - **Finality and throughput.** The run follows every node's `GET /v1/events` stream (server-sent events, one
 //!   `finalized` event per block with its transactions' outcomes and its governance events; a gap after a lagged
 //!   or reconnected stream is filled from `GET /v1/blocks/{h}`). A block is finalised when the first node
 //!   announces it; that moment is the transaction's finality time. Every receipt of the load must be `Applied`,
 //!   and every block must hold at least as many `proposal_executed` events as load proposals, or the run fails.
-//!   The **steady window** of a step drops its first 20 % (warm-up) and last 10 % (cool-down): the blocks
-//!   finalised inside it count. Steady throughput = the load's `Applied` receipts in those blocks after the
-//!   first ÷ the header time from the first to the last (a block holds what arrived since the block before it);
-//!   with one block in the window, its receipts ÷ one block interval. Each kind is counted the same way.
+//!   The **steady window** of a step drops its first 20 % (warm-up, at least two block intervals) and its last
+//!   10 % (cool-down): the blocks first announced inside it count. Steady throughput = the load's `Applied`
+//!   receipts in those blocks ÷ the header time from the block before the first of them to the last of them (a
+//!   block holds what arrived since the block before it). When no block is announced in the last two block
+//!   intervals of the window, the wait until the window's end is added to that time, so a stalled chain is not
+//!   timed by its last block. Each kind is counted the same way.
 //! - **Latency.** Submission → finality time, over the transactions submitted inside the steady window: p50 and
 //!   p99 (nearest rank), for the whole mix and for each kind.
 //! - **Apply latency.** A `DefineRole` committee proposal lands with two of the three approvals it needs; then the
@@ -577,6 +579,48 @@ impl Api {
     }
 }
 
+/// Takes the complete server-sent events out of `buffer` (each ends with a blank line), as (name, data); `scanned`
+/// is how far earlier calls looked for an end, so that each byte is searched once.
+fn take_events(buffer: &mut Vec<u8>, scanned: &mut usize) -> Vec<(String, String)> {
+    let mut events = Vec::new();
+    loop {
+        let from = scanned.saturating_sub(1).min(buffer.len());
+        let Some(end) = buffer.get(from..).and_then(|rest| rest.windows(2).position(|w| w == b"\n\n")) else {
+            *scanned = buffer.len();
+            return events;
+        };
+        let raw: Vec<u8> = buffer.drain(..from.saturating_add(end).saturating_add(2)).collect();
+        *scanned = 0;
+        let text = String::from_utf8_lossy(&raw);
+        let mut name = String::new();
+        let mut data = String::new();
+        for line in text.lines() {
+            if let Some(value) = line.strip_prefix("event:") {
+                name = value.trim().to_owned();
+            } else if let Some(value) = line.strip_prefix("data:") {
+                if !data.is_empty() {
+                    data.push('\n');
+                }
+                data.push_str(value.strip_prefix(' ').unwrap_or(value));
+            }
+        }
+        events.push((name, data));
+    }
+}
+
+/// The height of a `finalized` event, read from the start of its data (the type tag, then the height), so that a
+/// block another node announced first is not parsed again.
+fn event_height(data: &str) -> Option<u64> {
+    const KEY: &str = "\"height\":";
+    let head = data.get(..data.len().min(128)).unwrap_or(data);
+    let at = head.find(KEY)?.saturating_add(KEY.len());
+    let digits: String = data.get(at..)?.chars().skip_while(|c| *c == ' ').take_while(char::is_ascii_digit).collect();
+    match digits.parse() {
+        Ok(height) => Some(height),
+        Err(_) => serde_json::from_str::<HeightOnly>(data).ok().map(|h| h.height.0),
+    }
+}
+
 /// Follows node `node`'s event stream at `base` into `ledger` until the task is aborted.
 async fn follow(api: Api, base: String, node: usize, ledger: Shared) {
     let mut last: Option<u64> = None;
@@ -602,30 +646,15 @@ async fn follow_once(
     let url = format!("{base}/v1/events");
     let mut response = api.streams.get(&url).send().await.with_context(|| format!("GET {url}"))?;
     ensure!(response.status().is_success(), "GET {url}: {}", response.status());
-    let mut buffer = String::new();
+    let mut buffer = Vec::new();
+    let mut scanned = 0;
     while let Some(chunk) = response.chunk().await.with_context(|| format!("reading {url}"))? {
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let event: String = buffer.drain(..end.saturating_add(2)).collect();
-            let mut name = "";
-            let mut data = String::new();
-            for line in event.lines() {
-                if let Some(value) = line.strip_prefix("event:") {
-                    name = value.trim();
-                } else if let Some(value) = line.strip_prefix("data:") {
-                    if !data.is_empty() {
-                        data.push('\n');
-                    }
-                    data.push_str(value.strip_prefix(' ').unwrap_or(value));
-                }
-            }
-            match name {
+        buffer.extend_from_slice(&chunk);
+        for (name, data) in take_events(&mut buffer, &mut scanned) {
+            match name.as_str() {
                 "finalized" => {
                     let seen = now();
-                    let height = serde_json::from_str::<HeightOnly>(&data)
-                        .with_context(|| format!("{url}: an event without a height"))?
-                        .height
-                        .0;
+                    let height = event_height(&data).with_context(|| format!("{url}: an event without a height"))?;
                     // Fill a gap (a lagged or reconnected stream) from the blocks API.
                     if let Some(previous) = *last {
                         let mut missing = previous.saturating_add(1);
@@ -781,7 +810,11 @@ fn own_cpu() -> Duration {
 
 /// The number after `key` in `/proc/<pid>/<file>`.
 fn proc_field(pid: u32, file: &str, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+    field(&std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?, key)
+}
+
+/// The number after `key` at the start of a line of `text` (`VmRSS:   1234 kB`).
+fn field(text: &str, key: &str) -> Option<u64> {
     let line = text.lines().find_map(|l| l.strip_prefix(key))?;
     line.split_whitespace().next()?.parse().ok()
 }
@@ -807,9 +840,10 @@ struct StepPlan {
 }
 
 impl StepPlan {
-    fn new(offered: u64, quick: bool) -> Self {
+    /// A step at `offered` tx/s on a chain with blocks every `block_interval`.
+    fn new(offered: u64, quick: bool, block_interval: Duration) -> Self {
         let seconds = if quick {
-            4
+            6
         } else if offered >= TOP_RATE {
             TOP_SECONDS.max(TOP_TRANSACTIONS.div_ceil(offered.max(1)))
         } else if offered >= 1_000 {
@@ -821,7 +855,8 @@ impl StepPlan {
         Self {
             offered,
             length,
-            warm_up: length.checked_div(5).unwrap_or_default(),
+            // At least two blocks: the first block inside the window then holds only what arrived during the load.
+            warm_up: length.checked_div(5).unwrap_or_default().max(block_interval.saturating_mul(2)),
             cool_down: length.checked_div(10).unwrap_or_default(),
             drain: Duration::from_secs(if quick { 6 } else { 30 }),
         }
@@ -1017,13 +1052,30 @@ async fn run_step(load: &Load<'_>, mix: &mut Mix, plan: StepPlan, index: u64) ->
                 counts[1]
             );
         }
-        // The steady window: the blocks first announced inside it.
-        let blocks: Vec<(u64, u64)> = ledger
+        // The steady window: the blocks first announced inside it, timed from the header of the block before the
+        // first of them (a block holds what arrived since the block before it) to the header of the last; a chain
+        // that stalls before the window ends is timed to the window's end.
+        let blocks: Vec<(u64, &BlockSeen)> = ledger
             .blocks
             .iter()
             .filter(|(_, b)| b.first_seen >= window.0 && b.first_seen <= window.1)
-            .map(|(h, b)| (*h, b.time_ms))
+            .map(|(h, b)| (*h, b))
             .collect();
+        let span = match (blocks.first(), blocks.last()) {
+            (Some((first, first_block)), Some((_, last))) => {
+                let before = ledger.blocks.get(&first.saturating_sub(1)).map(|b| b.time_ms);
+                let from = before.filter(|t| *t < first_block.time_ms);
+                let counted_from = from.unwrap_or(first_block.time_ms);
+                let mut span = Duration::from_millis(last.time_ms.saturating_sub(counted_from));
+                let stalled = window.1.saturating_duration_since(last.first_seen);
+                if stalled > load.block_interval.saturating_mul(2) {
+                    span = span.saturating_add(stalled);
+                }
+                // Without the block before, the first block's transactions arrived before the timed span.
+                Some((span, from.is_none()))
+            }
+            _ => None,
+        };
         let counted = |k: Option<usize>| -> f64 {
             let of = |h: &u64| {
                 per_block.get(h).map_or(0, |c| match k {
@@ -1031,13 +1083,13 @@ async fn run_step(load: &Load<'_>, mix: &mut Mix, plan: StepPlan, index: u64) ->
                     None => c.iter().sum(),
                 })
             };
-            match (blocks.first(), blocks.last()) {
-                (Some(first), Some(last)) if last.1 > first.1 => {
-                    let n: u64 = blocks.iter().skip(1).map(|(h, _)| of(h)).sum();
-                    rate(n as f64, Duration::from_millis(last.1.saturating_sub(first.1)))
+            match span {
+                Some((span, skip_first)) if !span.is_zero() => {
+                    let n: u64 = blocks.iter().skip(usize::from(skip_first)).map(|(h, _)| of(h)).sum();
+                    rate(n as f64, span)
                 }
-                (Some(first), _) => rate(of(&first.0) as f64, load.block_interval),
-                _ => 0.0,
+                Some(_) => blocks.first().map_or(0.0, |(h, _)| rate(of(h) as f64, load.block_interval)),
+                None => 0.0,
             }
         };
         all.steady = counted(None);
@@ -1211,7 +1263,8 @@ async fn measure(
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (index, &offered) in rungs.iter().enumerate() {
-        let step = run_step(&load, &mut mix, StepPlan::new(offered, plan.quick), u64::try_from(index)?).await?;
+        let step = run_step(&load, &mut mix, StepPlan::new(offered, plan.quick, block_interval), u64::try_from(index)?)
+            .await?;
         let [anchors, proposals] = &step.kinds;
         println!(
             "| {offered} | {} | {} | {} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {:.2} cores ({:.0} %) | {} |",
@@ -1361,4 +1414,162 @@ fn print_figures(
         millis(p50),
         millis(p99)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use api_types::{ChainEvent, FinalizedTransaction};
+    use governance_contracts::crypto::Digest;
+    use governance_contracts::ids::BlockHash;
+    use governance_contracts::types::Event;
+
+    use super::*;
+
+    /// From 1,500 tx/s up a full step holds at least 100,000 transactions and 60 s; a quick step lasts 6 s; the
+    /// steady window drops the first fifth (at least two block intervals) and the last tenth.
+    #[test]
+    fn top_steps_hold_enough_transactions_and_time() {
+        for offered in LADDER.iter().copied().filter(|r| *r >= TOP_RATE) {
+            let plan = StepPlan::new(offered, false, Duration::from_secs(1));
+            assert!(plan.count() >= TOP_TRANSACTIONS, "{offered} tx/s: {} transactions", plan.count());
+            assert!(plan.length >= Duration::from_secs(TOP_SECONDS), "{offered} tx/s: {:?}", plan.length);
+        }
+        let quick = StepPlan::new(500, true, Duration::from_secs(1));
+        assert_eq!((quick.length, quick.count()), (Duration::from_secs(6), 3_000));
+        assert_eq!((quick.warm_up, quick.cool_down), (Duration::from_secs(2), Duration::from_millis(600)));
+        let full = StepPlan::new(250, false, Duration::from_secs(1));
+        assert_eq!((full.warm_up, full.cool_down), (Duration::from_secs(4), Duration::from_secs(2)));
+    }
+
+    /// The mix alternates anchors and proposals; every console's `seq` grows by one per anchor and its anchors
+    /// always go to the same node; every proposal creates a new account.
+    #[test]
+    fn the_mix_never_repeats_a_seq_or_an_account() {
+        let mut mix = Mix::new();
+        let mut seqs = vec![0u64; CONSOLES];
+        let mut nodes = vec![None; CONSOLES];
+        let mut accounts = std::collections::BTreeSet::new();
+        for i in 0..CONSOLES.saturating_mul(5) {
+            let spec = mix.next(i);
+            match spec {
+                Spec::Anchor { console, seq } => {
+                    assert_eq!(Kind::of(i), Kind::Anchor);
+                    assert_eq!(seq, seqs[console].saturating_add(1), "console {console}");
+                    seqs[console] = seq;
+                    assert_eq!(*nodes[console].get_or_insert(spec.node()), spec.node());
+                }
+                Spec::Proposal { account, .. } => {
+                    assert_eq!(Kind::of(i), Kind::Proposal);
+                    assert!(accounts.insert(account), "account {account} created twice");
+                }
+            }
+        }
+        assert!(seqs.iter().all(|s| *s >= 2));
+    }
+
+    /// The benchmark genesis holds every console account with its role, within the genesis bounds.
+    #[test]
+    fn the_genesis_grants_every_console_its_role() {
+        let genesis = genesis().unwrap();
+        let consoles = genesis.grants.iter().filter(|g| g.role == RoleId::console()).count();
+        assert_eq!(consoles, CONSOLES);
+    }
+
+    /// Each kind of load transaction is signed for its own sender and counts its signatures.
+    #[test]
+    fn load_transactions_decode_with_their_kind() {
+        let genesis = genesis().unwrap();
+        let signer = Signer { chain: genesis.identity(), officer: secret(super::super::OFFICER) };
+        let specs = [Spec::Anchor { console: 5, seq: 1 }, Spec::Proposal { governor: 2, account: 7 }];
+        let signed = sign_all(&signer, &specs, Height(100)).unwrap();
+        assert_eq!(signed.len(), 2);
+        for (spec, prepared) in specs.iter().zip(&signed) {
+            let tx: governance_contracts::types::SignedTransaction =
+                governance_contracts::codec::decode(&prepared.body).unwrap();
+            assert_eq!(tx.tx.hash(&signer.chain), prepared.hash);
+            assert_eq!(prepared.node, spec.node());
+            match (&tx.tx.payload, prepared.kind) {
+                (Payload::AnchorAuditTrail { seq, .. }, Kind::Anchor) => assert_eq!(*seq, 1),
+                (Payload::SubmitProposal { approvals, .. }, Kind::Proposal) => assert_eq!(approvals.len(), 1),
+                (payload, kind) => panic!("{kind:?} signed as {payload:?}"),
+            }
+        }
+    }
+
+    /// The replication limit is cores ÷ (nodes × (signatures ÷ verify rate + bytes × k ÷ hash rate)).
+    #[test]
+    fn the_replication_limit_follows_its_formula() {
+        let verify = VerifyRates { single: 10_000.0, batch: 20_000.0, cores: 2 };
+        let machine = Machine { verify, hash: 1e9 };
+        let expected = 2.0 / (4.0 * (1.5 / 10_000.0 + 250.0 * 2.0 / 1e9));
+        assert!((machine.limit(1.5, 250.0) - expected).abs() < 1e-6);
+        assert_eq!(Machine { verify, hash: 0.0 }.limit(0.0, 0.0), 0.0);
+    }
+
+    /// Percentiles are nearest-rank; none of an empty series.
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let samples: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
+        assert_eq!(percentile(&samples, 50), Some(Duration::from_millis(50)));
+        assert_eq!(percentile(&samples, 99), Some(Duration::from_millis(99)));
+        assert_eq!(percentile(&[], 99), None);
+        assert_eq!(p50_p99(&[]), "-");
+    }
+
+    /// Events split across chunks come out whole, once each; comments and keep-alives are events without a name.
+    #[test]
+    fn server_sent_events_are_taken_whole_across_chunks() {
+        let stream =
+            b": keep-alive\n\nevent: finalized\ndata: {\"height\":7}\n\nevent: lagged\ndata: {\"missed\":2}\n\n";
+        for split in 0..stream.len() {
+            let (mut buffer, mut scanned, mut events) = (Vec::new(), 0, Vec::new());
+            for part in [&stream[..split], &stream[split..]] {
+                buffer.extend_from_slice(part);
+                events.extend(take_events(&mut buffer, &mut scanned));
+            }
+            let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
+            assert_eq!(names, ["", "finalized", "lagged"], "split at {split}");
+            assert_eq!(events[1].1, "{\"height\":7}");
+            assert!(buffer.is_empty());
+        }
+    }
+
+    /// A `finalized` event as the node writes it parses into what the benchmark reads: its height (also from the
+    /// start of the data alone), outcomes and executed proposals.
+    #[test]
+    fn a_finalized_event_parses() {
+        let proposal = governance_contracts::ids::ProposalId(Digest::sha256(&[b"p"]));
+        let verdict = governance_contracts::types::Verdict { approvals: Vec::new(), requirements: Vec::new() };
+        let event = ChainEvent::Finalized {
+            height: Height(42),
+            hash: BlockHash(Digest::sha256(&[b"b"])),
+            time_ms: 1_000,
+            transactions: vec![
+                FinalizedTransaction { hash: TxHash(Digest::sha256(&[b"t"])), outcome: Outcome::Applied },
+                FinalizedTransaction {
+                    hash: TxHash(Digest::sha256(&[b"u"])),
+                    outcome: Outcome::Rejected { reason: governance_contracts::error::Rejection::DuplicateTransaction },
+                },
+            ],
+            events: vec![Event::ProposalExecuted { proposal, verdict }],
+        };
+        let data = serde_json::to_string(&event).unwrap();
+        assert_eq!(event_height(&data), Some(42));
+        let parsed: Finalized = serde_json::from_str(&data).unwrap();
+        assert_eq!((parsed.height, parsed.time_ms), (Height(42), 1_000));
+        let outcomes: Vec<bool> = parsed.transactions.iter().map(|t| t.outcome == Outcome::Applied).collect();
+        assert_eq!(outcomes, [true, false]);
+        assert_eq!(parsed.events.iter().filter(|e| e.event == "proposal_executed").count(), 1);
+        assert_eq!(event_height("{\"type\":\"finalized\"}"), None);
+    }
+
+    /// `/proc` fields are read by key; a missing or malformed one is `None`.
+    #[test]
+    fn proc_fields_are_read_by_key() {
+        let status = "Name:\tsynod\nVmRSS:\t   81234 kB\nThreads:\t9\n";
+        assert_eq!(field(status, "VmRSS:"), Some(81_234));
+        assert_eq!(field("write_bytes: 4096\n", "write_bytes:"), Some(4_096));
+        assert_eq!(field(status, "VmSwap:"), None);
+        assert_eq!(field("VmRSS: lots\n", "VmRSS:"), None);
+    }
 }
