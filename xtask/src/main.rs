@@ -71,6 +71,9 @@ const SIM_SEEDS: u32 = 2000;
 /// The benchmark program the `bench-smoke` phase runs, relative to the workspace root.
 const GOVERNANCE_BENCH: &str = "governance-contracts/benches/governance.rs";
 
+/// How the summary line of `synod bench --live` begins; the `bench-smoke` phase prints it again at its end.
+const LIVE_SUMMARY: &str = "bench-live:";
+
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Synod's project tasks", version)]
 struct Cli {
@@ -120,7 +123,8 @@ enum Phase {
     ApiFuzz,
     /// Run the deterministic cluster simulation over many seeds with every fault kind.
     Sim,
-    /// Run the governance benchmark with a tiny iteration count.
+    /// Run the governance benchmark with a tiny iteration count, then `synod bench --live --quick` (four nodes on
+    /// loopback, a few seconds per step) and print its summary line.
     BenchSmoke,
 }
 
@@ -326,11 +330,19 @@ impl Workspace {
                 run(command)?;
             }
             Phase::BenchSmoke => {
-                if !self.root.join(GOVERNANCE_BENCH).exists() {
-                    println!("skipping: {GOVERNANCE_BENCH} does not exist yet");
-                    return Ok(Some("skipped (no benchmark yet)".to_owned()));
+                if self.root.join(GOVERNANCE_BENCH).exists() {
+                    self.cargo(&["bench", "-p", "governance-contracts", "--bench", "governance", "--", "--quick"])?;
+                } else {
+                    println!("skipping the contracts benchmark: {GOVERNANCE_BENCH} does not exist");
                 }
-                self.cargo(&["bench", "-p", "governance-contracts", "--bench", "governance", "--", "--quick"])?;
+                // The live benchmark's smoke run on the `synod` of the test build (a no-op build after the `test`
+                // phase, as for `sim`): four nodes on loopback, a few seconds per step.
+                self.cargo(&["test", "--workspace", "--no-run"])?;
+                let synod = self.target_dir()?.join("debug").join("synod");
+                let mut command = Command::new(&synod);
+                command.args(["bench", "--live", "--quick"]).current_dir(&self.root);
+                let summary = run_for_line(command, LIVE_SUMMARY)?;
+                println!("{summary}");
             }
         }
         Ok(None)
@@ -663,6 +675,29 @@ pub(crate) fn run(mut command: Command) -> Result<()> {
         bail!("`{shown}` failed ({status})");
     }
     Ok(())
+}
+
+/// Runs `command` as [`run`] does, its output passed through, and returns the last line of its standard output
+/// that begins with `prefix`; fails when there is none.
+fn run_for_line(mut command: Command, prefix: &str) -> Result<String> {
+    let shown = describe(&command);
+    println!("$ {shown}");
+    let mut child = command.stdout(Stdio::piped()).spawn().with_context(|| format!("could not start `{shown}`"))?;
+    let mut found = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            let line = line.with_context(|| format!("reading the output of `{shown}`"))?;
+            println!("{line}");
+            if line.starts_with(prefix) {
+                found = Some(line);
+            }
+        }
+    }
+    let status = child.wait().with_context(|| format!("waiting for `{shown}`"))?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    found.with_context(|| format!("`{shown}` printed no line beginning `{prefix}`"))
 }
 
 /// A command as a person would type it (`cargo clippy ...`, not the toolchain's full path to cargo).
