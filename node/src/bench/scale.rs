@@ -152,16 +152,22 @@ fn median(samples: &[Duration]) -> Duration {
     sorted.get(sorted.len().saturating_sub(1) / 2).copied().unwrap_or_default()
 }
 
-/// Median time of one call of `f`, from `samples` timed runs of `ops` calls each, after one untimed run.
+/// Median time of one call of `f`, from `samples` timed runs of `ops` calls each, after one untimed run: this
+/// thread's CPU time where readable (as the simulation's figures are, so that a busy machine does not inflate
+/// one and not the other), else the wall time.
 fn per_call(samples: usize, ops: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Duration> {
     f()?;
     let mut times = Vec::with_capacity(samples);
     for _ in 0..samples {
-        let started = now();
+        let (cpu, started) = (thread_cpu(), now());
         for _ in 0..ops {
             f()?;
         }
-        times.push(divide(started.elapsed(), ops as u64));
+        let spent = match thread_cpu().zip(cpu) {
+            Some((after, before)) => after.saturating_sub(before),
+            None => started.elapsed(),
+        };
+        times.push(divide(spent, ops as u64));
     }
     Ok(median(&times))
 }
@@ -257,6 +263,8 @@ pub struct Breakdown {
     pub simulator: Duration,
     /// Everything else: the host, Malachite's core (vote keeper, driver), the simulator's event queue.
     pub rest: Duration,
+    /// The CPU per node per height all of this divides.
+    pub total: Duration,
 }
 
 impl Breakdown {
@@ -271,12 +279,12 @@ impl Breakdown {
         let simulator = per_event.mul_f64(events).saturating_add(size.certificate_check);
         let rest =
             total.saturating_sub(votes).saturating_sub(certificate).saturating_sub(block).saturating_sub(simulator);
-        Self { votes, certificate, block, simulator, rest }
+        Self { votes, certificate, block, simulator, rest, total }
     }
 
     /// A node's own work per height: the total without the simulator's and this bench's share.
     pub fn node_work(&self) -> Duration {
-        self.votes.saturating_add(self.certificate).saturating_add(self.block).saturating_add(self.rest)
+        self.total.saturating_sub(self.simulator)
     }
 }
 
