@@ -61,9 +61,10 @@
 //!   limit is what replication alone costs, and the ratio steady ÷ limit says how close the node comes to it.
 //! - **Comparisons.** tx/s per core = steady ÷ `std::thread::available_parallelism()`, beside the published figures
 //!   of FISCO BCOS 3.x (9,712 tx/s from four nodes on one 10-core machine, its performance test documentation:
-//!   about 970 tx/s per core) and Hyperledger Besu QBFT (750 to 1,200 tx/s on four validators, Besu's performance
-//!   documentation and public benchmark). Those run other transactions on other machines; the per-core figure is
-//!   a rough scale, not a ranking.
+//!   about 970 tx/s per core) and Hyperledger Besu QBFT (750 to 1,200 tx/s on four validators, the Besu wiki's
+//!   "QBFT Performance" page: Hyperledger Caliper's open-loop test of its simple contract, one or two load
+//!   generators). Those run other transactions on other machines; the per-core figure is a rough scale, not a
+//!   ranking.
 //! - **Resources.** The load generator's own CPU time (`getrusage`, user + system, every thread of this process,
 //!   signing excluded) per step, as cores and as a share of the machine; each node's resident memory
 //!   (`/proc/<pid>/status` `VmRSS`) after each step; the bytes each node wrote to disk (`/proc/<pid>/io`
@@ -1380,7 +1381,7 @@ fn print_figures(
             ),
         ),
         (
-            "Hyperledger Besu QBFT (its performance documentation, public benchmark)".to_owned(),
+            "Hyperledger Besu QBFT (Besu wiki, QBFT Performance: Caliper open test, simple contract)".to_owned(),
             "750 to 1,200 tx/s on 4 validators".to_owned(),
         ),
         (
