@@ -436,3 +436,40 @@ fn later_height_messages_reach_the_core_only_from_sealers_within_bounds() {
     assert_eq!(sealer.counters().dropped_ahead, 300 + over + 1, "a vote too far ahead was buffered");
     assert_eq!(sealer.counters().bad_signatures, 0);
 }
+
+/// A relayed batch is admitted once and relayed on to every peer but its sender, without its duplicate and without
+/// a copy whose signature is forged (same transaction hash as an honest copy the node verified); the same batch
+/// from another peer is relayed no further (the node holds it all).
+#[test]
+fn a_relayed_batch_goes_on_once_never_back_and_without_forgeries() {
+    let mut host = host("n0");
+    host.start().unwrap();
+    let mut chain = TestChain::with_members(4);
+    let freeze = |chain: &mut TestChain, who: &str| {
+        let proposal = chain
+            .proposal(Principal::Account(account("m0-gov")), vec![Action::FreezeAccount { account: account(who) }]);
+        chain.account_tx("m0-gov", Payload::SubmitProposal { proposal, approvals: BoundedVec::new() })
+    };
+    let (a, b) = (freeze(&mut chain, "m1-ops"), freeze(&mut chain, "m2-ops"));
+    let mut forged = b.clone();
+    forged.signature = a.signature;
+    let batch = vec![a.clone(), a.clone(), forged, b.clone()];
+    let outputs = host.on_message(&node("n1"), NetMessage::Transactions(batch.clone())).unwrap();
+    let relays: Vec<(Option<governance_contracts::ids::NodeId>, Vec<SignedTransaction>)> = outputs
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Relay { except, transactions } => Some((except, transactions)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(relays, vec![(Some(node("n1")), vec![a, b])]);
+    assert!(outputs_have_no_transactions_broadcast(
+        &host.on_message(&node("n2"), NetMessage::Transactions(batch)).unwrap()
+    ));
+    assert_eq!(host.pending().len(), 2);
+}
+
+/// No output relays or broadcasts transactions.
+fn outputs_have_no_transactions_broadcast(outputs: &[Output]) -> bool {
+    !outputs.iter().any(|o| matches!(o, Output::Relay { .. } | Output::Broadcast(NetMessage::Transactions(_))))
+}
