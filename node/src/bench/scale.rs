@@ -23,7 +23,7 @@
 //!   height, and ÷ the number of nodes it is one node's work per height: on a real network, where every node has
 //!   its own machine, the time a node computes before it can finalise, the part of finality the virtual clock
 //!   does not show.
-//! - *Where it goes.* Unit costs measured in the same run, multiplied by counts from the run. A node's own work:
+//! - *Where it goes.* Unit costs measured in the same run (the shortest of several timed runs), multiplied by counts from the run. A node's own work:
 //!   the ed25519 check of each of the other nodes' prevote and precommit as it arrives (`verify_vote`,
 //!   `2 (n − 1)` per height); Malachite's checks of the node's own commit certificate of `c` precommits, which it
 //!   builds from votes it has already checked and verifies again on deciding and again on finalising (`2c`);
@@ -152,24 +152,21 @@ fn median(samples: &[Duration]) -> Duration {
     sorted.get(sorted.len().saturating_sub(1) / 2).copied().unwrap_or_default()
 }
 
-/// Median time of one call of `f`, from `samples` timed runs of `ops` calls each, after one untimed run: this
-/// thread's CPU time where readable (as the simulation's figures are, so that a busy machine does not inflate
-/// one and not the other), else the wall time.
+/// The shortest time of one call of `f`, from `samples` timed runs of `ops` calls each (wall clock), after one
+/// untimed run: a busy machine only ever adds time, so the shortest run is the cost of the work itself.
+/// (`/proc/thread-self/schedstat` advances at scheduler ticks, too coarse for a call of microseconds.)
 fn per_call(samples: usize, ops: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Duration> {
     f()?;
-    let mut times = Vec::with_capacity(samples);
+    let mut shortest: Option<Duration> = None;
     for _ in 0..samples {
-        let (cpu, started) = (thread_cpu(), now());
+        let started = now();
         for _ in 0..ops {
             f()?;
         }
-        let spent = match thread_cpu().zip(cpu) {
-            Some((after, before)) => after.saturating_sub(before),
-            None => started.elapsed(),
-        };
-        times.push(divide(spent, ops as u64));
+        let time = divide(started.elapsed(), ops as u64);
+        shortest = Some(shortest.map_or(time, |s| s.min(time)));
     }
-    Ok(median(&times))
+    Ok(shortest.unwrap_or_default())
 }
 
 // ---------------------------------------------------------------------------------------------------------------
