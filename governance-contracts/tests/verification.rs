@@ -6,6 +6,12 @@
 //! ones and with a set holding a random part of the valid ones; candidate lists with duplicates, conflicting
 //! transactions, forged and expired copies, in random order.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::arithmetic_side_effects,
+    reason = "fixtures and helpers of tests: a failure must fail the test at once"
+)]
+
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 

@@ -331,7 +331,7 @@ impl PeerOutbound {
             self.bytes[lane].fetch_sub(frame.bytes, Ordering::SeqCst);
             return false;
         }
-        let other = self.bytes[1 - lane].load(Ordering::SeqCst);
+        let other = self.bytes[lane ^ 1].load(Ordering::SeqCst);
         self.peak.fetch_max(now.saturating_add(other), Ordering::SeqCst);
         true
     }

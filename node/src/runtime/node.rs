@@ -392,7 +392,10 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
         }
         self.relay.count = self.relay.count.saturating_add(transactions.len());
         self.relay.waiting.entry(from).or_default().extend(transactions);
-        self.relay.due.get_or_insert_with(|| Instant::now() + RELAY_EVERY);
+        self.relay.due.get_or_insert_with(|| {
+            let now = Instant::now();
+            now.checked_add(RELAY_EVERY).unwrap_or(now)
+        });
         if self.relay.count >= MAX_RELAYED_TRANSACTIONS {
             self.flush_relays();
         }
