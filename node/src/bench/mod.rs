@@ -98,8 +98,9 @@ pub struct BenchArgs {
     /// A smoke run: fewer transactions, repeats and verify samples; figures are indicative only.
     #[arg(long)]
     pub quick: bool,
-    /// Measure a real network instead: four `synod node` processes on loopback, loaded through their HTTP APIs
-    /// at increasing rates (saturation throughput, apply latency p50/p99).
+    /// Measure a real network instead: four `synod node` processes on loopback, loaded open-loop through their
+    /// HTTP APIs at a ladder of offered rates past saturation (steady throughput from finalised receipts,
+    /// submission-to-finality latency, apply latency, the replication limit; see `node/src/bench/live.rs`).
     #[arg(long)]
     pub live: bool,
     /// Measure how consensus and governance scale instead: finality time and CPU per height with 4, 25, 100 and
