@@ -9,7 +9,8 @@
 //!   blocks every `block_interval_ms`, default 1 s, plus [`CONSOLES`] console accounts spread over the four
 //!   members, each holding the `console` role) and four node homes on free loopback ports. The nodes start and the
 //!   run waits until every node has finalised height 2. The directory is removed at the end; the nodes are killed
-//!   even when the run fails.
+//!   even when the run fails. The nodes run this executable, or the one the environment variable
+//!   `SYNOD_BENCH_NODE` names, so that two builds of the node can be measured under the same load.
 //! - **Transaction mix.** Every step sends the two kinds a consortium sends, alternately (1 : 1):
 //!   - *anchors*: `AnchorAuditTrail { seq, head }` by a console account, one signature, role-checked (only a holder
 //!     of `console` anchors). Consecutive anchors rotate over the console accounts, each with its own growing
@@ -103,6 +104,8 @@ pub const CONSOLES: usize = 4_000;
 pub const MAX_IN_FLIGHT: usize = 8_192;
 /// Times each node hashes a transaction's bytes, in the replication limit.
 pub const HASH_PASSES: f64 = 2.0;
+/// The environment variable naming another `synod` executable for the nodes (another build to compare).
+const NODE_EXECUTABLE: &str = "SYNOD_BENCH_NODE";
 /// A step keeps up when its steady throughput is at least this share of the offered rate.
 const KEEPING_UP: f64 = 0.9;
 /// A step keeps up when its p99 latency is at most this many block intervals.
@@ -703,7 +706,10 @@ async fn start_network(api: &Api, dir: &Path) -> anyhow::Result<(LocalNetwork, P
         nodes.push((node, secret(&name)));
     }
     let network = LocalNetwork::write(dir, genesis, nodes)?;
-    let exe = std::env::current_exe().context("cannot locate the synod executable")?;
+    let exe = match std::env::var_os(NODE_EXECUTABLE) {
+        Some(path) => std::path::PathBuf::from(path),
+        None => std::env::current_exe().context("cannot locate the synod executable")?,
+    };
     let mut processes = Processes(Vec::new());
     for node in &network.nodes {
         processes.0.push(spawn_node(&exe, node, &[("RUST_LOG", "warn")])?);
