@@ -473,3 +473,40 @@ fn a_relayed_batch_goes_on_once_never_back_and_without_forgeries() {
 fn outputs_have_no_transactions_broadcast(outputs: &[Output]) -> bool {
     !outputs.iter().any(|o| matches!(o, Output::Relay { .. } | Output::Broadcast(NetMessage::Transactions(_))))
 }
+
+/// Each signature is verified once per node: the proposer verifies a transaction's two signatures (its own and the
+/// approval it carries) when it admits it and finds them verified when it builds its block; a peer verifies them
+/// when the relay reaches it and finds them verified when it checks the block that includes them.
+#[test]
+fn each_signature_is_verified_once_per_node() {
+    let mut chain = TestChain::with_members(4);
+    let proposal = chain
+        .proposal(Principal::Account(account("m0-gov")), vec![Action::FreezeAccount { account: account("m1-ops") }]);
+    let approval = chain.approval(&proposal, "m0-gov");
+    let payload = Payload::SubmitProposal { proposal, approvals: BoundedVec::try_new(vec![approval]).unwrap() };
+    let tx = chain.account_tx("m0-gov", payload);
+
+    let mut proposer = host("n1");
+    proposer.submit(tx.clone()).unwrap();
+    assert_eq!(proposer.signature_checks(), 2, "admission verifies both");
+    let sent = broadcasts(&proposer.start().unwrap());
+    let block = sent
+        .iter()
+        .find_map(|m| match m {
+            NetMessage::Block(b) => Some((**b).clone()),
+            _ => None,
+        })
+        .expect("n1 proposes a block");
+    assert_eq!(block.block.transactions.iter().collect::<Vec<_>>(), vec![&tx]);
+    assert_eq!(proposer.signature_checks(), 2, "building found both verified");
+
+    let mut peer = host("n0");
+    peer.start().unwrap();
+    peer.on_message(&node("n1"), NetMessage::Transactions(vec![tx])).unwrap();
+    assert_eq!(peer.signature_checks(), 2, "the relay verifies both");
+    peer.on_message(&node("n1"), signed_by_n1(&block)).unwrap();
+    let outputs = peer.on_message(&node("n1"), NetMessage::Block(Box::new(block.clone()))).unwrap();
+    let hash = block.block.hash(&genesis(4).identity());
+    assert_eq!(prevote_of(&outputs), Some(NilOrVal::Val(hash)), "the peer finds the block valid");
+    assert_eq!(peer.signature_checks(), 2, "checking the block found both verified");
+}

@@ -603,6 +603,11 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
         &self.core.node
     }
 
+    /// Valid signatures this node verified itself so far (each is verified once, then found in its set).
+    pub fn signature_checks(&self) -> u64 {
+        self.core.signatures.checks()
+    }
+
     /// Transactions waiting for a block.
     pub fn pending(&self) -> &Mempool {
         &self.core.mempool

@@ -40,8 +40,6 @@ pub struct SignatureCache {
     verified: quick_cache::sync::Cache<Key, ()>,
     /// Valid signatures this node verified itself (each a strict ed25519 check).
     checks: AtomicU64,
-    /// Lookups the set answered.
-    hits: AtomicU64,
 }
 
 impl std::fmt::Debug for SignatureCache {
@@ -59,11 +57,7 @@ impl Default for SignatureCache {
 impl SignatureCache {
     /// A set of at most `capacity` triples.
     pub fn new(capacity: usize) -> Self {
-        Self {
-            verified: quick_cache::sync::Cache::new(capacity.max(1)),
-            checks: AtomicU64::new(0),
-            hits: AtomicU64::new(0),
-        }
+        Self { verified: quick_cache::sync::Cache::new(capacity.max(1)), checks: AtomicU64::new(0) }
     }
 
     /// The contracts' verifier over this set.
@@ -92,19 +86,15 @@ impl SignatureCache {
         }
     }
 
-    /// Valid signatures this node verified itself so far, and lookups the set answered without a check.
-    pub fn counts(&self) -> (u64, u64) {
-        (self.checks.load(Ordering::Relaxed), self.hits.load(Ordering::Relaxed))
+    /// Valid signatures this node verified itself so far.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
     }
 }
 
 impl VerifiedSignatures for SignatureCache {
     fn contains(&self, item: &SignedDigest) -> bool {
-        let held = self.verified.contains_key(&key(item));
-        if held {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-        }
-        held
+        self.verified.contains_key(&key(item))
     }
 
     fn insert(&self, item: &SignedDigest) {
