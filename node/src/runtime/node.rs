@@ -402,14 +402,18 @@ impl<S: NodeStorage, C: Clock, T: Transport, W: Write> NodeRuntime<S, C, T, W> {
     }
 
     /// Relays every waiting transaction: those of this node's clients to every peer, those of a peer to every
-    /// other peer, one message per group (split to the transport's frame size).
+    /// other peer, one message per group of at most [`MAX_RELAYED_TRANSACTIONS`] (split to the transport's frame
+    /// size).
     fn flush_relays(&mut self) {
         let Relay { waiting, .. } = std::mem::take(&mut self.relay);
         for (from, transactions) in waiting {
-            let message = NetMessage::Transactions(transactions);
-            match from {
-                None => self.transport.broadcast(message),
-                Some(peer) => self.transport.broadcast_except(&peer, message),
+            // A message carries at most MAX_RELAYED_TRANSACTIONS; a group that grew past it goes in several.
+            for chunk in transactions.chunks(MAX_RELAYED_TRANSACTIONS) {
+                let message = NetMessage::Transactions(chunk.to_vec());
+                match &from {
+                    None => self.transport.broadcast(message),
+                    Some(peer) => self.transport.broadcast_except(peer, message),
+                }
             }
         }
     }
@@ -553,5 +557,56 @@ mod tests {
             previous_time = Some(time);
         }
         assert!(!text.contains("finalized height=4 "), "{text}");
+    }
+
+    /// A transport that records what it is asked to send.
+    #[derive(Default)]
+    struct Recording(Vec<(Option<NodeId>, usize)>);
+
+    impl Transport for Recording {
+        fn broadcast(&mut self, message: NetMessage) {
+            if let NetMessage::Transactions(txs) = message {
+                self.0.push((None, txs.len()));
+            }
+        }
+        fn send(&mut self, _to: &NodeId, _message: NetMessage) {}
+        fn broadcast_except(&mut self, except: &NodeId, message: NetMessage) {
+            if let NetMessage::Transactions(txs) = message {
+                self.0.push((Some(except.clone()), txs.len()));
+            }
+        }
+        async fn recv(&mut self) -> Option<(NodeId, NetMessage)> {
+            std::future::pending().await
+        }
+    }
+
+    /// Relays held together go out per origin, a client's to every peer and a peer's to every other peer, in
+    /// messages of at most MAX_RELAYED_TRANSACTIONS however many accumulated; nothing waits after the flush.
+    #[test]
+    fn relays_go_out_per_origin_in_messages_within_the_wire_limit() {
+        let genesis = testkit::genesis(1);
+        let chain = genesis.identity();
+        let store = MemoryBlockStore::from_genesis(&genesis).unwrap();
+        let config = HostConfig {
+            genesis,
+            node: testkit::node("n0"),
+            keys: vec![testkit::secret("n0")],
+            timeouts: Default::default(),
+        };
+        let host = Host::new(config, store, WallClock).unwrap();
+        let mut node = NodeRuntime::new(host, Recording::default(), Vec::new(), chain);
+        let tx = testkit::TestChain::with_members(1).account_tx(
+            "m0-gov",
+            governance_contracts::types::Payload::AnchorAuditTrail { seq: 1, head: Digest::ZERO },
+        );
+        let peer = testkit::node("n1");
+        node.relay(Some(peer.clone()), vec![tx.clone(); 600]);
+        node.relay(Some(peer.clone()), vec![tx.clone(); 600]);
+        node.relay(None, vec![tx.clone(); 3]);
+        node.flush_relays();
+        let mut sent = node.transport.0.clone();
+        sent.sort();
+        assert_eq!(sent, vec![(None, 3), (Some(peer.clone()), 176), (Some(peer), MAX_RELAYED_TRANSACTIONS)]);
+        assert_eq!((node.relay.count, node.relay.due), (0, None));
     }
 }
