@@ -372,9 +372,11 @@ pub struct BuiltBlock {
 }
 
 /// Builds the block at `height` (the next one) in one execution pass: `candidates` (each with its canonical size)
-/// are applied in order over the state the transactions before them leave, and each is included only if it
-/// applies. One that would be rejected, or that would take the block past its transaction or byte limit, is left
-/// out and leaves no trace, so [`apply_block`] of the included list reproduces the outcome exactly.
+/// are applied in order over the state the transactions before them leave. One that applies is included; one
+/// refused only because of a transaction before it in the block (it passes [`check_transaction_in`] over the
+/// committed state) is included with its rejection, as a receipt for its sender; one refused at the door, or that
+/// would take the block past its transaction or byte limit, is left out. A refused transaction leaves no trace,
+/// so [`apply_block`] of the included list reproduces the outcome exactly.
 pub fn build_block<'a>(
     store: &dyn Store,
     height: Height,
@@ -397,7 +399,15 @@ pub fn build_block<'a>(
             continue;
         }
         let receipt = apply_transaction(&mut block.scope, &block.ctx, signed, size)?;
-        if receipt.outcome == Outcome::Applied {
+        // Refused only because of a transaction before it in this block (it passes at the door, over the committed
+        // state): it is included with its rejection, so its sender gets a receipt and every mempool drops it.
+        let include = receipt.outcome == Outcome::Applied
+            || match check_transaction_in(store, &block.ctx, signed, size) {
+                Ok(()) => true,
+                Err(Error::Rejected(_)) => false,
+                Err(Error::Storage(e)) => return Err(BlockError::Storage(e)),
+            };
+        if include {
             transactions.push((signed.clone(), size));
             receipts.push(receipt);
             bytes = after;

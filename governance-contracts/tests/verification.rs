@@ -232,9 +232,11 @@ fn sign_candidate(chain: &TestChain, candidate: Candidate) -> SignedTransaction 
 proptest! {
     #![proptest_config(config(48))]
 
-    /// A block built in one pass over any candidate list includes only transactions that apply, in the candidates'
-    /// order, within the block's limits; applying the included list as a peer would reproduces its outcome
-    /// exactly (receipts, state root, every write, next validator set); and a cached verifier builds the same block.
+    /// A block built in one pass over any candidate list includes, in the candidates' order and within the block's
+    /// limits, the transactions that apply and those refused only because of one before them (which pass at the
+    /// door), and leaves out only those refused at the door or that do not fit; applying the included list as a
+    /// peer would reproduces its outcome exactly (receipts, state root, every write, next validator set); and a
+    /// cached verifier builds the same block.
     #[test]
     fn a_block_built_in_one_pass_is_the_block_peers_execute(
         history in vec(vec(candidate(), 0..5), 0..3),
@@ -259,8 +261,22 @@ proptest! {
         let BuiltBlock { transactions, outcome } =
             execution::build_block(&store, height, sized.iter().copied(), &Verifier::default()).unwrap();
         prop_assert!(transactions.len() <= usize::try_from(max).unwrap());
-        prop_assert!(outcome.receipts.iter().all(|r| r.outcome == Outcome::Applied));
         prop_assert_eq!(outcome.receipts.len(), transactions.len());
+        // Each included transaction applied, or was refused only because of one before it: it passes at the door.
+        let ctx = execution::next_block_context(&store).unwrap();
+        for ((tx, size), receipt) in transactions.iter().zip(&outcome.receipts) {
+            prop_assert!(
+                receipt.outcome == Outcome::Applied || execution::check_transaction_in(&store, &ctx, tx, *size).is_ok(),
+                "a transaction refused at the door was included: {:?}", receipt.outcome
+            );
+        }
+        // Each candidate left out was refused at the door, or did not fit the block's count.
+        for (tx, size) in &sized {
+            if !transactions.iter().any(|(included, _)| included == *tx) {
+                let refused = execution::check_transaction_in(&store, &ctx, tx, *size).is_err();
+                prop_assert!(refused || transactions.len() == usize::try_from(max).unwrap() || signed.iter().filter(|c| c == tx).count() > 1);
+            }
+        }
         // In the candidates' order.
         let mut position = 0;
         for (tx, _) in &transactions {
