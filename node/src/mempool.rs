@@ -131,6 +131,11 @@ impl Mempool {
         self.pending.iter().map(|(_, tx, size)| (tx, *size))
     }
 
+    /// The most transactions the pool holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// How many transactions wait.
     pub fn len(&self) -> usize {
         self.pending.len()

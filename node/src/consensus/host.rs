@@ -519,12 +519,19 @@ impl<S: NodeStorage, C: Clock> Host<S, C> {
     /// are only logged.
     fn on_relayed(&mut self, from: &NodeId, mut transactions: Vec<SignedTransaction>) {
         transactions.truncate(MAX_RELAYED_TRANSACTIONS);
+        let mut seen = BTreeSet::new();
         let unheld: Vec<SignedTransaction> = transactions
-            .iter()
-            .filter(|tx| !self.core.mempool.contains(&tx.tx.hash(&self.core.chain)))
-            .cloned()
+            .into_iter()
+            .filter(|tx| {
+                let hash = tx.tx.hash(&self.core.chain);
+                // Copies that differ only in their signature are each kept: a forged one must not hide the honest one.
+                !self.core.mempool.contains(&hash) && seen.insert((hash, tx.signature))
+            })
             .collect();
-        self.core.signatures.preverify(&self.core.chain, &unheld);
+        // Signatures are verified ahead on every core only while the pool has room for what they sign.
+        if self.core.mempool.len().saturating_add(unheld.len()) <= self.core.mempool.capacity() {
+            self.core.signatures.preverify(&self.core.chain, &unheld);
+        }
         let mut fresh = Vec::new();
         for tx in unheld {
             let core = &mut self.core;
