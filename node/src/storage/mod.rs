@@ -143,7 +143,8 @@ impl NodeStore {
             chain: None,
             last_height: None,
             wal_cursor: None,
-            unsynced: AtomicBool::new(false),
+            // What a previous process appended unsynced may still be only in the OS's cache: the first flush syncs.
+            unsynced: AtomicBool::new(true),
             flushes: std::sync::atomic::AtomicU64::new(0),
             sync: true,
         };
