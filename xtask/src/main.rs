@@ -330,19 +330,20 @@ impl Workspace {
                 run(command)?;
             }
             Phase::BenchSmoke => {
-                if self.root.join(GOVERNANCE_BENCH).exists() {
-                    self.cargo(&["bench", "-p", "governance-contracts", "--bench", "governance", "--", "--quick"])?;
-                } else {
-                    println!("skipping the contracts benchmark: {GOVERNANCE_BENCH} does not exist");
-                }
                 // The live benchmark's smoke run on the `synod` of the test build (a no-op build after the `test`
-                // phase, as for `sim`): four nodes on loopback, a few seconds per step.
+                // phase, as for `sim`): four nodes on loopback, a few seconds per step. It runs before the contracts
+                // benchmark, whose `-p` build would make this one rebuild the node and the e2e crate.
                 self.cargo(&["test", "--workspace", "--no-run"])?;
                 let synod = self.target_dir()?.join("debug").join("synod");
                 let mut command = Command::new(&synod);
                 command.args(["bench", "--live", "--quick"]).current_dir(&self.root);
                 let summary = run_for_line(command, LIVE_SUMMARY)?;
                 println!("{summary}");
+                if self.root.join(GOVERNANCE_BENCH).exists() {
+                    self.cargo(&["bench", "-p", "governance-contracts", "--bench", "governance", "--", "--quick"])?;
+                } else {
+                    println!("skipping the contracts benchmark: {GOVERNANCE_BENCH} does not exist");
+                }
             }
         }
         Ok(None)
