@@ -72,7 +72,7 @@ use governance_contracts::types::{
 use malachite_core_types::{NilOrVal, Round, VoteType};
 use serde_json::Value;
 
-use super::BenchArgs;
+use super::{BenchArgs, duration};
 use crate::consensus::context::{Address, Height as ConsensusHeight, Vote, sign_vote, verify_vote};
 use crate::consensus::host::{DecidedBlock, NetMessage};
 use crate::localnet::{LocalNetwork, LocalNode, free_ports, spawn_node};
@@ -128,17 +128,6 @@ fn thread_cpu() -> Option<Duration> {
 
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-fn duration(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s >= 1.0 {
-        format!("{s:.2} s")
-    } else if s >= 1e-3 {
-        format!("{:.1} ms", s * 1e3)
-    } else {
-        format!("{:.1} µs", s * 1e6)
-    }
 }
 
 /// `d ÷ count`; zero for a zero count.
