@@ -52,14 +52,17 @@ fn proposal_of_n1() -> (NetMessage, ProposedBlock) {
     let mut proposer = host("n1");
     let sent = broadcasts(&proposer.start().expect("n1 starts"));
     let proposal = sent.iter().find(|m| matches!(m, NetMessage::Proposal(_))).expect("n1 proposes").clone();
-    let block = sent
-        .iter()
+    (proposal, block_in(&sent))
+}
+
+/// The block among broadcast messages.
+fn block_in(sent: &[NetMessage]) -> ProposedBlock {
+    sent.iter()
         .find_map(|m| match m {
             NetMessage::Block(b) => Some((**b).clone()),
             _ => None,
         })
-        .expect("n1 sends its block");
-    (proposal, block)
+        .expect("the proposer sends its block")
 }
 
 fn prevote_of(outputs: &[Output]) -> Option<NilOrVal<governance_contracts::ids::BlockHash>> {
@@ -489,14 +492,7 @@ fn each_signature_is_verified_once_per_node() {
     let mut proposer = host("n1");
     proposer.submit(tx.clone()).unwrap();
     assert_eq!(proposer.signature_checks(), 2, "admission verifies both");
-    let sent = broadcasts(&proposer.start().unwrap());
-    let block = sent
-        .iter()
-        .find_map(|m| match m {
-            NetMessage::Block(b) => Some((**b).clone()),
-            _ => None,
-        })
-        .expect("n1 proposes a block");
+    let block = block_in(&broadcasts(&proposer.start().unwrap()));
     assert_eq!(block.block.transactions.iter().collect::<Vec<_>>(), vec![&tx]);
     assert_eq!(proposer.signature_checks(), 2, "building found both verified");
 

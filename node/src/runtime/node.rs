@@ -491,6 +491,18 @@ mod tests {
         }
     }
 
+    /// Sealer `n0` of `genesis`, on an in-memory store and the wall clock.
+    fn lone_host(genesis: governance_contracts::types::Genesis) -> Host<MemoryBlockStore, WallClock> {
+        let store = MemoryBlockStore::from_genesis(&genesis).unwrap();
+        let config = HostConfig {
+            genesis,
+            node: testkit::node("n0"),
+            keys: vec![testkit::secret("n0")],
+            timeouts: Default::default(),
+        };
+        Host::new(config, store, WallClock).unwrap()
+    }
+
     /// Vote lines name the height, round, kind and block, or `nil`.
     #[test]
     fn vote_lines_name_the_block_or_nil() {
@@ -516,14 +528,7 @@ mod tests {
         genesis.params.block_interval_ms = 60;
         genesis.genesis_time_ms = 1_600_000_000_000;
         let chain = genesis.identity();
-        let store = MemoryBlockStore::from_genesis(&genesis).unwrap();
-        let config = HostConfig {
-            genesis,
-            node: testkit::node("n0"),
-            keys: vec![testkit::secret("n0")],
-            timeouts: Default::default(),
-        };
-        let host = Host::new(config, store, WallClock).unwrap();
+        let host = lone_host(genesis);
         let lines = Lines::default();
         let mut node = NodeRuntime::new(host, NoPeers, lines.clone(), chain.clone());
         let watched = lines.clone();
@@ -586,15 +591,7 @@ mod tests {
     fn relays_go_out_per_origin_in_messages_within_the_wire_limit() {
         let genesis = testkit::genesis(1);
         let chain = genesis.identity();
-        let store = MemoryBlockStore::from_genesis(&genesis).unwrap();
-        let config = HostConfig {
-            genesis,
-            node: testkit::node("n0"),
-            keys: vec![testkit::secret("n0")],
-            timeouts: Default::default(),
-        };
-        let host = Host::new(config, store, WallClock).unwrap();
-        let mut node = NodeRuntime::new(host, Recording::default(), Vec::new(), chain);
+        let mut node = NodeRuntime::new(lone_host(genesis), Recording::default(), Vec::new(), chain);
         let tx = testkit::TestChain::with_members(1).account_tx(
             "m0-gov",
             governance_contracts::types::Payload::AnchorAuditTrail { seq: 1, head: Digest::ZERO },
