@@ -44,7 +44,7 @@ impl NodeStore {
     }
 
     /// Makes every write so far durable, WAL appends included. Syncs only when a write since the last synced one
-    /// is not yet on disk: a flush with nothing new costs nothing.
+    /// is not on disk: a flush with nothing new costs nothing.
     pub fn wal_flush(&self) -> Result<(), StorageError> {
         if !self.unsynced.swap(false, Ordering::SeqCst) {
             return Ok(());
